@@ -1,0 +1,15 @@
+//! klang: a terminal dashboard and headless CLI for the Kling audio API.
+//!
+//! Layers: `api` (wire types, validation, HTTP client), `store` (SQLite task
+//! history), `engine` (poll loop, downloads, events), `sandbox` (a local server
+//! that follows the API contract) and `cli` know nothing of the terminal UI;
+//! only `tui` draws.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod sandbox;
+pub mod sanitize;
+pub mod store;
+pub mod tui;
