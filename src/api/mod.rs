@@ -1,1 +1,19 @@
-//! placeholder
+//! The Kling audio API as klang speaks it: typed create requests with the
+//! contract's limits, tolerant decoding of responses and callbacks, a typed
+//! error for every way a call can go wrong, and the HTTP client.
+
+mod client;
+mod error;
+mod model;
+mod wire;
+
+pub use client::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};
+pub use error::ApiError;
+pub use model::{
+    CreateRequest, Model, SoundEffectsParams, TtsParams, ValidationError, VideoToAudioParams,
+    normalize_duration,
+};
+pub use wire::{
+    CallbackPayload, CallbackResult, CreatedTask, Envelope, RemoteState, TaskStatus,
+    decode_callback, snippet,
+};

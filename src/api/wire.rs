@@ -1,0 +1,345 @@
+//! Response and callback bodies, decoded tolerantly: the contract warns that
+//! fields go missing, turn null, or appear unannounced, and none of that may
+//! break a task the user paid for.
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `{"code": <int>, "msg": <string>, "data": {...}}`; every part optional.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
+pub struct Envelope<T> {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub code: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub msg: Option<String>,
+    #[serde(default = "none", deserialize_with = "lenient_data")]
+    pub data: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// A task's state as the server reports it. Unknown words are kept, not
+/// refused, so a new state upstream shows up instead of breaking polling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum RemoteState {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+    Unknown(String),
+}
+
+impl RemoteState {
+    pub fn parse(s: &str) -> RemoteState {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pending" | "queued" | "waiting" => RemoteState::Pending,
+            "processing" | "running" | "generating" => RemoteState::Processing,
+            "completed" | "success" | "succeeded" => RemoteState::Completed,
+            "failed" | "fail" | "error" => RemoteState::Failed,
+            _ => RemoteState::Unknown(s.to_string()),
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, RemoteState::Completed | RemoteState::Failed)
+    }
+}
+
+impl<'de> Deserialize<'de> for RemoteState {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(match v {
+            Value::String(s) => RemoteState::parse(&s),
+            other => RemoteState::Unknown(other.to_string()),
+        })
+    }
+}
+
+/// `data` of a create answer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedTask {
+    #[serde(default, alias = "task_id", deserialize_with = "lenient_string")]
+    pub task_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_state")]
+    pub state: Option<RemoteState>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub model: Option<String>,
+}
+
+/// `data` of a query answer.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskStatus {
+    #[serde(default, alias = "task_id", deserialize_with = "lenient_string")]
+    pub task_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_state")]
+    pub state: Option<RemoteState>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub model: Option<String>,
+    #[serde(default, deserialize_with = "lenient_urls")]
+    pub result_urls: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub create_time: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub complete_time: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub fail_msg: Option<String>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    pub audio_duration: Option<f64>,
+}
+
+/// The parsed `resultJson` of a callback.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackResult {
+    #[serde(default, deserialize_with = "lenient_urls")]
+    pub result_urls: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    pub audio_duration: Option<f64>,
+}
+
+/// `data` of a callback POST, with `param` and `resultJson` parsed once each.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallbackPayload {
+    pub task_id: Option<String>,
+    pub model: Option<String>,
+    pub state: Option<RemoteState>,
+    pub param: Option<Value>,
+    pub result: Option<CallbackResult>,
+    pub fail_code: Option<String>,
+    pub fail_msg: Option<String>,
+    pub cost_time: Option<i64>,
+    pub create_time: Option<i64>,
+    pub complete_time: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCallbackData {
+    #[serde(default, alias = "task_id", deserialize_with = "lenient_string")]
+    task_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    model: Option<String>,
+    #[serde(default, deserialize_with = "lenient_state")]
+    state: Option<RemoteState>,
+    #[serde(default)]
+    param: Value,
+    #[serde(default)]
+    result_json: Value,
+    #[serde(default, deserialize_with = "lenient_string")]
+    fail_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    fail_msg: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    cost_time: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    create_time: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    complete_time: Option<i64>,
+}
+
+/// `param` and `resultJson` are JSON documents inside strings; a sender that
+/// sends the object itself is accepted too.
+fn parse_embedded(v: Value) -> Option<Value> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() || s.trim() == "null" => None,
+        Value::String(s) => serde_json::from_str(&s).ok(),
+        other => Some(other),
+    }
+}
+
+/// Decodes a callback body. Fails only when it is not JSON or carries no data.
+pub fn decode_callback(body: &[u8]) -> Result<CallbackPayload, serde_json::Error> {
+    let env: Envelope<RawCallbackData> = serde_json::from_slice(body)?;
+    let raw = env
+        .data
+        .ok_or_else(|| de::Error::custom("callback carries no data object"))?;
+    let result = parse_embedded(raw.result_json)
+        .and_then(|v| serde_json::from_value::<CallbackResult>(v).ok());
+    Ok(CallbackPayload {
+        task_id: raw.task_id,
+        model: raw.model,
+        state: raw.state,
+        param: parse_embedded(raw.param),
+        result,
+        fail_code: raw.fail_code,
+        fail_msg: raw.fail_msg,
+        cost_time: raw.cost_time,
+        create_time: raw.create_time,
+        complete_time: raw.complete_time,
+    })
+}
+
+/// A short, printable excerpt of a body for error messages: control
+/// characters removed, at most 120 characters.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if out.chars().count() > 120 {
+        out = out.chars().take(117).collect::<String>() + "...";
+    }
+    if out.is_empty() {
+        out = "(empty body)".into();
+    }
+    out
+}
+
+fn lenient_data<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Value::deserialize(d)?;
+    if !v.is_object() {
+        return Ok(None);
+    }
+    serde_json::from_value(v).map(Some).map_err(de::Error::custom)
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+fn lenient_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RemoteState>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::String(s) => Some(RemoteState::parse(&s)),
+        other => Some(RemoteState::Unknown(other.to_string())),
+    })
+}
+
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    })
+}
+
+fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    })
+    .map(|v| v.filter(|f| f.is_finite()))
+}
+
+fn lenient_urls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(s) if !s.trim().is_empty() => Some(s),
+                _ => None,
+            })
+            .collect(),
+        Value::String(s) if !s.trim().is_empty() => vec![s],
+        _ => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Every example body from CONTRACT.md and the provider's page.
+    #[test]
+    fn decodes_create_answer() {
+        let body = r#"{"code":200,"msg":"success","data":{"taskId":"clxxx...","state":"pending","model":"kling-audio/kling-sound-effects"}}"#;
+        let env: Envelope<CreatedTask> = serde_json::from_str(body).unwrap();
+        assert_eq!(env.code, Some(200));
+        let data = env.data.unwrap();
+        assert_eq!(data.task_id.as_deref(), Some("clxxx..."));
+        assert_eq!(data.state, Some(RemoteState::Pending));
+    }
+
+    #[test]
+    fn decodes_completed_and_failed_queries() {
+        let body = r#"{"code":200,"msg":"success","data":{"taskId":"clxxx...","state":"completed","model":"kling-audio/kling-sound-effects","resultUrls":["https://...audio.mp3"],"createTime":1705123450000,"completeTime":1705123500000}}"#;
+        let t = serde_json::from_str::<Envelope<TaskStatus>>(body)
+            .unwrap()
+            .data
+            .unwrap();
+        assert_eq!(t.state, Some(RemoteState::Completed));
+        assert_eq!(t.result_urls, vec!["https://...audio.mp3"]);
+        assert_eq!(t.complete_time.unwrap() - t.create_time.unwrap(), 50_000);
+
+        let body = r#"{"code":200,"msg":"success","data":{"taskId":"clxxx...","state":"failed","model":"kling-audio/kling-sound-effects","failMsg":"Content policy violation"}}"#;
+        let t = serde_json::from_str::<Envelope<TaskStatus>>(body)
+            .unwrap()
+            .data
+            .unwrap();
+        assert_eq!(t.state, Some(RemoteState::Failed));
+        assert_eq!(t.fail_msg.as_deref(), Some("Content policy violation"));
+        assert!(t.result_urls.is_empty());
+    }
+
+    #[test]
+    fn missing_null_odd_and_unknown_fields_never_break_a_task() {
+        let body = r#"{"code":"200","data":{"taskId":"t1","state":"weird-new-state","resultUrls":null,
+            "createTime":"1705123450000","completeTime":null,"failMsg":null,"extra":{"x":1},"audioDuration":"4.5"}}"#;
+        let t = serde_json::from_str::<Envelope<TaskStatus>>(body)
+            .unwrap()
+            .data
+            .unwrap();
+        assert_eq!(t.state, Some(RemoteState::Unknown("weird-new-state".into())));
+        assert!(t.result_urls.is_empty());
+        assert_eq!(t.create_time, Some(1_705_123_450_000));
+        assert_eq!(t.audio_duration, Some(4.5));
+
+        let env: Envelope<TaskStatus> = serde_json::from_str(r#"{"code":404,"msg":"Task not found","data":null}"#).unwrap();
+        assert!(env.data.is_none());
+        let env: Envelope<TaskStatus> = serde_json::from_str(r#"{"data":[]}"#).unwrap();
+        assert!(env.data.is_none());
+    }
+
+    #[test]
+    fn decodes_the_callback_payload_with_embedded_json_strings() {
+        let body = r#"{"code":200,"msg":"success","data":{"taskId":"clxxx...","model":"kling-audio/kling-sound-effects","state":"completed",
+            "param":"{\"model\":\"kling-sound-effects\",\"prompt\":\"wind\",\"duration\":\"5.0\"}",
+            "resultJson":"{\"resultUrls\":[\"https://r2.apimodels.app/audio/xxx.mp3\"],\"audioDuration\":12.5}",
+            "failCode":null,"failMsg":null,"costTime":12345,"completeTime":1705123500000,"createTime":1705123450000}}"#;
+        let cb = decode_callback(body.as_bytes()).unwrap();
+        assert_eq!(cb.state, Some(RemoteState::Completed));
+        let result = cb.result.unwrap();
+        assert_eq!(result.result_urls, vec!["https://r2.apimodels.app/audio/xxx.mp3"]);
+        assert_eq!(result.audio_duration, Some(12.5));
+        assert_eq!(cb.param.unwrap()["duration"], "5.0");
+        assert_eq!(cb.cost_time, Some(12345));
+
+        let failed = r#"{"code":200,"msg":"success","data":{"taskId":"t","state":"failed","param":"{}","resultJson":null,"failCode":"400","failMsg":"Content policy violation"}}"#;
+        let cb = decode_callback(failed.as_bytes()).unwrap();
+        assert_eq!(cb.state, Some(RemoteState::Failed));
+        assert!(cb.result.is_none());
+        let empty = r#"{"data":{"taskId":"t","state":"failed","resultJson":"{\"resultUrls\":[]}"}}"#;
+        assert!(decode_callback(empty.as_bytes()).unwrap().result.unwrap().result_urls.is_empty());
+        assert!(decode_callback(b"not json").is_err());
+        assert!(decode_callback(b"{\"code\":200}").is_err());
+    }
+
+    #[test]
+    fn snippet_is_short_and_printable() {
+        let s = snippet(b"<html>\x1b[31m\n  <h1>502 Bad Gateway</h1></html>");
+        assert!(!s.contains('\x1b'));
+        assert!(s.starts_with("<html>"));
+        assert!(snippet(&[b'x'; 500]).chars().count() <= 120);
+    }
+}
