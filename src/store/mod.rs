@@ -1,1 +1,354 @@
-//! placeholder
+//! The task history: one SQLite file in the data directory, WAL mode so a
+//! dashboard in tmux and a script can share it. A task is written before its
+//! create request is sent, so a crash in between leaves a visible row, never
+//! a paid task nobody knows about.
+
+mod record;
+mod schema;
+
+pub use record::{LocalState, TaskRecord};
+
+use crate::api::{CreateRequest, TaskStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("task store {path}: {source}; check the file's permissions and free space")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "task store {path} was written by a newer klang (schema {found}, this one knows {known}); upgrade klang"
+    )]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("no task with local id {0}")]
+    NoSuchTask(i64),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A `Submitting` row older than this belongs to a process that died
+/// mid-request (requests time out well before it).
+const STALE_SUBMIT: Duration = Duration::from_secs(120);
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Which rows `list` returns.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub state: Option<LocalState>,
+    pub limit: Option<usize>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        let wrap = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            // Directory creation failure surfaces as SQLite's own open error.
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        schema::migrate(&conn, path)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent
+        // (every write is one statement or transaction), so keep going.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Step one of a submit: the row exists before the request leaves.
+    pub fn insert_intent(&self, request: &CreateRequest, has_callback: bool) -> Result<i64> {
+        let params_json = serde_json::to_string(request).unwrap_or_else(|_| "{}".into());
+        let now = now_ms();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, has_callback, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
+            params![
+                request.model().api_name(),
+                params_json,
+                request.summary(),
+                LocalState::Submitting.as_str(),
+                now,
+                request.model().price_usd(),
+                has_callback,
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Step two: the server answered with a task id.
+    pub fn mark_submitted(&self, id: i64, task_id: &str) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET task_id = ?2, state = 'pending', last_error = NULL, updated_at = ?3 WHERE id = ?1",
+            params![id, task_id, now_ms()],
+        )
+    }
+
+    /// The server certainly did not create the task (nothing charged).
+    pub fn mark_submit_failed(&self, id: i64, error: &str) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET state = 'submit-failed', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, error, now_ms()],
+        )
+    }
+
+    /// The request may or may not have reached the server.
+    pub fn mark_submit_unknown(&self, id: i64, error: &str) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET state = 'submit-unknown', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, error, now_ms()],
+        )
+    }
+
+    /// Records a query answer. A task already terminal never moves back.
+    pub fn apply_status(&self, id: i64, status: &TaskStatus) -> Result<TaskRecord> {
+        let current = self.get(id)?;
+        let state = record::state_from_remote(status.state.as_ref(), current.state);
+        let urls = if status.result_urls.is_empty() {
+            current.result_urls.clone()
+        } else {
+            status.result_urls.clone()
+        };
+        let urls_json = serde_json::to_string(&urls).unwrap_or_else(|_| "[]".into());
+        self.update(
+            id,
+            "UPDATE tasks SET state = ?2, create_time = COALESCE(?3, create_time),
+                complete_time = COALESCE(?4, complete_time), result_urls = ?5,
+                audio_duration = COALESCE(?6, audio_duration), fail_msg = COALESCE(?7, fail_msg),
+                last_poll_at = ?8, last_error = NULL, not_found_count = 0, updated_at = ?8
+             WHERE id = ?1",
+            params![
+                id,
+                state.as_str(),
+                status.create_time,
+                status.complete_time,
+                urls_json,
+                status.audio_duration,
+                status.fail_msg,
+                now_ms(),
+            ],
+        )
+    }
+
+    /// A poll went wrong; the task keeps its state.
+    pub fn record_poll_error(&self, id: i64, error: &str, not_found: bool) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET last_error = ?2, last_poll_at = ?3, updated_at = ?3,
+                not_found_count = CASE WHEN ?4 THEN not_found_count + 1 ELSE not_found_count END
+             WHERE id = ?1",
+            params![id, error, now_ms(), not_found],
+        )
+    }
+
+    pub fn mark_lost(&self, id: i64, error: &str) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET state = 'lost', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, error, now_ms()],
+        )
+    }
+
+    pub fn set_local_path(&self, id: i64, path: &Path) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET local_path = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
+            params![id, path.to_string_lossy(), now_ms()],
+        )
+    }
+
+    pub fn set_last_error(&self, id: i64, error: &str) -> Result<TaskRecord> {
+        self.update(
+            id,
+            "UPDATE tasks SET last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, error, now_ms()],
+        )
+    }
+
+    fn update(&self, id: i64, sql: &str, args: impl rusqlite::Params) -> Result<TaskRecord> {
+        let changed = self.conn().execute(sql, args).map_err(|e| self.err(e))?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchTask(id));
+        }
+        self.get(id)
+    }
+
+    pub fn get(&self, id: i64) -> Result<TaskRecord> {
+        self.find("WHERE id = ?1", params![id])?
+            .ok_or(StoreError::NoSuchTask(id))
+    }
+
+    /// Finds by local id, or by remote task id, or by a unique prefix of it.
+    pub fn resolve(&self, key: &str) -> Result<Option<TaskRecord>> {
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(t) = self.find("WHERE id = ?1", params![id])?
+        {
+            return Ok(Some(t));
+        }
+        if let Some(t) = self.find("WHERE task_id = ?1", params![key])? {
+            return Ok(Some(t));
+        }
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {} FROM tasks WHERE task_id LIKE ?1 || '%' ESCAPE '\\' LIMIT 2",
+                record::COLUMNS
+            ))
+            .map_err(|e| self.err(e))?;
+        let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows: Vec<TaskRecord> = stmt
+            .query_map(params![escaped], record::from_row)
+            .map_err(|e| self.err(e))?
+            .filter_map(|r| r.ok())
+            .collect();
+        Ok(if rows.len() == 1 { rows.into_iter().next() } else { None })
+    }
+
+    pub fn get_by_task_id(&self, task_id: &str) -> Result<Option<TaskRecord>> {
+        self.find("WHERE task_id = ?1", params![task_id])
+    }
+
+    fn find(&self, clause: &str, args: impl rusqlite::Params) -> Result<Option<TaskRecord>> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("SELECT {} FROM tasks {clause}", record::COLUMNS),
+            args,
+            record::from_row,
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    fn query(&self, sql_tail: &str, args: impl rusqlite::Params) -> Result<Vec<TaskRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {} FROM tasks {sql_tail}", record::COLUMNS))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, record::from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Newest first.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<TaskRecord>> {
+        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+        match filter.state {
+            Some(state) => self.query(
+                "WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
+                params![state.as_str(), limit],
+            ),
+            None => self.query("ORDER BY id DESC LIMIT ?1", params![limit]),
+        }
+    }
+
+    /// Tasks the engine must poll: pending or processing on the server.
+    pub fn unfinished(&self) -> Result<Vec<TaskRecord>> {
+        self.query(
+            "WHERE state IN ('pending', 'processing') ORDER BY id",
+            params![],
+        )
+    }
+
+    /// Rows whose submitting process died mid-request become "submit
+    /// unknown", visible and resubmittable. Returns them.
+    pub fn recover_stale_submits(&self) -> Result<Vec<TaskRecord>> {
+        let cutoff = now_ms() - STALE_SUBMIT.as_millis() as i64;
+        let stale = self.query(
+            "WHERE state = 'submitting' AND updated_at < ?1",
+            params![cutoff],
+        )?;
+        for t in &stale {
+            self.mark_submit_unknown(
+                t.id,
+                "klang stopped while submitting: the task may exist on the server and be charged; check your provider dashboard before resubmitting",
+            )?;
+        }
+        stale.iter().map(|t| self.get(t.id)).collect()
+    }
+
+    /// Rows changed since `since_ms` (by any process), oldest change first.
+    pub fn changed_since(&self, since_ms: i64) -> Result<Vec<TaskRecord>> {
+        self.query(
+            "WHERE updated_at > ?1 ORDER BY updated_at",
+            params![since_ms],
+        )
+    }
+
+    /// SQLite's `data_version`: changes when another connection commits, a
+    /// cheap way to notice a second klang process writing.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sum of the price of every call that reached (or may have reached) the
+    /// server.
+    pub fn total_cost(&self) -> Result<f64> {
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM tasks WHERE state NOT IN ('submit-failed', 'submitting')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn count(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests;

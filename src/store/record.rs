@@ -1,0 +1,189 @@
+//! One task as the store keeps it.
+
+use crate::api::{CreateRequest, Model, RemoteState};
+use serde::Serialize;
+
+/// A task's state as klang knows it: the server's four states plus the
+/// local ones around submitting and losing track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalState {
+    /// Written before the create request; the request is in flight.
+    Submitting,
+    /// The create request may have reached the server; nobody knows.
+    SubmitUnknown,
+    /// The server refused the create; nothing was charged.
+    SubmitFailed,
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+    /// The server answered 404 again and again for a task it once created.
+    Lost,
+}
+
+impl LocalState {
+    pub const ALL: [LocalState; 8] = [
+        LocalState::Submitting,
+        LocalState::SubmitUnknown,
+        LocalState::SubmitFailed,
+        LocalState::Pending,
+        LocalState::Processing,
+        LocalState::Completed,
+        LocalState::Failed,
+        LocalState::Lost,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalState::Submitting => "submitting",
+            LocalState::SubmitUnknown => "submit-unknown",
+            LocalState::SubmitFailed => "submit-failed",
+            LocalState::Pending => "pending",
+            LocalState::Processing => "processing",
+            LocalState::Completed => "completed",
+            LocalState::Failed => "failed",
+            LocalState::Lost => "lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LocalState> {
+        let s = s.trim().to_ascii_lowercase().replace('_', "-");
+        LocalState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Still running on the server: the engine polls it.
+    pub fn is_running(self) -> bool {
+        matches!(self, LocalState::Pending | LocalState::Processing)
+    }
+
+    /// Nothing more will happen without the user.
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            LocalState::Submitting | LocalState::Pending | LocalState::Processing
+        )
+    }
+}
+
+impl std::fmt::Display for LocalState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub(super) fn state_from_remote(remote: Option<&RemoteState>, current: LocalState) -> LocalState {
+    if matches!(current, LocalState::Completed | LocalState::Failed) {
+        return current;
+    }
+    match remote {
+        Some(RemoteState::Pending) => LocalState::Pending,
+        Some(RemoteState::Processing) => LocalState::Processing,
+        Some(RemoteState::Completed) => LocalState::Completed,
+        Some(RemoteState::Failed) => LocalState::Failed,
+        // An unknown or missing state says nothing new: keep polling.
+        Some(RemoteState::Unknown(_)) | None => match current {
+            LocalState::Pending | LocalState::Processing => current,
+            _ => LocalState::Pending,
+        },
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaskRecord {
+    /// Local id, stable for the life of the store.
+    pub id: i64,
+    /// The server's `taskId`, once the create answered.
+    pub task_id: Option<String>,
+    pub model: Model,
+    /// The full create request as sent.
+    pub params: CreateRequest,
+    /// Prompt, text or video, for tables and file names.
+    pub summary: String,
+    pub state: LocalState,
+    /// Local ms epoch when the intent was written.
+    pub submitted_at: i64,
+    /// The server's createTime / completeTime (ms epoch).
+    pub create_time: Option<i64>,
+    pub complete_time: Option<i64>,
+    pub result_urls: Vec<String>,
+    /// Seconds, when the server said.
+    pub audio_duration: Option<f64>,
+    pub fail_msg: Option<String>,
+    pub cost_usd: f64,
+    pub local_path: Option<String>,
+    pub last_poll_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub not_found_count: i64,
+    pub has_callback: bool,
+    pub updated_at: i64,
+}
+
+impl TaskRecord {
+    /// completeTime - createTime once done, in ms.
+    pub fn generation_ms(&self) -> Option<i64> {
+        match (self.create_time, self.complete_time) {
+            (Some(c), Some(d)) if d >= c => Some(d - c),
+            _ => None,
+        }
+    }
+
+    /// How long it has been running, for a live counter.
+    pub fn elapsed_ms(&self, now_ms: i64) -> i64 {
+        (now_ms - self.create_time.unwrap_or(self.submitted_at)).max(0)
+    }
+
+    pub fn first_url(&self) -> Option<&str> {
+        self.result_urls.first().map(String::as_str)
+    }
+
+    /// The audio length: what the server said, else what was asked for.
+    pub fn audio_seconds(&self) -> Option<f64> {
+        self.audio_duration.or_else(|| {
+            (self.state == LocalState::Completed)
+                .then(|| self.params.requested_seconds())
+                .flatten()
+        })
+    }
+}
+
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at";
+
+pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
+    let model_name: String = row.get(2)?;
+    let params_json: String = row.get(3)?;
+    let state_name: String = row.get(5)?;
+    let urls_json: String = row.get(9)?;
+    let model = Model::parse(&model_name).unwrap_or(Model::SoundEffects);
+    // A row written by a future or broken version still shows up: its
+    // parameters fall back to the summary so nothing disappears.
+    let summary: String = row.get(4)?;
+    let params = serde_json::from_str(&params_json).unwrap_or_else(|_| {
+        CreateRequest::SoundEffects(crate::api::SoundEffectsParams {
+            prompt: summary.clone(),
+            duration: String::new(),
+            callback_url: None,
+        })
+    });
+    Ok(TaskRecord {
+        id: row.get(0)?,
+        task_id: row.get(1)?,
+        model,
+        params,
+        summary,
+        state: LocalState::parse(&state_name).unwrap_or(LocalState::SubmitUnknown),
+        submitted_at: row.get(6)?,
+        create_time: row.get(7)?,
+        complete_time: row.get(8)?,
+        result_urls: serde_json::from_str(&urls_json).unwrap_or_default(),
+        audio_duration: row.get(10)?,
+        fail_msg: row.get(11)?,
+        cost_usd: row.get(12)?,
+        local_path: row.get(13)?,
+        last_poll_at: row.get(14)?,
+        last_error: row.get(15)?,
+        not_found_count: row.get(16)?,
+        has_callback: row.get(17)?,
+        updated_at: row.get(18)?,
+    })
+}

@@ -1,0 +1,109 @@
+use super::*;
+use crate::api::{RemoteState, SoundEffectsParams};
+
+fn sfx(prompt: &str) -> CreateRequest {
+    CreateRequest::SoundEffects(SoundEffectsParams {
+        prompt: prompt.into(),
+        duration: "5.0".into(),
+        callback_url: None,
+    })
+}
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("tasks.db")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn intent_is_visible_before_the_task_id_arrives() {
+    let (_dir, store) = temp_store();
+    let id = store.insert_intent(&sfx("wind"), false).unwrap();
+    let t = store.get(id).unwrap();
+    assert_eq!(t.state, LocalState::Submitting);
+    assert_eq!(t.task_id, None);
+    assert_eq!(t.cost_usd, 0.0295);
+    let t = store.mark_submitted(id, "cl123").unwrap();
+    assert_eq!(t.state, LocalState::Pending);
+    assert_eq!(store.unfinished().unwrap().len(), 1);
+}
+
+#[test]
+fn terminal_state_never_moves_back_and_fields_merge() {
+    let (_dir, store) = temp_store();
+    let id = store.insert_intent(&sfx("wind"), false).unwrap();
+    store.mark_submitted(id, "cl1").unwrap();
+    let done = TaskStatus {
+        state: Some(RemoteState::Completed),
+        result_urls: vec!["https://x/a.mp3".into()],
+        create_time: Some(1000),
+        complete_time: Some(6000),
+        ..Default::default()
+    };
+    let t = store.apply_status(id, &done).unwrap();
+    assert_eq!(t.state, LocalState::Completed);
+    assert_eq!(t.generation_ms(), Some(5000));
+    let stale = TaskStatus {
+        state: Some(RemoteState::Processing),
+        ..Default::default()
+    };
+    let t = store.apply_status(id, &stale).unwrap();
+    assert_eq!(t.state, LocalState::Completed);
+    assert_eq!(t.result_urls, vec!["https://x/a.mp3"]);
+    assert!(store.unfinished().unwrap().is_empty());
+}
+
+#[test]
+fn a_store_survives_reopen_and_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_intent(&sfx("one"), false).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count().unwrap(), 1);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&path).unwrap_err();
+    assert!(err.to_string().contains("newer klang"), "{err}");
+}
+
+#[test]
+fn two_connections_see_each_others_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let a = Store::open(&path).unwrap();
+    let b = Store::open(&path).unwrap();
+    let before = a.data_version().unwrap();
+    let id = b.insert_intent(&sfx("from b"), false).unwrap();
+    assert_ne!(a.data_version().unwrap(), before);
+    assert_eq!(a.get(id).unwrap().summary, "from b");
+    assert_eq!(a.changed_since(0).unwrap().len(), 1);
+}
+
+#[test]
+fn resolve_by_local_id_task_id_or_prefix() {
+    let (_dir, store) = temp_store();
+    let id = store.insert_intent(&sfx("a"), false).unwrap();
+    store.mark_submitted(id, "clabcdef").unwrap();
+    assert_eq!(store.resolve(&id.to_string()).unwrap().unwrap().id, id);
+    assert_eq!(store.resolve("clabcdef").unwrap().unwrap().id, id);
+    assert_eq!(store.resolve("clab").unwrap().unwrap().id, id);
+    assert!(store.resolve("zz").unwrap().is_none());
+}
+
+#[test]
+fn cost_counts_calls_that_reached_the_server() {
+    let (_dir, store) = temp_store();
+    let a = store.insert_intent(&sfx("a"), false).unwrap();
+    store.mark_submitted(a, "t1").unwrap();
+    let b = store.insert_intent(&sfx("b"), false).unwrap();
+    store.mark_submit_failed(b, "400").unwrap();
+    let c = store.insert_intent(&sfx("c"), false).unwrap();
+    store.mark_submit_unknown(c, "timeout").unwrap();
+    let total = store.total_cost().unwrap();
+    assert!((total - 0.059).abs() < 1e-9, "{total}");
+}
