@@ -1,1 +1,168 @@
-//! placeholder
+//! The engine: submits tasks, polls every unfinished one, downloads results,
+//! and reports every change as an [`EngineEvent`] to whoever listens (the
+//! TUI's message queue, or the CLI waiting for a result). It knows nothing
+//! of the terminal.
+
+pub mod download;
+mod events;
+mod poll;
+mod scheduler;
+
+pub use events::{DownloadEvent, EngineEvent, EngineStatus, EventSink};
+pub use poll::PollPolicy;
+
+use crate::api::{ApiClient, CreateRequest, ValidationError};
+use crate::store::{Store, StoreError, TaskRecord};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Poll requests in flight at once.
+    pub max_in_flight: usize,
+    /// Downloads running at once.
+    pub max_downloads: usize,
+    pub poll: PollPolicy,
+    /// Where `download` puts files unless told otherwise.
+    pub download_dir: PathBuf,
+    /// How often to look for rows another klang process wrote.
+    pub store_watch_interval: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(download_dir: PathBuf) -> EngineConfig {
+        EngineConfig {
+            max_in_flight: 8,
+            max_downloads: 3,
+            poll: PollPolicy::default(),
+            download_dir,
+            store_watch_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}; nothing was sent")]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the engine has stopped; restart klang")]
+    Stopped,
+}
+
+pub(crate) enum Command {
+    /// A task row exists; send its create request.
+    Create { id: i64, request: CreateRequest },
+    /// Poll this task now (a callback arrived, or the user asked).
+    Refresh { id: i64 },
+    RefreshTaskId { task_id: String },
+    Download { id: i64, dir: Option<PathBuf> },
+    DownloadAll,
+    /// Lift a pause caused by a 401 or 402.
+    Resume,
+    Shutdown,
+}
+
+/// A handle on the running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    commands: mpsc::UnboundedSender<Command>,
+    store: Arc<Store>,
+    downloads_running: Arc<AtomicUsize>,
+    sink: EventSink,
+}
+
+impl Engine {
+    /// Starts the engine on the current tokio runtime. It resumes every
+    /// unfinished task in the store at once.
+    pub fn start(
+        client: ApiClient,
+        store: Arc<Store>,
+        config: EngineConfig,
+        sink: EventSink,
+    ) -> Engine {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let downloads_running = Arc::new(AtomicUsize::new(0));
+        let engine = Engine {
+            commands: commands.clone(),
+            store: store.clone(),
+            downloads_running: downloads_running.clone(),
+            sink: sink.clone(),
+        };
+        scheduler::spawn(scheduler::Parts {
+            client,
+            store,
+            config,
+            sink,
+            commands: receiver,
+            commands_tx: commands,
+            downloads_running,
+        });
+        engine
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Validates, writes the task to the store, and sends the create request
+    /// in the background. Returns the local id at once; the row is visible
+    /// before any byte leaves.
+    pub fn submit(&self, request: CreateRequest) -> Result<i64, SubmitError> {
+        request.validate()?;
+        let id = self
+            .store
+            .insert_intent(&request, request.callback_url().is_some())?;
+        if let Ok(record) = self.store.get(id) {
+            (self.sink)(EngineEvent::TaskChanged(Box::new(record)));
+        }
+        self.commands
+            .send(Command::Create { id, request })
+            .map_err(|_| SubmitError::Stopped)?;
+        Ok(id)
+    }
+
+    /// Submits a new task with the same parameters as `id`.
+    pub fn resubmit(&self, id: i64) -> Result<i64, SubmitError> {
+        let record: TaskRecord = self.store.get(id)?;
+        self.submit(record.params)
+    }
+
+    pub fn refresh(&self, id: i64) {
+        let _ = self.commands.send(Command::Refresh { id });
+    }
+
+    /// A callback named this task: query it now (a callback is a hint,
+    /// never proof of a result).
+    pub fn refresh_task_id(&self, task_id: &str) {
+        let _ = self.commands.send(Command::RefreshTaskId {
+            task_id: task_id.to_string(),
+        });
+    }
+
+    pub fn download(&self, id: i64, dir: Option<PathBuf>) {
+        let _ = self.commands.send(Command::Download { id, dir });
+    }
+
+    /// Downloads every completed task that has no local file yet.
+    pub fn download_all(&self) {
+        let _ = self.commands.send(Command::DownloadAll);
+    }
+
+    pub fn resume(&self) {
+        let _ = self.commands.send(Command::Resume);
+    }
+
+    pub fn downloads_running(&self) -> usize {
+        self.downloads_running.load(Ordering::SeqCst)
+    }
+
+    /// Stops polling; unfinished tasks resume at the next start.
+    pub fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+    }
+}

@@ -1,0 +1,40 @@
+//! What the engine tells its listener.
+
+use crate::store::TaskRecord;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where events go. The TUI wraps its one message queue in this; the CLI
+/// forwards to a channel it waits on.
+pub type EventSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;
+
+#[derive(Clone, Debug)]
+pub enum EngineEvent {
+    /// A task row changed (in this process or another one sharing the store).
+    TaskChanged(Box<TaskRecord>),
+    Status(EngineStatus),
+    Download(DownloadEvent),
+    /// A one-line message worth a toast.
+    Notice(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EngineStatus {
+    /// Nothing to poll.
+    Idle,
+    /// Polling `running` tasks, `in_flight` requests out now.
+    Polling { running: usize, in_flight: usize },
+    /// The server or network failed; every poll waits `retry_in`.
+    Retrying { reason: String, retry_in: Duration },
+    /// A 401 or 402: nothing is sent until the user resumes.
+    Paused { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DownloadEvent {
+    Started { id: i64 },
+    Progress { id: i64, bytes: u64, total: Option<u64> },
+    Finished { id: i64, path: PathBuf },
+    Failed { id: i64, error: String },
+}
