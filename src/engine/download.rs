@@ -36,6 +36,13 @@ impl Downloader {
         Ok(Downloader { http })
     }
 
+    /// A client with no options, for when the configured one cannot be built.
+    pub fn fallback() -> Downloader {
+        Downloader {
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// Downloads `url` for `task` into `dir`, reporting (bytes, total).
     pub async fn fetch(
         &self,

@@ -1,5 +1,6 @@
 //! What the engine tells its listener.
 
+use crate::api::ApiError;
 use crate::store::TaskRecord;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ pub enum EngineEvent {
     TaskChanged(Box<TaskRecord>),
     Status(EngineStatus),
     Download(DownloadEvent),
+    /// A create request failed; the row says so too, this carries the type
+    /// (the CLI turns it into an exit code).
+    CreateFailed { id: i64, error: ApiError },
     /// A one-line message worth a toast.
     Notice(String),
 }

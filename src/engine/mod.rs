@@ -5,8 +5,10 @@
 
 pub mod download;
 mod events;
+mod circuit;
 mod poll;
 mod scheduler;
+mod transfers;
 
 pub use events::{DownloadEvent, EngineEvent, EngineStatus, EventSink};
 pub use poll::PollPolicy;

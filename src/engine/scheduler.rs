@@ -1,11 +1,19 @@
-//! The poll loop. (Being written.)
+//! The poll loop: one tokio task that owns the schedule of every unfinished
+//! task, launches queries with bounded concurrency (at most one per task),
+//! and backs off as a whole when the server or the network fails.
 
-use super::{Command, EngineConfig, EventSink};
-use crate::api::ApiClient;
-use crate::store::Store;
+use super::circuit::Circuit;
+use super::download::Downloader;
+use super::poll::jitter;
+use super::{Command, EngineConfig, EngineEvent, EngineStatus, EventSink, transfers};
+use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
+use crate::store::{Store, TaskRecord, now_ms};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 pub(super) struct Parts {
     pub client: ApiClient,
@@ -19,7 +27,469 @@ pub(super) struct Parts {
 
 pub(super) fn spawn(parts: Parts) {
     tokio::spawn(async move {
-        let mut parts = parts;
-        while parts.commands.recv().await.is_some() {}
+        let mut scheduler = Scheduler::new(parts);
+        scheduler.run().await;
     });
+}
+
+/// What came back from a request the scheduler launched.
+enum Outcome {
+    Polled {
+        id: i64,
+        result: Result<TaskStatus, ApiError>,
+    },
+    Created {
+        id: i64,
+        result: Result<CreatedTask, ApiError>,
+    },
+}
+
+/// The schedule of one task being polled.
+struct Tracked {
+    task_id: String,
+    due: Instant,
+    interval: Duration,
+    in_flight: bool,
+    has_callback: bool,
+}
+
+struct Scheduler {
+    client: ApiClient,
+    store: Arc<Store>,
+    config: EngineConfig,
+    sink: EventSink,
+    commands: mpsc::UnboundedReceiver<Command>,
+    outcomes_tx: mpsc::UnboundedSender<Outcome>,
+    outcomes: mpsc::UnboundedReceiver<Outcome>,
+    tracked: HashMap<i64, Tracked>,
+    in_flight: usize,
+    circuit: Circuit,
+    paused: Option<String>,
+    last_status: Option<EngineStatus>,
+    transfers: transfers::Transfers,
+    data_version: i64,
+    seen_until_ms: i64,
+}
+
+impl Scheduler {
+    fn new(parts: Parts) -> Scheduler {
+        let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        let downloader = Downloader::new().unwrap_or_else(|e| {
+            tracing::error!("download client: {e}");
+            Downloader::fallback()
+        });
+        let transfers = transfers::Transfers::new(
+            parts.client.clone(),
+            parts.store.clone(),
+            downloader,
+            parts.sink.clone(),
+            parts.config.clone(),
+            parts.downloads_running,
+        );
+        let _ = parts.commands_tx;
+        Scheduler {
+            circuit: Circuit::new(parts.config.poll.clone()),
+            client: parts.client,
+            store: parts.store,
+            config: parts.config,
+            sink: parts.sink,
+            commands: parts.commands,
+            outcomes_tx,
+            outcomes,
+            tracked: HashMap::new(),
+            in_flight: 0,
+            paused: None,
+            last_status: None,
+            transfers,
+            data_version: 0,
+            seen_until_ms: now_ms(),
+        }
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        (self.sink)(event);
+    }
+
+    fn changed(&self, record: TaskRecord) {
+        self.emit(EngineEvent::TaskChanged(Box::new(record)));
+    }
+
+    fn resume_from_store(&mut self) {
+        match self.store.recover_stale_submits() {
+            Ok(stale) => {
+                for record in stale {
+                    self.changed(record);
+                }
+            }
+            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+        }
+        match self.store.unfinished() {
+            Ok(records) => {
+                let now = Instant::now();
+                for (n, record) in records.iter().enumerate() {
+                    // Spread the first polls so a big backlog does not
+                    // arrive at the server as one burst.
+                    let due = now + Duration::from_millis(20 * n.min(500) as u64);
+                    self.track(record, due);
+                }
+                if !records.is_empty() {
+                    tracing::info!("resumed {} unfinished tasks", records.len());
+                }
+            }
+            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+        }
+        self.data_version = self.store.data_version().unwrap_or(0);
+    }
+
+    fn track(&mut self, record: &TaskRecord, due: Instant) {
+        let Some(task_id) = record.task_id.clone() else {
+            return;
+        };
+        if !record.state.is_running() {
+            return;
+        }
+        self.tracked.entry(record.id).or_insert(Tracked {
+            task_id,
+            due,
+            interval: self.config.poll.first,
+            in_flight: false,
+            has_callback: record.has_callback,
+        });
+    }
+
+    async fn run(&mut self) {
+        self.resume_from_store();
+        let mut store_watch = tokio::time::interval(self.config.store_watch_interval);
+        store_watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            self.launch_due();
+            self.publish_status();
+            let wake = self.next_wake();
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle_command(command),
+                },
+                Some(outcome) = self.outcomes.recv() => self.handle_outcome(outcome),
+                _ = sleep_until_opt(wake) => {}
+                _ = store_watch.tick() => self.watch_store(),
+            }
+        }
+        tracing::info!("engine stopped; unfinished tasks resume at the next start");
+    }
+
+    /// The earliest moment something becomes due, if anything will.
+    fn next_wake(&self) -> Option<Instant> {
+        if self.paused.is_some() {
+            return None;
+        }
+        if let Some(until) = self.circuit.open_until() {
+            return Some(until);
+        }
+        self.tracked
+            .values()
+            .filter(|t| !t.in_flight)
+            .map(|t| t.due)
+            .min()
+    }
+
+    fn launch_due(&mut self) {
+        if self.paused.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let mut due: Vec<(Instant, i64)> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| !t.in_flight && t.due <= now)
+            .map(|(id, t)| (t.due, *id))
+            .collect();
+        due.sort_unstable();
+        for (_, id) in due {
+            let allowed = self.circuit.allowed_in_flight(now, self.config.max_in_flight);
+            if self.in_flight >= allowed {
+                break;
+            }
+            let Some(t) = self.tracked.get_mut(&id) else {
+                continue;
+            };
+            t.in_flight = true;
+            self.in_flight += 1;
+            let client = self.client.clone();
+            let task_id = t.task_id.clone();
+            let tx = self.outcomes_tx.clone();
+            tokio::spawn(async move {
+                let result = client.query(&task_id).await;
+                let _ = tx.send(Outcome::Polled { id, result });
+            });
+        }
+    }
+
+    fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Create { id, request } => self.launch_create(id, request),
+            Command::Refresh { id } => self.poll_now(id),
+            Command::RefreshTaskId { task_id } => match self.store.get_by_task_id(&task_id) {
+                Ok(Some(record)) => {
+                    self.track(&record, Instant::now());
+                    self.poll_now(record.id);
+                }
+                Ok(None) => tracing::debug!("refresh for unknown task id ignored"),
+                Err(e) => tracing::warn!("refresh lookup: {e}"),
+            },
+            Command::Download { id, dir } => self.transfers.download(id, dir),
+            Command::DownloadAll => self.transfers.download_all(),
+            Command::Resume => {
+                self.paused = None;
+                self.circuit.reset();
+                let now = Instant::now();
+                for t in self.tracked.values_mut() {
+                    t.due = now;
+                }
+                self.emit(EngineEvent::Notice("resumed polling".into()));
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn poll_now(&mut self, id: i64) {
+        if let Some(t) = self.tracked.get_mut(&id) {
+            t.due = Instant::now();
+        } else if let Ok(record) = self.store.get(id) {
+            self.track(&record, Instant::now());
+        }
+    }
+
+    fn launch_create(&mut self, id: i64, request: CreateRequest) {
+        let client = self.client.clone();
+        let tx = self.outcomes_tx.clone();
+        let policy = self.config.poll.clone();
+        tokio::spawn(async move {
+            let result = create_with_retry(&client, &request, &policy).await;
+            let _ = tx.send(Outcome::Created { id, result });
+        });
+    }
+
+    fn handle_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Created { id, result } => self.on_created(id, result),
+            Outcome::Polled { id, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.on_polled(id, result);
+            }
+        }
+    }
+
+    fn on_created(&mut self, id: i64, result: Result<CreatedTask, ApiError>) {
+        let stored = match &result {
+            Ok(created) => {
+                let task_id = created.task_id.clone().unwrap_or_default();
+                self.store.mark_submitted(id, task_id.trim())
+            }
+            Err(e) if e.create_certainly_refused() => {
+                self.store.mark_submit_failed(id, &e.to_string())
+            }
+            Err(e) => self.store.mark_submit_unknown(
+                id,
+                &format!("{e}; the task may exist on the server and be charged"),
+            ),
+        };
+        if let Err(e) = &result {
+            if e.is_account_problem() {
+                self.pause(e);
+            }
+            self.emit(EngineEvent::CreateFailed {
+                id,
+                error: e.clone(),
+            });
+        }
+        match stored {
+            Ok(record) => {
+                let due = Instant::now() + self.config.poll.first;
+                self.track(&record, due);
+                self.changed(record);
+            }
+            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+        }
+    }
+
+    fn pause(&mut self, error: &ApiError) {
+        if self.paused.is_none() {
+            self.paused = Some(error.to_string());
+            tracing::warn!("polling paused: {error}");
+        }
+    }
+
+    fn on_polled(&mut self, id: i64, result: Result<TaskStatus, ApiError>) {
+        let Some(t) = self.tracked.get_mut(&id) else {
+            return;
+        };
+        t.in_flight = false;
+        let (interval, has_callback) = (t.interval, t.has_callback);
+        let policy = self.config.poll.clone();
+        let now = Instant::now();
+        // (next interval, next due); None drops the task from the schedule.
+        let next: Option<(Duration, Instant)> = match result {
+            Ok(status) => {
+                self.circuit.on_success();
+                let before = self.store.get(id).ok();
+                match self.store.apply_status(id, &status) {
+                    Ok(record) => {
+                        let state_changed = before.as_ref().map(|b| b.state) != Some(record.state);
+                        let interval = if state_changed {
+                            policy.first
+                        } else {
+                            policy.next_interval(interval, has_callback)
+                        };
+                        let running = record.state.is_running();
+                        if before.as_ref().is_none_or(|b| visible_change(b, &record)) {
+                            self.changed(record);
+                        }
+                        running.then(|| (interval, now + jitter(interval)))
+                    }
+                    Err(e) => {
+                        self.emit(EngineEvent::Notice(e.to_string()));
+                        Some((interval, now + jitter(policy.max_interval)))
+                    }
+                }
+            }
+            Err(ApiError::NotFound) => {
+                self.circuit.on_success();
+                let interval = policy.next_interval(interval, has_callback);
+                let message = ApiError::NotFound.to_string();
+                match self.store.record_poll_error(id, &message, true) {
+                    Ok(record) if record.not_found_count >= policy.lost_after_404s => {
+                        let why = format!(
+                            "the server answered 404 {} times in a row: it no longer knows this task",
+                            record.not_found_count
+                        );
+                        if let Ok(record) = self.store.mark_lost(id, &why) {
+                            self.changed(record);
+                        }
+                        None
+                    }
+                    Ok(record) => {
+                        self.changed(record);
+                        Some((interval, now + jitter(interval)))
+                    }
+                    Err(e) => {
+                        self.emit(EngineEvent::Notice(e.to_string()));
+                        Some((interval, now + jitter(interval)))
+                    }
+                }
+            }
+            Err(e) if e.is_account_problem() => {
+                let _ = self.store.set_last_error(id, &e.to_string());
+                self.pause(&e);
+                // Poll again right after the user resumes.
+                Some((interval, now))
+            }
+            Err(e) => {
+                tracing::warn!("poll failed: {e}");
+                let hold = self.circuit.on_failure(now, e.retry_after(), e.to_string());
+                if let Ok(record) = self.store.record_poll_error(id, &e.to_string(), false) {
+                    self.changed(record);
+                }
+                Some((interval, hold.max(now + jitter(interval))))
+            }
+        };
+        match next {
+            Some((interval, due)) => {
+                if let Some(t) = self.tracked.get_mut(&id) {
+                    t.interval = interval;
+                    t.due = due;
+                }
+            }
+            None => {
+                self.tracked.remove(&id);
+            }
+        }
+    }
+
+    /// Picks up rows another klang process wrote to the same store.
+    fn watch_store(&mut self) {
+        let Ok(version) = self.store.data_version() else {
+            return;
+        };
+        if version == self.data_version {
+            return;
+        }
+        self.data_version = version;
+        // Overlap the window: another process may commit a row stamped a
+        // little before our last look.
+        let since = self.seen_until_ms - 2_000;
+        let Ok(rows) = self.store.changed_since(since) else {
+            return;
+        };
+        for record in rows {
+            self.seen_until_ms = self.seen_until_ms.max(record.updated_at);
+            self.track(&record, Instant::now());
+            self.changed(record);
+        }
+    }
+
+    fn publish_status(&mut self) {
+        let status = if let Some(reason) = &self.paused {
+            EngineStatus::Paused {
+                reason: reason.clone(),
+            }
+        } else if let Some((reason, retry_in)) = self.circuit.retrying(Instant::now()) {
+            EngineStatus::Retrying { reason, retry_in }
+        } else if self.tracked.is_empty() {
+            EngineStatus::Idle
+        } else {
+            EngineStatus::Polling {
+                running: self.tracked.len(),
+                in_flight: self.in_flight,
+            }
+        };
+        if self.last_status.as_ref() != Some(&status) {
+            self.last_status = Some(status.clone());
+            self.emit(EngineEvent::Status(status));
+        }
+    }
+}
+
+/// A poll that only moved `last_poll_at` is not worth a redraw.
+fn visible_change(before: &TaskRecord, after: &TaskRecord) -> bool {
+    before.state != after.state
+        || before.result_urls != after.result_urls
+        || before.create_time != after.create_time
+        || before.complete_time != after.complete_time
+        || before.fail_msg != after.fail_msg
+        || before.audio_duration != after.audio_duration
+        || before.last_error != after.last_error
+}
+
+async fn sleep_until_opt(when: Option<Instant>) {
+    match when {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A create is not idempotent: retry only when the server certainly did not
+/// take it (429, or the connection never opened), so nothing is charged twice.
+async fn create_with_retry(
+    client: &ApiClient,
+    request: &CreateRequest,
+    policy: &super::PollPolicy,
+) -> Result<CreatedTask, ApiError> {
+    let mut attempt = 1;
+    loop {
+        match client.create(request).await {
+            Err(e)
+                if attempt < 4
+                    && e.create_certainly_refused()
+                    && matches!(e, ApiError::RateLimited { .. } | ApiError::Network { .. }) =>
+            {
+                let wait = e.retry_after().unwrap_or_else(|| policy.backoff(attempt));
+                tracing::warn!("create refused ({e}); retrying in {wait:?}");
+                tokio::time::sleep(jitter(wait)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
