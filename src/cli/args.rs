@@ -1,0 +1,192 @@
+//! The command line, parsed by clap. Global flags work before or after the
+//! subcommand.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "klang",
+    version,
+    about = "Generate audio with the Kling audio API: a terminal dashboard and a headless CLI",
+    long_about = "Without a subcommand klang opens the dashboard. `klang --sandbox` runs everything against an embedded simulated API with no key and no cost.",
+    after_help = "Exit codes: 0 done, 1 task failed, 2 bad usage or invalid parameters (nothing sent), 3 key or credits, 4 network or server."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// API server, scheme and host [default: https://apimodels.app]
+    #[arg(long, global = true, env = "KLANG_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Where downloads go [default: see `klang paths`]
+    #[arg(long, global = true, env = "KLANG_DOWNLOAD_DIR", value_name = "DIR")]
+    pub download_dir: Option<PathBuf>,
+    /// Use an embedded sandbox server on loopback: no key, no cost, simulated audio
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Allow a plain-http base URL that is not loopback (the key travels in clear text)
+    #[arg(long, global = true)]
+    pub allow_insecure: bool,
+    /// Poll requests in flight at once [default: 8]
+    #[arg(long, global = true, value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// Dashboard theme: dark, light, high-contrast, basic16, or a file in the config dir's themes/
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Leave the mouse to the terminal (text selection works as usual)
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a task
+    #[command(subcommand)]
+    Submit(SubmitCommand),
+    /// List tasks, newest first
+    List(ListArgs),
+    /// Show one task (local id, task id, or a unique prefix of it)
+    Show(ShowArgs),
+    /// Download a completed task's audio
+    Download(DownloadArgs),
+    /// Print where config, data, logs and downloads live
+    Paths(JsonFlag),
+    /// Run the sandbox server in the foreground
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JsonFlag {
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AfterSubmit {
+    /// Wait until the task completes or fails
+    #[arg(long)]
+    pub wait: bool,
+    /// Download the audio once completed (implies --wait)
+    #[arg(long)]
+    pub download: bool,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubmitCommand {
+    /// Sound effects from a prompt ($0.0295)
+    Sfx {
+        /// What to hear, at most 200 characters
+        #[arg(long)]
+        prompt: String,
+        /// Seconds, 3.0 to 10.0 with one decimal
+        #[arg(long, default_value = "5.0")]
+        duration: String,
+        #[command(flatten)]
+        after: AfterSubmit,
+    },
+    /// Audio for a video ($0.0027)
+    V2a {
+        /// MP4/MOV, 3-20 s, at most 100 MB
+        #[arg(long, conflicts_with = "video_id", required_unless_present = "video_id")]
+        video_url: Option<String>,
+        /// A Kling video id under 30 days old
+        #[arg(long)]
+        video_id: Option<String>,
+        #[arg(long)]
+        sfx_prompt: Option<String>,
+        #[arg(long)]
+        bgm_prompt: Option<String>,
+        #[arg(long)]
+        asmr: bool,
+        #[command(flatten)]
+        after: AfterSubmit,
+    },
+    /// Text to speech ($0.0006)
+    Tts {
+        /// At most 1000 characters
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        voice_id: String,
+        #[arg(long, value_enum)]
+        lang: Lang,
+        /// 0.8 to 2.0 with one decimal
+        #[arg(long)]
+        speed: Option<f64>,
+        #[command(flatten)]
+        after: AfterSubmit,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Only tasks in this state (pending, processing, completed, failed, lost, submit-unknown, ...)
+    #[arg(long)]
+    pub state: Option<String>,
+    /// At most this many rows
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    pub id: String,
+    /// Directory to save into [default: the download directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 [default: any free port]
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Milliseconds a task stays pending
+    #[arg(long, default_value_t = 1500)]
+    pub pending_ms: u64,
+    /// Milliseconds a task stays processing
+    #[arg(long, default_value_t = 2500)]
+    pub processing_ms: u64,
+    /// Milliseconds added to every API answer
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction (0..1) of API requests answered 500
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Fraction answered 429 with Retry-After
+    #[arg(long, default_value_t = 0.0)]
+    pub rate_limit_rate: f64,
+    /// Fraction answered with a truncated JSON body
+    #[arg(long, default_value_t = 0.0)]
+    pub malformed_rate: f64,
+    /// Fraction whose connection is dropped without an answer
+    #[arg(long, default_value_t = 0.0)]
+    pub reset_rate: f64,
+}

@@ -1,0 +1,110 @@
+//! How the CLI prints tasks: a table for people, JSON for scripts. Text from
+//! the server or the user passes through `terminal_safe` before it reaches a
+//! terminal.
+
+use crate::sanitize::terminal_safe;
+use crate::store::TaskRecord;
+use serde::Serialize;
+
+/// A task as `--json` prints it: the stored record plus derived figures.
+#[derive(Serialize)]
+pub struct TaskView<'a> {
+    #[serde(flatten)]
+    pub record: &'a TaskRecord,
+    /// completeTime - createTime, in seconds.
+    pub generation_seconds: Option<f64>,
+    pub audio_seconds: Option<f64>,
+}
+
+pub fn task_view(record: &TaskRecord) -> TaskView<'_> {
+    TaskView {
+        record,
+        generation_seconds: record.generation_ms().map(|ms| ms as f64 / 1000.0),
+        audio_seconds: record.audio_seconds(),
+    }
+}
+
+pub fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("klang: cannot encode JSON: {e}"),
+    }
+}
+
+pub fn local_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let clean = terminal_safe(s).replace('\n', " ");
+    if clean.chars().count() <= max {
+        clean
+    } else {
+        clean.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    }
+}
+
+pub fn print_table(rows: &[TaskRecord]) {
+    println!(
+        "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  {}",
+        "ID", "STATE", "MDL", "COST", "CREATED", "TIME", "PROMPT"
+    );
+    for r in rows {
+        let timing = r
+            .generation_ms()
+            .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  {}",
+            r.id,
+            r.state.as_str(),
+            r.model.short(),
+            format!("${:.4}", r.cost_usd),
+            local_time(r.create_time.unwrap_or(r.submitted_at)),
+            timing,
+            truncate(&r.summary, 60)
+        );
+    }
+}
+
+pub fn print_detail(r: &TaskRecord) {
+    let line = |name: &str, value: &str| println!("{name:<16} {}", terminal_safe(value));
+    line("local id", &r.id.to_string());
+    line("task id", r.task_id.as_deref().unwrap_or("-"));
+    line("state", r.state.as_str());
+    for (name, value) in r.params.fields() {
+        line(name, &value);
+    }
+    line("cost", &format!("${:.4}", r.cost_usd));
+    line("submitted", &local_time(r.submitted_at));
+    if let Some(t) = r.create_time {
+        line("created", &local_time(t));
+    }
+    if let Some(t) = r.complete_time {
+        line("completed", &local_time(t));
+    }
+    if let Some(ms) = r.generation_ms() {
+        line("generation", &format!("{:.1} s", ms as f64 / 1000.0));
+    }
+    if let Some(s) = r.audio_seconds() {
+        line("audio", &format!("{s:.1} s"));
+    }
+    for url in &r.result_urls {
+        line("result url", url);
+    }
+    if let Some(m) = &r.fail_msg {
+        line("failMsg", m);
+    }
+    if let Some(p) = &r.local_path {
+        line("file", p);
+    }
+    if let Some(e) = &r.last_error {
+        line("last error", e);
+    }
+}
