@@ -1,0 +1,338 @@
+//! Routes, shared state and the request handlers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::conn::ConnReset;
+use super::faults::{self, Fault};
+use super::taskid::TaskId;
+use super::tasks::{self, Phase, Timings};
+use super::{Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxStats};
+use super::{audio, callback, validate};
+
+#[derive(Default)]
+pub struct Stats {
+    pub creates: AtomicU64,
+    pub queries: AtomicU64,
+    pub file_requests: AtomicU64,
+    pub faults_injected: AtomicU64,
+    pub callbacks_sent: AtomicU64,
+    pub callbacks_acknowledged: AtomicU64,
+    pub unauthorized: AtomicU64,
+    pub file_requests_with_auth: AtomicU64,
+}
+
+pub fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> SandboxStats {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        SandboxStats {
+            creates: g(&self.creates),
+            queries: g(&self.queries),
+            file_requests: g(&self.file_requests),
+            faults_injected: g(&self.faults_injected),
+            callbacks_sent: g(&self.callbacks_sent),
+            callbacks_acknowledged: g(&self.callbacks_acknowledged),
+            unauthorized: g(&self.unauthorized),
+            file_requests_with_auth: g(&self.file_requests_with_auth),
+        }
+    }
+}
+
+pub struct Shared {
+    pub timings: Timings,
+    pub base_url: String,
+    pub stats: Stats,
+    pub cancel: CancellationToken,
+    pub http: reqwest::Client,
+    pub retry_window: Duration,
+    pub duplicates: u32,
+    faults: Mutex<Faults>,
+    /// Seeded so a run with the same config injects the same faults.
+    rng: Mutex<StdRng>,
+    /// The last rendered file: resumed downloads ask for the same one again.
+    wav_cache: Mutex<Option<(String, Arc<Vec<u8>>)>>,
+}
+
+/// A poisoned lock only means another request panicked; the data (rates, an
+/// RNG, a cache) is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn new(
+        config: &SandboxConfig,
+        base_url: String,
+        cancel: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let http = reqwest::Client::builder()
+            // Callbacks mostly go to local receivers; a proxy from the
+            // environment would only get in the way.
+            .no_proxy()
+            .connect_timeout(callback::ATTEMPT_TIMEOUT)
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
+            timings: Timings {
+                pending_ms: config.pending_ms,
+                processing_ms: config.processing_ms,
+            },
+            base_url,
+            stats: Stats::default(),
+            cancel,
+            http,
+            retry_window: config.callback_retry_window,
+            duplicates: config.callback_duplicates,
+            faults: Mutex::new(config.faults()),
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            wav_cache: Mutex::new(None),
+        })
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+    }
+
+    /// Latency, then the fault decision for one API request.
+    async fn prelude(&self) -> Option<Fault> {
+        let faults = *lock(&self.faults);
+        if faults.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        }
+        let fault = faults::pick(&faults, &mut lock(&self.rng));
+        if let Some(f) = fault {
+            bump(&self.stats.faults_injected);
+            tracing::debug!(fault = ?f, "sandbox: injecting fault");
+        }
+        fault
+    }
+
+    fn coin(&self) -> bool {
+        lock(&self.rng).random_bool(0.5)
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/v1/audio/generations", post(create).get(query))
+        .route("/files/{name}", get(file))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+pub fn envelope(status: StatusCode, msg: &str, data: Value) -> Response {
+    (
+        status,
+        axum::Json(json!({"code": status.as_u16(), "msg": msg, "data": data})),
+    )
+        .into_response()
+}
+
+fn bad_request(msg: &str) -> Response {
+    envelope(StatusCode::BAD_REQUEST, msg, Value::Null)
+}
+
+async fn not_found() -> Response {
+    envelope(StatusCode::NOT_FOUND, "Not found", Value::Null)
+}
+
+enum Account {
+    Funded,
+    NoCredits,
+}
+
+fn auth(shared: &Shared, headers: &HeaderMap) -> Result<Account, Response> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+    match key {
+        Some(SANDBOX_KEY) => Ok(Account::Funded),
+        Some(SANDBOX_KEY_NO_CREDITS) => Ok(Account::NoCredits),
+        _ => {
+            bump(&shared.stats.unauthorized);
+            Err(envelope(
+                StatusCode::UNAUTHORIZED,
+                "Invalid API key",
+                Value::Null,
+            ))
+        }
+    }
+}
+
+async fn create(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnReset>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match shared.prelude().await {
+        None => create_task(&shared, &headers, &body),
+        Some(Fault::Reset) => {
+            // The realistic ambiguous case: the client cannot tell whether the
+            // task was created before the connection died, so sometimes it was.
+            if shared.coin() {
+                let _ = create_task(&shared, &headers, &body);
+                tracing::debug!("sandbox: reset after creating the task");
+            }
+            conn.trigger();
+            faults::response(Fault::Reset)
+        }
+        // Any other fault answers before the task exists: a retried create
+        // must not be charged twice.
+        Some(f) => faults::response(f),
+    }
+}
+
+fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Response {
+    match auth(shared, headers) {
+        Err(resp) => return resp,
+        Ok(Account::NoCredits) => {
+            return envelope(
+                StatusCode::PAYMENT_REQUIRED,
+                "Insufficient credits",
+                Value::Null,
+            );
+        }
+        Ok(Account::Funded) => {}
+    }
+    let params: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => return bad_request("request body must be a JSON object"),
+    };
+    let spec = match validate::validate(&params) {
+        Ok(s) => s,
+        Err(msg) => return bad_request(&msg),
+    };
+    let id = TaskId {
+        created_ms: tasks::now_ms(),
+        model: spec.model,
+        fail: spec.fail,
+        audio_cs: spec.audio_cs,
+        seed: rand::rng().random_range(0..1 << 24),
+    };
+    let task_id = id.encode();
+    bump(&shared.stats.creates);
+    tracing::debug!(%task_id, model = spec.model.name(), fail = spec.fail, "sandbox: task created");
+    if let Some(url) = spec.callback_url {
+        callback::schedule(shared.clone(), task_id.clone(), id, params, url);
+    }
+    envelope(
+        StatusCode::OK,
+        "success",
+        json!({"taskId": task_id, "state": "pending", "model": spec.model.qualified()}),
+    )
+}
+
+async fn query(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnReset>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match shared.prelude().await {
+        None => {}
+        Some(f) => {
+            if f == Fault::Reset {
+                conn.trigger();
+            }
+            return faults::response(f);
+        }
+    }
+    if let Err(resp) = auth(&shared, &headers) {
+        return resp;
+    }
+    bump(&shared.stats.queries);
+    let task_id = raw.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "task_id")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(task_id) = task_id.filter(|t| !t.is_empty()) else {
+        return bad_request("task_id is required");
+    };
+    let Some(id) = TaskId::decode(&task_id) else {
+        return envelope(StatusCode::NOT_FOUND, "Task not found", Value::Null);
+    };
+    let data = tasks::query_data(
+        &task_id,
+        &id,
+        tasks::now_ms(),
+        shared.timings,
+        &shared.base_url,
+    );
+    envelope(StatusCode::OK, "success", data)
+}
+
+/// The "CDN": public, no auth, no faults.
+async fn file(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    bump(&shared.stats.file_requests);
+    let with_auth = headers.contains_key(header::AUTHORIZATION);
+    if with_auth {
+        bump(&shared.stats.file_requests_with_auth);
+    }
+    tracing::debug!(%name, authorization_header = with_auth, "sandbox: file request");
+    let not_found = || (StatusCode::NOT_FOUND, "file not found").into_response();
+    let Some(task_id) = name.strip_suffix(".wav") else {
+        return not_found();
+    };
+    let Some(id) = TaskId::decode(task_id) else {
+        return not_found();
+    };
+    // Like a CDN, the object only exists once the task has completed.
+    if tasks::phase_at(&id, tasks::now_ms(), shared.timings) != Phase::Completed {
+        return not_found();
+    }
+    let cached = lock(&shared.wav_cache)
+        .as_ref()
+        .filter(|(k, _)| k == task_id)
+        .map(|(_, b)| b.clone());
+    let bytes = match cached {
+        Some(b) => b,
+        None => {
+            let samples = audio::sample_count(id.audio_cs);
+            // Up to ~70 s of audio: keep the synthesis off the async workers.
+            let rendered =
+                tokio::task::spawn_blocking(move || audio::render_wav(id.seed, samples)).await;
+            match rendered {
+                Ok(Ok(b)) => {
+                    let b = Arc::new(b);
+                    *lock(&shared.wav_cache) = Some((task_id.to_string(), b.clone()));
+                    b
+                }
+                Ok(Err(err)) => {
+                    tracing::error!(%err, "sandbox: WAV synthesis failed");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                Err(err) => {
+                    tracing::error!(%err, "sandbox: WAV synthesis task failed");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            }
+        }
+    };
+    audio::file_response(&bytes, &headers)
+}
