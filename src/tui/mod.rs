@@ -1,1 +1,166 @@
-//! placeholder
+//! The terminal dashboard. `run` is the entry point; everything else is
+//! public so tests can drive the app without a terminal (see [`harness`]).
+//!
+//! Layout of the module: `app` (state + `handle(Message) -> Effect`), `keys`
+//! (what keys do), `input_form` (the new-task form), `task_list` (rows,
+//! filter, sort), the drawing modules (`view`, `table`, `detail`,
+//! `input_view`, `status`, `help`), `theme`, `clipboard`, `terminal`
+//! (setup/restore) and `event_loop`.
+
+mod app;
+pub mod clipboard;
+mod detail;
+pub mod event_loop;
+mod format;
+pub mod harness;
+mod help;
+pub mod input_form;
+mod input_view;
+mod keys;
+mod status;
+mod table;
+pub mod task_list;
+pub mod terminal;
+pub mod theme;
+mod view;
+
+pub use app::{App, AppInit, Effect, Focus, Message, Overlay, TOAST_FOR, Toast, UiState};
+pub use keys::BINDINGS;
+pub use view::draw;
+
+use crate::cli::Context;
+use crate::engine::{Engine, EventSink};
+use crate::store::ListFilter;
+use anyhow::Context as _;
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::sync::Arc;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+/// Flags for the dashboard.
+#[derive(Clone, Debug, Default)]
+pub struct TuiOptions {
+    /// `--theme NAME`; wins over `theme` in config.toml.
+    pub theme: Option<String>,
+    /// `--no-mouse`: leave selection to the terminal.
+    pub no_mouse: bool,
+}
+
+/// Runs the dashboard until the user quits or a signal arrives. The
+/// terminal is restored on every exit path; engine work still in flight is
+/// abandoned and resumes at the next start.
+pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
+    let theme_name = options.theme.clone().or_else(|| ctx.config.theme.clone());
+    let loaded = theme::load(
+        theme_name.as_deref(),
+        &ctx.paths.user_themes_dir(),
+        theme::no_colour_requested(),
+    );
+    let mouse = !options.no_mouse && ctx.config.mouse.unwrap_or(true);
+    // Loaded before the terminal changes mode, so a store error prints plainly.
+    let tasks = ctx
+        .store
+        .list(&ListFilter::default())
+        .context("cannot read the task history")?;
+    let history_cost = ctx
+        .store
+        .total_cost()
+        .context("cannot read the task history")?;
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sink_tx = tx.clone();
+    let sink: EventSink = Arc::new(move |event| {
+        let _ = sink_tx.send(Message::Engine(event));
+    });
+    let sandbox = ctx.is_sandbox();
+    let engine = Engine::start(
+        ctx.client.clone(),
+        ctx.store.clone(),
+        ctx.engine_config.clone(),
+        sink,
+    );
+    let mut warnings = ctx.warnings.clone();
+    warnings.extend(loaded.warnings);
+    let mut app = App::new(AppInit {
+        tasks,
+        history_cost,
+        sandbox,
+        key_hint: ctx.key_hint.clone(),
+        config_file: ctx.paths.config_file(),
+        theme: loaded.theme,
+        mouse,
+        warnings,
+        engine: Some(engine.clone()),
+        clipboard: Box::new(clipboard::TerminalClipboard::new(
+            std::io::stdout(),
+            clipboard::ClipboardEnv::detect(),
+        )),
+    });
+
+    terminal::install_panic_hook();
+    terminal::enter(mouse).context("cannot set up the terminal")?;
+    let guard = terminal::Guard;
+    let cancel = CancellationToken::new();
+    let result = async {
+        let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+        term.clear()?;
+        spawn_input(tx.clone(), cancel.clone());
+        spawn_signals(cancel.clone())?;
+        event_loop::run_loop(&mut term, &mut app, &mut rx, cancel.clone()).await
+    }
+    .await;
+    cancel.cancel();
+    engine.shutdown();
+    drop(guard);
+    if let Some(handle) = ctx.sandbox {
+        handle.shutdown().await;
+    }
+    result.context("terminal error")
+}
+
+/// Terminal events into the queue. The stream ending (terminal gone) quits.
+fn spawn_input(tx: UnboundedSender<Message>, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut events = crossterm::event::EventStream::new();
+        loop {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return,
+                e = events.next() => e,
+            };
+            let message = match next {
+                Some(Ok(event)) => Message::Terminal(event),
+                Some(Err(e)) => {
+                    tracing::warn!("terminal input failed: {e}");
+                    Message::Quit
+                }
+                None => Message::Quit,
+            };
+            let quit = matches!(message, Message::Quit);
+            if tx.send(message).is_err() || quit {
+                return;
+            }
+        }
+    });
+}
+
+/// SIGTERM and SIGHUP (a dropped SSH session) end the loop like `q`, so the
+/// terminal is restored on the way out. SIGINT too, for a terminal that is
+/// not in raw mode (raw mode turns Ctrl-C into a key).
+fn spawn_signals(cancel: CancellationToken) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: quitting"),
+            _ = hup.recv() => tracing::info!("SIGHUP: terminal gone, quitting"),
+            _ = int.recv() => tracing::info!("SIGINT: quitting"),
+            _ = cancel.cancelled() => return,
+        }
+        cancel.cancel();
+    });
+    Ok(())
+}

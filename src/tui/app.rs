@@ -1,0 +1,327 @@
+//! The dashboard's state and how each message changes it. Nothing here
+//! touches the terminal: `handle` takes a [`Message`] and says whether the
+//! screen needs redrawing, so tests drive the app with no terminal at all.
+
+use super::clipboard::Clipboard;
+use super::input_form::InputForm;
+use super::task_list::TaskList;
+use super::theme::Theme;
+use crate::engine::{DownloadEvent, Engine, EngineEvent, EngineStatus};
+use crate::store::{LocalState, TaskRecord};
+use crossterm::event::Event;
+use ratatui::layout::Rect;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tui_input::Input;
+
+/// Everything that can happen to the dashboard, from any source. One queue
+/// carries them all.
+#[derive(Debug)]
+pub enum Message {
+    /// A key, paste, mouse or resize event from the terminal.
+    Terminal(Event),
+    Engine(EngineEvent),
+    /// Time passed (only sent while something is running).
+    Tick,
+    /// SIGTERM / SIGHUP / the input stream ended.
+    Quit,
+}
+
+/// What the loop must do after a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Nothing,
+    Redraw,
+    Quit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    Input,
+    Detail,
+    /// Typing a filter after `/`.
+    Filter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// `q` while downloads run.
+    ConfirmQuit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub shown_at: Instant,
+}
+
+/// How long a toast stays.
+pub const TOAST_FOR: Duration = Duration::from_secs(5);
+
+/// What the dashboard starts with.
+pub struct AppInit {
+    pub tasks: Vec<TaskRecord>,
+    /// `store.total_cost()` at start.
+    pub history_cost: f64,
+    pub sandbox: bool,
+    /// Masked API key, if one is set.
+    pub key_hint: Option<String>,
+    /// Where the user would put `api_key` (shown when there is none).
+    pub config_file: PathBuf,
+    pub theme: Theme,
+    pub mouse: bool,
+    /// Shown as toasts at start.
+    pub warnings: Vec<String>,
+    pub engine: Option<Engine>,
+    pub clipboard: Box<dyn Clipboard>,
+}
+
+/// Where things were drawn last, for mouse clicks and paging.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UiState {
+    /// The table's rows (below its header).
+    pub table_rows: Rect,
+    pub table_offset: usize,
+    pub detail_scroll: u16,
+}
+
+pub struct App {
+    pub tasks: TaskList,
+    /// The selected task; the row follows it through inserts and re-sorts.
+    pub(super) selected_id: Option<i64>,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub form: InputForm,
+    pub filter_input: Input,
+    pub status: EngineStatus,
+    pub(super) status_since: Instant,
+    /// Downloads running: id → (bytes, total).
+    pub downloads: HashMap<i64, (u64, Option<u64>)>,
+    pub toasts: VecDeque<Toast>,
+    session_ids: HashSet<i64>,
+    history_cost: f64,
+    pub sandbox: bool,
+    pub key_hint: Option<String>,
+    pub config_file: PathBuf,
+    pub theme: Theme,
+    pub mouse: bool,
+    pub(super) engine: Option<Engine>,
+    pub(super) clipboard: Box<dyn Clipboard>,
+    /// Select this task as soon as its row shows up (after a submit).
+    pub(super) select_when_seen: Option<i64>,
+    pub ui: UiState,
+    pub spinner: usize,
+}
+
+impl App {
+    pub fn new(init: AppInit) -> App {
+        let mut app = App {
+            tasks: TaskList::new(init.tasks),
+            selected_id: None,
+            focus: Focus::Table,
+            overlay: Overlay::None,
+            form: InputForm::default(),
+            filter_input: Input::default(),
+            status: EngineStatus::Idle,
+            status_since: Instant::now(),
+            downloads: HashMap::new(),
+            toasts: VecDeque::new(),
+            session_ids: HashSet::new(),
+            history_cost: init.history_cost,
+            sandbox: init.sandbox,
+            key_hint: init.key_hint,
+            config_file: init.config_file,
+            theme: init.theme,
+            mouse: init.mouse,
+            engine: init.engine,
+            clipboard: init.clipboard,
+            select_when_seen: None,
+            ui: UiState::default(),
+            spinner: 0,
+        };
+        app.tasks.refresh_view();
+        app.selected_id = app.tasks.row(0).map(|r| r.id);
+        for w in init.warnings {
+            app.toast_error(w);
+        }
+        app
+    }
+
+    /// Can tasks be submitted? Not without a key (the sandbox has its own).
+    pub fn has_key(&self) -> bool {
+        self.sandbox || self.key_hint.is_some()
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    pub fn handle(&mut self, msg: Message) -> Effect {
+        let effect = match msg {
+            Message::Terminal(event) => self.on_terminal(event),
+            Message::Engine(event) => self.on_engine(event),
+            Message::Tick => self.on_tick(),
+            Message::Quit => Effect::Quit,
+        };
+        self.tasks.refresh_view();
+        effect
+    }
+
+    fn on_engine(&mut self, event: EngineEvent) -> Effect {
+        match event {
+            EngineEvent::TaskChanged(record) => {
+                let id = record.id;
+                self.tasks.upsert(*record);
+                if self.select_when_seen == Some(id) || self.selected_id.is_none() {
+                    self.select_when_seen = None;
+                    self.selected_id = Some(id);
+                }
+            }
+            EngineEvent::Status(status) => {
+                if self.status == status {
+                    return Effect::Nothing;
+                }
+                self.status = status;
+                self.status_since = Instant::now();
+            }
+            EngineEvent::Download(d) => self.on_download(d),
+            EngineEvent::CreateFailed { id, error } => {
+                self.toast_error(format!("task #{id} was not created: {error}"));
+            }
+            EngineEvent::Notice(text) => self.toast(text),
+        }
+        Effect::Redraw
+    }
+
+    fn on_download(&mut self, event: DownloadEvent) {
+        match event {
+            DownloadEvent::Started { id } => {
+                self.downloads.insert(id, (0, None));
+            }
+            DownloadEvent::Progress { id, bytes, total } => {
+                self.downloads.insert(id, (bytes, total));
+            }
+            DownloadEvent::Finished { id, path } => {
+                self.downloads.remove(&id);
+                self.toast(format!("#{id} saved to {}", path.display()));
+            }
+            DownloadEvent::Failed { id, error } => {
+                self.downloads.remove(&id);
+                self.toast_error(format!("#{id} download failed: {error}"));
+            }
+        }
+    }
+
+    fn on_tick(&mut self) -> Effect {
+        self.spinner = self.spinner.wrapping_add(1);
+        let before = self.toasts.len();
+        self.toasts.retain(|t| t.shown_at.elapsed() < TOAST_FOR);
+        if self.anything_running() || before != self.toasts.len() {
+            Effect::Redraw
+        } else {
+            Effect::Nothing
+        }
+    }
+
+    /// Tasks the engine works on, downloads, or a retry countdown: the
+    /// screen shows live numbers for these.
+    pub fn anything_running(&self) -> bool {
+        self.tasks.count(LocalState::Pending) > 0
+            || self.tasks.count(LocalState::Processing) > 0
+            || self.tasks.count(LocalState::Submitting) > 0
+            || !self.downloads.is_empty()
+            || matches!(self.status, EngineStatus::Retrying { .. })
+    }
+
+    /// Whether the loop should tick at all. False when idle, so an idle
+    /// dashboard writes nothing to the terminal.
+    pub fn needs_tick(&self) -> bool {
+        self.anything_running() || !self.toasts.is_empty()
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), false);
+    }
+
+    pub fn toast_error(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), true);
+    }
+
+    fn push_toast(&mut self, text: String, error: bool) {
+        tracing::info!(error, "toast: {text}");
+        self.toasts.push_back(Toast {
+            text,
+            error,
+            shown_at: Instant::now(),
+        });
+        // Only the latest few fit on screen.
+        while self.toasts.len() > 3 {
+            self.toasts.pop_front();
+        }
+    }
+
+    /// The selected row in the current view.
+    pub fn selected_row(&self) -> Option<usize> {
+        match self.selected_id.and_then(|id| self.tasks.row_of(id)) {
+            Some(row) => Some(row),
+            None => (!self.tasks.is_empty()).then_some(0),
+        }
+    }
+
+    pub fn selected(&self) -> Option<&TaskRecord> {
+        self.selected_row().and_then(|row| self.tasks.row(row))
+    }
+
+    pub(super) fn select_row(&mut self, row: usize) {
+        if self.tasks.is_empty() {
+            return;
+        }
+        let row = row.min(self.tasks.len() - 1);
+        self.selected_id = self.tasks.row(row).map(|r| r.id);
+        self.ui.detail_scroll = 0;
+    }
+
+    pub(super) fn move_selection(&mut self, delta: isize) {
+        let row = self.selected_row().unwrap_or(0);
+        self.select_row(row.saturating_add_signed(delta));
+    }
+
+    pub(super) fn note_submitted(&mut self, id: i64) {
+        self.session_ids.insert(id);
+        if self.tasks.get(id).is_some() {
+            self.selected_id = Some(id);
+        } else {
+            self.select_when_seen = Some(id);
+        }
+    }
+
+    /// Cost of the tasks submitted in this run (what was charged so far:
+    /// refused creates cost nothing).
+    pub fn session_cost(&self) -> f64 {
+        self.session_ids
+            .iter()
+            .filter_map(|id| self.tasks.get(*id))
+            .filter(|r| !matches!(r.state, LocalState::SubmitFailed | LocalState::Submitting))
+            .map(|r| r.cost_usd)
+            .sum()
+    }
+
+    pub fn history_cost(&self) -> f64 {
+        self.history_cost + self.session_cost()
+    }
+
+    /// Seconds left before the engine retries, for "retrying in N s".
+    pub fn retry_left(&self) -> Option<Duration> {
+        match &self.status {
+            EngineStatus::Retrying { retry_in, .. } => {
+                Some(retry_in.saturating_sub(self.status_since.elapsed()))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Everything known about the selected task: every request parameter, the
+//! server's id, result URLs, failure reason, timestamps, file and last error.
+
+use super::app::{App, Focus};
+use super::format;
+use super::table::{state_label, state_style, timing};
+use crate::sanitize::terminal_safe;
+use crate::store::now_ms;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let focused = app.focus == Focus::Detail;
+    let block = Block::bordered()
+        .title(Span::styled(" Details ", t.title))
+        .border_style(if focused { t.border_focus } else { t.border });
+    let Some(r) = app.selected() else {
+        let hint = if app.has_key() {
+            "Select a task to see its details. n creates one."
+        } else {
+            "No task selected."
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(hint, t.muted)).block(block),
+            area,
+        );
+        return;
+    };
+
+    let label = |name: &str| Span::styled(format!("{name:<12}"), t.muted);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut push = |name: &str, value: String, style: Style| {
+        // Multi-line values (a TTS text) keep their lines, indented.
+        for (i, part) in terminal_safe(&value).split('\n').enumerate() {
+            let head = if i == 0 { label(name) } else { label("") };
+            lines.push(Line::from(vec![
+                head,
+                Span::styled(part.to_string(), style),
+            ]));
+        }
+    };
+
+    let (glyph, word) = state_label(r.state, app.spinner);
+    push("state", format!("{glyph} {word}"), state_style(t, r.state));
+    push("local id", format!("#{}", r.id), t.text);
+    push(
+        "task id",
+        r.task_id
+            .clone()
+            .unwrap_or_else(|| "(not created yet)".into()),
+        t.text,
+    );
+    for (name, value) in r.params.fields() {
+        push(name, value, t.text);
+    }
+    push("cost", format::cost(r.cost_usd), t.cost);
+    for (i, url) in r.result_urls.iter().enumerate() {
+        push(if i == 0 { "result" } else { "" }, url.clone(), t.accent);
+    }
+    if let Some(msg) = &r.fail_msg {
+        push("failMsg", msg.clone(), t.error);
+    }
+    push("submitted", format::full_time(r.submitted_at), t.text);
+    if let Some(ms) = r.create_time {
+        push("created", format::full_time(ms), t.text);
+    }
+    if let Some(ms) = r.complete_time {
+        push("completed", format::full_time(ms), t.text);
+    }
+    let took = timing(r, now_ms());
+    if !took.is_empty() {
+        let name = if r.generation_ms().is_some() {
+            "took"
+        } else {
+            "running"
+        };
+        push(name, took, t.text);
+    }
+    if let Some(s) = r.audio_seconds() {
+        push("audio", format::audio(s), t.text);
+    }
+    if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
+        let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
+        push("download", format!("{bytes} bytes{total}"), t.downloading);
+    }
+    match &r.local_path {
+        Some(path) => push("file", path.clone(), t.text),
+        None if r.first_url().is_some() => push("file", "not downloaded (d)".into(), t.muted),
+        None => {}
+    }
+    if let Some(ms) = r.last_poll_at {
+        push("last poll", format::full_time(ms), t.muted);
+    }
+    if let Some(err) = &r.last_error {
+        push("last error", err.clone(), t.error);
+    }
+    if r.has_callback {
+        push("callback", "yes (polling is the fallback)".into(), t.muted);
+    }
+
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .style(t.text)
+        .wrap(Wrap { trim: false })
+        .scroll((app.ui.detail_scroll, 0));
+    frame.render_widget(paragraph, area);
+}

@@ -1,0 +1,227 @@
+//! Drives the dashboard without a terminal, for tests: keys go in through
+//! the same `App::handle` the real loop uses, engine events come from a real
+//! engine over the same kind of queue, and the screen is a `TestBackend`.
+//! The clipboard records the exact bytes `y` would write.
+
+use super::app::{App, AppInit, Effect, Message};
+use super::clipboard::CaptureClipboard;
+use super::theme::Theme;
+use crate::api::{ApiClient, ApiKey, ClientOptions};
+use crate::engine::{Engine, EngineConfig, EventSink, PollPolicy};
+use crate::sandbox::{self, SandboxConfig, SandboxHandle};
+use crate::store::{ListFilter, Store};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+/// How long `wait_for` waits before failing the test with the screen.
+pub const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+pub struct Runner {
+    pub app: App,
+    pub terminal: Terminal<TestBackend>,
+    pub rx: UnboundedReceiver<Message>,
+    pub tx: UnboundedSender<Message>,
+    pub clipboard: CaptureClipboard,
+    /// Set once a message asked to quit.
+    pub quit: bool,
+    /// Keeps the sandbox running for the runner's life.
+    pub sandbox: Option<SandboxHandle>,
+}
+
+/// An `AppInit` with nothing in it: no tasks, no engine, sandbox off.
+pub fn empty_init(clipboard: &CaptureClipboard) -> AppInit {
+    AppInit {
+        tasks: Vec::new(),
+        history_cost: 0.0,
+        sandbox: false,
+        key_hint: Some("sk-…abcd".into()),
+        config_file: "/home/user/.config/klang/config.toml".into(),
+        theme: Theme::default_theme(),
+        mouse: true,
+        warnings: Vec::new(),
+        engine: None,
+        clipboard: Box::new(clipboard.clone()),
+    }
+}
+
+impl Runner {
+    /// A runner over `init` (its clipboard is replaced by a capturing one).
+    pub fn new(mut init: AppInit, width: u16, height: u16) -> Runner {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let clipboard = CaptureClipboard::default();
+        init.clipboard = Box::new(clipboard.clone());
+        Runner::with_channel(init, width, height, tx, rx, clipboard)
+    }
+
+    fn with_channel(
+        init: AppInit,
+        width: u16,
+        height: u16,
+        tx: UnboundedSender<Message>,
+        rx: UnboundedReceiver<Message>,
+        clipboard: CaptureClipboard,
+    ) -> Runner {
+        let terminal = match Terminal::new(TestBackend::new(width, height)) {
+            Ok(t) => t,
+            Err(never) => match never {},
+        };
+        Runner {
+            app: App::new(init),
+            terminal,
+            rx,
+            tx,
+            clipboard,
+            quit: false,
+            sandbox: None,
+        }
+    }
+
+    /// A runner on a real engine talking HTTP to a fresh sandbox with fast
+    /// tasks (100 ms pending, 200 ms processing), the store and downloads
+    /// under `dir`. Needs a tokio runtime.
+    pub async fn sandbox(dir: &Path, width: u16, height: u16) -> Runner {
+        let handle = sandbox::start(SandboxConfig {
+            pending_ms: 100,
+            processing_ms: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("sandbox did not start: {e}"));
+        let store =
+            Arc::new(Store::open(&dir.join("tasks.db")).unwrap_or_else(|e| panic!("store: {e}")));
+        let client = ApiClient::new(
+            &handle.base_url(),
+            ApiKey::new(sandbox::SANDBOX_KEY),
+            &ClientOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("client: {e}"));
+        let mut config = EngineConfig::new(dir.join("downloads"));
+        config.poll = PollPolicy {
+            first: Duration::from_millis(50),
+            max_interval: Duration::from_millis(150),
+            backoff_first: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(500),
+            ..PollPolicy::default()
+        };
+        config.store_watch_interval = Duration::from_millis(200);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sink_tx = tx.clone();
+        let sink: EventSink = Arc::new(move |ev| {
+            let _ = sink_tx.send(Message::Engine(ev));
+        });
+        let tasks = store
+            .list(&ListFilter::default())
+            .unwrap_or_else(|e| panic!("list: {e}"));
+        let engine = Engine::start(client, store.clone(), config, sink);
+        let clipboard = CaptureClipboard::default();
+        let mut init = empty_init(&clipboard);
+        init.tasks = tasks;
+        init.sandbox = true;
+        init.key_hint = None;
+        init.engine = Some(engine);
+        let mut runner = Runner::with_channel(init, width, height, tx, rx, clipboard);
+        runner.sandbox = Some(handle);
+        runner
+    }
+
+    pub fn handle(&mut self, msg: Message) {
+        if self.app.handle(msg) == Effect::Quit {
+            self.quit = true;
+        }
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.key_with(code, KeyModifiers::NONE);
+    }
+
+    pub fn key_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        self.handle(Message::Terminal(Event::Key(KeyEvent::new(
+            code, modifiers,
+        ))));
+    }
+
+    pub fn ctrl(&mut self, c: char) {
+        self.key_with(KeyCode::Char(c), KeyModifiers::CONTROL);
+    }
+
+    /// Types `text` one key at a time.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let modifiers = if c.is_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            self.key_with(KeyCode::Char(c), modifiers);
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        self.handle(Message::Terminal(Event::Paste(text.to_string())));
+    }
+
+    /// Draws and returns the screen as text, one line per row.
+    pub fn screen(&mut self) -> String {
+        let app = &mut self.app;
+        let _ = self.terminal.draw(|f| super::view::draw(f, app));
+        buffer_text(self.terminal.backend().buffer())
+    }
+
+    /// Applies queued engine events (and ticks while none come) until
+    /// `done(app)`; fails the test with the screen after [`WAIT_LIMIT`].
+    pub async fn wait_for(&mut self, what: &str, mut done: impl FnMut(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+        loop {
+            if done(&self.app) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let screen = self.screen();
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            match tokio::time::timeout(Duration::from_millis(200), self.rx.recv()).await {
+                Ok(Some(msg)) => self.handle(msg),
+                Ok(None) => panic!("the message queue closed while waiting for {what}"),
+                Err(_) => self.handle(Message::Tick),
+            }
+        }
+    }
+
+    /// Waits until the drawn screen contains `needle`.
+    pub async fn wait_for_text(&mut self, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("timed out waiting for {needle:?} on screen:\n{screen}");
+            }
+            match tokio::time::timeout(Duration::from_millis(200), self.rx.recv()).await {
+                Ok(Some(msg)) => self.handle(msg),
+                Ok(None) => panic!("the message queue closed while waiting for {needle:?}"),
+                Err(_) => self.handle(Message::Tick),
+            }
+        }
+    }
+}
+
+/// The buffer's text, rows joined by newlines (trailing spaces kept, so
+/// column positions can be checked).
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let width = buffer.area.width as usize;
+    let mut out = String::new();
+    for (i, cell) in buffer.content().iter().enumerate() {
+        if i > 0 && i % width == 0 {
+            out.push('\n');
+        }
+        out.push_str(cell.symbol());
+    }
+    out
+}

@@ -1,0 +1,492 @@
+//! The new-task form: a model selector and that model's fields. Each model
+//! keeps its own field values, so switching models loses nothing. The form
+//! builds a `CreateRequest` and checks it with the API's own validation before
+//! anything is sent; the first problem is shown inline, naming the field.
+
+use crate::api::{CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::{Input, InputRequest};
+
+/// Limits from the contract (`api::model::SFX_PROMPT_MAX` / `TTS_TEXT_MAX`,
+/// not re-exported by `api`; kept equal by a test against `validate`).
+pub const SFX_PROMPT_MAX: usize = 200;
+pub const TTS_TEXT_MAX: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text, with an optional limit in characters for the counter.
+    Text {
+        limit: Option<usize>,
+    },
+    Toggle,
+    /// One of a few fixed values.
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// The name validation errors use (`ValidationError::field`).
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub kind: FieldKind,
+    pub input: Input,
+    pub on: bool,
+    pub choice: usize,
+}
+
+impl Field {
+    fn text(
+        name: &'static str,
+        label: &'static str,
+        hint: &'static str,
+        limit: Option<usize>,
+    ) -> Field {
+        Field {
+            name,
+            label,
+            hint,
+            kind: FieldKind::Text { limit },
+            input: Input::default(),
+            on: false,
+            choice: 0,
+        }
+    }
+
+    fn with_value(mut self, v: &str) -> Field {
+        self.input = Input::new(v.to_string());
+        self
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    /// "12/200", and whether it is over the limit.
+    pub fn counter(&self) -> Option<(String, bool)> {
+        let FieldKind::Text { limit: Some(limit) } = self.kind else {
+            return None;
+        };
+        let n = self.value().chars().count();
+        Some((format!("{n}/{limit}"), n > limit))
+    }
+
+    pub fn is_text(&self) -> bool {
+        matches!(self.kind, FieldKind::Text { .. })
+    }
+
+    fn set_text(&mut self, v: Option<&str>) {
+        self.input = Input::new(v.unwrap_or_default().to_string());
+    }
+}
+
+const LANGUAGES: &[&str] = &["en", "zh"];
+
+fn fields_for(model: Model) -> Vec<Field> {
+    match model {
+        Model::SoundEffects => vec![
+            Field::text(
+                "prompt",
+                "Prompt",
+                "what it should sound like",
+                Some(SFX_PROMPT_MAX),
+            ),
+            Field::text("duration", "Duration", "seconds, 3.0 to 10.0", None).with_value("5.0"),
+        ],
+        Model::VideoToAudio => vec![
+            Field::text(
+                "video",
+                "Video",
+                "https:// URL (MP4/MOV, 3-20 s) or Kling video id",
+                None,
+            ),
+            Field::text("sound_effect_prompt", "SFX prompt", "optional", None),
+            Field::text("bgm_prompt", "BGM prompt", "optional", None),
+            Field {
+                kind: FieldKind::Toggle,
+                ..Field::text("asmr_mode", "ASMR mode", "Space toggles", None)
+            },
+        ],
+        Model::Tts => vec![
+            Field::text("text", "Text", "what to say", Some(TTS_TEXT_MAX)),
+            Field::text(
+                "voice_id",
+                "Voice id",
+                "a voice that speaks the language",
+                None,
+            ),
+            Field {
+                kind: FieldKind::Choice(LANGUAGES),
+                ..Field::text("voice_language", "Language", "←/→ or Space", None)
+            },
+            Field::text("voice_speed", "Speed", "0.8 to 2.0", None).with_value("1.0"),
+        ],
+    }
+}
+
+/// What a key did to the form, for the app to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormOutcome {
+    Handled,
+    Submit,
+    /// Esc: leave the form.
+    Leave,
+    /// Tab past the last field / Shift-Tab before the first.
+    NextPane,
+    PrevPane,
+    Ignored,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputForm {
+    model: Model,
+    /// Fields of each model, indexed like `Model::ALL`.
+    fields: [Vec<Field>; 3],
+    /// 0 is the model selector; 1.. are the fields.
+    pub focus: usize,
+    /// The last validation problem: (field name, message).
+    pub error: Option<(String, String)>,
+}
+
+impl Default for InputForm {
+    fn default() -> Self {
+        InputForm {
+            model: Model::SoundEffects,
+            fields: Model::ALL.map(fields_for),
+            focus: 1,
+            error: None,
+        }
+    }
+}
+
+fn model_index(m: Model) -> usize {
+    Model::ALL.iter().position(|x| *x == m).unwrap_or(0)
+}
+
+impl InputForm {
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    pub fn fields(&self) -> &[Field] {
+        &self.fields[model_index(self.model)]
+    }
+
+    fn fields_mut(&mut self) -> &mut Vec<Field> {
+        &mut self.fields[model_index(self.model)]
+    }
+
+    /// The focused field, unless the selector has focus.
+    pub fn focused_field(&self) -> Option<&Field> {
+        self.focus.checked_sub(1).and_then(|i| self.fields().get(i))
+    }
+
+    /// A text field has focus: letters are text, never shortcuts.
+    pub fn typing(&self) -> bool {
+        self.focused_field().is_some_and(Field::is_text)
+    }
+
+    pub fn set_model(&mut self, model: Model) {
+        self.model = model;
+        self.error = None;
+        self.focus = self.focus.min(self.fields().len());
+    }
+
+    pub fn cycle_model(&mut self, forward: bool) {
+        let i = model_index(self.model);
+        let n = Model::ALL.len();
+        let next = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        self.set_model(Model::ALL[next]);
+    }
+
+    /// `n`: start on the first field of the selected model.
+    pub fn focus_first_field(&mut self) {
+        self.focus = 1;
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Leave,
+            KeyCode::Enter => return FormOutcome::Submit,
+            KeyCode::Char('n') if ctrl => self.cycle_model(true),
+            KeyCode::Char('p') if ctrl => self.cycle_model(false),
+            KeyCode::Tab => {
+                if self.focus >= self.fields().len() {
+                    return FormOutcome::NextPane;
+                }
+                self.focus += 1;
+            }
+            KeyCode::BackTab => {
+                if self.focus == 0 {
+                    return FormOutcome::PrevPane;
+                }
+                self.focus -= 1;
+            }
+            KeyCode::Down => self.focus = (self.focus + 1).min(self.fields().len()),
+            KeyCode::Up => self.focus = self.focus.saturating_sub(1),
+            _ => return self.edit_focused(key),
+        }
+        FormOutcome::Handled
+    }
+
+    fn edit_focused(&mut self, key: KeyEvent) -> FormOutcome {
+        if self.focus == 0 {
+            return match key.code {
+                KeyCode::Left | KeyCode::Char('h') => {
+                    self.cycle_model(false);
+                    FormOutcome::Handled
+                }
+                KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') => {
+                    self.cycle_model(true);
+                    FormOutcome::Handled
+                }
+                // The selector is not a text field, but the user is in the
+                // form: swallow letters rather than fire table shortcuts.
+                _ => FormOutcome::Ignored,
+            };
+        }
+        let i = self.focus - 1;
+        let Some(field) = self.fields_mut().get_mut(i) else {
+            return FormOutcome::Ignored;
+        };
+        match field.kind {
+            FieldKind::Toggle => match key.code {
+                KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => field.on = !field.on,
+                KeyCode::Char('y') => field.on = true,
+                KeyCode::Char('n') => field.on = false,
+                _ => return FormOutcome::Ignored,
+            },
+            FieldKind::Choice(options) => {
+                let n = options.len();
+                match key.code {
+                    KeyCode::Char(' ') | KeyCode::Right => field.choice = (field.choice + 1) % n,
+                    KeyCode::Left => field.choice = (field.choice + n - 1) % n,
+                    KeyCode::Char(c) => {
+                        // Typing the first letter picks that option.
+                        match options.iter().position(|o| o.starts_with(c)) {
+                            Some(p) => field.choice = p,
+                            None => return FormOutcome::Ignored,
+                        }
+                    }
+                    _ => return FormOutcome::Ignored,
+                }
+            }
+            FieldKind::Text { .. } => match text_request(key) {
+                Some(req) => {
+                    field.input.handle(req);
+                }
+                None => return FormOutcome::Ignored,
+            },
+        }
+        self.error = None;
+        FormOutcome::Handled
+    }
+
+    /// Bracketed paste into the focused text field; line breaks become
+    /// spaces since every field is one line.
+    pub fn paste(&mut self, text: &str) -> bool {
+        if !self.typing() {
+            return false;
+        }
+        let i = self.focus - 1;
+        if let Some(field) = self.fields_mut().get_mut(i) {
+            for c in text.chars() {
+                let c = if c == '\n' || c == '\r' || c == '\t' {
+                    ' '
+                } else {
+                    c
+                };
+                if !c.is_control() {
+                    field.input.handle(InputRequest::InsertChar(c));
+                }
+            }
+        }
+        self.error = None;
+        true
+    }
+
+    fn field(&self, name: &str) -> Option<&Field> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+
+    fn text(&self, name: &str) -> String {
+        self.field(name)
+            .map(|f| f.value().to_string())
+            .unwrap_or_default()
+    }
+
+    fn optional(&self, name: &str) -> Option<String> {
+        Some(self.text(name).trim().to_string()).filter(|s| !s.is_empty())
+    }
+
+    /// The request these fields describe, already validated.
+    pub fn build(&self) -> Result<CreateRequest, (String, String)> {
+        let request = match self.model {
+            Model::SoundEffects => {
+                let raw = self.text("duration");
+                let duration = crate::api::normalize_duration(&raw).unwrap_or(raw);
+                CreateRequest::SoundEffects(SoundEffectsParams {
+                    prompt: self.text("prompt"),
+                    duration,
+                    callback_url: None,
+                })
+            }
+            Model::VideoToAudio => {
+                let video = self.optional("video");
+                let is_url = video
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("http://") || v.starts_with("https://"));
+                CreateRequest::VideoToAudio(VideoToAudioParams {
+                    video_id: video.clone().filter(|_| !is_url),
+                    video_url: video.filter(|_| is_url),
+                    sound_effect_prompt: self.optional("sound_effect_prompt"),
+                    bgm_prompt: self.optional("bgm_prompt"),
+                    asmr_mode: self.field("asmr_mode").map(|f| f.on).filter(|on| *on),
+                    callback_url: None,
+                })
+            }
+            Model::Tts => {
+                let speed = match self.optional("voice_speed") {
+                    None => None,
+                    Some(s) => Some(s.parse::<f64>().map_err(|_| {
+                        (
+                            "voice_speed".to_string(),
+                            format!("must be a number from 0.8 to 2.0, got {s:?}"),
+                        )
+                    })?),
+                };
+                let language = self
+                    .field("voice_language")
+                    .map(|f| LANGUAGES.get(f.choice).copied().unwrap_or("en"))
+                    .unwrap_or("en");
+                CreateRequest::Tts(TtsParams {
+                    text: self.text("text"),
+                    voice_id: self.text("voice_id").trim().to_string(),
+                    voice_language: language.to_string(),
+                    voice_speed: speed,
+                    callback_url: None,
+                })
+            }
+        };
+        request
+            .validate()
+            .map_err(|e| (e.field.to_string(), e.message))?;
+        Ok(request)
+    }
+
+    /// Puts the problem on screen and focus on the field it names.
+    pub fn show_error(&mut self, field: String, message: String) {
+        let pos = self
+            .fields()
+            .iter()
+            .position(|f| f.name == field || (f.name == "video" && field.starts_with("video")));
+        if let Some(p) = pos {
+            self.focus = p + 1;
+        }
+        self.error = Some((field, message));
+    }
+
+    /// After a successful submit: the main text goes, settings stay, so the
+    /// next task starts clean without retyping duration or voice.
+    pub fn clear_main_text(&mut self) {
+        if let Some(f) = self.fields_mut().first_mut() {
+            f.set_text(None);
+        }
+        self.error = None;
+    }
+
+    /// `e`: loads a task's parameters, switching to its model.
+    pub fn load(&mut self, request: &CreateRequest) {
+        self.set_model(request.model());
+        let fields = self.fields_mut();
+        let set = |fields: &mut Vec<Field>, name: &str, v: Option<&str>| {
+            if let Some(f) = fields.iter_mut().find(|f| f.name == name) {
+                f.set_text(v);
+            }
+        };
+        match request {
+            CreateRequest::SoundEffects(p) => {
+                set(fields, "prompt", Some(&p.prompt));
+                set(fields, "duration", Some(&p.duration));
+            }
+            CreateRequest::VideoToAudio(p) => {
+                set(
+                    fields,
+                    "video",
+                    p.video_url.as_deref().or(p.video_id.as_deref()),
+                );
+                set(
+                    fields,
+                    "sound_effect_prompt",
+                    p.sound_effect_prompt.as_deref(),
+                );
+                set(fields, "bgm_prompt", p.bgm_prompt.as_deref());
+                if let Some(f) = fields.iter_mut().find(|f| f.name == "asmr_mode") {
+                    f.on = p.asmr_mode.unwrap_or(false);
+                }
+            }
+            CreateRequest::Tts(p) => {
+                set(fields, "text", Some(&p.text));
+                set(fields, "voice_id", Some(&p.voice_id));
+                let speed = p.voice_speed.map(|s| format!("{s:.1}"));
+                set(fields, "voice_speed", speed.as_deref());
+                if let Some(f) = fields.iter_mut().find(|f| f.name == "voice_language") {
+                    f.choice = LANGUAGES
+                        .iter()
+                        .position(|l| *l == p.voice_language)
+                        .unwrap_or(0);
+                }
+            }
+        }
+        self.focus = 1;
+        self.error = None;
+    }
+}
+
+/// Text-editing keys, as in a shell line editor.
+fn text_request(key: KeyEvent) -> Option<InputRequest> {
+    use InputRequest::*;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    Some(match key.code {
+        KeyCode::Backspace if alt => DeletePrevWord,
+        KeyCode::Backspace => DeletePrevChar,
+        KeyCode::Delete if ctrl => DeleteNextWord,
+        KeyCode::Delete => DeleteNextChar,
+        KeyCode::Left if ctrl || alt => GoToPrevWord,
+        KeyCode::Left => GoToPrevChar,
+        KeyCode::Right if ctrl || alt => GoToNextWord,
+        KeyCode::Right => GoToNextChar,
+        KeyCode::Home => GoToStart,
+        KeyCode::End => GoToEnd,
+        KeyCode::Char('w') if ctrl => DeletePrevWord,
+        KeyCode::Char('u') if ctrl => DeleteFromStart,
+        KeyCode::Char('k') if ctrl => DeleteTillEnd,
+        KeyCode::Char('a') if ctrl => GoToStart,
+        KeyCode::Char('e') if ctrl => GoToEnd,
+        KeyCode::Char('b') if ctrl => GoToPrevChar,
+        KeyCode::Char('f') if ctrl => GoToNextChar,
+        KeyCode::Char('h') if ctrl => DeletePrevChar,
+        KeyCode::Char('b') if alt => GoToPrevWord,
+        KeyCode::Char('f') if alt => GoToNextWord,
+        KeyCode::Char(_) if ctrl || alt => return None,
+        KeyCode::Char(c) => InsertChar(c),
+        _ => return None,
+    })
+}
+
+/// Shared with the filter prompt.
+pub fn edit_input(input: &mut Input, key: KeyEvent) -> bool {
+    match text_request(key) {
+        Some(req) => {
+            input.handle(req);
+            true
+        }
+        None => false,
+    }
+}

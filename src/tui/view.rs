@@ -1,0 +1,142 @@
+//! The whole screen: where each pane goes at each size. 80x24 keeps the
+//! table, one bottom pane (the form while it has focus, the details
+//! otherwise), the status line and key hints; bigger terminals show the form
+//! and the details side by side.
+
+use super::app::{App, Focus, Overlay};
+use super::{detail, help, input_view, status, table};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// Below this width or height the form and the details share one place.
+pub const WIDE_MIN: (u16, u16) = (120, 32);
+/// The form's height at its most compact (selector, four fields, message).
+const COMPACT_BOTTOM: u16 = 8;
+
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    let filter_bar = app.focus == Focus::Filter || !app.tasks.filter().is_empty();
+    let [header, body, filter, status_area, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(filter_bar)),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    draw_header(frame, app, header);
+    let wide = area.width >= WIDE_MIN.0 && area.height >= WIDE_MIN.1;
+    let bottom_height = if wide {
+        (body.height * 2 / 5).max(COMPACT_BOTTOM + 2)
+    } else {
+        COMPACT_BOTTOM.min(body.height.saturating_sub(4))
+    };
+    let [table_area, bottom] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_height)]).areas(body);
+    table::draw(frame, app, table_area, wide);
+    if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(bottom);
+        input_view::draw(frame, app, left);
+        detail::draw(frame, app, right);
+    } else if app.focus == Focus::Input {
+        input_view::draw(frame, app, bottom);
+    } else {
+        detail::draw(frame, app, bottom);
+    }
+    if filter_bar {
+        draw_filter(frame, app, filter);
+    }
+    status::draw_status(frame, app, status_area);
+    status::draw_hints(frame, app, hints);
+    draw_toasts(frame, app, body);
+    match app.overlay {
+        Overlay::Help => help::draw_help(frame, app, area),
+        Overlay::ConfirmQuit => help::draw_confirm_quit(frame, app, area),
+        Overlay::None => {}
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" klang ", t.title)];
+    if app.sandbox {
+        spans.push(Span::styled(" SANDBOX ", t.badge_sandbox));
+        spans.push(Span::styled(
+            " simulated tasks, nothing is charged",
+            t.muted,
+        ));
+    } else if let Some(key) = &app.key_hint {
+        spans.push(Span::styled(format!(" key {key}"), t.muted));
+    } else {
+        spans.push(Span::styled(" no API key ", t.error));
+        spans.push(Span::styled(" see below, or run klang --sandbox", t.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.text), area);
+}
+
+fn draw_filter(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let typing = app.focus == Focus::Filter;
+    let prefix = " filter / ";
+    let value = crate::sanitize::single_line(app.filter_input.value()).into_owned();
+    let hint = if typing {
+        "  Enter keeps · Esc clears"
+    } else {
+        "  Esc clears"
+    };
+    let width = area
+        .width
+        .saturating_sub((prefix.len() + hint.len()) as u16) as usize;
+    let scroll = app.filter_input.visual_scroll(width);
+    let shown: String = value.chars().skip(scroll).take(width).collect();
+    let line = Line::from(vec![
+        Span::styled(prefix, t.key),
+        Span::styled(shown, t.text),
+        Span::styled(hint, t.muted),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    if typing {
+        let x = area.x + prefix.len() as u16 + (app.filter_input.visual_cursor() - scroll) as u16;
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+    }
+}
+
+/// Toasts stack in the bottom-right corner of the body, newest lowest.
+fn draw_toasts(frame: &mut Frame, app: &App, body: Rect) {
+    let width = body.width.saturating_sub(4).min(72);
+    if width < 10 {
+        return;
+    }
+    let mut bottom = body.bottom();
+    for toast in app.toasts.iter().rev() {
+        let text = crate::sanitize::single_line(&toast.text).into_owned();
+        let inner = (width - 2) as usize;
+        // Wrapped so a long URL shows in full (up to three lines).
+        let lines = text.chars().count().div_ceil(inner).clamp(1, 3) as u16;
+        let height = lines + 2;
+        if bottom < body.y + height {
+            break;
+        }
+        let rect = Rect::new(body.right() - width - 1, bottom - height, width, height);
+        let style: Style = if toast.error {
+            app.theme.toast_error
+        } else {
+            app.theme.toast
+        };
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().style(style))
+                .style(style),
+            rect,
+        );
+        bottom -= height;
+    }
+}
