@@ -307,8 +307,8 @@ impl App {
             .iter()
             .filter_map(|id| self.tasks.get(*id))
             .filter(|r| !matches!(r.state, LocalState::SubmitFailed | LocalState::Submitting))
-            .map(|r| r.cost_usd)
-            .sum()
+            // Folded from +0.0: an empty f64 sum is -0.0, shown as "$-0.0000".
+            .fold(0.0, |sum, r| sum + r.cost_usd)
     }
 
     pub fn history_cost(&self) -> f64 {

@@ -44,9 +44,31 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
     };
 
+    // Most useful first: small terminals show only the top lines.
     let (glyph, word) = state_label(r.state, app.spinner);
-    push("state", format!("{glyph} {word}"), state_style(t, r.state));
-    push("local id", format!("#{}", r.id), t.text);
+    push(
+        "state",
+        format!("{glyph} {word}   #{}", r.id),
+        state_style(t, r.state),
+    );
+    for (i, url) in r.result_urls.iter().enumerate() {
+        push(if i == 0 { "result" } else { "" }, url.clone(), t.accent);
+    }
+    if let Some(msg) = &r.fail_msg {
+        push("failMsg", msg.clone(), t.error);
+    }
+    if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
+        let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
+        push("download", format!("{bytes} bytes{total}"), t.downloading);
+    }
+    match &r.local_path {
+        Some(path) => push("file", path.clone(), t.text),
+        None if r.first_url().is_some() => push("file", "not downloaded (d)".into(), t.muted),
+        None => {}
+    }
+    if let Some(err) = &r.last_error {
+        push("last error", err.clone(), t.error);
+    }
     push(
         "task id",
         r.task_id
@@ -58,19 +80,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         push(name, value, t.text);
     }
     push("cost", format::cost(r.cost_usd), t.cost);
-    for (i, url) in r.result_urls.iter().enumerate() {
-        push(if i == 0 { "result" } else { "" }, url.clone(), t.accent);
-    }
-    if let Some(msg) = &r.fail_msg {
-        push("failMsg", msg.clone(), t.error);
-    }
-    push("submitted", format::full_time(r.submitted_at), t.text);
-    if let Some(ms) = r.create_time {
-        push("created", format::full_time(ms), t.text);
-    }
-    if let Some(ms) = r.complete_time {
-        push("completed", format::full_time(ms), t.text);
-    }
     let took = timing(r, now_ms());
     if !took.is_empty() {
         let name = if r.generation_ms().is_some() {
@@ -83,20 +92,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if let Some(s) = r.audio_seconds() {
         push("audio", format::audio(s), t.text);
     }
-    if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
-        let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
-        push("download", format!("{bytes} bytes{total}"), t.downloading);
+    push("submitted", format::full_time(r.submitted_at), t.text);
+    if let Some(ms) = r.create_time {
+        push("created", format::full_time(ms), t.text);
     }
-    match &r.local_path {
-        Some(path) => push("file", path.clone(), t.text),
-        None if r.first_url().is_some() => push("file", "not downloaded (d)".into(), t.muted),
-        None => {}
+    if let Some(ms) = r.complete_time {
+        push("completed", format::full_time(ms), t.text);
     }
     if let Some(ms) = r.last_poll_at {
         push("last poll", format::full_time(ms), t.muted);
-    }
-    if let Some(err) = &r.last_error {
-        push("last error", err.clone(), t.error);
     }
     if r.has_callback {
         push("callback", "yes (polling is the fallback)".into(), t.muted);

@@ -20,7 +20,7 @@ pub fn state_label(state: LocalState, spinner: usize) -> (&'static str, &'static
     let glyph = match state {
         LocalState::Submitting => "↑",
         LocalState::SubmitUnknown => "?",
-        LocalState::SubmitFailed => "✗",
+        LocalState::SubmitFailed => "⊘",
         LocalState::Pending => "◌",
         LocalState::Processing => SPINNER[spinner % SPINNER.len()],
         LocalState::Completed => "✓",

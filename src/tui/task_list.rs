@@ -232,7 +232,7 @@ fn matches(r: &TaskRecord, needle: &str) -> bool {
         || r.model.short() == needle
         || contains_ci(r.model.label(), needle)
         || contains_ci(r.model.api_name(), needle)
-        || r.state.as_str().starts_with(needle)
+        || r.state.as_str().contains(needle)
         || r.task_id.as_deref().is_some_and(|t| contains_ci(t, needle))
 }
 

@@ -1,0 +1,453 @@
+//! What each screen shows, on a TestBackend at 80x24 and 200x50.
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use klang::api::{CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams};
+use klang::engine::{DownloadEvent, EngineEvent, EngineStatus};
+use klang::store::{LocalState, TaskRecord, now_ms};
+use klang::tui::harness::{Runner, empty_init};
+use klang::tui::{AppInit, Focus, Message};
+use std::time::Duration;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+
+fn sfx(prompt: &str) -> CreateRequest {
+    CreateRequest::SoundEffects(SoundEffectsParams {
+        prompt: prompt.into(),
+        duration: "5.0".into(),
+        callback_url: None,
+    })
+}
+
+fn task(id: i64, state: LocalState, params: CreateRequest) -> TaskRecord {
+    let now = now_ms();
+    let done = matches!(state, LocalState::Completed | LocalState::Failed);
+    TaskRecord {
+        id,
+        task_id: Some(format!("tsk_{id:04}")),
+        model: params.model(),
+        summary: params.summary(),
+        params: params.clone(),
+        state,
+        submitted_at: now - 20_000,
+        create_time: Some(now - 15_000),
+        complete_time: done.then_some(now - 2_700),
+        result_urls: if state == LocalState::Completed {
+            vec![format!("https://cdn.example/audio/{id}.mp3")]
+        } else {
+            vec![]
+        },
+        audio_duration: (state == LocalState::Completed).then_some(5.0),
+        fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
+        cost_usd: params.model().price_usd(),
+        local_path: None,
+        last_poll_at: Some(now - 1000),
+        last_error: None,
+        not_found_count: 0,
+        has_callback: false,
+        updated_at: now,
+    }
+}
+
+fn mixed_tasks() -> Vec<TaskRecord> {
+    vec![
+        task(1, LocalState::Completed, sfx("rain on a tin roof")),
+        task(2, LocalState::Failed, sfx("this will fail")),
+        task(3, LocalState::Processing, sfx("distant thunder")),
+        task(4, LocalState::Pending, sfx("a cat purring")),
+        task(5, LocalState::SubmitUnknown, sfx("door creak")),
+        task(
+            6,
+            LocalState::Completed,
+            CreateRequest::Tts(TtsParams {
+                text: "Hello there".into(),
+                voice_id: "v1".into(),
+                voice_language: "en".into(),
+                voice_speed: Some(1.0),
+                callback_url: None,
+            }),
+        ),
+        task(
+            7,
+            LocalState::SubmitFailed,
+            CreateRequest::VideoToAudio(VideoToAudioParams {
+                video_url: Some("https://v.example/clip.mp4".into()),
+                ..Default::default()
+            }),
+        ),
+    ]
+}
+
+fn runner_with(
+    tasks: Vec<TaskRecord>,
+    size: (u16, u16),
+    edit: impl FnOnce(&mut AppInit),
+) -> Runner {
+    let clip = Default::default();
+    let mut init = empty_init(&clip);
+    init.tasks = tasks;
+    init.history_cost = 1.5;
+    edit(&mut init);
+    Runner::new(init, size.0, size.1)
+}
+
+fn last_line(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+#[test]
+fn table_shows_every_state_with_glyph_word_cost_and_timing() {
+    for size in SIZES {
+        let mut r = runner_with(mixed_tasks(), size, |_| {});
+        let screen = r.screen();
+        for word in [
+            "✓ completed",
+            "✗ failed",
+            "processing",
+            "◌ pending",
+            "? submit-unknown",
+            "⊘ submit-failed",
+        ] {
+            assert!(screen.contains(word), "{size:?}: no {word:?} in\n{screen}");
+        }
+        assert!(screen.contains("$0.0295"), "{screen}");
+        assert!(screen.contains("$0.0006"), "{screen}");
+        // completeTime - createTime = 12.3 s.
+        assert!(screen.contains("12.3s"), "{screen}");
+        assert!(screen.contains("5.0s"), "audio length: {screen}");
+        // Newest first: task 7's row comes before task 1's.
+        let newest = screen.find("submit-failed").unwrap();
+        let oldest = screen.find("rain on a tin").unwrap();
+        assert!(newest < oldest, "{screen}");
+    }
+}
+
+#[test]
+fn key_hints_and_status_fit_at_80x24() {
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    let screen = r.screen();
+    let hints = last_line(&screen);
+    for hint in ["n:new", "y:copy", "d:dl", "/:filter", "?:help", "q:quit"] {
+        assert!(hints.contains(hint), "hint {hint:?} cut: {hints:?}");
+    }
+    let status = screen.lines().nth(22).unwrap();
+    assert!(status.contains("idle"), "{status}");
+    assert!(status.contains("session $0.0000"), "{status}");
+    assert!(status.contains("all $1.5000"), "{status}");
+}
+
+#[test]
+fn detail_pane_lists_parameters_ids_urls_and_failure() {
+    for size in SIZES {
+        let mut r = runner_with(mixed_tasks(), size, |_| {});
+        // Select the completed sfx task (oldest = last row).
+        r.key(KeyCode::Char('G'));
+        let screen = r.screen();
+        // The most useful lines come first, so even 80x24 shows them.
+        for text in [
+            "✓ completed",
+            "#1",
+            "https://cdn.example/audio/1.mp3",
+            "not downloaded",
+            "tsk_0001",
+        ] {
+            assert!(screen.contains(text), "{size:?}: no {text:?} in\n{screen}");
+        }
+        // Every parameter is there, scrolling if the pane is small.
+        r.key(KeyCode::Enter);
+        assert_eq!(r.app.focus, Focus::Detail);
+        let mut seen = String::new();
+        for _ in 0..6 {
+            seen.push_str(&r.screen());
+            r.key(KeyCode::Char('j'));
+        }
+        for text in [
+            "prompt",
+            "rain on a tin roof",
+            "duration",
+            "5.0",
+            "kling-sound-effects",
+            "submitted",
+        ] {
+            assert!(seen.contains(text), "{size:?}: no {text:?} in\n{seen}");
+        }
+        r.key(KeyCode::Esc);
+        r.key(KeyCode::Char('k')); // task 2, failed
+        let screen = r.screen();
+        assert!(screen.contains("Content policy violation"), "{screen}");
+    }
+}
+
+#[test]
+fn input_pane_per_model_shows_fields_defaults_price_and_counter() {
+    for size in SIZES {
+        let mut r = runner_with(vec![], size, |_| {});
+        r.key(KeyCode::Char('n'));
+        assert_eq!(r.app.focus, Focus::Input);
+        let screen = r.screen();
+        for text in [
+            "Sound effects",
+            "Prompt",
+            "0/200",
+            "Duration",
+            "5.0",
+            "$0.0295 per call",
+        ] {
+            assert!(
+                screen.contains(text),
+                "{size:?} sfx: no {text:?} in\n{screen}"
+            );
+        }
+        r.ctrl('n');
+        let screen = r.screen();
+        for text in [
+            "Video to audio",
+            "Video",
+            "SFX prompt",
+            "BGM prompt",
+            "ASMR mode",
+            "[ ] off",
+            "$0.0027",
+        ] {
+            assert!(
+                screen.contains(text),
+                "{size:?} v2a: no {text:?} in\n{screen}"
+            );
+        }
+        r.ctrl('n');
+        let screen = r.screen();
+        for text in [
+            "Text to speech",
+            "0/1000",
+            "Voice id",
+            "Language",
+            "◀ en ▶",
+            "Speed",
+            "1.0",
+            "$0.0006",
+        ] {
+            assert!(
+                screen.contains(text),
+                "{size:?} tts: no {text:?} in\n{screen}"
+            );
+        }
+        let hints = last_line(&screen).to_string();
+        assert!(
+            hints.contains("Enter:submit") && hints.contains("Esc:back"),
+            "{hints}"
+        );
+    }
+}
+
+#[test]
+fn letters_typed_in_a_field_are_text_not_shortcuts() {
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    r.key(KeyCode::Char('n'));
+    r.type_text("quiet drip sound");
+    assert!(!r.quit, "q in a text field must not quit");
+    assert_eq!(r.app.focus, Focus::Input);
+    assert_eq!(r.app.tasks.sort().label(), "newest", "s must not sort");
+    let screen = r.screen();
+    assert!(screen.contains("quiet drip sound"), "{screen}");
+    assert!(screen.contains("16/200"), "{screen}");
+    // Ctrl-W deletes the last word, Home/End move, paste inserts.
+    r.ctrl('w');
+    r.key(KeyCode::Home);
+    r.paste("very\n");
+    let screen = r.screen();
+    assert!(screen.contains("very quiet drip"), "{screen}");
+    assert!(!screen.contains("drip sound"), "{screen}");
+}
+
+#[test]
+fn invalid_input_is_named_inline_and_nothing_is_sent() {
+    for size in SIZES {
+        let mut r = runner_with(vec![], size, |_| {});
+        r.key(KeyCode::Char('n'));
+        r.key(KeyCode::Enter);
+        let screen = r.screen();
+        assert!(screen.contains("prompt: must not be empty"), "{screen}");
+        assert_eq!(r.app.focus, Focus::Input, "stays in the form");
+        r.type_text(&"x".repeat(201));
+        let screen = r.screen();
+        assert!(screen.contains("201/200"), "{screen}");
+        r.key(KeyCode::Enter);
+        let screen = r.screen();
+        assert!(screen.contains("at most 200 characters"), "{screen}");
+        assert_eq!(r.app.tasks.total(), 0);
+    }
+}
+
+#[test]
+fn bad_duration_names_the_field_and_limit() {
+    let mut r = runner_with(vec![], (80, 24), |_| {});
+    r.key(KeyCode::Char('n'));
+    r.type_text("wind");
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Backspace);
+    r.key(KeyCode::Backspace);
+    r.key(KeyCode::Backspace);
+    r.type_text("12");
+    r.key(KeyCode::Enter);
+    let screen = r.screen();
+    assert!(screen.contains("duration: must be 3.0 to 10.0"), "{screen}");
+}
+
+#[test]
+fn help_overlay_lists_every_binding() {
+    for size in SIZES {
+        let mut r = runner_with(mixed_tasks(), size, |_| {});
+        r.key(KeyCode::Char('?'));
+        let screen = r.screen();
+        for (keys, _) in klang::tui::BINDINGS {
+            assert!(
+                screen.contains(keys),
+                "{size:?}: help lacks {keys:?}\n{screen}"
+            );
+        }
+        r.key(KeyCode::Esc);
+        assert!(!r.screen().contains("Help · Esc closes"));
+    }
+}
+
+#[test]
+fn filter_prompt_narrows_rows_and_esc_clears() {
+    for size in SIZES {
+        let mut r = runner_with(mixed_tasks(), size, |_| {});
+        r.key(KeyCode::Char('/'));
+        r.type_text("thunder");
+        let screen = r.screen();
+        assert!(screen.contains("filter / thunder"), "{screen}");
+        assert!(screen.contains("Tasks 1 of 7"), "{screen}");
+        assert!(!screen.contains("rain on a tin"), "{screen}");
+        r.key(KeyCode::Enter);
+        assert_eq!(r.app.focus, Focus::Table);
+        assert!(
+            r.screen().contains("Tasks 1 of 7"),
+            "Enter keeps the filter"
+        );
+        // Filter by state word and by model.
+        r.key(KeyCode::Char('/'));
+        r.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        r.type_text("failed");
+        assert_eq!(
+            r.app.tasks.len(),
+            2,
+            "failed + submit-failed? got {}",
+            r.app.tasks.len()
+        );
+        r.key(KeyCode::Esc);
+        assert_eq!(r.app.tasks.len(), 7);
+        r.key(KeyCode::Char('/'));
+        r.type_text("tts");
+        assert_eq!(r.app.tasks.len(), 1);
+    }
+}
+
+#[test]
+fn no_key_screen_explains_how_to_set_one() {
+    for size in SIZES {
+        let mut r = runner_with(vec![], size, |i| i.key_hint = None);
+        r.key(KeyCode::Char('n'));
+        let screen = r.screen();
+        for text in ["no API key", "KLANG_API_KEY", "klang --sandbox"] {
+            assert!(screen.contains(text), "{size:?}: no {text:?} in\n{screen}");
+        }
+        if size.0 >= 120 {
+            assert!(screen.contains("config.toml"), "{screen}");
+        }
+    }
+}
+
+#[test]
+fn sandbox_badge_is_always_visible() {
+    for size in SIZES {
+        let mut r = runner_with(mixed_tasks(), size, |i| i.sandbox = true);
+        for keys in [
+            vec![],
+            vec![KeyCode::Char('n')],
+            vec![KeyCode::Esc, KeyCode::Char('?')],
+        ] {
+            for k in keys {
+                r.key(k);
+            }
+            let screen = r.screen();
+            assert!(
+                screen.lines().next().unwrap().contains("SANDBOX"),
+                "{screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn download_progress_overlays_the_row_and_engine_state_shows() {
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    r.handle(Message::Engine(EngineEvent::Download(
+        DownloadEvent::Progress {
+            id: 1,
+            bytes: 42,
+            total: Some(100),
+        },
+    )));
+    r.handle(Message::Engine(EngineEvent::Status(
+        EngineStatus::Retrying {
+            reason: "HTTP 503".into(),
+            retry_in: Duration::from_secs(12),
+        },
+    )));
+    let screen = r.screen();
+    assert!(screen.contains("downloading 42%"), "{screen}");
+    assert!(screen.contains("retrying in 12 s: HTTP 503"), "{screen}");
+    r.handle(Message::Engine(EngineEvent::Status(EngineStatus::Paused {
+        reason: "402 insufficient credits".into(),
+    })));
+    assert!(r.screen().contains("paused: 402 insufficient credits"));
+}
+
+#[test]
+fn server_text_cannot_inject_escapes_into_the_screen() {
+    let mut evil = task(
+        1,
+        LocalState::Failed,
+        sfx("boom\x1b]52;c;ZXZpbA==\x07\u{202E}gpj"),
+    );
+    evil.fail_msg = Some("\x1b[2J\rcleared".into());
+    let mut r = runner_with(vec![evil], (200, 50), |_| {});
+    let screen = r.screen();
+    assert!(!screen.contains('\x1b') && !screen.contains('\x07') && !screen.contains('\r'));
+    assert!(!screen.contains('\u{202E}'));
+    assert!(screen.contains("boom␛]52"), "{screen}");
+    assert!(screen.contains("␛[2J␍cleared"), "{screen}");
+}
+
+#[test]
+fn warnings_show_as_toasts() {
+    let mut r = runner_with(vec![], (80, 24), |i| {
+        i.warnings = vec!["theme broken.toml:3: expected a value".into()]
+    });
+    assert!(r.screen().contains("broken.toml:3"));
+}
+
+#[test]
+fn a_hundred_thousand_rows_render_the_visible_window_only() {
+    let base = task(0, LocalState::Completed, sfx("row"));
+    let tasks: Vec<TaskRecord> = (1..=100_000)
+        .map(|id| TaskRecord {
+            id,
+            summary: format!("prompt number {id}"),
+            ..base.clone()
+        })
+        .collect();
+    let mut r = runner_with(tasks, (200, 50), |_| {});
+    let screen = r.screen();
+    assert!(screen.contains("prompt number 100000"), "newest first");
+    r.key(KeyCode::Char('G'));
+    let screen = r.screen();
+    assert!(screen.contains("prompt number 1 "), "{screen}");
+    r.key(KeyCode::PageUp);
+    r.key(KeyCode::Char('s'));
+    r.key(KeyCode::Char('/'));
+    r.type_text("number 5000");
+    let screen = r.screen();
+    assert!(screen.contains("Tasks 11 of 100000"), "{screen}");
+}
