@@ -96,10 +96,8 @@ impl ApiClient {
         }
         let auth = match key {
             Some(k) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                        "the API key holds characters a header cannot carry".to_string()
-                    })?;
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
+                    .map_err(|_| "the API key holds characters a header cannot carry".to_string())?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -226,9 +224,7 @@ async fn decode<T: DeserializeOwned>(
                 snippet: snippet(&body),
             }),
         },
-        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(
-            message.as_bytes(),
-        ))),
+        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(message.as_bytes()))),
         401 | 403 => Err(ApiError::Unauthorized),
         402 => Err(ApiError::NoCredits),
         404 => Err(ApiError::NotFound),

@@ -6,7 +6,8 @@ use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand};
 use super::output::{print_json, task_view};
 use super::{Context, Failure, exit};
 use crate::api::{
-    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
+    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams,
+    normalize_duration,
 };
 use crate::engine::{DownloadEvent, Engine, EngineEvent, EngineStatus};
 use crate::sanitize::terminal_safe;
