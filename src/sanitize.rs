@@ -7,7 +7,13 @@ pub fn terminal_safe(s: &str) -> Cow<'_, str> {
     }
     Cow::Owned(
         s.chars()
-            .map(|c| if c.is_control() && c != '\n' { '�' } else { c })
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    '�'
+                } else {
+                    c
+                }
+            })
             .collect(),
     )
 }

@@ -96,8 +96,10 @@ impl ApiClient {
         }
         let auth = match key {
             Some(k) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
-                    .map_err(|_| "the API key holds characters a header cannot carry".to_string())?;
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        "the API key holds characters a header cannot carry".to_string()
+                    })?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -170,20 +172,31 @@ fn network_error(e: &reqwest::Error) -> ApiError {
     // A refused or unresolvable connection never reached the server.
     let sent = !(e.is_connect() || e.is_builder());
     let kind = if e.is_timeout() {
-        "timed out"
+        "timed out talking to"
     } else if e.is_connect() {
-        "could not connect"
+        "could not connect to"
     } else {
-        "connection failed"
+        "connection failed with"
     };
-    // reqwest's Display includes the URL, which holds no secret; the key
-    // lives only in a header marked sensitive.
-    let mut message = format!("{kind}: {e}");
+    // The innermost cause says what went wrong ("Connection refused");
+    // the layers above it only repeat the URL.
+    let mut cause = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        message = format!("{message}: {s}");
+        cause = s.to_string();
         source = s.source();
     }
+    let host = e
+        .url()
+        .map(|u| {
+            let host = u.host_str().unwrap_or("?");
+            match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            }
+        })
+        .unwrap_or_else(|| "the server".into());
+    let message = format!("{kind} {host}: {cause}");
     ApiError::Network { message, sent }
 }
 
@@ -224,7 +237,9 @@ async fn decode<T: DeserializeOwned>(
                 snippet: snippet(&body),
             }),
         },
-        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(message.as_bytes()))),
+        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(
+            message.as_bytes(),
+        ))),
         401 | 403 => Err(ApiError::Unauthorized),
         402 => Err(ApiError::NoCredits),
         404 => Err(ApiError::NotFound),

@@ -97,7 +97,11 @@ pub enum SubmitCommand {
     /// Audio for a video ($0.0027)
     V2a {
         /// MP4/MOV, 3-20 s, at most 100 MB
-        #[arg(long, conflicts_with = "video_id", required_unless_present = "video_id")]
+        #[arg(
+            long,
+            conflicts_with = "video_id",
+            required_unless_present = "video_id"
+        )]
         video_url: Option<String>,
         /// A Kling video id under 30 days old
         #[arg(long)]

@@ -71,11 +71,14 @@ impl Context {
             let url = overrides
                 .base_url
                 .clone()
-                .or_else(|| std::env::var("KLANG_BASE_URL").ok().filter(|s| !s.is_empty()))
+                .or_else(|| {
+                    std::env::var("KLANG_BASE_URL")
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                })
                 .or_else(|| config.base_url.clone())
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-            check_base_url_security(&url, overrides.allow_insecure)
-                .map_err(ContextError::Usage)?;
+            check_base_url_security(&url, overrides.allow_insecure).map_err(ContextError::Usage)?;
             (None, url, config.api_key())
         };
         let key_hint = key.as_ref().map(ApiKey::masked);

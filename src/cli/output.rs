@@ -46,7 +46,11 @@ fn truncate(s: &str, max: usize) -> String {
     if clean.chars().count() <= max {
         clean
     } else {
-        clean.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+        clean
+            .chars()
+            .take(max.saturating_sub(1))
+            .collect::<String>()
+            + "…"
     }
 }
 

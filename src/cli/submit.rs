@@ -6,8 +6,7 @@ use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand};
 use super::output::{print_json, task_view};
 use super::{Context, Failure, exit};
 use crate::api::{
-    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams,
-    normalize_duration,
+    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
 };
 use crate::engine::{DownloadEvent, Engine, EngineEvent, EngineStatus};
 use crate::sanitize::terminal_safe;
@@ -82,6 +81,8 @@ struct Headless {
     engine: Engine,
     events: mpsc::UnboundedReceiver<EngineEvent>,
     json: bool,
+    /// The last state reported, so each change is said once.
+    said_state: Option<LocalState>,
 }
 
 impl Headless {
@@ -100,6 +101,7 @@ impl Headless {
             engine,
             events,
             json,
+            said_state: None,
         }
     }
 
@@ -122,12 +124,11 @@ impl Headless {
         {
             return Ok(record);
         }
-        let mut last_state = None;
         while let Some(event) = self.events.recv().await {
             match event {
                 EngineEvent::TaskChanged(record) if record.id == id => {
-                    if last_state != Some(record.state) {
-                        last_state = Some(record.state);
+                    if self.said_state != Some(record.state) {
+                        self.said_state = Some(record.state);
                         self.say(format!("#{id} {}", record.state));
                     }
                     if done(&record) {

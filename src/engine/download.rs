@@ -18,8 +18,13 @@ pub enum DownloadError {
 impl DownloadError {
     /// The URL itself may have expired: worth asking the API for a fresh one.
     pub fn url_may_be_stale(&self) -> bool {
-        matches!(self, DownloadError::Http { status: 403 | 404 | 410, .. })
-            || matches!(self, DownloadError::Network(_))
+        matches!(
+            self,
+            DownloadError::Http {
+                status: 403 | 404 | 410,
+                ..
+            }
+        ) || matches!(self, DownloadError::Network(_))
     }
 }
 

@@ -3,9 +3,9 @@
 //! TUI's message queue, or the CLI waiting for a result). It knows nothing
 //! of the terminal.
 
+mod circuit;
 pub mod download;
 mod events;
-mod circuit;
 mod poll;
 mod scheduler;
 mod transfers;
@@ -58,11 +58,21 @@ pub enum SubmitError {
 
 pub(crate) enum Command {
     /// A task row exists; send its create request.
-    Create { id: i64, request: CreateRequest },
+    Create {
+        id: i64,
+        request: CreateRequest,
+    },
     /// Poll this task now (a callback arrived, or the user asked).
-    Refresh { id: i64 },
-    RefreshTaskId { task_id: String },
-    Download { id: i64, dir: Option<PathBuf> },
+    Refresh {
+        id: i64,
+    },
+    RefreshTaskId {
+        task_id: String,
+    },
+    Download {
+        id: i64,
+        dir: Option<PathBuf>,
+    },
     DownloadAll,
     /// Lift a pause caused by a 401 or 402.
     Resume,

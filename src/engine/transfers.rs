@@ -190,8 +190,15 @@ async fn fetch(
         let done = total.is_some_and(|t| bytes >= t);
         if done || last.elapsed() >= Duration::from_millis(100) {
             last = Instant::now();
-            sink(EngineEvent::Download(DownloadEvent::Progress { id, bytes, total }));
+            sink(EngineEvent::Download(DownloadEvent::Progress {
+                id,
+                bytes,
+                total,
+            }));
         }
     };
-    inner.downloader.fetch(record, url, dir, &mut progress).await
+    inner
+        .downloader
+        .fetch(record, url, dir, &mut progress)
+        .await
 }

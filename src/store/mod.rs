@@ -25,7 +25,11 @@ pub enum StoreError {
     #[error(
         "task store {path} was written by a newer klang (schema {found}, this one knows {known}); upgrade klang"
     )]
-    TooNew { path: String, found: i64, known: i64 },
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
 }
@@ -71,9 +75,12 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
         schema::migrate(&conn, path)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -242,13 +249,20 @@ impl Store {
                 record::COLUMNS
             ))
             .map_err(|e| self.err(e))?;
-        let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = key
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let rows: Vec<TaskRecord> = stmt
             .query_map(params![escaped], record::from_row)
             .map_err(|e| self.err(e))?
             .filter_map(|r| r.ok())
             .collect();
-        Ok(if rows.len() == 1 { rows.into_iter().next() } else { None })
+        Ok(if rows.len() == 1 {
+            rows.into_iter().next()
+        } else {
+            None
+        })
     }
 
     pub fn get_by_task_id(&self, task_id: &str) -> Result<Option<TaskRecord>> {
