@@ -134,13 +134,22 @@ impl ApiClient {
         request
             .validate()
             .map_err(|e| ApiError::InvalidParams(e.to_string()))?;
+        let body = serde_json::to_value(request)
+            .map_err(|e| ApiError::InvalidParams(format!("cannot encode the request: {e}")))?;
+        self.create_unchecked(&body).await
+    }
+
+    /// Sends a create body as it is, without local validation. For tests
+    /// that check how a server's refusal is reported; use [`Self::create`].
+    #[doc(hidden)]
+    pub async fn create_unchecked(&self, body: &serde_json::Value) -> Result<CreatedTask, ApiError> {
         let auth = self.auth.clone().ok_or(ApiError::Unauthorized)?;
         let url = format!("{}{GENERATIONS}", self.base_url);
         let sent = self
             .http
             .post(url)
             .header(AUTHORIZATION, auth)
-            .json(request)
+            .json(body)
             .send()
             .await;
         let created: CreatedTask = decode(sent).await?;
