@@ -461,26 +461,39 @@ async fn each_injected_fault_creates_nothing() -> Result<()> {
     let body = sfx("boom", "3.0");
     let url = format!("{}{GEN}", sb.base_url());
     let qurl = format!("{url}?task_id={id}");
-    let kinds: [(&str, fn(f64) -> Faults); 4] = [
-        ("error", |r| Faults {
-            error_rate: r,
-            ..Default::default()
-        }),
-        ("html", |r| Faults {
-            html_error_rate: r,
-            ..Default::default()
-        }),
-        ("rate", |r| Faults {
-            rate_limit_rate: r,
-            ..Default::default()
-        }),
-        ("malformed", |r| Faults {
-            malformed_rate: r,
-            ..Default::default()
-        }),
+    let none = Faults::default();
+    let kinds = [
+        (
+            "error",
+            Faults {
+                error_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "html",
+            Faults {
+                html_error_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "rate",
+            Faults {
+                rate_limit_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "malformed",
+            Faults {
+                malformed_rate: 1.0,
+                ..none
+            },
+        ),
     ];
-    for (name, make) in kinds {
-        sb.set_faults(make(1.0));
+    for (name, faults) in kinds {
+        sb.set_faults(faults);
         let before = sb.stats();
         for resp in [
             c.post(&url)
