@@ -64,8 +64,17 @@ async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
         .run(
             Some(SANDBOX_KEY),
             &[
-                "--base-url", &sb.base_url(), "submit", "sfx", "--prompt", "rain on a tin roof",
-                "--duration", "4.5", "--wait", "--download", "--json",
+                "--base-url",
+                &sb.base_url(),
+                "submit",
+                "sfx",
+                "--prompt",
+                "rain on a tin roof",
+                "--duration",
+                "4.5",
+                "--wait",
+                "--download",
+                "--json",
             ],
         )
         .await;
@@ -79,10 +88,21 @@ async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
     assert!((wav_seconds(Path::new(path)) - 4.5).abs() < 1e-6);
 
     // The same task through list and show.
-    let listed = json(&home.run(Some(SANDBOX_KEY), &["list", "--json", "--base-url", &sb.base_url()]).await);
+    let listed = json(
+        &home
+            .run(
+                Some(SANDBOX_KEY),
+                &["list", "--json", "--base-url", &sb.base_url()],
+            )
+            .await,
+    );
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let task_id = doc["task_id"].as_str().unwrap();
-    let shown = json(&home.run(Some(SANDBOX_KEY), &["show", &task_id[..10], "--json"]).await);
+    let shown = json(
+        &home
+            .run(Some(SANDBOX_KEY), &["show", &task_id[..10], "--json"])
+            .await,
+    );
     assert_eq!(shown["local_path"], path);
     assert!(shown["generation_seconds"].as_f64().unwrap() >= 0.3);
 }
@@ -94,8 +114,16 @@ async fn the_embedded_sandbox_needs_no_key() {
         .run(
             None,
             &[
-                "--sandbox", "submit", "sfx", "--prompt", "rain on a tin roof", "--duration",
-                "4.5", "--wait", "--download", "--json",
+                "--sandbox",
+                "submit",
+                "sfx",
+                "--prompt",
+                "rain on a tin roof",
+                "--duration",
+                "4.5",
+                "--wait",
+                "--download",
+                "--json",
             ],
         )
         .await;
@@ -116,19 +144,51 @@ async fn invalid_input_exits_2_names_field_and_limit_and_sends_nothing() {
     let url = sb.base_url();
     let long_text = "a".repeat(1001);
     let cases: Vec<(Vec<&str>, &str, &str)> = vec![
-        (vec!["submit", "sfx", "--prompt", "x", "--duration", "12"], "duration", "10.0"),
-        (vec!["submit", "sfx", "--prompt", "", "--duration", "5"], "prompt", "empty"),
         (
-            vec!["submit", "tts", "--text", &long_text, "--voice-id", "v", "--lang", "en"],
+            vec!["submit", "sfx", "--prompt", "x", "--duration", "12"],
+            "duration",
+            "10.0",
+        ),
+        (
+            vec!["submit", "sfx", "--prompt", "", "--duration", "5"],
+            "prompt",
+            "empty",
+        ),
+        (
+            vec![
+                "submit",
+                "tts",
+                "--text",
+                &long_text,
+                "--voice-id",
+                "v",
+                "--lang",
+                "en",
+            ],
             "text",
             "1000",
         ),
         (
-            vec!["submit", "tts", "--text", "hi", "--voice-id", "v", "--lang", "en", "--speed", "2.5"],
+            vec![
+                "submit",
+                "tts",
+                "--text",
+                "hi",
+                "--voice-id",
+                "v",
+                "--lang",
+                "en",
+                "--speed",
+                "2.5",
+            ],
             "voice_speed",
             "2.0",
         ),
-        (vec!["submit", "v2a", "--video-url", "file:///etc/passwd"], "video_url", "http"),
+        (
+            vec!["submit", "v2a", "--video-url", "file:///etc/passwd"],
+            "video_url",
+            "http",
+        ),
     ];
     for (args, field, limit) in cases {
         let mut full = vec!["--base-url", url.as_str()];
@@ -141,7 +201,11 @@ async fn invalid_input_exits_2_names_field_and_limit_and_sends_nothing() {
         assert!(out.stdout.is_empty());
     }
     let stats = sb.stats();
-    assert_eq!(stats.creates + stats.queries + stats.unauthorized, 0, "nothing was sent");
+    assert_eq!(
+        stats.creates + stats.queries + stats.unauthorized,
+        0,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test]
@@ -150,24 +214,49 @@ async fn exit_codes_say_what_went_wrong() {
     let home = Home::new();
     let url = sb.base_url();
     let submit = |prompt: &'static str| {
-        vec!["--base-url", url.as_str(), "submit", "sfx", "--prompt", prompt, "--wait"]
+        vec![
+            "--base-url",
+            url.as_str(),
+            "submit",
+            "sfx",
+            "--prompt",
+            prompt,
+            "--wait",
+        ]
     };
     let failed = home.run(Some(SANDBOX_KEY), &submit("it will fail")).await;
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     let bad_key = home.run(Some("wrong"), &submit("x")).await;
     assert_eq!(bad_key.status.code(), Some(3));
-    assert!(stderr(&bad_key).contains("KLANG_API_KEY"), "{}", stderr(&bad_key));
+    assert!(
+        stderr(&bad_key).contains("KLANG_API_KEY"),
+        "{}",
+        stderr(&bad_key)
+    );
     let broke = home.run(Some(SANDBOX_KEY_NO_CREDITS), &submit("x")).await;
     assert_eq!(broke.status.code(), Some(3));
     assert!(stderr(&broke).contains("credits"));
     let no_key = home.run(None, &submit("x")).await;
     assert_eq!(no_key.status.code(), Some(3));
     let down = home
-        .run(Some(SANDBOX_KEY), &["--base-url", "http://127.0.0.1:9", "submit", "sfx", "--prompt", "x"])
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "--base-url",
+                "http://127.0.0.1:9",
+                "submit",
+                "sfx",
+                "--prompt",
+                "x",
+            ],
+        )
         .await;
     assert_eq!(down.status.code(), Some(4), "{}", stderr(&down));
     let insecure = home
-        .run(Some(SANDBOX_KEY), &["--base-url", "http://api.example.com", "list"])
+        .run(
+            Some(SANDBOX_KEY),
+            &["--base-url", "http://api.example.com", "list"],
+        )
         .await;
     assert_eq!(insecure.status.code(), Some(2));
     assert!(stderr(&insecure).contains("clear text"));
@@ -189,7 +278,14 @@ async fn a_kill_during_create_leaves_a_visible_row() {
     let home = Home::new();
     let mut child = home
         .cmd(Some(SANDBOX_KEY))
-        .args(["--base-url", &sb.base_url(), "submit", "sfx", "--prompt", "in flight"])
+        .args([
+            "--base-url",
+            &sb.base_url(),
+            "submit",
+            "sfx",
+            "--prompt",
+            "in flight",
+        ])
         .spawn()
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -208,7 +304,12 @@ async fn paths_and_global_flags_after_the_subcommand() {
     let home = Home::new();
     let out = home.run(None, &["paths", "--json"]).await;
     let doc = json(&out);
-    assert!(doc["config"].as_str().unwrap().ends_with("klang/config.toml"));
+    assert!(
+        doc["config"]
+            .as_str()
+            .unwrap()
+            .ends_with("klang/config.toml")
+    );
     assert!(doc["downloads"].as_str().unwrap().ends_with("downloads"));
     let out = home.run(None, &["list", "--sandbox", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -53,7 +53,11 @@ async fn every_model_goes_from_create_to_a_downloaded_file() {
     assert!(sfx_file.contains("strong-wind-in-a-forest"), "{sfx_file}");
     let cost: f64 = ids.iter().map(|&i| h.store.get(i).unwrap().cost_usd).sum();
     assert!((cost - (0.0295 + 0.0027 + 0.0006)).abs() < 1e-9);
-    assert_eq!(sb.stats().file_requests_with_auth, 0, "key sent to file host");
+    assert_eq!(
+        sb.stats().file_requests_with_auth,
+        0,
+        "key sent to file host"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +110,11 @@ async fn a_402_on_create_marks_the_row_and_pauses_the_engine() {
     assert!(row.last_error.unwrap().contains("402"));
     h.wait_event(|e| matches!(e, EngineEvent::Status(EngineStatus::Paused { .. })))
         .await;
-    assert_eq!(h.store.total_cost().unwrap(), 0.0, "a refused call costs nothing");
+    assert_eq!(
+        h.store.total_cost().unwrap(),
+        0.0,
+        "a refused call costs nothing"
+    );
 }
 
 #[tokio::test]
@@ -151,7 +159,12 @@ async fn a_restarted_engine_resumes_unfinished_tasks_from_the_store() {
     let mut first = Harness::start(&sb.base_url(), SANDBOX_KEY);
     let mut ids = Vec::new();
     for n in 0..3 {
-        ids.push(first.engine.submit(sfx(&format!("resume {n}"), "3.0")).unwrap());
+        ids.push(
+            first
+                .engine
+                .submit(sfx(&format!("resume {n}"), "3.0"))
+                .unwrap(),
+        );
     }
     for &id in &ids {
         let row = first.wait_task(id, |r| r.task_id.is_some()).await;
@@ -175,7 +188,9 @@ async fn a_crash_between_intent_and_create_leaves_a_visible_row() {
     let path = dir.path().join("tasks.db");
     let store = klang::store::Store::open(&path).unwrap();
     // The process wrote its intent and died before the answer came back.
-    let id = store.insert_intent(&sfx("paid for?", "5.0"), false).unwrap();
+    let id = store
+        .insert_intent(&sfx("paid for?", "5.0"), false)
+        .unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("UPDATE tasks SET updated_at = updated_at - 600000", [])
@@ -198,7 +213,9 @@ async fn repeated_404s_mark_a_task_lost() {
     let sb = sandbox(50, 50).await;
     let mut h = Harness::start(&sb.base_url(), SANDBOX_KEY);
     let id = h.store.insert_intent(&sfx("ghost", "5.0"), false).unwrap();
-    h.store.mark_submitted(id, "clunknowntaskid0000000000").unwrap();
+    h.store
+        .mark_submitted(id, "clunknowntaskid0000000000")
+        .unwrap();
     h.engine.refresh(id);
     let row = h.wait_task(id, |r| r.state.is_final()).await;
     assert_eq!(row.state, LocalState::Lost);
@@ -219,8 +236,11 @@ async fn downloads_report_progress_and_never_overwrite() {
     let second = h
         .wait_event(|e| matches!(e, EngineEvent::Download(DownloadEvent::Finished { .. })))
         .await;
-    let (EngineEvent::Download(DownloadEvent::Finished { path: a, .. }),
-         EngineEvent::Download(DownloadEvent::Finished { path: b, .. })) = (first, second) else {
+    let (
+        EngineEvent::Download(DownloadEvent::Finished { path: a, .. }),
+        EngineEvent::Download(DownloadEvent::Finished { path: b, .. }),
+    ) = (first, second)
+    else {
         unreachable!()
     };
     assert_ne!(a, b, "the second download must not overwrite the first");

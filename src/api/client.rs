@@ -142,7 +142,10 @@ impl ApiClient {
     /// Sends a create body as it is, without local validation. For tests
     /// that check how a server's refusal is reported; use [`Self::create`].
     #[doc(hidden)]
-    pub async fn create_unchecked(&self, body: &serde_json::Value) -> Result<CreatedTask, ApiError> {
+    pub async fn create_unchecked(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<CreatedTask, ApiError> {
         let auth = self.auth.clone().ok_or(ApiError::Unauthorized)?;
         let url = format!("{}{GENERATIONS}", self.base_url);
         let sent = self

@@ -39,6 +39,12 @@ pub struct GlobalArgs {
     /// Dashboard theme: dark, light, high-contrast, basic16, or a file in the config dir's themes/
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Receive the provider's callbacks on ADDRESS:PORT (polling stays on as a fallback)
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub callback_listen: Option<String>,
+    /// Public base URL the provider should call, e.g. https://host.example (behind a proxy)
+    #[arg(long, global = true, value_name = "URL")]
+    pub callback_url: Option<String>,
     /// Leave the mouse to the terminal (text selection works as usual)
     #[arg(long, global = true)]
     pub no_mouse: bool,

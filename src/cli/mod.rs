@@ -58,6 +58,8 @@ pub fn overrides(global: &GlobalArgs) -> Overrides {
         sandbox: global.sandbox,
         allow_insecure: global.allow_insecure,
         max_in_flight: global.max_in_flight,
+        callback_listen: global.callback_listen.clone(),
+        callback_url: global.callback_url.clone(),
     }
 }
 

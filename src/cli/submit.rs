@@ -79,6 +79,8 @@ fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit),
 /// Engine events for one command, delivered on a channel.
 struct Headless {
     engine: Engine,
+    /// Kept alive while the command waits.
+    _receiver: Option<crate::engine::callbacks::CallbackReceiver>,
     events: mpsc::UnboundedReceiver<EngineEvent>,
     json: bool,
     /// The last state reported, so each change is said once.
@@ -86,23 +88,19 @@ struct Headless {
 }
 
 impl Headless {
-    fn start(ctx: &Context, json: bool) -> Headless {
+    async fn start(ctx: &Context, json: bool) -> Result<Headless, Failure> {
         let (tx, events) = mpsc::unbounded_channel();
         let sink = Arc::new(move |event| {
             let _ = tx.send(event);
         });
-        let engine = Engine::start(
-            ctx.client.clone(),
-            ctx.store.clone(),
-            ctx.engine_config.clone(),
-            sink,
-        );
-        Headless {
+        let (engine, receiver) = ctx.start_engine(sink).await?;
+        Ok(Headless {
             engine,
+            _receiver: receiver,
             events,
             json,
             said_state: None,
-        }
+        })
     }
 
     /// Progress for people goes to stderr, and only without --json.
@@ -219,7 +217,7 @@ fn final_code(record: &TaskRecord) -> i32 {
 
 pub async fn submit(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     let (request, after) = build_request(command)?;
-    let mut headless = Headless::start(&ctx, after.json);
+    let mut headless = Headless::start(&ctx, after.json).await?;
     let id = headless
         .engine
         .submit(request)
@@ -272,7 +270,7 @@ pub async fn download(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> 
             ),
         });
     }
-    let mut headless = Headless::start(&ctx, args.json);
+    let mut headless = Headless::start(&ctx, args.json).await?;
     let record = headless.download(record.id, args.out).await?;
     headless.engine.shutdown();
     if args.json {
