@@ -61,6 +61,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Download a completed task's audio
     Download(DownloadArgs),
+    /// Resume polling and wait until the given tasks (default: every unfinished one) end
+    Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
     Paths(JsonFlag),
     /// Run the sandbox server in the foreground
@@ -169,6 +171,17 @@ pub struct DownloadArgs {
     /// Directory to save into [default: the download directory]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Local ids, task ids or unique prefixes [default: every unfinished task]
+    pub ids: Vec<String>,
+    /// Download each task that completes
+    #[arg(long)]
+    pub download: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -72,6 +72,10 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
             let ctx = Context::build(&overrides(global)).await?;
             submit::submit(ctx, sub).await
         }
+        Command::Wait(args) => {
+            let ctx = Context::build(&overrides(global)).await?;
+            submit::wait(ctx, args).await
+        }
         Command::Download(args) => {
             let ctx = Context::build(&overrides(global)).await?;
             submit::download(ctx, args).await

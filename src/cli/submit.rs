@@ -2,7 +2,7 @@
 //! same engine code path as the dashboard, so a script sees exactly what
 //! the dashboard would.
 
-use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand};
+use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand, WaitArgs};
 use super::output::{print_json, task_view};
 use super::{Context, Failure, exit};
 use crate::api::{
@@ -279,6 +279,39 @@ pub async fn download(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> 
         println!("{}", terminal_safe(path));
     }
     Ok(exit::OK)
+}
+
+pub async fn wait(ctx: Context, args: WaitArgs) -> Result<i32, Failure> {
+    let mut ids = Vec::new();
+    for key in &args.ids {
+        let record = ctx.store.resolve(key)?.ok_or_else(|| {
+            Failure::usage(format!(
+                "no task matches {key:?}: give a local id, a task id, or a unique prefix (see `klang list`)"
+            ))
+        })?;
+        ids.push(record.id);
+    }
+    if ids.is_empty() {
+        ids = ctx.store.unfinished()?.iter().map(|r| r.id).collect();
+    }
+    let mut headless = Headless::start(&ctx, args.json).await?;
+    let mut records = Vec::new();
+    for id in ids {
+        let mut record = headless.wait_for(id, |r| r.state.is_final()).await?;
+        if args.download && record.state == LocalState::Completed && record.local_path.is_none() {
+            record = headless.download(id, None).await?;
+        }
+        records.push(record);
+    }
+    headless.engine.shutdown();
+    if args.json {
+        let views: Vec<_> = records.iter().map(task_view).collect();
+        print_json(&views);
+    } else {
+        records.iter().for_each(print_summary);
+    }
+    let code = records.iter().map(final_code).max().unwrap_or(exit::OK);
+    Ok(code)
 }
 
 fn print_summary(record: &TaskRecord) {
