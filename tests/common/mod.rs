@@ -2,6 +2,8 @@
 //! a temp dir, and the real engine with a fast poll policy.
 #![allow(dead_code)]
 
+pub mod mini_api;
+
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
 use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};
 use klang::sandbox::{self, SandboxConfig, SandboxHandle};
