@@ -56,8 +56,8 @@ fn truncate(s: &str, max: usize) -> String {
 
 pub fn print_table(rows: &[TaskRecord]) {
     println!(
-        "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  {}",
-        "ID", "STATE", "MDL", "COST", "CREATED", "TIME", "PROMPT"
+        "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  PROMPT",
+        "ID", "STATE", "MDL", "COST", "CREATED", "TIME"
     );
     for r in rows {
         let timing = r
