@@ -127,6 +127,47 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
+    /// Writes many finished records in one transaction (imports and
+    /// benchmarks); each keeps its fields but gets a fresh local id.
+    pub fn insert_many(&self, records: &[TaskRecord]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO tasks (task_id, model, params, summary, state, submitted_at, create_time,
+                        complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path,
+                        last_poll_at, last_error, not_found_count, has_callback, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                )
+                .map_err(|e| self.err(e))?;
+            for r in records {
+                stmt.execute(params![
+                    r.task_id,
+                    r.model.api_name(),
+                    serde_json::to_string(&r.params).unwrap_or_else(|_| "{}".into()),
+                    r.summary,
+                    r.state.as_str(),
+                    r.submitted_at,
+                    r.create_time,
+                    r.complete_time,
+                    serde_json::to_string(&r.result_urls).unwrap_or_else(|_| "[]".into()),
+                    r.audio_duration,
+                    r.fail_msg,
+                    r.cost_usd,
+                    r.local_path,
+                    r.last_poll_at,
+                    r.last_error,
+                    r.not_found_count,
+                    r.has_callback,
+                    r.updated_at,
+                ])
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// Step two: the server answered with a task id.
     pub fn mark_submitted(&self, id: i64, task_id: &str) -> Result<TaskRecord> {
         self.update(
