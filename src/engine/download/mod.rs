@@ -148,16 +148,37 @@ impl Downloader {
         progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
     ) -> Result<PathBuf, DownloadError> {
         let request_url = checked_url(url)?;
-        let shown_url = redact(&request_url);
-        let io = |e: std::io::Error| io_error(dir, &e);
-
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| io_error(dir, &e))?;
         let part_path = dir.join(part_name(task.id, url));
         let part = {
             let part_path = part_path.clone();
             let dir = dir.to_path_buf();
             blocking(move || open_part(&part_path, &dir)).await?
         };
+        let result = self
+            .download(task, &request_url, dir, part, &part_path, progress)
+            .await;
+        if result.is_err() {
+            // An empty partial file (nothing arrived) is only litter.
+            remove_if_empty(&part_path).await;
+        }
+        result
+    }
+
+    /// The transfer itself, once the partial file is open and locked.
+    async fn download(
+        &self,
+        task: &TaskRecord,
+        request_url: &url::Url,
+        dir: &Path,
+        part: File,
+        part_path: &Path,
+        progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+    ) -> Result<PathBuf, DownloadError> {
+        let shown_url = redact(request_url);
+        let io = |e: std::io::Error| io_error(dir, &e);
         let mut part = tokio::fs::File::from_std(part);
 
         // Two tries at most: the second starts from zero after the server
@@ -210,8 +231,6 @@ impl Downloader {
                 // A full body: any partial data is replaced.
                 break (response, 0, length);
             }
-            drop(part);
-            remove_if_empty(&part_path).await;
             return Err(DownloadError::Http {
                 status: status.as_u16(),
                 url: shown_url,
@@ -221,7 +240,7 @@ impl Downloader {
         let limit = self.options.max_bytes;
         if total.is_some_and(|t| t > limit) {
             drop(part);
-            let _ = tokio::fs::remove_file(&part_path).await;
+            let _ = tokio::fs::remove_file(part_path).await;
             return Err(DownloadError::TooLarge { limit });
         }
         let content_type = response
@@ -272,7 +291,7 @@ impl Downloader {
         if let Err(e) = streamed {
             if matches!(e, DownloadError::TooLarge { .. }) {
                 drop(part);
-                let _ = tokio::fs::remove_file(&part_path).await;
+                let _ = tokio::fs::remove_file(part_path).await;
             } else {
                 // Best effort: the error being returned matters more.
                 let _ = blocking(move || {
@@ -291,17 +310,19 @@ impl Downloader {
                 // More than announced: the partial data cannot be trusted
                 // for a resume.
                 drop(part);
-                let _ = tokio::fs::remove_file(&part_path).await;
+                let _ = tokio::fs::remove_file(part_path).await;
             }
             return Err(DownloadError::Network(format!(
                 "the file host sent {written} of {expected} bytes"
             )));
         }
 
-        let name = file_name(task, url, content_type.as_deref());
+        // The cleaned URL has the same path as the original, so the same
+        // extension.
+        let name = file_name(task, request_url.as_str(), content_type.as_deref());
         let placed = {
             let dir = dir.to_path_buf();
-            let part_path = part_path.clone();
+            let part_path = part_path.to_path_buf();
             blocking(move || place(part, &part_path, &dir, &name)).await?
         };
         progress(written, Some(total.unwrap_or(written)));
