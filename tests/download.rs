@@ -16,8 +16,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Noon UTC on 2026-11-24: that date in every zone from UTC-11 to UTC+11.
+/// Noon UTC on 2026-11-24.
 const NOON: i64 = 1_795_521_600_000;
+
+/// `rest` after the local date of NOON, as names start: no fixed zone can
+/// be assumed (UTC+13 is already the 25th).
+fn named(rest: &str) -> String {
+    use chrono::TimeZone;
+    let day = chrono::Local.timestamp_millis_opt(NOON).earliest().unwrap();
+    format!("{}_{rest}", day.format("%Y-%m-%d"))
+}
 /// Bytes the cut-off route sends before failing.
 const CUT_AT: usize = 100_000;
 
@@ -284,12 +292,12 @@ async fn downloads_with_the_expected_name_and_progress() {
     let path = result.unwrap();
     assert_eq!(
         path,
-        dir.join("2026-11-24_sfx_cl3f9a2b_strong-wind-in-forest.mp3")
+        dir.join(named("sfx_cl3f9a2b_strong-wind-in-forest.mp3"))
     );
     assert_eq!(std::fs::read(&path).unwrap(), *server.data);
     assert_eq!(
         tree(&dir),
-        ["2026-11-24_sfx_cl3f9a2b_strong-wind-in-forest.mp3"]
+        [named("sfx_cl3f9a2b_strong-wind-in-forest.mp3")]
     );
 
     let len = server.data.len() as u64;
@@ -320,9 +328,9 @@ async fn never_overwrites_an_existing_file() {
     let second = fetch(&downloader, &task, &url, dir).await.0.unwrap();
     let third = fetch(&downloader, &task, &url, dir).await.0.unwrap();
 
-    assert_eq!(first, dir.join("2026-11-24_sfx_abc12345_rain.mp3"));
-    assert_eq!(second, dir.join("2026-11-24_sfx_abc12345_rain-2.mp3"));
-    assert_eq!(third, dir.join("2026-11-24_sfx_abc12345_rain-3.mp3"));
+    assert_eq!(first, dir.join(named("sfx_abc12345_rain.mp3")));
+    assert_eq!(second, dir.join(named("sfx_abc12345_rain-2.mp3")));
+    assert_eq!(third, dir.join(named("sfx_abc12345_rain-3.mp3")));
     assert_eq!(std::fs::read(&first).unwrap(), b"the user's own edit");
     assert_eq!(std::fs::read(&second).unwrap(), *server.data);
     assert_eq!(std::fs::read(&third).unwrap(), *server.data);
@@ -345,7 +353,7 @@ async fn an_interrupted_download_resumes_with_a_range_request() {
     assert!(err.url_may_be_stale());
     let part = part_name(3, &url);
     // Only the hidden partial file: nothing that looks finished.
-    assert_eq!(tree(dir), [part.clone()]);
+    assert_eq!(tree(dir), vec![part.clone()]);
     assert_eq!(
         std::fs::metadata(dir.join(&part)).unwrap().len(),
         CUT_AT as u64
@@ -354,7 +362,7 @@ async fn an_interrupted_download_resumes_with_a_range_request() {
     let (result, calls) = fetch(&downloader, &task, &url, dir).await;
     let path = result.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), *server.data);
-    assert_eq!(tree(dir), ["2026-11-24_sfx_t3_thunder.mp3"]);
+    assert_eq!(tree(dir), [named("sfx_t3_thunder.mp3")]);
     let seen = server.seen_at("/cut/sound.mp3");
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].range, None);
@@ -382,9 +390,9 @@ async fn a_server_ignoring_range_still_gives_a_correct_file() {
     let (result, calls) = fetch(&Downloader::new().unwrap(), &task, &url, dir).await;
     let path = result.unwrap();
     // No audio extension in the URL: the Content-Type decides.
-    assert_eq!(path, dir.join("2026-11-24_sfx_w4_waves.wav"));
+    assert_eq!(path, dir.join(named("sfx_w4_waves.wav")));
     assert_eq!(std::fs::read(&path).unwrap(), *server.data);
-    assert_eq!(tree(dir), ["2026-11-24_sfx_w4_waves.wav"]);
+    assert_eq!(tree(dir), [named("sfx_w4_waves.wav")]);
     let seen = server.seen_at("/norange/sound");
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].range.as_deref(), Some("bytes=5000-"));
@@ -413,7 +421,7 @@ async fn a_partial_file_longer_than_the_remote_restarts_after_416() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].range, Some(format!("bytes={too_long}-")));
     assert_eq!(seen[1].range, None);
-    assert_eq!(tree(dir), ["2026-11-24_sfx_b5_birds.mp3"]);
+    assert_eq!(tree(dir), [named("sfx_b5_birds.mp3")]);
 }
 
 #[tokio::test]
@@ -555,7 +563,7 @@ async fn hostile_urls_and_prompts_stay_inside_the_folder() {
     assert_eq!(all.len(), 2 + cases.len() * 2, "{all:?}");
     for entry in &all {
         assert!(
-            entry == "a" || entry == "a/b" || entry.starts_with("a/b/2026-11-24_sfx_"),
+            entry == "a" || entry == "a/b" || entry.starts_with(&format!("a/b/{}", named("sfx_"))),
             "{entry}"
         );
         assert!(!entry.ends_with(".part"), "{entry}");
@@ -628,4 +636,29 @@ async fn an_oversized_body_is_refused_and_removed() {
     let (result, _) = fetch(&downloader, &task, &server.url("/files/big.mp3"), dir).await;
     assert_eq!(result, Err(DownloadError::TooLarge { limit: 1000 }));
     assert!(tree(dir).is_empty(), "{:?}", tree(dir));
+}
+
+#[tokio::test]
+async fn partial_files_of_replaced_links_are_cleaned_up() {
+    let server = start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let task = task(14, "old link", Some("o14"));
+    // Left by an earlier link of the same task, and by another task.
+    let stale = part_name(14, &server.url("/files/expired.mp3"));
+    let other = part_name(140, &server.url("/files/expired.mp3"));
+    std::fs::write(dir.join(&stale), b"half").unwrap();
+    std::fs::write(dir.join(&other), b"half").unwrap();
+
+    let path = fetch(
+        &Downloader::new().unwrap(),
+        &task,
+        &server.url("/files/fresh.mp3"),
+        dir,
+    )
+    .await
+    .0
+    .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), *server.data);
+    assert_eq!(tree(dir), vec![other, named("sfx_o14_old-link.mp3")]);
 }

@@ -323,7 +323,13 @@ impl Downloader {
         let placed = {
             let dir = dir.to_path_buf();
             let part_path = part_path.to_path_buf();
-            blocking(move || place(part, &part_path, &dir, &name)).await?
+            let id = task.id;
+            blocking(move || {
+                let placed = place(part, &part_path, &dir, &name)?;
+                remove_stale_parts(&dir, id);
+                Ok(placed)
+            })
+            .await?
         };
         progress(written, Some(total.unwrap_or(written)));
         Ok(placed)
@@ -476,6 +482,33 @@ fn place(part: File, part_path: &Path, dir: &Path, name: &str) -> Result<PathBuf
         dir: shown_dir(dir),
         message: format!("too many files named like {name}; move some away and retry"),
     })
+}
+
+/// Partial files of this task for other URLs (a link that expired half-way
+/// and was replaced) can never be resumed once the task has its file; remove
+/// them, unless another process holds one.
+fn remove_stale_parts(dir: &Path, id: i64) {
+    let prefix = format!(".klang-{id}-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(&prefix) && name.ends_with(".part")) {
+            continue;
+        }
+        let path = entry.path();
+        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        let unlocked = is_file
+            && OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .is_ok_and(|f| f.try_lock().is_ok());
+        if unlocked && let Err(e) = std::fs::remove_file(&path) {
+            tracing::debug!("could not remove a stale partial download: {e}");
+        }
+    }
 }
 
 /// Makes the new directory entry durable; best effort, and a no-op where

@@ -3,9 +3,16 @@ use super::*;
 use crate::api::{CreateRequest, Model, SoundEffectsParams};
 use crate::store::LocalState;
 
-/// Noon UTC on 2026-11-24: the same calendar day in every time zone from
-/// UTC-11 to UTC+11, so the tests pass wherever they run.
+/// Noon UTC on 2026-11-24.
 const NOON: i64 = 1_795_521_600_000;
+
+/// `rest` after the local date of NOON, as names start: no fixed zone can
+/// be assumed (UTC+13 is already the 25th).
+fn named(rest: &str) -> String {
+    use chrono::TimeZone;
+    let day = chrono::Local.timestamp_millis_opt(NOON).earliest().unwrap();
+    format!("{}_{rest}", day.format("%Y-%m-%d"))
+}
 
 fn record(summary: &str, task_id: Option<&str>) -> TaskRecord {
     TaskRecord {
@@ -55,7 +62,7 @@ fn assert_plain(name: &str) {
 fn names_follow_the_pattern() {
     let task = record("Strong wind in forest!", Some("cl3f9a2b-1234-5678"));
     let name = file_name(&task, "https://cdn.example.com/a/b/x.mp3", None);
-    assert_eq!(name, "2026-11-24_sfx_cl3f9a2b_strong-wind-in-forest.mp3");
+    assert_eq!(name, named("sfx_cl3f9a2b_strong-wind-in-forest.mp3"));
     assert_plain(&name);
 }
 
@@ -67,7 +74,7 @@ fn falls_back_to_submitted_at_and_local_id() {
     task.model = Model::Tts;
     assert_eq!(
         file_name(&task, "https://x/y", None),
-        "2026-11-24_tts_local7_rain.mp3"
+        named("tts_local7_rain.mp3")
     );
 }
 
@@ -110,10 +117,7 @@ fn hostile_urls_only_choose_an_extension() {
     ] {
         let name = file_name(&task, url, Some("audio/mpeg"));
         assert_plain(&name);
-        assert!(
-            name.starts_with("2026-11-24_sfx_abc_wind."),
-            "{url} -> {name}"
-        );
+        assert!(name.starts_with(&named("sfx_abc_wind.")), "{url} -> {name}");
     }
 }
 
@@ -132,11 +136,11 @@ fn hostile_task_ids_are_reduced_to_letters_and_digits() {
     }
     assert_eq!(
         file_name(&record("wind", Some("../../x")), "https://x/y.mp3", None),
-        "2026-11-24_sfx_x_wind.mp3"
+        named("sfx_x_wind.mp3")
     );
     assert_eq!(
         file_name(&record("wind", Some("../..")), "https://x/y.mp3", None),
-        "2026-11-24_sfx_local7_wind.mp3"
+        named("sfx_local7_wind.mp3")
     );
 }
 
@@ -170,10 +174,10 @@ fn a_huge_prompt_gives_a_short_name() {
     assert_plain(&name);
     assert_eq!(
         name,
-        "2026-11-24_sfx_abcdefgh_thunder-and-lightning-thunder-and.mp3"
+        named("sfx_abcdefgh_thunder-and-lightning-thunder-and.mp3")
     );
     let name = file_name(&record(&"é".repeat(10_000), None), "https://x/y", None);
-    assert_eq!(name, "2026-11-24_sfx_local7_audio.mp3");
+    assert_eq!(name, named("sfx_local7_audio.mp3"));
 }
 
 #[test]
@@ -200,11 +204,11 @@ fn unicode_emoji_and_bidi_prompts() {
             "https://x/y.mp3",
             None
         ),
-        "2026-11-24_sfx_t1_3pm-exe.mp3"
+        named("sfx_t1_3pm-exe.mp3")
     );
     assert_eq!(
         file_name(&record("🌧️ rain 🌧️", Some("t1")), "https://x/y.mp3", None),
-        "2026-11-24_sfx_t1_rain.mp3"
+        named("sfx_t1_rain.mp3")
     );
 }
 
