@@ -1,19 +1,128 @@
-//! placeholder until the tui branch lands: terminal-safe text.
+//! Terminal-safe text. Prompts, fail messages, URLs and file names come from
+//! users and from the server; written raw they could move the cursor, recolour
+//! the screen, set the clipboard (OSC 52) or reorder what the user reads
+//! (bidi overrides, "Trojan Source"). Every place that draws such text goes
+//! through here first, and dangerous characters become visible instead of
+//! disappearing, so the user sees that something odd was there.
+
 use std::borrow::Cow;
 
+/// What a C1 control, a bidi control or a lone DEL becomes.
+pub const REPLACEMENT: char = '\u{FFFD}';
+
+/// Makes `s` safe to print: C0 controls become their visible "control
+/// picture" (ESC shows as `␛`, CR as `␍`, BEL as `␇`), DEL becomes `␡`, C1
+/// controls and bidi override/isolate/mark characters become `�`. Newlines
+/// are kept (line-oriented output needs them) and tabs become one space.
+/// Borrows when nothing needed changing, which is the common case.
 pub fn terminal_safe(s: &str) -> Cow<'_, str> {
-    if s.chars().all(|c| !c.is_control() || c == '\n') {
+    clean(s, false)
+}
+
+/// Like [`terminal_safe`] but for one line of a table or a title: newlines
+/// become `⏎` as well.
+pub fn single_line(s: &str) -> Cow<'_, str> {
+    clean(s, true)
+}
+
+fn clean(s: &str, one_line: bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| needs_replacing(c, one_line)) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
         s.chars()
             .map(|c| {
-                if c.is_control() && c != '\n' {
-                    '�'
+                if needs_replacing(c, one_line) {
+                    replacement(c)
                 } else {
                     c
                 }
             })
             .collect(),
     )
+}
+
+fn needs_replacing(c: char, one_line: bool) -> bool {
+    match c {
+        '\n' => one_line,
+        c if c.is_control() => true,
+        c => is_bidi_control(c),
+    }
+}
+
+fn replacement(c: char) -> char {
+    match c {
+        '\n' => '\u{23CE}',
+        '\t' => ' ',
+        // U+2400.. are the "control pictures": ␀ ␁ ... ␛ ... ␟.
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or(REPLACEMENT),
+        '\u{7F}' => '\u{2421}',
+        _ => REPLACEMENT,
+    }
+}
+
+/// Characters that change the display order of the text around them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_no_controls(s: &str) -> bool {
+        !s.chars()
+            .any(|c| (c.is_control() && c != '\n') || is_bidi_control(c))
+    }
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        let s = "wind in tall grass, 5 s — ok ✓ 日本語";
+        assert!(matches!(terminal_safe(s), Cow::Borrowed(_)));
+        assert_eq!(terminal_safe(s), s);
+    }
+
+    #[test]
+    fn osc52_clipboard_injection_is_defused_and_visible() {
+        let evil = "nice sound\x1b]52;c;ZXZpbA==\x07";
+        let out = terminal_safe(evil);
+        assert!(!out.contains('\x1b'), "{out:?}");
+        assert!(!out.contains('\x07'), "{out:?}");
+        assert_eq!(out, "nice sound␛]52;c;ZXZpbA==␇");
+    }
+
+    #[test]
+    fn csi_colour_codes_cannot_recolour_the_screen() {
+        let out = terminal_safe("\x1b[31mred\x1b[0m and \u{9b}31mC1 red");
+        assert!(has_no_controls(&out), "{out:?}");
+        assert_eq!(out, "␛[31mred␛[0m and �31mC1 red");
+    }
+
+    #[test]
+    fn carriage_return_cannot_overwrite_the_line() {
+        let out = terminal_safe("paid $0.03\rpaid $0.00");
+        assert_eq!(out, "paid $0.03␍paid $0.00");
+    }
+
+    #[test]
+    fn bidi_overrides_cannot_reorder_text() {
+        // RLO would show "fdp.exe" as "exe.pdf" in many terminals.
+        let out = terminal_safe("invoice\u{202E}fdp.exe and \u{2066}x\u{2069} \u{200F}\u{061C}");
+        assert!(has_no_controls(&out), "{out:?}");
+        assert_eq!(out, "invoice�fdp.exe and �x� ��");
+    }
+
+    #[test]
+    fn del_and_tab_are_replaced() {
+        assert_eq!(terminal_safe("a\x7fb\tc"), "a␡b c");
+    }
+
+    #[test]
+    fn newlines_survive_terminal_safe_but_not_single_line() {
+        assert_eq!(terminal_safe("a\nb"), "a\nb");
+        assert_eq!(single_line("a\nb"), "a⏎b");
+    }
 }
