@@ -1,1 +1,74 @@
-fn main() {}
+//! klang: `klang` opens the dashboard; `klang <command>` runs headless.
+
+use clap::Parser;
+use klang::cli::{self, Cli, Failure};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _log_guard = init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("klang: cannot start the async runtime: {e}");
+            return ExitCode::from(cli::exit::NETWORK as u8);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(command) => cli::run(&cli.global, command).await,
+            None => dashboard(&cli.global).await,
+        }
+    });
+    // Background work (polls, downloads) is abandoned here on purpose:
+    // every task is in the store and resumes at the next start.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(Failure { code, message }) => {
+            eprintln!("klang: {}", klang::sanitize::terminal_safe(&message));
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+async fn dashboard(global: &cli::GlobalArgs) -> Result<i32, Failure> {
+    let ctx = cli::Context::build(&cli::overrides(global)).await?;
+    let options = klang::tui::TuiOptions {
+        theme: global.theme.clone(),
+        no_mouse: global.no_mouse,
+    };
+    klang::tui::run(ctx, options).await.map_err(|e| Failure {
+        code: cli::exit::NETWORK,
+        message: format!("{e:#}"),
+    })?;
+    Ok(cli::exit::OK)
+}
+
+/// tracing goes to a daily log file, never to the terminal. `KLANG_LOG`
+/// sets the level (default info).
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let paths = klang::config::Paths::discover().ok()?;
+    std::fs::create_dir_all(&paths.log_dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("klang")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(&paths.log_dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KLANG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

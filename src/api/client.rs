@@ -96,8 +96,10 @@ impl ApiClient {
         }
         let auth = match key {
             Some(k) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
-                    .map_err(|_| "the API key holds characters a header cannot carry".to_string())?;
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        "the API key holds characters a header cannot carry".to_string()
+                    })?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -132,13 +134,25 @@ impl ApiClient {
         request
             .validate()
             .map_err(|e| ApiError::InvalidParams(e.to_string()))?;
+        let body = serde_json::to_value(request)
+            .map_err(|e| ApiError::InvalidParams(format!("cannot encode the request: {e}")))?;
+        self.create_unchecked(&body).await
+    }
+
+    /// Sends a create body as it is, without local validation. For tests
+    /// that check how a server's refusal is reported; use [`Self::create`].
+    #[doc(hidden)]
+    pub async fn create_unchecked(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<CreatedTask, ApiError> {
         let auth = self.auth.clone().ok_or(ApiError::Unauthorized)?;
         let url = format!("{}{GENERATIONS}", self.base_url);
         let sent = self
             .http
             .post(url)
             .header(AUTHORIZATION, auth)
-            .json(request)
+            .json(body)
             .send()
             .await;
         let created: CreatedTask = decode(sent).await?;
@@ -170,20 +184,31 @@ fn network_error(e: &reqwest::Error) -> ApiError {
     // A refused or unresolvable connection never reached the server.
     let sent = !(e.is_connect() || e.is_builder());
     let kind = if e.is_timeout() {
-        "timed out"
+        "timed out talking to"
     } else if e.is_connect() {
-        "could not connect"
+        "could not connect to"
     } else {
-        "connection failed"
+        "connection failed with"
     };
-    // reqwest's Display includes the URL, which holds no secret; the key
-    // lives only in a header marked sensitive.
-    let mut message = format!("{kind}: {e}");
+    // The innermost cause says what went wrong ("Connection refused");
+    // the layers above it only repeat the URL.
+    let mut cause = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        message = format!("{message}: {s}");
+        cause = s.to_string();
         source = s.source();
     }
+    let host = e
+        .url()
+        .map(|u| {
+            let host = u.host_str().unwrap_or("?");
+            match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            }
+        })
+        .unwrap_or_else(|| "the server".into());
+    let message = format!("{kind} {host}: {cause}");
     ApiError::Network { message, sent }
 }
 
@@ -224,7 +249,9 @@ async fn decode<T: DeserializeOwned>(
                 snippet: snippet(&body),
             }),
         },
-        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(message.as_bytes()))),
+        400 | 422 => Err(ApiError::InvalidParams(crate::api::snippet(
+            message.as_bytes(),
+        ))),
         401 | 403 => Err(ApiError::Unauthorized),
         402 => Err(ApiError::NoCredits),
         404 => Err(ApiError::NotFound),

@@ -395,7 +395,9 @@ mod tests {
         assert_eq!(normalize_duration("5").unwrap(), "5.0");
         assert_eq!(normalize_duration(" 4.5 ").unwrap(), "4.5");
         assert_eq!(normalize_duration("10.0").unwrap(), "10.0");
-        for bad in ["12", "2.9", "10.1", "5.25", "", "abc", "-5", "5.", ".5", "1e1"] {
+        for bad in [
+            "12", "2.9", "10.1", "5.25", "", "abc", "-5", "5.", ".5", "1e1",
+        ] {
             let err = normalize_duration(bad).unwrap_err();
             assert_eq!(err.field, "duration", "{bad}");
             assert!(err.message.contains("3.0 to 10.0"), "{bad}: {err}");
@@ -447,21 +449,28 @@ mod tests {
         assert!(v2a(Some("vid"), None).validate().is_ok());
         assert!(v2a(None, Some("https://x.test/a.mp4")).validate().is_ok());
         assert!(v2a(None, None).validate().is_err());
-        assert!(v2a(Some("a"), Some("https://x.test/a.mp4")).validate().is_err());
+        assert!(
+            v2a(Some("a"), Some("https://x.test/a.mp4"))
+                .validate()
+                .is_err()
+        );
         assert_eq!(
-            v2a(None, Some("ftp://x/a.mp4")).validate().unwrap_err().field,
+            v2a(None, Some("ftp://x/a.mp4"))
+                .validate()
+                .unwrap_err()
+                .field,
             "video_url"
         );
     }
 
     #[test]
     fn model_parses_every_spelling() {
-        assert_eq!(
-            Model::parse("kling-audio/kling-tts"),
-            Some(Model::Tts)
-        );
+        assert_eq!(Model::parse("kling-audio/kling-tts"), Some(Model::Tts));
         assert_eq!(Model::parse("sfx"), Some(Model::SoundEffects));
-        assert_eq!(Model::parse("kling-video-to-audio"), Some(Model::VideoToAudio));
+        assert_eq!(
+            Model::parse("kling-video-to-audio"),
+            Some(Model::VideoToAudio)
+        );
         assert_eq!(Model::parse("other"), None);
     }
 }

@@ -205,7 +205,9 @@ where
     if !v.is_object() {
         return Ok(None);
     }
-    serde_json::from_value(v).map(Some).map_err(de::Error::custom)
+    serde_json::from_value(v)
+        .map(Some)
+        .map_err(de::Error::custom)
 }
 
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -300,12 +302,16 @@ mod tests {
             .unwrap()
             .data
             .unwrap();
-        assert_eq!(t.state, Some(RemoteState::Unknown("weird-new-state".into())));
+        assert_eq!(
+            t.state,
+            Some(RemoteState::Unknown("weird-new-state".into()))
+        );
         assert!(t.result_urls.is_empty());
         assert_eq!(t.create_time, Some(1_705_123_450_000));
         assert_eq!(t.audio_duration, Some(4.5));
 
-        let env: Envelope<TaskStatus> = serde_json::from_str(r#"{"code":404,"msg":"Task not found","data":null}"#).unwrap();
+        let env: Envelope<TaskStatus> =
+            serde_json::from_str(r#"{"code":404,"msg":"Task not found","data":null}"#).unwrap();
         assert!(env.data.is_none());
         let env: Envelope<TaskStatus> = serde_json::from_str(r#"{"data":[]}"#).unwrap();
         assert!(env.data.is_none());
@@ -320,7 +326,10 @@ mod tests {
         let cb = decode_callback(body.as_bytes()).unwrap();
         assert_eq!(cb.state, Some(RemoteState::Completed));
         let result = cb.result.unwrap();
-        assert_eq!(result.result_urls, vec!["https://r2.apimodels.app/audio/xxx.mp3"]);
+        assert_eq!(
+            result.result_urls,
+            vec!["https://r2.apimodels.app/audio/xxx.mp3"]
+        );
         assert_eq!(result.audio_duration, Some(12.5));
         assert_eq!(cb.param.unwrap()["duration"], "5.0");
         assert_eq!(cb.cost_time, Some(12345));
@@ -329,8 +338,16 @@ mod tests {
         let cb = decode_callback(failed.as_bytes()).unwrap();
         assert_eq!(cb.state, Some(RemoteState::Failed));
         assert!(cb.result.is_none());
-        let empty = r#"{"data":{"taskId":"t","state":"failed","resultJson":"{\"resultUrls\":[]}"}}"#;
-        assert!(decode_callback(empty.as_bytes()).unwrap().result.unwrap().result_urls.is_empty());
+        let empty =
+            r#"{"data":{"taskId":"t","state":"failed","resultJson":"{\"resultUrls\":[]}"}}"#;
+        assert!(
+            decode_callback(empty.as_bytes())
+                .unwrap()
+                .result
+                .unwrap()
+                .result_urls
+                .is_empty()
+        );
         assert!(decode_callback(b"not json").is_err());
         assert!(decode_callback(b"{\"code\":200}").is_err());
     }

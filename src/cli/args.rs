@@ -39,6 +39,12 @@ pub struct GlobalArgs {
     /// Dashboard theme: dark, light, high-contrast, basic16, or a file in the config dir's themes/
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Receive the provider's callbacks on ADDRESS:PORT (polling stays on as a fallback)
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub callback_listen: Option<String>,
+    /// Public base URL the provider should call, e.g. https://host.example (behind a proxy)
+    #[arg(long, global = true, value_name = "URL")]
+    pub callback_url: Option<String>,
     /// Leave the mouse to the terminal (text selection works as usual)
     #[arg(long, global = true)]
     pub no_mouse: bool,
@@ -55,6 +61,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Download a completed task's audio
     Download(DownloadArgs),
+    /// Resume polling and wait until the given tasks (default: every unfinished one) end
+    Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
     Paths(JsonFlag),
     /// Run the sandbox server in the foreground
@@ -97,7 +105,11 @@ pub enum SubmitCommand {
     /// Audio for a video ($0.0027)
     V2a {
         /// MP4/MOV, 3-20 s, at most 100 MB
-        #[arg(long, conflicts_with = "video_id", required_unless_present = "video_id")]
+        #[arg(
+            long,
+            conflicts_with = "video_id",
+            required_unless_present = "video_id"
+        )]
         video_url: Option<String>,
         /// A Kling video id under 30 days old
         #[arg(long)]
@@ -159,6 +171,17 @@ pub struct DownloadArgs {
     /// Directory to save into [default: the download directory]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Local ids, task ids or unique prefixes [default: every unfinished task]
+    pub ids: Vec<String>,
+    /// Download each task that completes
+    #[arg(long)]
+    pub download: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -4,9 +4,11 @@
 
 use crate::api::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};
 use crate::config::{Config, Paths, check_base_url_security};
-use crate::engine::EngineConfig;
+use crate::engine::callbacks::{self, CallbackReceiver};
+use crate::engine::{Engine, EngineConfig, EventSink};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::Store;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,6 +21,19 @@ pub struct Overrides {
     pub sandbox: bool,
     pub allow_insecure: bool,
     pub max_in_flight: Option<usize>,
+    /// Address for the callback receiver, e.g. 0.0.0.0:8787.
+    pub callback_listen: Option<String>,
+    /// Public base URL the provider should call.
+    pub callback_url: Option<String>,
+}
+
+/// Where the callback receiver listens and how the provider reaches it.
+#[derive(Clone, Debug)]
+pub struct CallbackSettings {
+    pub listen: SocketAddr,
+    /// Public base URL; None means `http://<listen address>`.
+    pub public_url: Option<String>,
+    pub token: String,
 }
 
 pub struct Context {
@@ -34,6 +49,8 @@ pub struct Context {
     pub engine_config: EngineConfig,
     /// Set when running on the embedded sandbox.
     pub sandbox: Option<SandboxHandle>,
+    /// Set when `--callback-listen` (or `callback_listen`) is given.
+    pub callback: Option<CallbackSettings>,
 }
 
 impl Context {
@@ -71,13 +88,17 @@ impl Context {
             let url = overrides
                 .base_url
                 .clone()
-                .or_else(|| std::env::var("KLANG_BASE_URL").ok().filter(|s| !s.is_empty()))
+                .or_else(|| {
+                    std::env::var("KLANG_BASE_URL")
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                })
                 .or_else(|| config.base_url.clone())
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-            check_base_url_security(&url, overrides.allow_insecure)
-                .map_err(ContextError::Usage)?;
+            check_base_url_security(&url, overrides.allow_insecure).map_err(ContextError::Usage)?;
             (None, url, config.api_key())
         };
+        let callback = callback_settings(overrides, &config, &paths)?;
         let key_hint = key.as_ref().map(ApiKey::masked);
         let client = ApiClient::new(&base_url, key, &ClientOptions::default())
             .map_err(ContextError::Usage)?;
@@ -93,12 +114,127 @@ impl Context {
             key_hint,
             engine_config,
             sandbox,
+            callback,
         })
+    }
+
+    /// Starts the engine, and the callback receiver when configured; the
+    /// receiver lives as long as the returned value.
+    pub async fn start_engine(
+        &self,
+        sink: EventSink,
+    ) -> Result<(Engine, Option<CallbackReceiver>), ContextError> {
+        let engine = Engine::start(
+            self.client.clone(),
+            self.store.clone(),
+            self.engine_config.clone(),
+            sink,
+        );
+        let Some(settings) = &self.callback else {
+            return Ok((engine, None));
+        };
+        let receiver = callbacks::start(settings.listen, settings.token.clone(), engine.clone())
+            .await
+            .map_err(|e| {
+                ContextError::Usage(format!(
+                    "cannot listen for callbacks on {}: {e}; pick another --callback-listen",
+                    settings.listen
+                ))
+            })?;
+        let base = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", receiver.addr()));
+        let url = format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            callbacks::callback_path(&settings.token)
+        );
+        engine.set_callback_url(Some(url));
+        Ok((engine, Some(receiver)))
     }
 
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
+}
+
+fn callback_settings(
+    overrides: &Overrides,
+    config: &Config,
+    paths: &Paths,
+) -> Result<Option<CallbackSettings>, ContextError> {
+    let Some(listen) = overrides
+        .callback_listen
+        .clone()
+        .or_else(|| config.callback_listen.clone())
+    else {
+        return Ok(None);
+    };
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        ContextError::Usage(format!(
+            "--callback-listen {listen:?} is not ADDRESS:PORT (e.g. 0.0.0.0:8787)"
+        ))
+    })?;
+    let public_url = overrides
+        .callback_url
+        .clone()
+        .or_else(|| config.callback_url.clone());
+    match &public_url {
+        Some(url) => {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                ContextError::Usage(format!("--callback-url {url:?} is not a URL ({e})"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ContextError::Usage(format!(
+                    "--callback-url {url:?} must be http:// or https://"
+                )));
+            }
+        }
+        None if listen.ip().is_unspecified() => {
+            return Err(ContextError::Usage(format!(
+                "--callback-listen {listen} listens on every address: also give --callback-url, the public URL the provider can reach"
+            )));
+        }
+        None => {}
+    }
+    let token = match &config.callback_token {
+        Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => load_or_make_token(&paths.config_dir.join("callback-token"))?,
+    };
+    Ok(Some(CallbackSettings {
+        listen,
+        public_url,
+        token,
+    }))
+}
+
+/// The callback token is made once per install and kept beside the config,
+/// readable by the owner only.
+fn load_or_make_token(path: &std::path::Path) -> Result<String, ContextError> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let token = text.trim();
+        if token.len() >= 16 && token.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(token.to_string());
+        }
+    }
+    let token = callbacks::new_token();
+    let fail = |e: std::io::Error| {
+        ContextError::Usage(format!(
+            "cannot store the callback token in {}: {e}",
+            path.display()
+        ))
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    std::fs::write(path, format!("{token}\n")).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    }
+    Ok(token)
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {

@@ -58,6 +58,8 @@ pub fn overrides(global: &GlobalArgs) -> Overrides {
         sandbox: global.sandbox,
         allow_insecure: global.allow_insecure,
         max_in_flight: global.max_in_flight,
+        callback_listen: global.callback_listen.clone(),
+        callback_url: global.callback_url.clone(),
     }
 }
 
@@ -69,6 +71,10 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
         Command::Submit(sub) => {
             let ctx = Context::build(&overrides(global)).await?;
             submit::submit(ctx, sub).await
+        }
+        Command::Wait(args) => {
+            let ctx = Context::build(&overrides(global)).await?;
+            submit::wait(ctx, args).await
         }
         Command::Download(args) => {
             let ctx = Context::build(&overrides(global)).await?;

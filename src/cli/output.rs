@@ -46,14 +46,18 @@ fn truncate(s: &str, max: usize) -> String {
     if clean.chars().count() <= max {
         clean
     } else {
-        clean.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+        clean
+            .chars()
+            .take(max.saturating_sub(1))
+            .collect::<String>()
+            + "…"
     }
 }
 
 pub fn print_table(rows: &[TaskRecord]) {
     println!(
-        "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  {}",
-        "ID", "STATE", "MDL", "COST", "CREATED", "TIME", "PROMPT"
+        "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  PROMPT",
+        "ID", "STATE", "MDL", "COST", "CREATED", "TIME"
     );
     for r in rows {
         let timing = r

@@ -2,12 +2,11 @@
 //! same engine code path as the dashboard, so a script sees exactly what
 //! the dashboard would.
 
-use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand};
+use super::args::{AfterSubmit, DownloadArgs, Lang, SubmitCommand, WaitArgs};
 use super::output::{print_json, task_view};
 use super::{Context, Failure, exit};
 use crate::api::{
-    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams,
-    normalize_duration,
+    ApiError, CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
 };
 use crate::engine::{DownloadEvent, Engine, EngineEvent, EngineStatus};
 use crate::sanitize::terminal_safe;
@@ -80,27 +79,28 @@ fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit),
 /// Engine events for one command, delivered on a channel.
 struct Headless {
     engine: Engine,
+    /// Kept alive while the command waits.
+    _receiver: Option<crate::engine::callbacks::CallbackReceiver>,
     events: mpsc::UnboundedReceiver<EngineEvent>,
     json: bool,
+    /// The last state reported, so each change is said once.
+    said_state: Option<LocalState>,
 }
 
 impl Headless {
-    fn start(ctx: &Context, json: bool) -> Headless {
+    async fn start(ctx: &Context, json: bool) -> Result<Headless, Failure> {
         let (tx, events) = mpsc::unbounded_channel();
         let sink = Arc::new(move |event| {
             let _ = tx.send(event);
         });
-        let engine = Engine::start(
-            ctx.client.clone(),
-            ctx.store.clone(),
-            ctx.engine_config.clone(),
-            sink,
-        );
-        Headless {
+        let (engine, receiver) = ctx.start_engine(sink).await?;
+        Ok(Headless {
             engine,
+            _receiver: receiver,
             events,
             json,
-        }
+            said_state: None,
+        })
     }
 
     /// Progress for people goes to stderr, and only without --json.
@@ -122,12 +122,11 @@ impl Headless {
         {
             return Ok(record);
         }
-        let mut last_state = None;
         while let Some(event) = self.events.recv().await {
             match event {
                 EngineEvent::TaskChanged(record) if record.id == id => {
-                    if last_state != Some(record.state) {
-                        last_state = Some(record.state);
+                    if self.said_state != Some(record.state) {
+                        self.said_state = Some(record.state);
                         self.say(format!("#{id} {}", record.state));
                     }
                     if done(&record) {
@@ -218,7 +217,7 @@ fn final_code(record: &TaskRecord) -> i32 {
 
 pub async fn submit(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     let (request, after) = build_request(command)?;
-    let mut headless = Headless::start(&ctx, after.json);
+    let mut headless = Headless::start(&ctx, after.json).await?;
     let id = headless
         .engine
         .submit(request)
@@ -271,7 +270,7 @@ pub async fn download(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> 
             ),
         });
     }
-    let mut headless = Headless::start(&ctx, args.json);
+    let mut headless = Headless::start(&ctx, args.json).await?;
     let record = headless.download(record.id, args.out).await?;
     headless.engine.shutdown();
     if args.json {
@@ -280,6 +279,39 @@ pub async fn download(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> 
         println!("{}", terminal_safe(path));
     }
     Ok(exit::OK)
+}
+
+pub async fn wait(ctx: Context, args: WaitArgs) -> Result<i32, Failure> {
+    let mut ids = Vec::new();
+    for key in &args.ids {
+        let record = ctx.store.resolve(key)?.ok_or_else(|| {
+            Failure::usage(format!(
+                "no task matches {key:?}: give a local id, a task id, or a unique prefix (see `klang list`)"
+            ))
+        })?;
+        ids.push(record.id);
+    }
+    if ids.is_empty() {
+        ids = ctx.store.unfinished()?.iter().map(|r| r.id).collect();
+    }
+    let mut headless = Headless::start(&ctx, args.json).await?;
+    let mut records = Vec::new();
+    for id in ids {
+        let mut record = headless.wait_for(id, |r| r.state.is_final()).await?;
+        if args.download && record.state == LocalState::Completed && record.local_path.is_none() {
+            record = headless.download(id, None).await?;
+        }
+        records.push(record);
+    }
+    headless.engine.shutdown();
+    if args.json {
+        let views: Vec<_> = records.iter().map(task_view).collect();
+        print_json(&views);
+    } else {
+        records.iter().for_each(print_summary);
+    }
+    let code = records.iter().map(final_code).max().unwrap_or(exit::OK);
+    Ok(code)
 }
 
 fn print_summary(record: &TaskRecord) {

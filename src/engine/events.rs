@@ -18,7 +18,10 @@ pub enum EngineEvent {
     Download(DownloadEvent),
     /// A create request failed; the row says so too, this carries the type
     /// (the CLI turns it into an exit code).
-    CreateFailed { id: i64, error: ApiError },
+    CreateFailed {
+        id: i64,
+        error: ApiError,
+    },
     /// A one-line message worth a toast.
     Notice(String),
 }
@@ -37,8 +40,20 @@ pub enum EngineStatus {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DownloadEvent {
-    Started { id: i64 },
-    Progress { id: i64, bytes: u64, total: Option<u64> },
-    Finished { id: i64, path: PathBuf },
-    Failed { id: i64, error: String },
+    Started {
+        id: i64,
+    },
+    Progress {
+        id: i64,
+        bytes: u64,
+        total: Option<u64>,
+    },
+    Finished {
+        id: i64,
+        path: PathBuf,
+    },
+    Failed {
+        id: i64,
+        error: String,
+    },
 }

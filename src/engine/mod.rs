@@ -3,9 +3,10 @@
 //! TUI's message queue, or the CLI waiting for a result). It knows nothing
 //! of the terminal.
 
+pub mod callbacks;
+mod circuit;
 pub mod download;
 mod events;
-mod circuit;
 mod poll;
 mod scheduler;
 mod transfers;
@@ -14,7 +15,7 @@ pub use events::{DownloadEvent, EngineEvent, EngineStatus, EventSink};
 pub use poll::PollPolicy;
 
 use crate::api::{ApiClient, CreateRequest, ValidationError};
-use crate::store::{Store, StoreError, TaskRecord};
+use crate::store::{Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,11 +59,21 @@ pub enum SubmitError {
 
 pub(crate) enum Command {
     /// A task row exists; send its create request.
-    Create { id: i64, request: CreateRequest },
+    Create {
+        id: i64,
+        request: CreateRequest,
+    },
     /// Poll this task now (a callback arrived, or the user asked).
-    Refresh { id: i64 },
-    RefreshTaskId { task_id: String },
-    Download { id: i64, dir: Option<PathBuf> },
+    Refresh {
+        id: i64,
+    },
+    RefreshTaskId {
+        task_id: String,
+    },
+    Download {
+        id: i64,
+        dir: Option<PathBuf>,
+    },
     DownloadAll,
     /// Lift a pause caused by a 401 or 402.
     Resume,
@@ -76,6 +87,8 @@ pub struct Engine {
     store: Arc<Store>,
     downloads_running: Arc<AtomicUsize>,
     sink: EventSink,
+    /// klang's own callback URL while its receiver runs.
+    callback_url: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 impl Engine {
@@ -94,6 +107,7 @@ impl Engine {
             store: store.clone(),
             downloads_running: downloads_running.clone(),
             sink: sink.clone(),
+            callback_url: Arc::default(),
         };
         scheduler::spawn(scheduler::Parts {
             client,
@@ -114,7 +128,10 @@ impl Engine {
     /// Validates, writes the task to the store, and sends the create request
     /// in the background. Returns the local id at once; the row is visible
     /// before any byte leaves.
-    pub fn submit(&self, request: CreateRequest) -> Result<i64, SubmitError> {
+    pub fn submit(&self, mut request: CreateRequest) -> Result<i64, SubmitError> {
+        if let Some(url) = self.callback_url() {
+            request.set_callback_url(Some(url));
+        }
         request.validate()?;
         let id = self
             .store
@@ -130,8 +147,22 @@ impl Engine {
 
     /// Submits a new task with the same parameters as `id`.
     pub fn resubmit(&self, id: i64) -> Result<i64, SubmitError> {
-        let record: TaskRecord = self.store.get(id)?;
-        self.submit(record.params)
+        let mut params = self.store.get(id)?.params;
+        // An old run's callback address may be dead; use today's, if any.
+        params.set_callback_url(None);
+        self.submit(params)
+    }
+
+    /// Every later submit carries this callback URL (the receiver's public
+    /// address); tasks with one are polled only as a slow fallback.
+    pub fn set_callback_url(&self, url: Option<String>) {
+        if let Ok(mut slot) = self.callback_url.write() {
+            *slot = url;
+        }
+    }
+
+    pub fn callback_url(&self) -> Option<String> {
+        self.callback_url.read().ok().and_then(|u| u.clone())
     }
 
     pub fn refresh(&self, id: i64) {

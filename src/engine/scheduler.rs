@@ -207,7 +207,9 @@ impl Scheduler {
             .collect();
         due.sort_unstable();
         for (_, id) in due {
-            let allowed = self.circuit.allowed_in_flight(now, self.config.max_in_flight);
+            let allowed = self
+                .circuit
+                .allowed_in_flight(now, self.config.max_in_flight);
             if self.in_flight >= allowed {
                 break;
             }

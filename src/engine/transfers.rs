@@ -184,14 +184,21 @@ async fn fetch(
 ) -> Result<PathBuf, DownloadError> {
     let id = record.id;
     let sink = inner.sink.clone();
-    let mut last = Instant::now() - Duration::from_secs(1);
+    let mut last: Option<Instant> = None;
     let mut progress = move |bytes: u64, total: Option<u64>| {
         // At most ten progress events a second reach the listener.
         let done = total.is_some_and(|t| bytes >= t);
-        if done || last.elapsed() >= Duration::from_millis(100) {
-            last = Instant::now();
-            sink(EngineEvent::Download(DownloadEvent::Progress { id, bytes, total }));
+        if done || last.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+            last = Some(Instant::now());
+            sink(EngineEvent::Download(DownloadEvent::Progress {
+                id,
+                bytes,
+                total,
+            }));
         }
     };
-    inner.downloader.fetch(record, url, dir, &mut progress).await
+    inner
+        .downloader
+        .fetch(record, url, dir, &mut progress)
+        .await
 }

@@ -157,7 +157,8 @@ enum Account {
     NoCredits,
 }
 
-fn auth(shared: &Shared, headers: &HeaderMap) -> Result<Account, Response> {
+/// `None` (counted) for a missing or unknown key; answer with `unauthorized()`.
+fn auth(shared: &Shared, headers: &HeaderMap) -> Option<Account> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -166,17 +167,17 @@ fn auth(shared: &Shared, headers: &HeaderMap) -> Result<Account, Response> {
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         });
     match key {
-        Some(SANDBOX_KEY) => Ok(Account::Funded),
-        Some(SANDBOX_KEY_NO_CREDITS) => Ok(Account::NoCredits),
+        Some(SANDBOX_KEY) => Some(Account::Funded),
+        Some(SANDBOX_KEY_NO_CREDITS) => Some(Account::NoCredits),
         _ => {
             bump(&shared.stats.unauthorized);
-            Err(envelope(
-                StatusCode::UNAUTHORIZED,
-                "Invalid API key",
-                Value::Null,
-            ))
+            None
         }
     }
+}
+
+fn unauthorized() -> Response {
+    envelope(StatusCode::UNAUTHORIZED, "Invalid API key", Value::Null)
 }
 
 async fn create(
@@ -205,15 +206,15 @@ async fn create(
 
 fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Response {
     match auth(shared, headers) {
-        Err(resp) => return resp,
-        Ok(Account::NoCredits) => {
+        None => return unauthorized(),
+        Some(Account::NoCredits) => {
             return envelope(
                 StatusCode::PAYMENT_REQUIRED,
                 "Insufficient credits",
                 Value::Null,
             );
         }
-        Ok(Account::Funded) => {}
+        Some(Account::Funded) => {}
     }
     let params: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -258,8 +259,8 @@ async fn query(
             return faults::response(f);
         }
     }
-    if let Err(resp) = auth(&shared, &headers) {
-        return resp;
+    if auth(&shared, &headers).is_none() {
+        return unauthorized();
     }
     bump(&shared.stats.queries);
     let task_id = raw.as_deref().and_then(|q| {

@@ -98,9 +98,6 @@ pub fn query_data(task_id: &str, id: &TaskId, now: u64, t: Timings, base_url: &s
                 let pct = done.saturating_mul(100) / t.processing_ms.max(1);
                 d.insert("progress".into(), json!(pct.min(99)));
             }
-            if bit(id, 0) {
-                d.insert("completeTime".into(), Value::Null);
-            }
         }
         Phase::Completed => {
             d.insert("resultUrls".into(), json!([file_url(base_url, task_id)]));

@@ -100,7 +100,7 @@ fn video_to_audio(obj: &Map<String, Value>) -> Result<(u32, bool), String> {
             return Err("exactly one of video_id or video_url is required".into());
         }
         (Some(id), None) => {
-            if !id.as_str().is_some_and(|s| !s.trim().is_empty()) {
+            if id.as_str().is_none_or(|s| s.trim().is_empty()) {
                 return Err("video_id must be a non-empty string".into());
             }
         }

@@ -25,7 +25,11 @@ pub enum StoreError {
     #[error(
         "task store {path} was written by a newer klang (schema {found}, this one knows {known}); upgrade klang"
     )]
-    TooNew { path: String, found: i64, known: i64 },
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
 }
@@ -71,9 +75,12 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
         schema::migrate(&conn, path)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -118,6 +125,47 @@ impl Store {
         )
         .map_err(|e| self.err(e))?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Writes many finished records in one transaction (imports and
+    /// benchmarks); each keeps its fields but gets a fresh local id.
+    pub fn insert_many(&self, records: &[TaskRecord]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO tasks (task_id, model, params, summary, state, submitted_at, create_time,
+                        complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path,
+                        last_poll_at, last_error, not_found_count, has_callback, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                )
+                .map_err(|e| self.err(e))?;
+            for r in records {
+                stmt.execute(params![
+                    r.task_id,
+                    r.model.api_name(),
+                    serde_json::to_string(&r.params).unwrap_or_else(|_| "{}".into()),
+                    r.summary,
+                    r.state.as_str(),
+                    r.submitted_at,
+                    r.create_time,
+                    r.complete_time,
+                    serde_json::to_string(&r.result_urls).unwrap_or_else(|_| "[]".into()),
+                    r.audio_duration,
+                    r.fail_msg,
+                    r.cost_usd,
+                    r.local_path,
+                    r.last_poll_at,
+                    r.last_error,
+                    r.not_found_count,
+                    r.has_callback,
+                    r.updated_at,
+                ])
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// Step two: the server answered with a task id.
@@ -242,13 +290,20 @@ impl Store {
                 record::COLUMNS
             ))
             .map_err(|e| self.err(e))?;
-        let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = key
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let rows: Vec<TaskRecord> = stmt
             .query_map(params![escaped], record::from_row)
             .map_err(|e| self.err(e))?
             .filter_map(|r| r.ok())
             .collect();
-        Ok(if rows.len() == 1 { rows.into_iter().next() } else { None })
+        Ok(if rows.len() == 1 {
+            rows.into_iter().next()
+        } else {
+            None
+        })
     }
 
     pub fn get_by_task_id(&self, task_id: &str) -> Result<Option<TaskRecord>> {

@@ -1,0 +1,156 @@
+//! The callback receiver. The provider POSTs a task's result to the
+//! `callback_url` of its create request; nothing signs that POST, so a
+//! callback is only a hint: klang answers 2xx at once and re-queries the
+//! task with GET before it records anything. A forged callback therefore
+//! changes nothing, and duplicates cost one extra query at most.
+
+use super::Engine;
+use crate::api::decode_callback;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_util::sync::CancellationToken;
+
+/// Callbacks are small JSON documents; anything larger is refused (413).
+pub const MAX_CALLBACK_BYTES: usize = 64 * 1024;
+
+/// Counters, for the status bar and tests.
+#[derive(Debug, Default)]
+pub struct CallbackStats {
+    pub accepted: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+struct Shared {
+    token: String,
+    engine: Engine,
+    stats: Arc<CallbackStats>,
+}
+
+pub struct CallbackReceiver {
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    stats: Arc<CallbackStats>,
+}
+
+impl CallbackReceiver {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn stats(&self) -> &CallbackStats {
+        &self.stats
+    }
+}
+
+impl Drop for CallbackReceiver {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The path a callback must be posted to: anything else is a 404.
+pub fn callback_path(token: &str) -> String {
+    format!("/klang/callback/{token}")
+}
+
+/// A new random token: 128 bits, URL-safe.
+pub fn new_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// Binds `listen` and serves callbacks for `engine` until dropped.
+pub async fn start(
+    listen: SocketAddr,
+    token: String,
+    engine: Engine,
+) -> std::io::Result<CallbackReceiver> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(CallbackStats::default());
+    let shared = Arc::new(Shared {
+        token,
+        engine,
+        stats: stats.clone(),
+    });
+    let app = Router::new()
+        .route("/klang/callback/{token}", post(receive))
+        .layer(DefaultBodyLimit::max(MAX_CALLBACK_BYTES))
+        .with_state(shared);
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("callback receiver stopped: {e}");
+        }
+    });
+    tracing::info!("callback receiver listening on {addr}");
+    Ok(CallbackReceiver {
+        addr,
+        cancel,
+        stats,
+    })
+}
+
+async fn receive(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    if !constant_time_eq(token.as_bytes(), shared.token.as_bytes()) {
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        return StatusCode::NOT_FOUND;
+    }
+    let payload = match decode_callback(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("callback body refused: {e}");
+            shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            return StatusCode::BAD_REQUEST;
+        }
+    };
+    shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
+    match payload.task_id.as_deref().map(str::trim) {
+        // Never trust the body's state: ask the API.
+        Some(task_id) if !task_id.is_empty() => shared.engine.refresh_task_id(task_id),
+        _ => tracing::warn!("callback without a taskId ignored"),
+    }
+    // Always 2xx once read, so the provider stops retrying.
+    StatusCode::OK
+}
+
+/// Compares without an early exit, so response timing does not reveal how
+/// much of a guessed token was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_compare_exactly() {
+        let a = new_token();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, new_token());
+        assert!(constant_time_eq(a.as_bytes(), a.as_bytes()));
+        assert!(!constant_time_eq(a.as_bytes(), b"short"));
+        assert!(callback_path(&a).ends_with(&a));
+    }
+}

@@ -1,0 +1,184 @@
+//! The callback receiver against the sandbox's real callback delivery, and
+//! against forged, duplicate, oversized and malformed posts.
+
+mod common;
+
+use common::*;
+use klang::engine::callbacks::{self, callback_path};
+use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig};
+use klang::store::LocalState;
+use std::time::Duration;
+
+async fn harness_with_receiver(
+    sb: &klang::sandbox::SandboxHandle,
+) -> (Harness, callbacks::CallbackReceiver, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(klang::store::Store::open(&dir.path().join("t.db")).unwrap());
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let mut config = klang::engine::EngineConfig::new(dir.path().join("downloads"));
+    config.poll = fast_policy();
+    // First poll after a minute: any earlier completion came from a callback.
+    config.poll.first = Duration::from_secs(60);
+    config.poll.with_callback = Duration::from_secs(60);
+    let engine = klang::engine::Engine::start(
+        client(&sb.base_url(), SANDBOX_KEY),
+        store.clone(),
+        config,
+        std::sync::Arc::new(move |e| {
+            let _ = tx.send(e);
+        }),
+    );
+    let token = callbacks::new_token();
+    let receiver = callbacks::start(
+        "127.0.0.1:0".parse().unwrap(),
+        token.clone(),
+        engine.clone(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}{}", receiver.addr(), callback_path(&token));
+    engine.set_callback_url(Some(url.clone()));
+    let h = Harness {
+        dir,
+        store,
+        engine,
+        events,
+    };
+    (h, receiver, url)
+}
+
+#[tokio::test]
+async fn a_callback_completes_a_task_long_before_the_next_poll() {
+    let sb = sandbox(100, 200).await;
+    let (mut h, receiver, url) = harness_with_receiver(&sb).await;
+    let id = h.engine.submit(sfx("thunder", "3.0")).unwrap();
+    let row = h.wait_task(id, |r| r.task_id.is_some()).await;
+    assert!(row.has_callback);
+    assert_eq!(row.params.callback_url(), Some(url.as_str()));
+    let done = h.wait_task(id, |r| r.state.is_final()).await;
+    let seen_at = klang::store::now_ms();
+    assert_eq!(done.state, LocalState::Completed);
+    assert_eq!(done.result_urls.len(), 1);
+    eprintln!(
+        "completed {} ms after the server's completeTime",
+        seen_at - done.complete_time.unwrap()
+    );
+    assert!(sb.stats().callbacks_sent >= 1);
+    assert!(
+        receiver
+            .stats()
+            .accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn duplicate_callbacks_are_harmless() {
+    let sb = sandbox::start(SandboxConfig {
+        pending_ms: 50,
+        processing_ms: 100,
+        callback_duplicates: 4,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (mut h, receiver, _) = harness_with_receiver(&sb).await;
+    let id = h.engine.submit(sfx("rain", "3.0")).unwrap();
+    let done = h.wait_task(id, |r| r.state.is_final()).await;
+    assert_eq!(done.state, LocalState::Completed);
+    // Let the duplicates arrive.
+    for _ in 0..50 {
+        if receiver
+            .stats()
+            .accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 5
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        receiver
+            .stats()
+            .accepted
+            .load(std::sync::atomic::Ordering::Relaxed),
+        5
+    );
+    let rows = h.store.list(&Default::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, LocalState::Completed);
+}
+
+#[tokio::test]
+async fn forged_oversized_malformed_and_misaddressed_callbacks_change_nothing() {
+    let sb = sandbox(5_000, 5_000).await;
+    let (mut h, receiver, url) = harness_with_receiver(&sb).await;
+    let id = h.engine.submit(sfx("slow one", "3.0")).unwrap();
+    let row = h.wait_task(id, |r| r.task_id.is_some()).await;
+    let task_id = row.task_id.clone().unwrap();
+    let http = reqwest::Client::new();
+
+    // A forged "completed" for a task still pending on the server.
+    let forged = serde_json::json!({"code": 200, "msg": "success", "data": {
+        "taskId": task_id, "state": "completed", "param": "{}",
+        "resultJson": "{\"resultUrls\":[\"https://evil.example/x.mp3\"]}"}});
+    let answer = http.post(&url).json(&forged).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "answered quickly so senders stop");
+    // The engine re-queried; the store holds the server's truth.
+    let queries_before = sb.stats().queries;
+    for _ in 0..100 {
+        if sb.stats().queries > queries_before || h.store.get(id).unwrap().last_poll_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let row = h.wait_task(id, |r| r.last_poll_at.is_some()).await;
+    assert_eq!(row.state, LocalState::Pending);
+    assert!(
+        row.result_urls.is_empty(),
+        "forged URL recorded: {:?}",
+        row.result_urls
+    );
+
+    // Wrong token, oversized body, not JSON.
+    let wrong = url.replace(&url[url.len() - 6..], "000000");
+    assert_eq!(
+        http.post(&wrong)
+            .json(&forged)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let big = vec![b'x'; 65 * 1024];
+    assert_eq!(
+        http.post(&url).body(big).send().await.unwrap().status(),
+        413
+    );
+    let junk = http.post(&url).body("<html>").send().await.unwrap();
+    assert_eq!(junk.status(), 400);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 405);
+
+    // The receiver still serves after all that.
+    let unknown = serde_json::json!({"data": {"taskId": "clnope", "state": "failed"}});
+    assert_eq!(
+        http.post(&url)
+            .json(&unknown)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(
+        receiver
+            .stats()
+            .rejected
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 2
+    );
+    assert_eq!(h.store.count().unwrap(), 1);
+}

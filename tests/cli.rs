@@ -1,0 +1,316 @@
+//! The real `klang` binary, headless, against a sandbox on loopback reached
+//! through `--base-url` exactly as it would reach any contract server.
+
+mod common;
+
+use common::*;
+use klang::sandbox::{self, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, key: Option<&str>) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"));
+        let root = self.dir.path();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", root.join("home"))
+            .env("XDG_CONFIG_HOME", root.join("config"))
+            .env("XDG_DATA_HOME", root.join("data"))
+            .env("XDG_STATE_HOME", root.join("state"))
+            .env("KLANG_DOWNLOAD_DIR", root.join("downloads"))
+            .kill_on_drop(true);
+        if let Some(key) = key {
+            cmd.env("KLANG_API_KEY", key);
+        }
+        cmd
+    }
+
+    async fn run(&self, key: Option<&str>, args: &[&str]) -> Output {
+        self.cmd(key).args(args).output().await.unwrap()
+    }
+}
+
+fn json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{text}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
+    let sb = sandbox(100, 200).await;
+    let home = Home::new();
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "--base-url",
+                &sb.base_url(),
+                "submit",
+                "sfx",
+                "--prompt",
+                "rain on a tin roof",
+                "--duration",
+                "4.5",
+                "--wait",
+                "--download",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["state"], "completed");
+    assert_eq!(doc["params"]["duration"], "4.5");
+    assert_eq!(doc["cost_usd"], 0.0295);
+    let path = doc["local_path"].as_str().expect("a downloaded file");
+    assert!(Path::new(path).starts_with(home.dir.path().join("downloads")));
+    assert!((wav_seconds(Path::new(path)) - 4.5).abs() < 1e-6);
+
+    // The same task through list and show.
+    let listed = json(
+        &home
+            .run(
+                Some(SANDBOX_KEY),
+                &["list", "--json", "--base-url", &sb.base_url()],
+            )
+            .await,
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let task_id = doc["task_id"].as_str().unwrap();
+    let shown = json(
+        &home
+            .run(Some(SANDBOX_KEY), &["show", &task_id[..10], "--json"])
+            .await,
+    );
+    assert_eq!(shown["local_path"], path);
+    assert!(shown["generation_seconds"].as_f64().unwrap() >= 0.3);
+}
+
+#[tokio::test]
+async fn the_embedded_sandbox_needs_no_key() {
+    let home = Home::new();
+    let out = home
+        .run(
+            None,
+            &[
+                "--sandbox",
+                "submit",
+                "sfx",
+                "--prompt",
+                "rain on a tin roof",
+                "--duration",
+                "4.5",
+                "--wait",
+                "--download",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["state"], "completed");
+    let path = doc["local_path"].as_str().unwrap();
+    assert!((wav_seconds(Path::new(path)) - 4.5).abs() < 1e-6);
+    // Sandbox tasks live in their own store, apart from paid ones.
+    let real = json(&home.run(None, &["list", "--json"]).await);
+    assert_eq!(real.as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn invalid_input_exits_2_names_field_and_limit_and_sends_nothing() {
+    let sb = sandbox(100, 100).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let long_text = "a".repeat(1001);
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["submit", "sfx", "--prompt", "x", "--duration", "12"],
+            "duration",
+            "10.0",
+        ),
+        (
+            vec!["submit", "sfx", "--prompt", "", "--duration", "5"],
+            "prompt",
+            "empty",
+        ),
+        (
+            vec![
+                "submit",
+                "tts",
+                "--text",
+                &long_text,
+                "--voice-id",
+                "v",
+                "--lang",
+                "en",
+            ],
+            "text",
+            "1000",
+        ),
+        (
+            vec![
+                "submit",
+                "tts",
+                "--text",
+                "hi",
+                "--voice-id",
+                "v",
+                "--lang",
+                "en",
+                "--speed",
+                "2.5",
+            ],
+            "voice_speed",
+            "2.0",
+        ),
+        (
+            vec!["submit", "v2a", "--video-url", "file:///etc/passwd"],
+            "video_url",
+            "http",
+        ),
+    ];
+    for (args, field, limit) in cases {
+        let mut full = vec!["--base-url", url.as_str()];
+        full.extend(args);
+        let out = home.run(Some(SANDBOX_KEY), &full).await;
+        assert_eq!(out.status.code(), Some(2), "{full:?}");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(field) && err.contains(limit), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let stats = sb.stats();
+    assert_eq!(
+        stats.creates + stats.queries + stats.unauthorized,
+        0,
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn exit_codes_say_what_went_wrong() {
+    let sb = sandbox(50, 100).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let submit = |prompt: &'static str| {
+        vec![
+            "--base-url",
+            url.as_str(),
+            "submit",
+            "sfx",
+            "--prompt",
+            prompt,
+            "--wait",
+        ]
+    };
+    let failed = home.run(Some(SANDBOX_KEY), &submit("it will fail")).await;
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let bad_key = home.run(Some("wrong"), &submit("x")).await;
+    assert_eq!(bad_key.status.code(), Some(3));
+    assert!(
+        stderr(&bad_key).contains("KLANG_API_KEY"),
+        "{}",
+        stderr(&bad_key)
+    );
+    let broke = home.run(Some(SANDBOX_KEY_NO_CREDITS), &submit("x")).await;
+    assert_eq!(broke.status.code(), Some(3));
+    assert!(stderr(&broke).contains("credits"));
+    let no_key = home.run(None, &submit("x")).await;
+    assert_eq!(no_key.status.code(), Some(3));
+    let down = home
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "--base-url",
+                "http://127.0.0.1:9",
+                "submit",
+                "sfx",
+                "--prompt",
+                "x",
+            ],
+        )
+        .await;
+    assert_eq!(down.status.code(), Some(4), "{}", stderr(&down));
+    let insecure = home
+        .run(
+            Some(SANDBOX_KEY),
+            &["--base-url", "http://api.example.com", "list"],
+        )
+        .await;
+    assert_eq!(insecure.status.code(), Some(2));
+    assert!(stderr(&insecure).contains("clear text"));
+    // The key never shows in anything klang printed.
+    for out in [&failed, &bad_key, &down] {
+        assert!(!stderr(out).contains(SANDBOX_KEY_NO_CREDITS));
+    }
+}
+
+#[tokio::test]
+async fn a_kill_during_create_leaves_a_visible_row() {
+    // The server takes 5 s to answer: klang is killed while waiting.
+    let sb = sandbox::start(SandboxConfig {
+        latency_ms: 5_000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let home = Home::new();
+    let mut child = home
+        .cmd(Some(SANDBOX_KEY))
+        .args([
+            "--base-url",
+            &sb.base_url(),
+            "submit",
+            "sfx",
+            "--prompt",
+            "in flight",
+        ])
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    let rows = json(&home.run(Some(SANDBOX_KEY), &["list", "--json"]).await);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the paid-for-maybe task is not lost");
+    assert_eq!(rows[0]["state"], "submitting");
+    assert_eq!(rows[0]["summary"], "in flight");
+    assert!(rows[0]["task_id"].is_null());
+}
+
+#[tokio::test]
+async fn paths_and_global_flags_after_the_subcommand() {
+    let home = Home::new();
+    let out = home.run(None, &["paths", "--json"]).await;
+    let doc = json(&out);
+    assert!(
+        doc["config"]
+            .as_str()
+            .unwrap()
+            .ends_with("klang/config.toml")
+    );
+    assert!(doc["downloads"].as_str().unwrap().ends_with("downloads"));
+    let out = home.run(None, &["list", "--sandbox", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

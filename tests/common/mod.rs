@@ -1,0 +1,125 @@
+//! Shared test harness: a real sandbox on loopback, a real SQLite store in
+//! a temp dir, and the real engine with a fast poll policy.
+#![allow(dead_code)]
+
+pub mod mini_api;
+
+use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
+use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};
+use klang::sandbox::{self, SandboxConfig, SandboxHandle};
+use klang::store::{Store, TaskRecord};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub async fn sandbox(pending_ms: u64, processing_ms: u64) -> SandboxHandle {
+    sandbox::start(SandboxConfig {
+        pending_ms,
+        processing_ms,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+pub fn client(base_url: &str, key: &str) -> ApiClient {
+    ApiClient::new(base_url, ApiKey::new(key), &ClientOptions::default()).expect("client")
+}
+
+pub fn fast_policy() -> PollPolicy {
+    PollPolicy {
+        first: Duration::from_millis(100),
+        max_interval: Duration::from_millis(300),
+        with_callback: Duration::from_secs(5),
+        growth: 1.5,
+        backoff_first: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(1),
+        lost_after_404s: 3,
+    }
+}
+
+pub fn sfx(prompt: &str, duration: &str) -> CreateRequest {
+    CreateRequest::SoundEffects(SoundEffectsParams {
+        prompt: prompt.into(),
+        duration: duration.into(),
+        callback_url: None,
+    })
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<Store>,
+    pub engine: Engine,
+    pub events: mpsc::UnboundedReceiver<EngineEvent>,
+}
+
+impl Harness {
+    pub fn start(base_url: &str, key: &str) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(&dir.path().join("tasks.db")).expect("store"));
+        Self::on_store(dir, store, base_url, key)
+    }
+
+    /// A new engine on an existing store (a restart).
+    pub fn on_store(
+        dir: tempfile::TempDir,
+        store: Arc<Store>,
+        base_url: &str,
+        key: &str,
+    ) -> Harness {
+        let (tx, events) = mpsc::unbounded_channel();
+        let mut config = EngineConfig::new(dir.path().join("downloads"));
+        config.poll = fast_policy();
+        config.store_watch_interval = Duration::from_millis(100);
+        let engine = Engine::start(
+            client(base_url, key),
+            store.clone(),
+            config,
+            Arc::new(move |e| {
+                let _ = tx.send(e);
+            }),
+        );
+        Harness {
+            dir,
+            store,
+            engine,
+            events,
+        }
+    }
+
+    /// Waits (up to 20 s) until task `id` matches, reading the store after
+    /// each event.
+    pub async fn wait_task(&mut self, id: i64, pred: impl Fn(&TaskRecord) -> bool) -> TaskRecord {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let record = self.store.get(id).expect("task row");
+            if pred(&record) {
+                return record;
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("engine stopped"),
+                Err(_) => panic!("task {id} never matched; last seen {record:?}"),
+            }
+        }
+    }
+
+    /// Waits for an event matching `pred`, returning it.
+    pub async fn wait_event(&mut self, pred: impl Fn(&EngineEvent) -> bool) -> EngineEvent {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(e)) if pred(&e) => return e,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("engine stopped"),
+                Err(_) => panic!("event never came"),
+            }
+        }
+    }
+}
+
+/// Seconds of audio in a WAV file.
+pub fn wav_seconds(path: &std::path::Path) -> f64 {
+    let reader = hound::WavReader::open(path).expect("a valid WAV file");
+    reader.duration() as f64 / reader.spec().sample_rate as f64
+}

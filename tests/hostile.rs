@@ -1,0 +1,97 @@
+//! Hostile input: text that would drive the terminal, and servers that try
+//! to pull the key elsewhere.
+
+mod common;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::any;
+use common::*;
+use klang::api::ApiError;
+use klang::store::{LocalState, Store};
+use std::sync::{Arc, Mutex};
+
+/// Escape sequences and characters that must never reach a terminal raw.
+const HOSTILE: &str = "boom\x1b]52;c;ZXZpbA==\x07 \x1b[31mred\x1b[0m \r\u{202e}txt.exe \u{9b}2J";
+
+fn has_raw_controls(s: &str) -> bool {
+    s.chars().any(|c| {
+        (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
+}
+
+#[tokio::test]
+async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(&home.path().join("data/klang/tasks.db")).unwrap();
+    let id = store.insert_intent(&sfx(HOSTILE, "5.0"), false).unwrap();
+    store.mark_submitted(id, "clhostile").unwrap();
+    let status = klang::api::TaskStatus {
+        state: Some(klang::api::RemoteState::Failed),
+        fail_msg: Some(HOSTILE.into()),
+        result_urls: vec![format!("https://x.example/{HOSTILE}.mp3")],
+        ..Default::default()
+    };
+    assert_eq!(store.apply_status(id, &status).unwrap().state, LocalState::Failed);
+    drop(store);
+    for args in [vec!["show", "1"], vec!["list"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_klang"))
+            .args(&args)
+            .env_clear()
+            .env("HOME", home.path().join("home"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("boom"), "{text}");
+        assert!(!has_raw_controls(&text), "{args:?} printed raw controls: {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_key_does_not_follow_a_redirect_to_another_host() {
+    // Host B records any Authorization header that reaches it.
+    let leaked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = leaked.clone();
+    let b = Router::new().fallback(any(move |headers: HeaderMap| {
+        let record = record.clone();
+        async move {
+            if let Some(v) = headers.get(header::AUTHORIZATION) {
+                record.lock().unwrap().push(v.to_str().unwrap_or("?").to_string());
+            }
+            StatusCode::OK
+        }
+    }));
+    let b_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_addr = b_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(b_listener, b).await });
+    // Host A, the configured API, redirects everything to B.
+    let a = Router::new().fallback(any(move || async move {
+        (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, format!("http://{b_addr}/steal"))],
+        )
+            .into_response()
+    }));
+    let a_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a_addr = a_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(a_listener, a).await });
+
+    let api = client(&format!("http://{a_addr}"), "sk-test-SECRET");
+    let err = api.create(&sfx("x", "5.0")).await.unwrap_err();
+    assert!(matches!(err, ApiError::Unexpected { status: 307, .. }), "{err:?}");
+    let err = api.query("cl1").await.unwrap_err();
+    assert!(matches!(err, ApiError::Unexpected { status: 307, .. }), "{err:?}");
+    assert!(leaked.lock().unwrap().is_empty(), "the key reached another host");
+}
+
+#[test]
+fn terminal_safe_neutralises_every_escape() {
+    let safe = klang::sanitize::terminal_safe(HOSTILE);
+    assert!(safe.contains("boom") && safe.contains("red"));
+    assert!(!has_raw_controls(&safe), "{safe:?}");
+}

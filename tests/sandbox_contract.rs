@@ -1,0 +1,749 @@
+//! The sandbox against the API contract (CONTRACT.md), through plain HTTP
+//! with reqwest: nothing here uses klang's own client, and every assertion is
+//! about behaviour the real API documents (plus the sandbox's own knobs:
+//! keys, fail word, faults, stats).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use klang::sandbox::{
+    self, FAIL_WORD, Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxHandle,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const GEN: &str = "/api/v1/audio/generations";
+
+fn fast_config() -> SandboxConfig {
+    SandboxConfig {
+        pending_ms: 100,
+        processing_ms: 200,
+        ..Default::default()
+    }
+}
+
+async fn fast() -> Result<SandboxHandle> {
+    Ok(sandbox::start(fast_config()).await?)
+}
+
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()?)
+}
+
+fn sfx(prompt: &str, duration: &str) -> Value {
+    json!({"model": "kling-sound-effects", "prompt": prompt, "duration": duration})
+}
+
+fn tts(text: &str) -> Value {
+    json!({"model": "kling-tts", "text": text, "voice_id": "v1", "voice_language": "en"})
+}
+
+fn v2a() -> Value {
+    json!({"model": "kling-video-to-audio", "video_url": "https://example.com/clip.mp4"})
+}
+
+async fn create(
+    c: &reqwest::Client,
+    sb: &SandboxHandle,
+    key: Option<&str>,
+    body: &Value,
+) -> Result<(StatusCode, Value)> {
+    let mut req = c.post(format!("{}{GEN}", sb.base_url())).json(body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    Ok((status, resp.json().await?))
+}
+
+async fn query(
+    c: &reqwest::Client,
+    sb: &SandboxHandle,
+    key: Option<&str>,
+    id: &str,
+) -> Result<(StatusCode, Value)> {
+    let mut req = c.get(format!("{}{GEN}?task_id={}", sb.base_url(), enc(id)));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    Ok((status, resp.json().await?))
+}
+
+async fn create_ok(c: &reqwest::Client, sb: &SandboxHandle, body: &Value) -> Result<String> {
+    let (status, v) = create(c, sb, Some(SANDBOX_KEY), body).await?;
+    ensure!(status == StatusCode::OK, "create answered {status}: {v}");
+    let id = v["data"]["taskId"].as_str().context("no taskId")?;
+    Ok(id.to_string())
+}
+
+/// Poll until the task is terminal; returns the final `data`.
+async fn wait_terminal(c: &reqwest::Client, sb: &SandboxHandle, id: &str) -> Result<Value> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        let (status, v) = query(c, sb, Some(SANDBOX_KEY), id).await?;
+        ensure!(status == StatusCode::OK, "query answered {status}: {v}");
+        if matches!(v["data"]["state"].as_str(), Some("completed" | "failed")) {
+            return Ok(v["data"].clone());
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    bail!("task {id} never finished")
+}
+
+/// Percent-encode a query value (reqwest's `query` needs an extra feature).
+fn enc(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+fn no_result_urls(data: &Value) -> bool {
+    data.get("resultUrls")
+        .is_none_or(|u| u.is_null() || u.as_array().is_some_and(|a| a.is_empty()))
+}
+
+#[tokio::test]
+async fn each_model_goes_pending_processing_completed() -> Result<()> {
+    let sb = sandbox::start(SandboxConfig {
+        pending_ms: 200,
+        processing_ms: 400,
+        ..Default::default()
+    })
+    .await?;
+    let c = client()?;
+    for (body, model) in [
+        (sfx("wind through a forest", "5.0"), "kling-sound-effects"),
+        (v2a(), "kling-video-to-audio"),
+        (tts("hello there"), "kling-tts"),
+    ] {
+        let (status, v) = create(&c, &sb, Some(SANDBOX_KEY), &body).await?;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(v["code"], 200);
+        let d = &v["data"];
+        let id = d["taskId"].as_str().context("taskId")?.to_string();
+        assert!(id.len() == 24 && id.starts_with("cl"), "{id}");
+        assert!(
+            id[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        );
+        assert_eq!(d["state"], "pending");
+        assert_eq!(d["model"], format!("kling-audio/{model}"));
+
+        // The create's own answer is the first observation, so a slow first
+        // query on a loaded machine cannot hide the pending state.
+        let mut seen: Vec<String> = vec!["pending".into()];
+        let start = Instant::now();
+        let last = loop {
+            let (status, v) = query(&c, &sb, Some(SANDBOX_KEY), &id).await?;
+            assert_eq!(status, StatusCode::OK);
+            let d = v["data"].clone();
+            assert_eq!(d["taskId"], id.as_str());
+            assert_eq!(d["model"], format!("kling-audio/{model}"));
+            let state = d["state"].as_str().context("state")?.to_string();
+            if state == "pending" || state == "processing" {
+                assert!(d["createTime"].is_u64(), "{d}");
+                assert!(d.get("completeTime").is_none_or(Value::is_null), "{d}");
+                assert!(no_result_urls(&d), "{d}");
+            }
+            if seen.last() != Some(&state) {
+                seen.push(state.clone());
+            }
+            if state == "completed" {
+                break d;
+            }
+            ensure!(start.elapsed() < Duration::from_secs(3), "stuck: {seen:?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        assert_eq!(seen, ["pending", "processing", "completed"]);
+        let urls = last["resultUrls"].as_array().context("resultUrls")?;
+        assert_eq!(urls.len(), 1);
+        let (ct, done) = (last["createTime"].as_u64(), last["completeTime"].as_u64());
+        let (ct, done) = (ct.context("createTime")?, done.context("completeTime")?);
+        assert!(ct <= done);
+    }
+    sb.shutdown().await;
+    Ok(())
+}
+
+async fn download(
+    c: &reqwest::Client,
+    url: &str,
+) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>)> {
+    let resp = c.get(url).send().await?;
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    Ok((status, headers, resp.bytes().await?.to_vec()))
+}
+
+fn wav_samples(bytes: &[u8]) -> Result<(hound::WavSpec, u32, i16)> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes))?;
+    let spec = reader.spec();
+    let n = reader.duration();
+    let peak = reader
+        .into_samples::<i16>()
+        .map(|s| s.map(i16::unsigned_abs))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    Ok((spec, n, i16::try_from(peak).unwrap_or(i16::MAX)))
+}
+
+#[tokio::test]
+async fn wav_files_have_the_requested_length_and_support_ranges() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let cases = [
+        (sfx("glass breaking", "4.5"), 99_225),
+        (tts(&"a".repeat(50)), 77_175), // 50 chars * 0.07 s
+        (tts("hi"), 22_050),            // minimum 1 s
+        (v2a(), 110_250),
+    ];
+    for (i, (body, expected)) in cases.iter().enumerate() {
+        let id = create_ok(&c, &sb, body).await?;
+        let data = wait_terminal(&c, &sb, &id).await?;
+        let url = data["resultUrls"][0].as_str().context("url")?.to_string();
+        let (status, h, bytes) = download(&c, &url).await?;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h["content-type"], "audio/wav");
+        assert_eq!(h["accept-ranges"], "bytes");
+        assert_eq!(h["content-length"], bytes.len().to_string().as_str());
+        let (spec, n, peak) = wav_samples(&bytes)?;
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (1, 22_050, 16)
+        );
+        assert_eq!(n, *expected, "case {i}");
+        assert!(peak > 1000, "silent audio");
+
+        if i == 0 {
+            // Same id, same bytes: a resumed download splices correctly.
+            let again = c.get(&url).send().await?.bytes().await?;
+            assert_eq!(again.as_ref(), bytes.as_slice());
+            let resp = c.get(&url).header("Range", "bytes=1000-").send().await?;
+            assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+            let len = bytes.len();
+            assert_eq!(
+                resp.headers()["content-range"],
+                format!("bytes 1000-{}/{len}", len - 1).as_str()
+            );
+            assert_eq!(resp.bytes().await?.as_ref(), &bytes[1000..]);
+            let resp = c
+                .get(&url)
+                .header("Range", format!("bytes={len}-"))
+                .send()
+                .await?;
+            assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        }
+    }
+    // The file "CDN" is public: nothing above sent a key, and one that does is counted.
+    assert_eq!(sb.stats().file_requests_with_auth, 0);
+    let id = create_ok(&c, &sb, &sfx("beep", "3.0")).await?;
+    let data = wait_terminal(&c, &sb, &id).await?;
+    let url = data["resultUrls"][0].as_str().context("url")?;
+    let resp = c.get(url).bearer_auth(SANDBOX_KEY).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(sb.stats().file_requests_with_auth, 1);
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn fail_word_fails_the_task() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    assert_eq!(FAIL_WORD, "fail");
+    let mut v2a_fail = v2a();
+    v2a_fail["bgm_prompt"] = json!("calm piano, then FAIL");
+    for body in [
+        sfx("door slam fail", "3.0"),
+        v2a_fail,
+        tts("This one will Fail."),
+    ] {
+        let id = create_ok(&c, &sb, &body).await?;
+        let d = wait_terminal(&c, &sb, &id).await?;
+        assert_eq!(d["state"], "failed", "{body}");
+        assert_eq!(d["failMsg"], "Content policy violation");
+        assert!(no_result_urls(&d), "{d}");
+        let file = c
+            .get(format!("{}/files/{id}.wav", sb.base_url()))
+            .send()
+            .await?;
+        assert_eq!(file.status(), StatusCode::NOT_FOUND);
+    }
+    let id = create_ok(&c, &sb, &sfx("waterfall", "3.0")).await?;
+    assert_eq!(wait_terminal(&c, &sb, &id).await?["state"], "completed");
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_params_answer_400_naming_the_field() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let mut both = v2a();
+    both["video_id"] = json!("vid123");
+    let mut speed = tts("hello");
+    speed["voice_speed"] = json!(2.5);
+    let mut lang = tts("hello");
+    lang["voice_language"] = json!("fr");
+    let mut cb = sfx("boom", "3.0");
+    cb["callback_url"] = json!("ftp://example.com/hook");
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"model": "kling-sound-effects", "prompt": "x", "duration": 5.0}),
+            "duration",
+        ),
+        (sfx("boom", "12"), "duration"),
+        (sfx("boom", "12.0"), "duration"),
+        (sfx("boom", "5.25"), "duration"),
+        (sfx("boom", "2.9"), "duration"),
+        (
+            json!({"model": "kling-sound-effects", "prompt": "boom"}),
+            "duration",
+        ),
+        (sfx("", "5.0"), "prompt"),
+        (sfx(&"p".repeat(201), "5.0"), "prompt"),
+        (tts(&"t".repeat(1001)), "text"),
+        (tts(""), "text"),
+        (both, "video_id"),
+        (json!({"model": "kling-video-to-audio"}), "video_id"),
+        (
+            json!({"model": "kling-video-to-audio", "video_url": "file:///x.mp4"}),
+            "video_url",
+        ),
+        (lang, "voice_language"),
+        (speed, "voice_speed"),
+        (
+            json!({"model": "kling-tts", "text": "hi", "voice_language": "en"}),
+            "voice_id",
+        ),
+        (json!({"model": "kling-music", "prompt": "x"}), "model"),
+        (json!({"prompt": "x", "duration": "5.0"}), "model"),
+        (cb, "callback_url"),
+    ];
+    for (body, field) in &cases {
+        let (status, v) = create(&c, &sb, Some(SANDBOX_KEY), body).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(v["code"], 400);
+        let msg = v["msg"].as_str().context("msg")?;
+        assert!(msg.contains(field), "{body} -> {msg}");
+    }
+    let (status, v) = create(&c, &sb, Some(SANDBOX_KEY), &sfx("x", "5.0")).await?;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let dur = v["data"]["taskId"].clone();
+    assert!(dur.is_string());
+    let (_, v) = create(&c, &sb, Some(SANDBOX_KEY), &sfx("x", "4")).await?;
+    assert!(
+        v["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"3.0\"") && m.contains("\"10.0\""))
+    );
+
+    // Non-JSON body.
+    let resp = c
+        .post(format!("{}{GEN}", sb.base_url()))
+        .bearer_auth(SANDBOX_KEY)
+        .header("Content-Type", "application/json")
+        .body("model=kling-tts")
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // Limits are inclusive, and unknown extra fields are ignored.
+    let mut extra = sfx(&"p".repeat(200), "10.0");
+    extra["unknown_field"] = json!({"a": 1});
+    let mut speed_ok = tts(&"t".repeat(1000));
+    speed_ok["voice_speed"] = json!(0.8);
+    for body in [
+        extra,
+        sfx("x", "3.0"),
+        speed_ok,
+        json!({"model": "kling-video-to-audio",
+        "video_id": "v1", "asmr_mode": true, "sound_effect_prompt": "rain"}),
+    ] {
+        let (status, v) = create(&c, &sb, Some(SANDBOX_KEY), &body).await?;
+        assert_eq!(status, StatusCode::OK, "{body} -> {v}");
+    }
+    assert_eq!(sb.stats().creates, 5);
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn auth_and_credits() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let body = sfx("boom", "3.0");
+    for key in [None, Some("sk-wrong"), Some("")] {
+        let (status, v) = create(&c, &sb, key, &body).await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            v,
+            json!({"code": 401, "msg": "Invalid API key", "data": null})
+        );
+    }
+    let id = create_ok(&c, &sb, &body).await?;
+    let (status, _) = query(&c, &sb, None, &id).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, v) = create(&c, &sb, Some(SANDBOX_KEY_NO_CREDITS), &body).await?;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(v["code"], 402);
+    assert_eq!(v["msg"], "Insufficient credits");
+    let (status, v) = query(&c, &sb, Some(SANDBOX_KEY_NO_CREDITS), &id).await?;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let stats = sb.stats();
+    assert_eq!((stats.creates, stats.unauthorized), (1, 4));
+    assert!(!sandbox::sandbox_keys_help().is_empty());
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_and_tampered_ids_unknown_paths_and_methods() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let not_found = json!({"code": 404, "msg": "Task not found", "data": null});
+    let (status, v) = query(&c, &sb, Some(SANDBOX_KEY), "clxxxxxxxxxxxxxxxxxxxxxx").await?;
+    assert_eq!((status, &v), (StatusCode::NOT_FOUND, &not_found));
+    let id = create_ok(&c, &sb, &sfx("boom", "3.0")).await?;
+    for pos in [2, 12, 23] {
+        let mut t = id.clone().into_bytes();
+        t[pos] = if t[pos] == b'a' { b'b' } else { b'a' };
+        let t = String::from_utf8(t)?;
+        let (status, v) = query(&c, &sb, Some(SANDBOX_KEY), &t).await?;
+        assert_eq!((status, &v), (StatusCode::NOT_FOUND, &not_found), "{t}");
+    }
+    let resp = c
+        .get(format!("{}/api/v1/nothing", sb.base_url()))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = c
+        .delete(format!("{}{GEN}", sb.base_url()))
+        .bearer_auth(SANDBOX_KEY)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_still_knows_earlier_tasks() -> Result<()> {
+    let c = client()?;
+    let first = fast().await?;
+    let id = create_ok(&c, &first, &sfx("thunder", "3.0")).await?;
+    let first_addr = first.addr();
+    first.shutdown().await;
+
+    let second = fast().await?;
+    assert_ne!(second.addr(), first_addr);
+    let d = wait_terminal(&c, &second, &id).await?;
+    assert_eq!(d["taskId"], id.as_str());
+    assert_eq!(d["state"], "completed");
+    let url = d["resultUrls"][0].as_str().context("url")?;
+    assert!(url.starts_with(&second.base_url()), "{url}");
+    let bytes = c.get(url).send().await?.bytes().await?;
+    assert_eq!(wav_samples(&bytes)?.1, 66_150);
+    second.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_injected_fault_creates_nothing() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let id = create_ok(&c, &sb, &sfx("boom", "3.0")).await?;
+    let body = sfx("boom", "3.0");
+    let url = format!("{}{GEN}", sb.base_url());
+    let qurl = format!("{url}?task_id={id}");
+    let none = Faults::default();
+    let kinds = [
+        (
+            "error",
+            Faults {
+                error_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "html",
+            Faults {
+                html_error_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "rate",
+            Faults {
+                rate_limit_rate: 1.0,
+                ..none
+            },
+        ),
+        (
+            "malformed",
+            Faults {
+                malformed_rate: 1.0,
+                ..none
+            },
+        ),
+    ];
+    for (name, faults) in kinds {
+        sb.set_faults(faults);
+        let before = sb.stats();
+        for resp in [
+            c.post(&url)
+                .bearer_auth(SANDBOX_KEY)
+                .json(&body)
+                .send()
+                .await?,
+            c.get(&qurl).bearer_auth(SANDBOX_KEY).send().await?,
+        ] {
+            let status = resp.status();
+            let retry_after = resp.headers().get("retry-after").cloned();
+            let ctype = resp.headers().get("content-type").cloned();
+            let text = resp.text().await?;
+            match name {
+                "error" => {
+                    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+                    assert_eq!(serde_json::from_str::<Value>(&text)?["code"], 500);
+                }
+                "html" => {
+                    assert_eq!(status, StatusCode::BAD_GATEWAY);
+                    assert!(ctype.is_some_and(|c| c.as_bytes().starts_with(b"text/html")));
+                    assert!(text.contains("502 Bad Gateway"));
+                }
+                "rate" => {
+                    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+                    assert_eq!(retry_after.as_ref().map(|v| v.as_bytes()), Some(&b"1"[..]));
+                }
+                _ => {
+                    assert_eq!(status, StatusCode::OK);
+                    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+                }
+            }
+        }
+        let after = sb.stats();
+        assert_eq!(after.creates, before.creates, "{name}");
+        assert_eq!(after.faults_injected, before.faults_injected + 2, "{name}");
+    }
+
+    // Reset: no response at all; the create may or may not have happened.
+    sb.set_faults(Faults {
+        reset_rate: 1.0,
+        ..Default::default()
+    });
+    let before = sb.stats();
+    for _ in 0..12 {
+        let res = c
+            .post(&url)
+            .bearer_auth(SANDBOX_KEY)
+            .json(&body)
+            .send()
+            .await;
+        assert!(res.is_err(), "reset gave a response: {res:?}");
+    }
+    let res = c.get(&qurl).bearer_auth(SANDBOX_KEY).send().await;
+    assert!(res.is_err());
+    let after = sb.stats();
+    assert_eq!(after.faults_injected, before.faults_injected + 13);
+    let created = after.creates - before.creates;
+    assert!(
+        created > 0 && created < 12,
+        "resets created {created} of 12"
+    );
+
+    // Files are never faulted; latency applies to the API.
+    sb.set_faults(Faults {
+        error_rate: 1.0,
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let d = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let f = c
+                .get(format!("{}/files/{id}.wav", sb.base_url()))
+                .send()
+                .await?;
+            if f.status() == StatusCode::OK {
+                return anyhow::Ok(f.bytes().await?);
+            }
+        }
+    })
+    .await??;
+    assert!(!d.is_empty());
+    let t = Instant::now();
+    let resp = c.get(&qurl).bearer_auth(SANDBOX_KEY).send().await?;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+
+    sb.set_faults(Faults::default());
+    create_ok(&c, &sb, &body).await?;
+    sb.shutdown().await;
+    Ok(())
+}
+
+/// A callback receiver answering 500 to the first `fail_first` posts.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<(reqwest::header::HeaderMap, String)>>>,
+}
+
+async fn receiver(fail_first: usize) -> Result<Receiver> {
+    use axum::http::HeaderMap;
+    let got: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                let mut g = sink.lock().unwrap_or_else(|e| e.into_inner());
+                g.push((headers, body));
+                if g.len() <= fail_first {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(Receiver { url, got })
+}
+
+impl Receiver {
+    async fn wait_for(
+        &self,
+        n: usize,
+        within: Duration,
+    ) -> Result<Vec<(reqwest::header::HeaderMap, String)>> {
+        let start = Instant::now();
+        loop {
+            let got = self.got.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if got.len() >= n {
+                return Ok(got);
+            }
+            ensure!(
+                start.elapsed() < within,
+                "got {} callbacks, wanted {n}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn callback_payload_matches_the_contract() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let rx = receiver(0).await?;
+    let mut ok_body = sfx("rain on a tin roof", "4.5");
+    ok_body["callback_url"] = json!(rx.url);
+    let mut fail_body = tts("please fail now");
+    fail_body["callback_url"] = json!(rx.url);
+    let ok_id = create_ok(&c, &sb, &ok_body).await?;
+    let fail_id = create_ok(&c, &sb, &fail_body).await?;
+    let got = rx.wait_for(2, Duration::from_secs(3)).await?;
+    for (headers, raw) in &got {
+        assert!(
+            headers["content-type"]
+                .as_bytes()
+                .starts_with(b"application/json")
+        );
+        assert!(!headers.keys().any(|k| k.as_str().contains("signature")));
+        let v: Value = serde_json::from_str(raw)?;
+        assert_eq!(
+            (v["code"].as_u64(), v["msg"].as_str()),
+            (Some(200), Some("success"))
+        );
+        let d = &v["data"];
+        let param: Value = serde_json::from_str(d["param"].as_str().context("param string")?)?;
+        let (ct, done) = (d["createTime"].as_u64(), d["completeTime"].as_u64());
+        let (ct, done) = (ct.context("createTime")?, done.context("completeTime")?);
+        assert_eq!(d["costTime"].as_u64(), Some(done - ct));
+        if d["taskId"] == ok_id.as_str() {
+            assert_eq!(param, ok_body);
+            assert_eq!(d["state"], "completed");
+            assert_eq!(d["model"], "kling-audio/kling-sound-effects");
+            assert!(d["failCode"].is_null() && d["failMsg"].is_null());
+            let result: Value =
+                serde_json::from_str(d["resultJson"].as_str().context("resultJson string")?)?;
+            let q = wait_terminal(&c, &sb, &ok_id).await?;
+            assert_eq!(result["resultUrls"], q["resultUrls"]);
+            assert!(
+                result
+                    .get("audioDuration")
+                    .is_none_or(|a| a.as_f64() == Some(4.5))
+            );
+        } else {
+            assert_eq!(d["taskId"], fail_id.as_str());
+            assert_eq!(param, fail_body);
+            assert_eq!(d["state"], "failed");
+            assert!(d["failMsg"].is_string());
+            match &d["resultJson"] {
+                Value::Null => {}
+                Value::String(s) => assert!(no_result_urls(&serde_json::from_str(s)?)),
+                other => bail!("resultJson {other}"),
+            }
+        }
+    }
+    let stats = sb.stats();
+    assert_eq!((stats.callbacks_sent, stats.callbacks_acknowledged), (2, 2));
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn callbacks_are_retried_until_acknowledged() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let rx = receiver(2).await?;
+    let mut body = sfx("knock knock", "3.0");
+    body["callback_url"] = json!(rx.url);
+    let start = Instant::now();
+    create_ok(&c, &sb, &body).await?;
+    // First try at ~0.3 s, retries after 1 s and 2 s more.
+    let got = rx.wait_for(3, Duration::from_secs(4)).await?;
+    assert!(start.elapsed() >= Duration::from_secs(3));
+    assert!(
+        got.iter().all(|(_, b)| b == &got[0].1),
+        "retries must resend the same body"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stats = sb.stats();
+    assert_eq!((stats.callbacks_sent, stats.callbacks_acknowledged), (3, 1));
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn acknowledged_callbacks_are_duplicated_when_configured() -> Result<()> {
+    let sb = sandbox::start(SandboxConfig {
+        callback_duplicates: 2,
+        ..fast_config()
+    })
+    .await?;
+    let c = client()?;
+    let rx = receiver(0).await?;
+    let mut body = tts("duplicate me");
+    body["callback_url"] = json!(rx.url);
+    create_ok(&c, &sb, &body).await?;
+    let got = rx.wait_for(3, Duration::from_secs(3)).await?;
+    assert!(got.iter().all(|(_, b)| b == &got[0].1));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rx.got.lock().unwrap_or_else(|e| e.into_inner()).len(), 3);
+    assert_eq!(sb.stats().callbacks_acknowledged, 3);
+    sb.shutdown().await;
+    Ok(())
+}
