@@ -1,0 +1,210 @@
+//! The real event loop writing to a captured "terminal": it draws only when
+//! something changed, wraps frames in synchronized updates, ticks only while
+//! something runs, and writes nothing at all while idle.
+//!
+//! The idle window is 2.5 s of real time (more than two tick periods, so a
+//! tick that should not exist would show). With tokio's `test-util` feature
+//! (paused clock) this could be the full 10 s at no cost; the dev-dependency
+//! is not there yet. Nothing here asserts how long anything takes.
+
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use klang::api::{CreateRequest, SoundEffectsParams};
+use klang::engine::EngineEvent;
+use klang::store::{LocalState, TaskRecord, now_ms};
+use klang::tui::clipboard::CaptureClipboard;
+use klang::tui::event_loop::run_loop;
+use klang::tui::harness::empty_init;
+use klang::tui::{App, Message};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Default)]
+struct Screen(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen {
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+    fn since(&self, from: usize) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
+    }
+}
+
+fn task(id: i64, state: LocalState) -> TaskRecord {
+    let params = CreateRequest::SoundEffects(SoundEffectsParams {
+        prompt: format!("sound {id}"),
+        duration: "5.0".into(),
+        callback_url: None,
+    });
+    TaskRecord {
+        id,
+        task_id: Some(format!("t{id}")),
+        model: params.model(),
+        summary: params.summary(),
+        params,
+        state,
+        submitted_at: now_ms(),
+        create_time: Some(now_ms()),
+        complete_time: None,
+        result_urls: vec![],
+        audio_duration: None,
+        fail_msg: None,
+        cost_usd: 0.0295,
+        local_path: None,
+        last_poll_at: None,
+        last_error: None,
+        not_found_count: 0,
+        has_callback: false,
+        updated_at: now_ms(),
+    }
+}
+
+/// Lets the loop task handle what was sent.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Waits (up to a generous limit, for failure only) until `cond`.
+async fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+const IDLE: Duration = Duration::from_millis(2500);
+
+#[tokio::test]
+async fn idle_writes_nothing_and_frames_are_synchronized() {
+    let screen = Screen::default();
+    let backend = CrosstermBackend::new(screen.clone());
+    let mut terminal = Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let clip = CaptureClipboard::default();
+    let mut init = empty_init(&clip);
+    init.tasks = vec![task(1, LocalState::Completed)];
+    let mut app = App::new(init);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let loop_cancel = cancel.clone();
+    let handle =
+        tokio::spawn(async move { run_loop(&mut terminal, &mut app, &mut rx, loop_cancel).await });
+
+    wait_until("the first frame", || screen.len() > 0).await;
+    settle().await;
+    let first = screen.len();
+    let frame = screen.since(0);
+    assert!(first > 0, "the first frame is drawn");
+    assert!(
+        frame.starts_with("\x1b[?2026h"),
+        "frame opens a synchronized update"
+    );
+    assert!(frame.ends_with("\x1b[?2026l"), "and closes it");
+
+    // Idle: not one byte.
+    tokio::time::sleep(IDLE).await;
+    assert_eq!(
+        screen.len(),
+        first,
+        "idle dashboard wrote {:?}",
+        screen.since(first)
+    );
+
+    // A message that changes nothing draws nothing.
+    tx.send(Message::Terminal(Event::FocusGained)).unwrap();
+    settle().await;
+    assert_eq!(screen.len(), first);
+
+    // A key that changes the screen draws one frame.
+    tx.send(Message::Terminal(Event::Key(KeyEvent::from(
+        KeyCode::Char('?'),
+    ))))
+    .unwrap();
+    settle().await;
+    assert!(screen.len() > first, "the help overlay was drawn");
+    assert!(screen.since(first).contains("Help"));
+
+    // A running task makes the clock tick (live elapsed time)...
+    tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
+        2,
+        LocalState::Processing,
+    )))))
+    .unwrap();
+    settle().await;
+    let before_ticks = screen.len();
+    wait_until("ticks redraw while a task runs", || {
+        screen.len() > before_ticks
+    })
+    .await;
+
+    // ...and once it finishes the ticking stops again.
+    tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
+        2,
+        LocalState::Completed,
+    )))))
+    .unwrap();
+    // One more tick may be in flight when the task finishes.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let quiet = screen.len();
+    tokio::time::sleep(IDLE).await;
+    assert_eq!(screen.len(), quiet, "idle again: {:?}", screen.since(quiet));
+
+    cancel.cancel();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_burst_of_events_is_drawn_once() {
+    let screen = Screen::default();
+    let backend = CrosstermBackend::new(screen.clone());
+    let mut terminal = Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let clip = CaptureClipboard::default();
+    let mut app = App::new(empty_init(&clip));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Queue many changes before the loop even starts.
+    for id in 1..=500 {
+        tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
+            id,
+            LocalState::Completed,
+        )))))
+        .unwrap();
+    }
+    tx.send(Message::Quit).unwrap();
+    run_loop(&mut terminal, &mut app, &mut rx, CancellationToken::new())
+        .await
+        .unwrap();
+    // One initial frame, then the whole burst handled without a draw before
+    // the quit at its end.
+    let frames = screen.since(0).matches("\x1b[?2026h").count();
+    assert_eq!(frames, 1, "drew {frames} frames for one burst");
+    assert_eq!(app.tasks.total(), 500);
+}
