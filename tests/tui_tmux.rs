@@ -1,0 +1,148 @@
+//! The real binary in a real terminal (tmux): the dashboard opens on the
+//! sandbox, a task goes from `n` to completed, and the terminal is restored
+//! after `q` and after SIGHUP (what a dropped SSH connection sends).
+//! Skips, saying why, only when tmux is not installed.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// A private tmux server (own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("tmux {args:?}: {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn capture(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "klang"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "klang"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn literal(&self, text: &str) {
+        self.run(&["send-keys", "-t", "klang", "-l", text]);
+    }
+
+    /// Polls the pane until it shows `needle` (the limit only fails the test).
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..300 {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{needle:?} never appeared; pane:\n{}", self.capture());
+    }
+
+    /// The pid of the program running in the pane's shell.
+    fn child_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "klang", "#{pane_pid}"]);
+        let shell = shell.trim();
+        for _ in 0..50 {
+            let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+                .unwrap_or_default();
+            if let Some(pid) = children.split_whitespace().next() {
+                return pid.to_string();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no child of the pane's shell {shell}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn restored(tmux: &Tmux, marker: &str) {
+    let screen = tmux.wait_for(marker);
+    assert!(
+        !screen.contains("SANDBOX"),
+        "alternate screen left: {screen}"
+    );
+    tmux.literal("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo :ST''TY");
+    tmux.keys(&["Enter"]);
+    // The output line (not the echoed command) says the modes are back on;
+    // a raw-mode terminal would print "-echo -icanon :STTY".
+    // (The quotes in the command keep it from matching its own marker.)
+    let screen = tmux.wait_for(" :STTY");
+    assert!(
+        screen.lines().any(|l| l.trim() == "echo icanon :STTY"),
+        "terminal modes not restored:\n{screen}"
+    );
+}
+
+/// Runs klang in the pane; when it exits the shell prints `<run>:EXIT:<code>`.
+fn start(tmux: &Tmux, bin: &str, run: &str) {
+    tmux.literal(&format!("clear; {bin} --sandbox; echo {run}:EXIT:$?"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("SANDBOX");
+}
+
+#[test]
+fn real_binary_in_tmux_submits_and_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("skipped: tmux is not installed (CI installs it)");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let tmux = Tmux {
+        socket: format!("klang-test-{}", std::process::id()),
+    };
+    let env = |name: &str, dir: &Path| format!("{name}={}", dir.display());
+    let vars = [
+        env("HOME", h),
+        env("XDG_CONFIG_HOME", &h.join("config")),
+        env("XDG_DATA_HOME", &h.join("data")),
+        env("XDG_STATE_HOME", &h.join("state")),
+        env("XDG_CACHE_HOME", &h.join("cache")),
+        "KLANG_API_KEY=".to_string(),
+        "TERM=xterm-256color".to_string(),
+        "PS1=$ ".to_string(),
+    ];
+    let mut args = vec!["new-session", "-d", "-s", "klang", "-x", "100", "-y", "30"];
+    for v in &vars {
+        args.push("-e");
+        args.push(v);
+    }
+    args.extend(["sh"]);
+    tmux.run(&args);
+    let bin = env!("CARGO_BIN_EXE_klang");
+
+    start(&tmux, bin, "first");
+    tmux.keys(&["n"]);
+    tmux.literal("rain over tmux");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("✓ completed");
+    assert!(screen.contains("rain over tmux"), "{screen}");
+    assert!(screen.contains("$0.0295"), "{screen}");
+    tmux.keys(&["q"]);
+    restored(&tmux, "first:EXIT:0");
+
+    start(&tmux, bin, "second");
+    // The task from the first run is still there.
+    tmux.wait_for("rain over tmux");
+    let pid = tmux.child_pid();
+    let killed = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    assert!(killed.success());
+    restored(&tmux, "second:EXIT:");
+}
