@@ -162,13 +162,19 @@ impl App {
     }
 
     pub fn handle(&mut self, msg: Message) -> Effect {
+        // Engine events only mark the view stale: a burst of them (hundreds
+        // of rows changing under a sort) rebuilds it once, at the next draw
+        // or key, not once per event.
+        let refresh = !matches!(msg, Message::Engine(_));
         let effect = match msg {
             Message::Terminal(event) => self.on_terminal(event),
             Message::Engine(event) => self.on_engine(event),
             Message::Tick => self.on_tick(),
             Message::Quit => Effect::Quit,
         };
-        self.tasks.refresh_view();
+        if refresh {
+            self.tasks.refresh_view();
+        }
         effect
     }
 

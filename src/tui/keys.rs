@@ -14,6 +14,8 @@ use tui_input::Input;
 
 impl App {
     pub(super) fn on_terminal(&mut self, event: Event) -> Effect {
+        // Keys act on rows as the user sees them.
+        self.tasks.refresh_view();
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Event::Paste(text) => self.on_paste(&text),

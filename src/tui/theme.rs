@@ -116,20 +116,23 @@ impl Theme {
 
     /// No colours at all: bold and reverse video carry what colour would.
     pub fn plain() -> Theme {
-        let mut theme = Theme::default();
-        theme.title = Style::new().add_modifier(Modifier::BOLD);
-        theme.header = Style::new().add_modifier(Modifier::BOLD);
-        theme.selected = Style::new().add_modifier(Modifier::REVERSED);
-        theme.key = Style::new().add_modifier(Modifier::BOLD);
-        theme.error = Style::new().add_modifier(Modifier::BOLD);
-        theme.toast = Style::new().add_modifier(Modifier::REVERSED);
-        theme.toast_error = Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD);
-        theme.badge_sandbox = Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD);
-        theme.border_focus = Style::new().add_modifier(Modifier::BOLD);
-        theme.counter_over = Style::new().add_modifier(Modifier::BOLD);
-        theme.state_failed = Style::new().add_modifier(Modifier::BOLD);
-        theme.muted = Style::new().add_modifier(Modifier::DIM);
-        theme
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let reversed = Style::new().add_modifier(Modifier::REVERSED);
+        Theme {
+            title: bold,
+            header: bold,
+            key: bold,
+            error: bold,
+            border_focus: bold,
+            counter_over: bold,
+            state_failed: bold,
+            selected: reversed,
+            toast: reversed,
+            toast_error: reversed.add_modifier(Modifier::BOLD),
+            badge_sandbox: reversed.add_modifier(Modifier::BOLD),
+            muted: Style::new().add_modifier(Modifier::DIM),
+            ..Theme::default()
+        }
     }
 
     /// Applies the theme file `text` over `self`. On error nothing is
