@@ -451,3 +451,88 @@ fn a_hundred_thousand_rows_render_the_visible_window_only() {
     let screen = r.screen();
     assert!(screen.contains("Tasks 11 of 100000"), "{screen}");
 }
+
+#[test]
+fn mouse_click_selects_a_row_and_wheel_scrolls_unless_mouse_is_off() {
+    use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
+    let click = |row: u16| {
+        Message::Terminal(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    r.screen();
+    let top = r.app.ui.table_rows.y;
+    // Rows are 7, 6, 5, ...: the third row is task 5.
+    r.handle(click(top + 2));
+    assert_eq!(r.app.selected().map(|t| t.id), Some(5));
+    r.handle(Message::Terminal(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 10,
+        row: top,
+        modifiers: KeyModifiers::NONE,
+    })));
+    assert_eq!(r.app.selected().map(|t| t.id), Some(2));
+
+    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.mouse = false);
+    r.screen();
+    let top = r.app.ui.table_rows.y;
+    r.handle(click(top + 2));
+    assert_eq!(
+        r.app.selected().map(|t| t.id),
+        Some(7),
+        "mouse off: no change"
+    );
+}
+
+#[test]
+fn tab_cycles_table_form_fields_details_and_back() {
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    r.key(KeyCode::Tab);
+    assert_eq!(r.app.focus, Focus::Input);
+    assert_eq!(r.app.form.focus, 0, "the model selector first");
+    r.key(KeyCode::Right);
+    assert_eq!(r.app.form.model().short(), "v2a");
+    r.key(KeyCode::Left);
+    for _ in 0..2 {
+        r.key(KeyCode::Tab);
+        assert_eq!(r.app.focus, Focus::Input);
+    }
+    r.key(KeyCode::Tab);
+    assert_eq!(r.app.focus, Focus::Detail);
+    assert!(
+        r.screen().contains("Details"),
+        "80x24 shows details when focused"
+    );
+    r.key(KeyCode::Tab);
+    assert_eq!(r.app.focus, Focus::Table);
+    r.key(KeyCode::BackTab);
+    assert_eq!(r.app.focus, Focus::Detail);
+    r.key(KeyCode::BackTab);
+    assert_eq!(r.app.focus, Focus::Input);
+}
+
+#[test]
+fn without_colour_state_stays_readable_by_glyph_and_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let theme = klang::tui::theme::load(Some("light"), dir.path(), true);
+    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.theme = theme.theme);
+    let screen = r.screen();
+    assert!(
+        screen.contains("✓ completed") && screen.contains("✗ failed"),
+        "{screen}"
+    );
+    let buffer = r.terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "colour at {:?}",
+            cell.symbol()
+        );
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+}
