@@ -51,6 +51,16 @@ async fn submit_then_watch_a_task_complete_with_cost_and_timing() {
         row.contains("ms") || row.contains('s'),
         "no timing in {row}"
     );
+    // Nothing left to poll: the status bar says so.
+    r.wait_for("the engine to go idle", |a| {
+        a.status == klang::engine::EngineStatus::Idle
+    })
+    .await;
+    let screen = r.screen();
+    assert!(
+        screen.lines().nth(22).unwrap().starts_with(" idle"),
+        "{screen}"
+    );
     // This session's cost counts the task.
     assert!(screen.contains("session $0.0295"), "{screen}");
     // The form kept the duration but cleared the prompt.
@@ -153,6 +163,11 @@ async fn filter_and_sort_over_real_tasks() {
     })
     .await;
     assert_eq!(state_of(&r, "a fail sound"), Some(LocalState::Failed));
+    // After quick submits the newest task is the one selected.
+    assert_eq!(
+        r.app.selected().map(|t| t.summary.as_str()),
+        Some("ocean waves")
+    );
 
     r.key(KeyCode::Char('/'));
     r.type_text("ocean");

@@ -183,8 +183,10 @@ impl App {
             EngineEvent::TaskChanged(record) => {
                 let id = record.id;
                 self.tasks.upsert(*record);
-                if self.select_when_seen == Some(id) || self.selected_id.is_none() {
+                if self.select_when_seen == Some(id) {
                     self.select_when_seen = None;
+                    self.selected_id = Some(id);
+                } else if self.selected_id.is_none() {
                     self.selected_id = Some(id);
                 }
             }

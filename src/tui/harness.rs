@@ -117,10 +117,12 @@ impl Runner {
         let tasks = store
             .list(&ListFilter::default())
             .unwrap_or_else(|e| panic!("list: {e}"));
+        let history_cost = store.total_cost().unwrap_or(0.0);
         let engine = Engine::start(client, store.clone(), config, sink);
         let clipboard = CaptureClipboard::default();
         let mut init = empty_init(&clipboard);
         init.tasks = tasks;
+        init.history_cost = history_cost;
         init.sandbox = true;
         init.key_hint = None;
         init.engine = Some(engine);

@@ -5,124 +5,10 @@
 
 use crate::api::{CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tui_input::{Input, InputRequest};
+use tui_input::InputRequest;
 
-/// Limits from the contract (`api::model::SFX_PROMPT_MAX` / `TTS_TEXT_MAX`,
-/// not re-exported by `api`; kept equal by a test against `validate`).
-pub const SFX_PROMPT_MAX: usize = 200;
-pub const TTS_TEXT_MAX: usize = 1000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    /// Free text, with an optional limit in characters for the counter.
-    Text {
-        limit: Option<usize>,
-    },
-    Toggle,
-    /// One of a few fixed values.
-    Choice(&'static [&'static str]),
-}
-
-#[derive(Clone, Debug)]
-pub struct Field {
-    /// The name validation errors use (`ValidationError::field`).
-    pub name: &'static str,
-    pub label: &'static str,
-    pub hint: &'static str,
-    pub kind: FieldKind,
-    pub input: Input,
-    pub on: bool,
-    pub choice: usize,
-}
-
-impl Field {
-    fn text(
-        name: &'static str,
-        label: &'static str,
-        hint: &'static str,
-        limit: Option<usize>,
-    ) -> Field {
-        Field {
-            name,
-            label,
-            hint,
-            kind: FieldKind::Text { limit },
-            input: Input::default(),
-            on: false,
-            choice: 0,
-        }
-    }
-
-    fn with_value(mut self, v: &str) -> Field {
-        self.input = Input::new(v.to_string());
-        self
-    }
-
-    pub fn value(&self) -> &str {
-        self.input.value()
-    }
-
-    /// "12/200", and whether it is over the limit.
-    pub fn counter(&self) -> Option<(String, bool)> {
-        let FieldKind::Text { limit: Some(limit) } = self.kind else {
-            return None;
-        };
-        let n = self.value().chars().count();
-        Some((format!("{n}/{limit}"), n > limit))
-    }
-
-    pub fn is_text(&self) -> bool {
-        matches!(self.kind, FieldKind::Text { .. })
-    }
-
-    fn set_text(&mut self, v: Option<&str>) {
-        self.input = Input::new(v.unwrap_or_default().to_string());
-    }
-}
-
-const LANGUAGES: &[&str] = &["en", "zh"];
-
-fn fields_for(model: Model) -> Vec<Field> {
-    match model {
-        Model::SoundEffects => vec![
-            Field::text(
-                "prompt",
-                "Prompt",
-                "what it should sound like",
-                Some(SFX_PROMPT_MAX),
-            ),
-            Field::text("duration", "Duration", "seconds, 3.0 to 10.0", None).with_value("5.0"),
-        ],
-        Model::VideoToAudio => vec![
-            Field::text(
-                "video",
-                "Video",
-                "https:// URL (MP4/MOV, 3-20 s) or Kling video id",
-                None,
-            ),
-            Field::text("sound_effect_prompt", "SFX prompt", "optional", None),
-            Field::text("bgm_prompt", "BGM prompt", "optional", None),
-            Field {
-                kind: FieldKind::Toggle,
-                ..Field::text("asmr_mode", "ASMR mode", "Space toggles", None)
-            },
-        ],
-        Model::Tts => vec![
-            Field::text("text", "Text", "what to say", Some(TTS_TEXT_MAX)),
-            Field::text(
-                "voice_id",
-                "Voice id",
-                "a voice that speaks the language",
-                None,
-            ),
-            Field {
-                kind: FieldKind::Choice(LANGUAGES),
-                ..Field::text("voice_language", "Language", "←/→ or Space", None)
-            },
-            Field::text("voice_speed", "Speed", "0.8 to 2.0", None).with_value("1.0"),
-        ],
-    }
-}
+pub use super::form_fields::{Field, FieldKind, SFX_PROMPT_MAX, TTS_TEXT_MAX, edit_input};
+use super::form_fields::{LANGUAGES, fields_for, text_request};
 
 /// What a key did to the form, for the app to act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -448,45 +334,54 @@ impl InputForm {
     }
 }
 
-/// Text-editing keys, as in a shell line editor.
-fn text_request(key: KeyEvent) -> Option<InputRequest> {
-    use InputRequest::*;
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    Some(match key.code {
-        KeyCode::Backspace if alt => DeletePrevWord,
-        KeyCode::Backspace => DeletePrevChar,
-        KeyCode::Delete if ctrl => DeleteNextWord,
-        KeyCode::Delete => DeleteNextChar,
-        KeyCode::Left if ctrl || alt => GoToPrevWord,
-        KeyCode::Left => GoToPrevChar,
-        KeyCode::Right if ctrl || alt => GoToNextWord,
-        KeyCode::Right => GoToNextChar,
-        KeyCode::Home => GoToStart,
-        KeyCode::End => GoToEnd,
-        KeyCode::Char('w') if ctrl => DeletePrevWord,
-        KeyCode::Char('u') if ctrl => DeleteFromStart,
-        KeyCode::Char('k') if ctrl => DeleteTillEnd,
-        KeyCode::Char('a') if ctrl => GoToStart,
-        KeyCode::Char('e') if ctrl => GoToEnd,
-        KeyCode::Char('b') if ctrl => GoToPrevChar,
-        KeyCode::Char('f') if ctrl => GoToNextChar,
-        KeyCode::Char('h') if ctrl => DeletePrevChar,
-        KeyCode::Char('b') if alt => GoToPrevWord,
-        KeyCode::Char('f') if alt => GoToNextWord,
-        KeyCode::Char(_) if ctrl || alt => return None,
-        KeyCode::Char(c) => InsertChar(c),
-        _ => return None,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Shared with the filter prompt.
-pub fn edit_input(input: &mut Input, key: KeyEvent) -> bool {
-    match text_request(key) {
-        Some(req) => {
-            input.handle(req);
-            true
+    fn typed(model: Model, text: &str) -> Result<CreateRequest, (String, String)> {
+        let mut form = InputForm::default();
+        form.set_model(model);
+        form.focus_first_field();
+        form.paste(text);
+        if model == Model::Tts {
+            form.focus = 2;
+            form.paste("voice_1");
         }
-        None => false,
+        form.build()
+    }
+
+    #[test]
+    fn counters_match_the_limits_the_api_enforces() {
+        assert!(typed(Model::SoundEffects, &"a".repeat(SFX_PROMPT_MAX)).is_ok());
+        let err = typed(Model::SoundEffects, &"a".repeat(SFX_PROMPT_MAX + 1)).unwrap_err();
+        assert_eq!(err.0, "prompt");
+        assert!(typed(Model::Tts, &"a".repeat(TTS_TEXT_MAX)).is_ok());
+        let err = typed(Model::Tts, &"a".repeat(TTS_TEXT_MAX + 1)).unwrap_err();
+        assert_eq!(err.0, "text");
+    }
+
+    #[test]
+    fn a_bare_duration_is_normalized_and_a_url_goes_to_video_url() {
+        let mut form = InputForm::default();
+        form.paste("wind");
+        form.focus = 2;
+        form.handle_key(KeyEvent::from(KeyCode::Backspace));
+        form.handle_key(KeyEvent::from(KeyCode::Backspace));
+        form.handle_key(KeyEvent::from(KeyCode::Backspace));
+        form.paste("7");
+        match form.build() {
+            Ok(CreateRequest::SoundEffects(p)) => assert_eq!(p.duration, "7.0"),
+            other => panic!("{other:?}"),
+        }
+        let mut form = InputForm::default();
+        form.set_model(Model::VideoToAudio);
+        form.paste("https://v.example/a.mp4");
+        match form.build() {
+            Ok(CreateRequest::VideoToAudio(p)) => {
+                assert_eq!(p.video_url.as_deref(), Some("https://v.example/a.mp4"));
+                assert_eq!(p.video_id, None);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -11,6 +11,7 @@ mod app;
 pub mod clipboard;
 mod detail;
 pub mod event_loop;
+mod form_fields;
 mod format;
 pub mod harness;
 mod help;

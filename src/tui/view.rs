@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 /// Below this width or height the form and the details share one place.
 pub const WIDE_MIN: (u16, u16) = (120, 32);
@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     status::draw_status(frame, app, status_area);
     status::draw_hints(frame, app, hints);
-    draw_toasts(frame, app, body);
+    draw_toasts(frame, app, table_area);
     match app.overlay {
         Overlay::Help => help::draw_help(frame, app, area),
         Overlay::ConfirmQuit => help::draw_confirm_quit(frame, app, area),
@@ -108,23 +108,30 @@ fn draw_filter(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-/// Toasts stack in the bottom-right corner of the body, newest lowest.
-fn draw_toasts(frame: &mut Frame, app: &App, body: Rect) {
-    let width = body.width.saturating_sub(4).min(72);
-    if width < 10 {
+/// Toasts stack at the bottom right of the table, newest lowest, one line
+/// each (long ones, such as a copied URL, wrap to three), so they never
+/// cover the form being typed in.
+fn draw_toasts(frame: &mut Frame, app: &App, table: Rect) {
+    let max_width = table.width.saturating_sub(4).min(90) as usize;
+    if max_width < 10 || table.height < 4 {
         return;
     }
-    let mut bottom = body.bottom();
+    // Inside the table's bottom border.
+    let mut bottom = table.bottom() - 1;
     for toast in app.toasts.iter().rev() {
-        let text = crate::sanitize::single_line(&toast.text).into_owned();
-        let inner = (width - 2) as usize;
-        // Wrapped so a long URL shows in full (up to three lines).
-        let lines = text.chars().count().div_ceil(inner).clamp(1, 3) as u16;
-        let height = lines + 2;
-        if bottom < body.y + height {
+        let text = format!(" {} ", crate::sanitize::single_line(&toast.text));
+        let len = text.chars().count();
+        let width = len.min(max_width);
+        let lines = len.div_ceil(width).clamp(1, 3) as u16;
+        if bottom < table.y + 2 + lines {
             break;
         }
-        let rect = Rect::new(body.right() - width - 1, bottom - height, width, height);
+        let rect = Rect::new(
+            table.right() - 2 - width as u16,
+            bottom - lines,
+            width as u16,
+            lines,
+        );
         let style: Style = if toast.error {
             app.theme.toast_error
         } else {
@@ -132,12 +139,9 @@ fn draw_toasts(frame: &mut Frame, app: &App, body: Rect) {
         };
         frame.render_widget(Clear, rect);
         frame.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: false })
-                .block(Block::bordered().style(style))
-                .style(style),
+            Paragraph::new(text).wrap(Wrap { trim: false }).style(style),
             rect,
         );
-        bottom -= height;
+        bottom -= lines;
     }
 }
