@@ -17,7 +17,9 @@ const HOSTILE: &str = "boom\x1b]52;c;ZXZpbA==\x07 \x1b[31mred\x1b[0m \r\u{202e}t
 
 fn has_raw_controls(s: &str) -> bool {
     s.chars().any(|c| {
-        (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+        (c.is_control() && c != '\n')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
     })
 }
 
@@ -33,7 +35,10 @@ async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
         result_urls: vec![format!("https://x.example/{HOSTILE}.mp3")],
         ..Default::default()
     };
-    assert_eq!(store.apply_status(id, &status).unwrap().state, LocalState::Failed);
+    assert_eq!(
+        store.apply_status(id, &status).unwrap().state,
+        LocalState::Failed
+    );
     drop(store);
     for args in [vec!["show", "1"], vec!["list"]] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_klang"))
@@ -48,7 +53,10 @@ async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("boom"), "{text}");
-        assert!(!has_raw_controls(&text), "{args:?} printed raw controls: {text:?}");
+        assert!(
+            !has_raw_controls(&text),
+            "{args:?} printed raw controls: {text:?}"
+        );
     }
 }
 
@@ -61,7 +69,10 @@ async fn the_key_does_not_follow_a_redirect_to_another_host() {
         let record = record.clone();
         async move {
             if let Some(v) = headers.get(header::AUTHORIZATION) {
-                record.lock().unwrap().push(v.to_str().unwrap_or("?").to_string());
+                record
+                    .lock()
+                    .unwrap()
+                    .push(v.to_str().unwrap_or("?").to_string());
             }
             StatusCode::OK
         }
@@ -83,10 +94,19 @@ async fn the_key_does_not_follow_a_redirect_to_another_host() {
 
     let api = client(&format!("http://{a_addr}"), "sk-test-SECRET");
     let err = api.create(&sfx("x", "5.0")).await.unwrap_err();
-    assert!(matches!(err, ApiError::Unexpected { status: 307, .. }), "{err:?}");
+    assert!(
+        matches!(err, ApiError::Unexpected { status: 307, .. }),
+        "{err:?}"
+    );
     let err = api.query("cl1").await.unwrap_err();
-    assert!(matches!(err, ApiError::Unexpected { status: 307, .. }), "{err:?}");
-    assert!(leaked.lock().unwrap().is_empty(), "the key reached another host");
+    assert!(
+        matches!(err, ApiError::Unexpected { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(
+        leaked.lock().unwrap().is_empty(),
+        "the key reached another host"
+    );
 }
 
 #[test]

@@ -103,7 +103,7 @@ impl Engine {
         let (commands, receiver) = mpsc::unbounded_channel();
         let downloads_running = Arc::new(AtomicUsize::new(0));
         let engine = Engine {
-            commands: commands.clone(),
+            commands,
             store: store.clone(),
             downloads_running: downloads_running.clone(),
             sink: sink.clone(),
@@ -115,7 +115,6 @@ impl Engine {
             config,
             sink,
             commands: receiver,
-            commands_tx: commands,
             downloads_running,
         });
         engine

@@ -21,7 +21,6 @@ pub(super) struct Parts {
     pub config: EngineConfig,
     pub sink: EventSink,
     pub commands: mpsc::UnboundedReceiver<Command>,
-    pub commands_tx: mpsc::UnboundedSender<Command>,
     pub downloads_running: Arc<AtomicUsize>,
 }
 
@@ -86,7 +85,6 @@ impl Scheduler {
             parts.config.clone(),
             parts.downloads_running,
         );
-        let _ = parts.commands_tx;
         Scheduler {
             circuit: Circuit::new(parts.config.poll.clone()),
             client: parts.client,
