@@ -13,6 +13,7 @@ pub use model::{
     CreateRequest, Model, SoundEffectsParams, TtsParams, ValidationError, VideoToAudioParams,
     normalize_duration,
 };
+pub use model::{DURATION_MAX, DURATION_MIN, SFX_PROMPT_MAX, SPEED_MAX, SPEED_MIN, TTS_TEXT_MAX};
 pub use wire::{
     CallbackPayload, CallbackResult, CreatedTask, Envelope, RemoteState, TaskStatus,
     decode_callback, snippet,

@@ -5,10 +5,7 @@ use crate::api::Model;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::{Input, InputRequest};
 
-/// Limits from the contract (`api::model::SFX_PROMPT_MAX` / `TTS_TEXT_MAX`,
-/// not re-exported by `api`; kept equal by a test against `validate`).
-pub const SFX_PROMPT_MAX: usize = 200;
-pub const TTS_TEXT_MAX: usize = 1000;
+pub use crate::api::{SFX_PROMPT_MAX, TTS_TEXT_MAX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {

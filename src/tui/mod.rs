@@ -30,7 +30,7 @@ pub use keys::BINDINGS;
 pub use view::draw;
 
 use crate::cli::Context;
-use crate::engine::{Engine, EventSink};
+use crate::engine::EventSink;
 use crate::store::ListFilter;
 use anyhow::Context as _;
 use futures::StreamExt;
@@ -76,12 +76,8 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         let _ = sink_tx.send(Message::Engine(event));
     });
     let sandbox = ctx.is_sandbox();
-    let engine = Engine::start(
-        ctx.client.clone(),
-        ctx.store.clone(),
-        ctx.engine_config.clone(),
-        sink,
-    );
+    // The callback receiver, when configured, lives as long as this binding.
+    let (engine, _receiver) = ctx.start_engine(sink).await?;
     let mut warnings = ctx.warnings.clone();
     warnings.extend(loaded.warnings);
     let mut app = App::new(AppInit {
