@@ -2,53 +2,12 @@
 //! queries the engine runs on it. (The dashboard's draw is benchmarked in
 //! `benches/draw.rs`.)
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use klang::api::{CreateRequest, Model, SoundEffectsParams};
-use klang::store::{ListFilter, LocalState, Store, TaskRecord};
-use std::hint::black_box;
+mod common;
 
-pub fn synthetic(n: usize) -> Vec<TaskRecord> {
-    (0..n)
-        .map(|i| {
-            let state = match i % 10 {
-                0 => LocalState::Failed,
-                1 => LocalState::Pending,
-                _ => LocalState::Completed,
-            };
-            let prompt = format!("synthetic sound effect number {i} with some words");
-            TaskRecord {
-                id: 0,
-                task_id: Some(format!("clsynthetic{i:014}")),
-                model: Model::SoundEffects,
-                params: CreateRequest::SoundEffects(SoundEffectsParams {
-                    prompt: prompt.clone(),
-                    duration: "5.0".into(),
-                    callback_url: None,
-                }),
-                summary: prompt,
-                state,
-                submitted_at: 1_700_000_000_000 + i as i64 * 1000,
-                create_time: Some(1_700_000_000_000 + i as i64 * 1000),
-                complete_time: (state == LocalState::Completed)
-                    .then_some(1_700_000_000_000 + i as i64 * 1000 + 12_000),
-                result_urls: if state == LocalState::Completed {
-                    vec![format!("https://r2.example/audio/{i}.mp3")]
-                } else {
-                    vec![]
-                },
-                audio_duration: Some(5.0),
-                fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
-                cost_usd: 0.0295,
-                local_path: None,
-                last_poll_at: None,
-                last_error: None,
-                not_found_count: 0,
-                has_callback: false,
-                updated_at: 1_700_000_000_000,
-            }
-        })
-        .collect()
-}
+use common::synthetic;
+use criterion::{Criterion, criterion_group, criterion_main};
+use klang::store::{ListFilter, Store};
+use std::hint::black_box;
 
 fn history(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
