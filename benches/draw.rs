@@ -18,7 +18,10 @@ use ratatui::backend::TestBackend;
 use std::hint::black_box;
 
 fn key(c: char) -> Message {
-    Message::Terminal(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    Message::Terminal(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
 }
 
 fn app_with(n: usize) -> App {

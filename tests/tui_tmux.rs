@@ -141,8 +141,20 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     start(&tmux, bin, "second");
     // The task from the first run is still there.
     tmux.wait_for("rain over tmux");
+    // The SSH connection drops while a task runs.
+    tmux.keys(&["n"]);
+    tmux.literal("dropped connection");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("pending");
     let pid = tmux.child_pid();
     let killed = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
     assert!(killed.success());
     restored(&tmux, "second:EXIT:");
+
+    // The next start picks the task up and finishes it.
+    start(&tmux, bin, "third");
+    let screen = tmux.wait_for("✓2");
+    assert!(screen.contains("dropped connection"), "{screen}");
+    tmux.keys(&["q"]);
+    restored(&tmux, "third:EXIT:0");
 }

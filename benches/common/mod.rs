@@ -46,4 +46,3 @@ pub fn synthetic(n: usize) -> Vec<TaskRecord> {
         })
         .collect()
 }
-
