@@ -7,8 +7,14 @@ mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: seed_history STORE_PATH [COUNT]")?;
-    let count: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(100_000);
+    let path = args
+        .next()
+        .ok_or("usage: seed_history STORE_PATH [COUNT]")?;
+    let count: usize = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(100_000);
     let store = klang::store::Store::open(std::path::Path::new(&path))?;
     let mut tasks = common::synthetic(count);
     // Only finished tasks: a benchmark must not poll anything.

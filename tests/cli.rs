@@ -314,3 +314,96 @@ async fn paths_and_global_flags_after_the_subcommand() {
     let out = home.run(None, &["list", "--sandbox", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn two_processes_share_one_store() {
+    let sb = sandbox(200, 300).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let run = |prompt: &'static str| {
+        let url = url.clone();
+        let home = &home;
+        async move {
+            home.run(
+                Some(SANDBOX_KEY),
+                &[
+                    "--base-url",
+                    &url,
+                    "submit",
+                    "sfx",
+                    "--prompt",
+                    prompt,
+                    "--wait",
+                    "--download",
+                    "--json",
+                ],
+            )
+            .await
+        }
+    };
+    let (a, b) = tokio::join!(run("first process"), run("second process"));
+    for out in [&a, &b] {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        assert_eq!(json(out)["state"], "completed");
+    }
+    assert_ne!(json(&a)["id"], json(&b)["id"]);
+    let listed = json(&home.run(Some(SANDBOX_KEY), &["list", "--json"]).await);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn callback_listen_delivers_results_through_the_cli() {
+    let home = Home::new();
+    let out = home
+        .run(
+            None,
+            &[
+                "--sandbox",
+                "--callback-listen",
+                "127.0.0.1:0",
+                "submit",
+                "sfx",
+                "--prompt",
+                "pushed, not polled",
+                "--wait",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["state"], "completed");
+    assert_eq!(doc["has_callback"], true);
+    let url = doc["params"]["callback_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/klang/callback/"),
+        "{url}"
+    );
+    // The token is made once per install and kept, owner-only.
+    let token_file = home.dir.path().join("config/klang/callback-token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert!(url.ends_with(token.trim()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "token readable by others");
+    }
+    // 0.0.0.0 without a public URL is refused before anything is sent.
+    let out = home
+        .run(
+            None,
+            &[
+                "--sandbox",
+                "--callback-listen",
+                "0.0.0.0:0",
+                "submit",
+                "sfx",
+                "--prompt",
+                "x",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--callback-url"));
+}
