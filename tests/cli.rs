@@ -3,58 +3,10 @@
 
 mod common;
 
+use common::home::{Home, json, stderr};
 use common::*;
 use klang::sandbox::{self, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig};
-use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
-
-struct Home {
-    dir: tempfile::TempDir,
-}
-
-impl Home {
-    fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, key: Option<&str>) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"));
-        let root = self.dir.path();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", root.join("home"))
-            .env("XDG_CONFIG_HOME", root.join("config"))
-            .env("XDG_DATA_HOME", root.join("data"))
-            .env("XDG_STATE_HOME", root.join("state"))
-            .env("KLANG_DOWNLOAD_DIR", root.join("downloads"))
-            .kill_on_drop(true);
-        if let Some(key) = key {
-            cmd.env("KLANG_API_KEY", key);
-        }
-        cmd
-    }
-
-    async fn run(&self, key: Option<&str>, args: &[&str]) -> Output {
-        self.cmd(key).args(args).output().await.unwrap()
-    }
-}
-
-fn json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}):\n{text}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[tokio::test]
 async fn submit_wait_download_works_against_a_contract_server_via_base_url() {

@@ -7,9 +7,10 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
+use common::home::Home;
 use common::*;
 use klang::api::ApiError;
-use klang::store::{LocalState, Store};
+use klang::store::LocalState;
 use std::sync::{Arc, Mutex};
 
 /// Escape sequences and characters that must never reach a terminal raw.
@@ -25,8 +26,8 @@ fn has_raw_controls(s: &str) -> bool {
 
 #[tokio::test]
 async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
-    let home = tempfile::tempdir().unwrap();
-    let store = Store::open(&home.path().join("data/klang/tasks.db")).unwrap();
+    let home = Home::new();
+    let store = home.store();
     let id = store.insert_intent(&sfx(HOSTILE, "5.0"), false).unwrap();
     store.mark_submitted(id, "clhostile").unwrap();
     let status = klang::api::TaskStatus {
@@ -41,15 +42,7 @@ async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
     );
     drop(store);
     for args in [vec!["show", "1"], vec!["list"]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_klang"))
-            .args(&args)
-            .env_clear()
-            .env("HOME", home.path().join("home"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .output()
-            .unwrap();
+        let out = home.run(None, &args).await;
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("boom"), "{text}");

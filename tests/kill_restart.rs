@@ -4,65 +4,14 @@
 
 mod common;
 
+use common::home::{Home, json};
 use common::mini_api;
 use common::*;
 use klang::sandbox::SANDBOX_KEY;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 const SECRET_KEY: &str = "sk-test-SECRET-9f8e7d6c";
-
-struct Home {
-    dir: tempfile::TempDir,
-}
-
-impl Home {
-    fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn downloads(&self) -> PathBuf {
-        self.dir.path().join("downloads")
-    }
-
-    fn cmd(&self, key: &str) -> tokio::process::Command {
-        let root = self.dir.path();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", root.join("home"))
-            .env("XDG_CONFIG_HOME", root.join("config"))
-            .env("XDG_DATA_HOME", root.join("data"))
-            .env("XDG_STATE_HOME", root.join("state"))
-            .env("KLANG_DOWNLOAD_DIR", self.downloads())
-            .env("KLANG_API_KEY", key)
-            .env("KLANG_LOG", "trace")
-            .kill_on_drop(true);
-        cmd
-    }
-
-    async fn run(&self, key: &str, args: &[&str]) -> Output {
-        self.cmd(key).args(args).output().await.unwrap()
-    }
-
-    fn store(&self) -> klang::store::Store {
-        klang::store::Store::open(&self.dir.path().join("data/klang/tasks.db")).unwrap()
-    }
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 async fn until(mut cond: impl FnMut() -> bool) {
     for _ in 0..400 {
@@ -90,7 +39,7 @@ async fn killed_while_polling_the_next_start_finishes_the_task() {
     let home = Home::new();
     let url = sb.base_url();
     let mut child = home
-        .cmd(SANDBOX_KEY)
+        .cmd(Some(SANDBOX_KEY))
         .args([
             "--base-url",
             &url,
@@ -119,7 +68,7 @@ async fn killed_while_polling_the_next_start_finishes_the_task() {
     assert_eq!(row.state, klang::store::LocalState::Pending);
 
     let out = home
-        .run(SANDBOX_KEY, &["--base-url", &url, "wait", "--json"])
+        .run(Some(SANDBOX_KEY), &["--base-url", &url, "wait", "--json"])
         .await;
     assert_eq!(
         out.status.code(),
@@ -139,7 +88,7 @@ async fn killed_mid_download_leaves_only_a_part_file_and_resumes() {
     let home = Home::new();
     let url = api.base_url();
     let mut child = home
-        .cmd(SECRET_KEY)
+        .cmd(Some(SECRET_KEY))
         .args([
             "--base-url",
             &url,
@@ -172,7 +121,10 @@ async fn killed_mid_download_leaves_only_a_part_file_and_resumes() {
     assert!(row.local_path.is_none(), "no file recorded as downloaded");
 
     let out = home
-        .run(SECRET_KEY, &["--base-url", &url, "download", "1", "--json"])
+        .run(
+            Some(SECRET_KEY),
+            &["--base-url", &url, "download", "1", "--json"],
+        )
         .await;
     assert_eq!(
         out.status.code(),
@@ -204,7 +156,7 @@ async fn the_key_is_never_written_to_the_store_or_the_log() {
     let home = Home::new();
     let out = home
         .run(
-            SECRET_KEY,
+            Some(SECRET_KEY),
             &[
                 "--base-url",
                 &api.base_url(),

@@ -2,6 +2,7 @@
 //! a temp dir, and the real engine with a fast poll policy.
 #![allow(dead_code)]
 
+pub mod home;
 pub mod mini_api;
 
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};

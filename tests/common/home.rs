@@ -1,0 +1,67 @@
+//! The real `klang` binary in a private home: every XDG directory and the
+//! download directory inside one temp dir, nothing from the caller's
+//! environment but PATH.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Output;
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn downloads(&self) -> PathBuf {
+        self.dir.path().join("downloads")
+    }
+
+    /// `klang` with `KLANG_API_KEY` set to `key`, if given. Logs at trace
+    /// level so tests can check what the log holds.
+    pub fn cmd(&self, key: Option<&str>) -> tokio::process::Command {
+        let root = self.dir.path();
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", root.join("home"))
+            .env("XDG_CONFIG_HOME", root.join("config"))
+            .env("XDG_DATA_HOME", root.join("data"))
+            .env("XDG_STATE_HOME", root.join("state"))
+            .env("KLANG_DOWNLOAD_DIR", self.downloads())
+            .env("KLANG_LOG", "trace")
+            .kill_on_drop(true);
+        if let Some(key) = key {
+            cmd.env("KLANG_API_KEY", key);
+        }
+        cmd
+    }
+
+    pub async fn run(&self, key: Option<&str>, args: &[&str]) -> Output {
+        self.cmd(key).args(args).output().await.expect("klang runs")
+    }
+
+    /// The real (not sandbox) task store.
+    pub fn store(&self) -> klang::store::Store {
+        klang::store::Store::open(&self.dir.path().join("data/klang/tasks.db")).expect("store")
+    }
+}
+
+/// stdout as the one JSON document `--json` promises.
+pub fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
