@@ -2,6 +2,7 @@ use super::naming::sanitize_component;
 use super::*;
 use crate::api::{CreateRequest, Model, SoundEffectsParams};
 use crate::store::LocalState;
+use std::io::ErrorKind;
 
 /// Noon UTC on 2026-11-24.
 const NOON: i64 = 1_795_521_600_000;
