@@ -5,6 +5,8 @@
 //! that follows the API contract) and `cli` know nothing of the terminal UI;
 //! only `tui` draws.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod api;
 pub mod cli;
 pub mod config;
