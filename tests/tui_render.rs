@@ -347,11 +347,16 @@ fn filter_prompt_narrows_rows_and_esc_clears() {
 fn no_key_screen_explains_how_to_set_one() {
     for size in SIZES {
         let mut r = runner_with(vec![], size, |i| i.key_hint = None);
-        r.key(KeyCode::Char('n'));
-        let screen = r.screen();
-        for text in ["no API key", "KLANG_API_KEY", "klang --sandbox"] {
-            assert!(screen.contains(text), "{size:?}: no {text:?} in\n{screen}");
+        // At start, before any key, and after `n`.
+        for screen in [r.screen(), {
+            r.key(KeyCode::Char('n'));
+            r.screen()
+        }] {
+            for text in ["no API key", "KLANG_API_KEY", "klang --sandbox"] {
+                assert!(screen.contains(text), "{size:?}: no {text:?} in\n{screen}");
+            }
         }
+        let screen = r.screen();
         if size.0 >= 120 {
             assert!(screen.contains("config.toml"), "{screen}");
         }

@@ -45,7 +45,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
                 .areas(bottom);
         input_view::draw(frame, app, left);
         detail::draw(frame, app, right);
-    } else if app.focus == Focus::Input {
+    } else if app.focus == Focus::Input || (!app.has_key() && app.selected().is_none()) {
+        // Without a key and with nothing selected, the bottom pane says how
+        // to set one instead of an empty details pane.
         input_view::draw(frame, app, bottom);
     } else {
         detail::draw(frame, app, bottom);
