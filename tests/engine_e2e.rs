@@ -247,3 +247,30 @@ async fn downloads_report_progress_and_never_overwrite() {
     assert!(a.exists() && b.exists());
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[tokio::test]
+async fn two_engines_on_one_store_poll_each_task_once() {
+    // Each engine talks to its own sandbox (task ids carry their state, so
+    // both answer for the same task): the counts say who polled.
+    let sb_a = sandbox(600, 400).await;
+    let sb_b = sandbox(600, 400).await;
+    let mut a = Harness::start(&sb_a.base_url(), SANDBOX_KEY);
+    let store_b = std::sync::Arc::new(klang::store::Store::open(a.store.path()).unwrap());
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut b = Harness::on_store(dir_b, store_b, &sb_b.base_url(), SANDBOX_KEY);
+    let first = a.engine.submit(sfx("polled by a", "3.0")).unwrap();
+    let done = a.wait_task(first, |r| r.state.is_final()).await;
+    assert_eq!(done.state, LocalState::Completed);
+    // B saw the task through the store but never queried it.
+    b.wait_task(first, |r| r.state == LocalState::Completed)
+        .await;
+    assert_eq!(sb_b.stats().queries, 0, "both engines polled the same task");
+
+    // When A stops, B takes over at once: its leases were handed back.
+    let second = a.engine.submit(sfx("handed over", "3.0")).unwrap();
+    a.wait_task(second, |r| r.task_id.is_some()).await;
+    a.engine.shutdown();
+    let done = b.wait_task(second, |r| r.state.is_final()).await;
+    assert_eq!(done.state, LocalState::Completed);
+    assert!(sb_b.stats().queries > 0, "B polled after A stopped");
+}

@@ -67,9 +67,14 @@ async fn killed_while_polling_the_next_start_finishes_the_task() {
     let row = home.store().list(&Default::default()).unwrap().remove(0);
     assert_eq!(row.state, klang::store::LocalState::Pending);
 
-    let out = home
-        .run(Some(SANDBOX_KEY), &["--base-url", &url, "wait", "--json"])
-        .await;
+    // The killed process still holds the lease on the task: the new one
+    // sees it is gone and takes over instead of waiting the lease out.
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        home.run(Some(SANDBOX_KEY), &["--base-url", &url, "wait", "--json"]),
+    )
+    .await
+    .expect("klang wait took over the dead process's task");
     assert_eq!(
         out.status.code(),
         Some(0),

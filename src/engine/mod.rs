@@ -89,6 +89,8 @@ pub struct Engine {
     sink: EventSink,
     /// klang's own callback URL while its receiver runs.
     callback_url: Arc<std::sync::RwLock<Option<String>>>,
+    /// This engine's name in poll leases (see `Store::claim_poll`).
+    owner: Arc<str>,
 }
 
 impl Engine {
@@ -102,12 +104,15 @@ impl Engine {
     ) -> Engine {
         let (commands, receiver) = mpsc::unbounded_channel();
         let downloads_running = Arc::new(AtomicUsize::new(0));
+        let owner: Arc<str> =
+            Arc::from(format!("{}-{}", std::process::id(), callbacks::new_token()));
         let engine = Engine {
             commands,
             store: store.clone(),
             downloads_running: downloads_running.clone(),
             sink: sink.clone(),
             callback_url: Arc::default(),
+            owner: owner.clone(),
         };
         scheduler::spawn(scheduler::Parts {
             client,
@@ -116,6 +121,7 @@ impl Engine {
             sink,
             commands: receiver,
             downloads_running,
+            owner,
         });
         engine
     }
@@ -193,8 +199,14 @@ impl Engine {
         self.downloads_running.load(Ordering::SeqCst)
     }
 
-    /// Stops polling; unfinished tasks resume at the next start.
+    /// Stops polling and hands this engine's tasks to any other klang
+    /// process on the same store; unfinished tasks resume at the next start.
     pub fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown);
+        // Done here, not in the loop: the runtime may stop before the loop
+        // sees the command.
+        if let Err(e) = self.store.release_polls(&self.owner) {
+            tracing::warn!("releasing poll leases: {e}");
+        }
     }
 }

@@ -19,6 +19,9 @@ pub struct PollPolicy {
     pub backoff_max: Duration,
     /// 404s in a row before a task counts as lost.
     pub lost_after_404s: i64,
+    /// How long a claim to poll a task lasts; renewed at every poll. A
+    /// killed process's tasks are taken over by another after this.
+    pub lease: Duration,
 }
 
 impl Default for PollPolicy {
@@ -31,6 +34,7 @@ impl Default for PollPolicy {
             backoff_first: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             lost_after_404s: 5,
+            lease: Duration::from_secs(45),
         }
     }
 }

@@ -22,6 +22,7 @@ pub(super) struct Parts {
     pub sink: EventSink,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub downloads_running: Arc<AtomicUsize>,
+    pub owner: Arc<str>,
 }
 
 pub(super) fn spawn(parts: Parts) {
@@ -68,6 +69,7 @@ struct Scheduler {
     transfers: transfers::Transfers,
     data_version: i64,
     seen_until_ms: i64,
+    owner: Arc<str>,
 }
 
 impl Scheduler {
@@ -101,6 +103,7 @@ impl Scheduler {
             transfers,
             data_version: 0,
             seen_until_ms: now_ms(),
+            owner: parts.owner,
         }
     }
 
@@ -211,6 +214,19 @@ impl Scheduler {
             if self.in_flight >= allowed {
                 break;
             }
+            match self.claim(id) {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Another klang polls it; its answers arrive through the
+                    // store. Look again in case that process goes away.
+                    if let Some(t) = self.tracked.get_mut(&id) {
+                        t.due = now + jitter(self.config.poll.max_interval);
+                    }
+                    continue;
+                }
+                // A store that cannot take the claim should not stop polling.
+                Err(e) => tracing::warn!("poll lease: {e}"),
+            }
             let Some(t) = self.tracked.get_mut(&id) else {
                 continue;
             };
@@ -223,6 +239,22 @@ impl Scheduler {
                 let result = client.query(&task_id).await;
                 let _ = tx.send(Outcome::Polled { id, result });
             });
+        }
+    }
+
+    /// Claims the right to poll `id`, taking it over from a klang process
+    /// that holds it but no longer exists (killed, not shut down).
+    fn claim(&self, id: i64) -> crate::store::Result<bool> {
+        let lease = self.config.poll.lease;
+        if self.store.claim_poll(id, &self.owner, lease)? {
+            return Ok(true);
+        }
+        match self.store.poll_owner(id)? {
+            Some(holder) if !process_alive(&holder) => {
+                tracing::info!("taking over task {id} from {holder}, which has exited");
+                self.store.take_poll(id, &holder, &self.owner, lease)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -284,6 +316,12 @@ impl Scheduler {
     fn on_created(&mut self, id: i64, result: Result<CreatedTask, ApiError>) {
         let stored = match &result {
             Ok(created) => {
+                // The process that created a task polls it: the claim comes
+                // before the task id is visible, so another process on the
+                // store cannot race to it.
+                let _ = self
+                    .store
+                    .claim_poll(id, &self.owner, self.config.poll.lease);
                 let task_id = created.task_id.clone().unwrap_or_default();
                 self.store.mark_submitted(id, task_id.trim())
             }
@@ -424,7 +462,12 @@ impl Scheduler {
         };
         for record in rows {
             self.seen_until_ms = self.seen_until_ms.max(record.updated_at);
-            self.track(&record, Instant::now());
+            if record.state.is_running() {
+                self.track(&record, Instant::now());
+            } else if self.tracked.get(&record.id).is_some_and(|t| !t.in_flight) {
+                // Another process saw it finish.
+                self.tracked.remove(&record.id);
+            }
             self.changed(record);
         }
     }
@@ -460,6 +503,19 @@ fn visible_change(before: &TaskRecord, after: &TaskRecord) -> bool {
         || before.fail_msg != after.fail_msg
         || before.audio_duration != after.audio_duration
         || before.last_error != after.last_error
+}
+
+/// Whether the process named in a lease owner ("PID-random") still runs.
+/// Only Linux can tell cheaply (/proc); elsewhere the lease just expires.
+fn process_alive(owner: &str) -> bool {
+    let Some(pid) = owner.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+        return true;
+    };
+    let proc_root = std::path::Path::new("/proc/self");
+    if pid == std::process::id() || !proc_root.exists() {
+        return true;
+    }
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 async fn sleep_until_opt(when: Option<Instant>) {

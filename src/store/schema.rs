@@ -5,7 +5,7 @@ use super::{Result, StoreError};
 use rusqlite::Connection;
 use std::path::Path;
 
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the task table.
     "CREATE TABLE tasks (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -30,6 +30,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tasks_state ON tasks(state);
     CREATE INDEX tasks_updated ON tasks(updated_at);",
+    // 2: which klang process polls a task, so two processes sharing the
+    // store do not both query it.
+    "ALTER TABLE tasks ADD COLUMN poll_owner TEXT;
+    ALTER TABLE tasks ADD COLUMN poll_lease_until INTEGER;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::api::{RemoteState, SoundEffectsParams};
+use std::time::Duration;
 
 fn sfx(prompt: &str) -> CreateRequest {
     CreateRequest::SoundEffects(SoundEffectsParams {
@@ -106,4 +107,58 @@ fn cost_counts_calls_that_reached_the_server() {
     store.mark_submit_unknown(c, "timeout").unwrap();
     let total = store.total_cost().unwrap();
     assert!((total - 0.059).abs() < 1e-9, "{total}");
+}
+
+#[test]
+fn one_poller_per_task_across_processes() {
+    let (_dir, store) = temp_store();
+    let id = store.insert_intent(&sfx("shared"), false).unwrap();
+    let lease = Duration::from_secs(30);
+    assert!(store.claim_poll(id, "a", lease).unwrap());
+    assert!(store.claim_poll(id, "a", lease).unwrap(), "renewal");
+    assert!(!store.claim_poll(id, "b", lease).unwrap(), "held by a");
+    assert_eq!(store.poll_owner(id).unwrap().as_deref(), Some("a"));
+    assert!(store.take_poll(id, "a", "b", lease).unwrap(), "a is gone");
+    assert!(!store.claim_poll(id, "a", lease).unwrap());
+    store.release_polls("b").unwrap();
+    assert!(store.claim_poll(id, "a", lease).unwrap(), "released");
+    // An expired lease is free for anyone.
+    store.release_polls("a").unwrap();
+    assert!(store.claim_poll(id, "c", Duration::from_millis(0)).unwrap());
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(
+        store.claim_poll(id, "d", lease).unwrap(),
+        "c's lease ran out"
+    );
+}
+
+#[test]
+fn a_version_1_store_migrates_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, updated_at)
+             VALUES ('kling-tts', '{\"model\":\"kling-tts\",\"text\":\"hi\",\"voice_id\":\"v\",\"voice_language\":\"en\"}', 'hi', 'completed', 1, 0.0006, 1)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
+    let row = store.list(&ListFilter::default()).unwrap().remove(0);
+    assert_eq!(row.summary, "hi");
+    assert_eq!(row.model, crate::api::Model::Tts);
+    assert!(
+        store
+            .claim_poll(row.id, "a", Duration::from_secs(1))
+            .unwrap()
+    );
 }

@@ -36,6 +36,7 @@ pub fn fast_policy() -> PollPolicy {
         backoff_first: Duration::from_millis(200),
         backoff_max: Duration::from_secs(1),
         lost_after_404s: 3,
+        lease: Duration::from_secs(45),
     }
 }
 
