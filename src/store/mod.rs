@@ -51,6 +51,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -75,13 +82,25 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(wrap)?;
-        schema::migrate(&conn, path)?;
+        // Switching a new file to WAL can answer "locked" at once, without
+        // waiting for the busy timeout, while another process does the
+        // same: retry for a while before giving up.
+        let mut attempt: u64 = 0;
+        loop {
+            let prepared = conn
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+                .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+                .map_err(wrap)
+                .and_then(|_| schema::migrate(&conn, path));
+            match prepared {
+                Err(StoreError::Sqlite { source, .. }) if is_busy(&source) && attempt < 100 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(20 + 10 * attempt.min(20)));
+                }
+                other => break other?,
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
