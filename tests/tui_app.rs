@@ -2,6 +2,9 @@
 //! the embedded sandbox, a real store in a temp dir, and the screen on a
 //! TestBackend. No terminal needed.
 
+mod common;
+
+use common::mini_api;
 use crossterm::event::KeyCode;
 use klang::store::LocalState;
 use klang::tui::Focus;
@@ -244,4 +247,33 @@ async fn q_quits_at_once_when_no_download_runs_and_ctrl_c_always() {
     assert!(!r.quit);
     r.ctrl('c');
     assert!(r.quit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_asks_first_while_a_download_runs_on_any_contract_server() {
+    // A second contract server whose result file takes about 2.6 s.
+    let api = mini_api::start("sk-test-key", std::time::Duration::from_millis(40)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::on_server(dir.path(), &api.base_url(), "sk-test-key", 100, 30);
+    submit_sfx(&mut r, "slow file");
+    r.wait_for("completed", |app| {
+        app.tasks.all().first().map(|t| t.state) == Some(LocalState::Completed)
+    })
+    .await;
+    r.key(KeyCode::Char('g'));
+    r.key(KeyCode::Char('d'));
+    r.wait_for("a download running", |app| {
+        app.engine().is_some_and(|e| e.downloads_running() > 0)
+    })
+    .await;
+    r.key(KeyCode::Char('q'));
+    assert!(!r.quit, "q quit while a download ran");
+    let screen = r.screen();
+    assert!(screen.contains("Quit anyway?"), "{screen}");
+    r.key(KeyCode::Esc);
+    assert!(!r.quit);
+    assert!(!r.screen().contains("Quit anyway?"));
+    r.key(KeyCode::Char('q'));
+    r.key(KeyCode::Char('y'));
+    assert!(r.quit, "y quits");
 }

@@ -92,14 +92,20 @@ impl Runner {
         })
         .await
         .unwrap_or_else(|e| panic!("sandbox did not start: {e}"));
+        let mut runner =
+            Runner::on_server(dir, &handle.base_url(), sandbox::SANDBOX_KEY, width, height);
+        runner.app.sandbox = true;
+        runner.sandbox = Some(handle);
+        runner
+    }
+
+    /// A runner on a real engine talking HTTP to any server that follows
+    /// the contract at `base_url`, with a fast poll policy.
+    pub fn on_server(dir: &Path, base_url: &str, key: &str, width: u16, height: u16) -> Runner {
         let store =
             Arc::new(Store::open(&dir.join("tasks.db")).unwrap_or_else(|e| panic!("store: {e}")));
-        let client = ApiClient::new(
-            &handle.base_url(),
-            ApiKey::new(sandbox::SANDBOX_KEY),
-            &ClientOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("client: {e}"));
+        let client = ApiClient::new(base_url, ApiKey::new(key), &ClientOptions::default())
+            .unwrap_or_else(|e| panic!("client: {e}"));
         let mut config = EngineConfig::new(dir.join("downloads"));
         config.poll = PollPolicy {
             first: Duration::from_millis(50),
@@ -123,12 +129,9 @@ impl Runner {
         let mut init = empty_init(&clipboard);
         init.tasks = tasks;
         init.history_cost = history_cost;
-        init.sandbox = true;
-        init.key_hint = None;
+        init.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
         init.engine = Some(engine);
-        let mut runner = Runner::with_channel(init, width, height, tx, rx, clipboard);
-        runner.sandbox = Some(handle);
-        runner
+        Runner::with_channel(init, width, height, tx, rx, clipboard)
     }
 
     pub fn handle(&mut self, msg: Message) {
