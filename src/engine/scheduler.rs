@@ -185,7 +185,12 @@ impl Scheduler {
         if self.paused.is_some() {
             return None;
         }
-        if let Some(until) = self.circuit.open_until() {
+        // While the circuit is open nothing launches before it closes; once
+        // its time is past, the due tasks decide (a past instant here would
+        // make the loop spin).
+        if let Some(until) = self.circuit.open_until()
+            && until > Instant::now()
+        {
             return Some(until);
         }
         self.tracked
