@@ -98,7 +98,10 @@ impl Config {
         let config: Config = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .map(|s| {
+                    let before = text.get(..s.start).unwrap_or(&text);
+                    before.matches('\n').count() + 1
+                })
                 .unwrap_or(1);
             format!(
                 "{}:{line}: {}; fix or remove that line",
