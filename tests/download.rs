@@ -2,11 +2,11 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bytes::Bytes;
 use futures::StreamExt;
 use klang::api::{CreateRequest, Model, SoundEffectsParams};
 use klang::engine::download::{DownloadError, DownloadOptions, Downloader, part_name};

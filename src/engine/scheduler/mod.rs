@@ -2,6 +2,10 @@
 //! task, launches queries with bounded concurrency (at most one per task),
 //! and backs off as a whole when the server or the network fails.
 
+mod outcomes;
+
+use outcomes::create_with_retry;
+
 use super::circuit::Circuit;
 use super::download::Downloader;
 use super::poll::jitter;
@@ -308,148 +312,6 @@ impl Scheduler {
         });
     }
 
-    fn handle_outcome(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Created { id, result } => self.on_created(id, result),
-            Outcome::Polled { id, result } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                self.on_polled(id, result);
-            }
-        }
-    }
-
-    fn on_created(&mut self, id: i64, result: Result<CreatedTask, ApiError>) {
-        let stored = match &result {
-            Ok(created) => {
-                // The process that created a task polls it: the claim comes
-                // before the task id is visible, so another process on the
-                // store cannot race to it.
-                let _ = self
-                    .store
-                    .claim_poll(id, &self.owner, self.config.poll.lease);
-                let task_id = created.task_id.clone().unwrap_or_default();
-                self.store.mark_submitted(id, task_id.trim())
-            }
-            Err(e) if e.create_certainly_refused() => {
-                self.store.mark_submit_failed(id, &e.to_string())
-            }
-            Err(e) => self.store.mark_submit_unknown(
-                id,
-                &format!("{e}; the task may exist on the server and be charged"),
-            ),
-        };
-        if let Err(e) = &result {
-            if e.is_account_problem() {
-                self.pause(e);
-            }
-            self.emit(EngineEvent::CreateFailed {
-                id,
-                error: e.clone(),
-            });
-        }
-        match stored {
-            Ok(record) => {
-                let due = Instant::now() + self.config.poll.first;
-                self.track(&record, due);
-                self.changed(record);
-            }
-            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
-        }
-    }
-
-    fn pause(&mut self, error: &ApiError) {
-        if self.paused.is_none() {
-            self.paused = Some(error.to_string());
-            tracing::warn!("polling paused: {error}");
-        }
-    }
-
-    fn on_polled(&mut self, id: i64, result: Result<TaskStatus, ApiError>) {
-        let Some(t) = self.tracked.get_mut(&id) else {
-            return;
-        };
-        t.in_flight = false;
-        let (interval, has_callback) = (t.interval, t.has_callback);
-        let policy = self.config.poll.clone();
-        let now = Instant::now();
-        // (next interval, next due); None drops the task from the schedule.
-        let next: Option<(Duration, Instant)> = match result {
-            Ok(status) => {
-                self.circuit.on_success();
-                let before = self.store.get(id).ok();
-                match self.store.apply_status(id, &status) {
-                    Ok(record) => {
-                        let state_changed = before.as_ref().map(|b| b.state) != Some(record.state);
-                        let interval = if state_changed {
-                            policy.first
-                        } else {
-                            policy.next_interval(interval, has_callback)
-                        };
-                        let running = record.state.is_running();
-                        if before.as_ref().is_none_or(|b| visible_change(b, &record)) {
-                            self.changed(record);
-                        }
-                        running.then(|| (interval, now + jitter(interval)))
-                    }
-                    Err(e) => {
-                        self.emit(EngineEvent::Notice(e.to_string()));
-                        Some((interval, now + jitter(policy.max_interval)))
-                    }
-                }
-            }
-            Err(ApiError::NotFound) => {
-                self.circuit.on_success();
-                let interval = policy.next_interval(interval, has_callback);
-                let message = ApiError::NotFound.to_string();
-                match self.store.record_poll_error(id, &message, true) {
-                    Ok(record) if record.not_found_count >= policy.lost_after_404s => {
-                        let why = format!(
-                            "the server answered 404 {} times in a row: it no longer knows this task",
-                            record.not_found_count
-                        );
-                        if let Ok(record) = self.store.mark_lost(id, &why) {
-                            self.changed(record);
-                        }
-                        None
-                    }
-                    Ok(record) => {
-                        self.changed(record);
-                        Some((interval, now + jitter(interval)))
-                    }
-                    Err(e) => {
-                        self.emit(EngineEvent::Notice(e.to_string()));
-                        Some((interval, now + jitter(interval)))
-                    }
-                }
-            }
-            Err(e) if e.is_account_problem() => {
-                let _ = self.store.set_last_error(id, &e.to_string());
-                self.pause(&e);
-                // Poll again right after the user resumes.
-                Some((interval, now))
-            }
-            Err(e) => {
-                tracing::warn!("poll failed: {e}");
-                let hold = self.circuit.on_failure(now, e.retry_after(), e.to_string());
-                if let Ok(record) = self.store.record_poll_error(id, &e.to_string(), false) {
-                    self.changed(record);
-                }
-                Some((interval, hold.max(now + jitter(interval))))
-            }
-        };
-        match next {
-            Some((interval, due)) => {
-                if let Some(t) = self.tracked.get_mut(&id) {
-                    t.interval = interval;
-                    t.due = due;
-                }
-            }
-            None => {
-                self.tracked.remove(&id);
-            }
-        }
-    }
-
     /// Picks up rows another klang process wrote to the same store.
     fn watch_store(&mut self) {
         let Ok(version) = self.store.data_version() else {
@@ -499,17 +361,6 @@ impl Scheduler {
     }
 }
 
-/// A poll that only moved `last_poll_at` is not worth a redraw.
-fn visible_change(before: &TaskRecord, after: &TaskRecord) -> bool {
-    before.state != after.state
-        || before.result_urls != after.result_urls
-        || before.create_time != after.create_time
-        || before.complete_time != after.complete_time
-        || before.fail_msg != after.fail_msg
-        || before.audio_duration != after.audio_duration
-        || before.last_error != after.last_error
-}
-
 /// Whether the process named in a lease owner ("PID-random") still runs.
 /// Only Linux can tell cheaply (/proc); elsewhere the lease just expires.
 fn process_alive(owner: &str) -> bool {
@@ -527,30 +378,5 @@ async fn sleep_until_opt(when: Option<Instant>) {
     match when {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// A create is not idempotent: retry only when the server certainly did not
-/// take it (429, or the connection never opened), so nothing is charged twice.
-async fn create_with_retry(
-    client: &ApiClient,
-    request: &CreateRequest,
-    policy: &super::PollPolicy,
-) -> Result<CreatedTask, ApiError> {
-    let mut attempt = 1;
-    loop {
-        match client.create(request).await {
-            Err(e)
-                if attempt < 4
-                    && e.create_certainly_refused()
-                    && matches!(e, ApiError::RateLimited { .. } | ApiError::Network { .. }) =>
-            {
-                let wait = e.retry_after().unwrap_or_else(|| policy.backoff(attempt));
-                tracing::warn!("create refused ({e}); retrying in {wait:?}");
-                tokio::time::sleep(jitter(wait)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
     }
 }

@@ -1,0 +1,190 @@
+//! What the scheduler does with each answer: a create's task id (or why
+//! there is none), and a poll's new state, 404, account problem or fault.
+
+use super::{Outcome, Scheduler};
+use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
+use crate::engine::poll::jitter;
+use crate::engine::{EngineEvent, PollPolicy};
+use crate::store::TaskRecord;
+use std::time::Duration;
+use tokio::time::Instant;
+
+impl Scheduler {
+    pub(super) fn handle_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Created { id, result } => self.on_created(id, result),
+            Outcome::Polled { id, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.on_polled(id, result);
+            }
+        }
+    }
+
+    fn on_created(&mut self, id: i64, result: Result<CreatedTask, ApiError>) {
+        let stored = match &result {
+            Ok(created) => {
+                // The process that created a task polls it: the claim comes
+                // before the task id is visible, so another process on the
+                // store cannot race to it.
+                let _ = self
+                    .store
+                    .claim_poll(id, &self.owner, self.config.poll.lease);
+                let task_id = created.task_id.clone().unwrap_or_default();
+                self.store.mark_submitted(id, task_id.trim())
+            }
+            Err(e) if e.create_certainly_refused() => {
+                self.store.mark_submit_failed(id, &e.to_string())
+            }
+            Err(e) => self.store.mark_submit_unknown(
+                id,
+                &format!("{e}; the task may exist on the server and be charged"),
+            ),
+        };
+        if let Err(e) = &result {
+            if e.is_account_problem() {
+                self.pause(e);
+            }
+            self.emit(EngineEvent::CreateFailed {
+                id,
+                error: e.clone(),
+            });
+        }
+        match stored {
+            Ok(record) => {
+                let due = Instant::now() + self.config.poll.first;
+                self.track(&record, due);
+                self.changed(record);
+            }
+            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+        }
+    }
+
+    fn pause(&mut self, error: &ApiError) {
+        if self.paused.is_none() {
+            self.paused = Some(error.to_string());
+            tracing::warn!("polling paused: {error}");
+        }
+    }
+
+    fn on_polled(&mut self, id: i64, result: Result<TaskStatus, ApiError>) {
+        let Some(t) = self.tracked.get_mut(&id) else {
+            return;
+        };
+        t.in_flight = false;
+        let (interval, has_callback) = (t.interval, t.has_callback);
+        let policy = self.config.poll.clone();
+        let now = Instant::now();
+        // (next interval, next due); None drops the task from the schedule.
+        let next: Option<(Duration, Instant)> = match result {
+            Ok(status) => {
+                self.circuit.on_success();
+                let before = self.store.get(id).ok();
+                match self.store.apply_status(id, &status) {
+                    Ok(record) => {
+                        let state_changed = before.as_ref().map(|b| b.state) != Some(record.state);
+                        let interval = if state_changed {
+                            policy.first
+                        } else {
+                            policy.next_interval(interval, has_callback)
+                        };
+                        let running = record.state.is_running();
+                        if before.as_ref().is_none_or(|b| visible_change(b, &record)) {
+                            self.changed(record);
+                        }
+                        running.then(|| (interval, now + jitter(interval)))
+                    }
+                    Err(e) => {
+                        self.emit(EngineEvent::Notice(e.to_string()));
+                        Some((interval, now + jitter(policy.max_interval)))
+                    }
+                }
+            }
+            Err(ApiError::NotFound) => {
+                self.circuit.on_success();
+                let interval = policy.next_interval(interval, has_callback);
+                let message = ApiError::NotFound.to_string();
+                match self.store.record_poll_error(id, &message, true) {
+                    Ok(record) if record.not_found_count >= policy.lost_after_404s => {
+                        let why = format!(
+                            "the server answered 404 {} times in a row: it no longer knows this task",
+                            record.not_found_count
+                        );
+                        if let Ok(record) = self.store.mark_lost(id, &why) {
+                            self.changed(record);
+                        }
+                        None
+                    }
+                    Ok(record) => {
+                        self.changed(record);
+                        Some((interval, now + jitter(interval)))
+                    }
+                    Err(e) => {
+                        self.emit(EngineEvent::Notice(e.to_string()));
+                        Some((interval, now + jitter(interval)))
+                    }
+                }
+            }
+            Err(e) if e.is_account_problem() => {
+                let _ = self.store.set_last_error(id, &e.to_string());
+                self.pause(&e);
+                // Poll again right after the user resumes.
+                Some((interval, now))
+            }
+            Err(e) => {
+                tracing::warn!("poll failed: {e}");
+                let hold = self.circuit.on_failure(now, e.retry_after(), e.to_string());
+                if let Ok(record) = self.store.record_poll_error(id, &e.to_string(), false) {
+                    self.changed(record);
+                }
+                Some((interval, hold.max(now + jitter(interval))))
+            }
+        };
+        match next {
+            Some((interval, due)) => {
+                if let Some(t) = self.tracked.get_mut(&id) {
+                    t.interval = interval;
+                    t.due = due;
+                }
+            }
+            None => {
+                self.tracked.remove(&id);
+            }
+        }
+    }
+}
+
+/// A poll that only moved `last_poll_at` is not worth a redraw.
+fn visible_change(before: &TaskRecord, after: &TaskRecord) -> bool {
+    before.state != after.state
+        || before.result_urls != after.result_urls
+        || before.create_time != after.create_time
+        || before.complete_time != after.complete_time
+        || before.fail_msg != after.fail_msg
+        || before.audio_duration != after.audio_duration
+        || before.last_error != after.last_error
+}
+
+/// A create is not idempotent: retry only when the server certainly did not
+/// take it (429, or the connection never opened), so nothing is charged twice.
+pub(super) async fn create_with_retry(
+    client: &ApiClient,
+    request: &CreateRequest,
+    policy: &PollPolicy,
+) -> Result<CreatedTask, ApiError> {
+    let mut attempt = 1;
+    loop {
+        match client.create(request).await {
+            Err(e)
+                if attempt < 4
+                    && e.create_certainly_refused()
+                    && matches!(e, ApiError::RateLimited { .. } | ApiError::Network { .. }) =>
+            {
+                let wait = e.retry_after().unwrap_or_else(|| policy.backoff(attempt));
+                tracing::warn!("create refused ({e}); retrying in {wait:?}");
+                tokio::time::sleep(jitter(wait)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
