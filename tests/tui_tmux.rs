@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): the dashboard opens on the
-//! sandbox, a task goes from `n` to completed, and the terminal is restored
+//! sandbox, a task goes from `n` to completed, `y` puts its URL in tmux's
+//! buffer by OSC 52, and the terminal is restored
 //! after `q` and after SIGHUP (what a dropped SSH connection sends).
 //! Skips, saying why, only when tmux is not installed.
 
@@ -135,6 +136,16 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     let screen = tmux.wait_for("✓ completed");
     assert!(screen.contains("rain over tmux"), "{screen}");
     assert!(screen.contains("$0.0295"), "{screen}");
+    // `y` copies through tmux itself (OSC 52 with set-clipboard on), as it
+    // would over SSH: the URL lands in tmux's paste buffer.
+    tmux.run(&["set", "-g", "set-clipboard", "on"]);
+    tmux.keys(&["y"]);
+    tmux.wait_for("copied");
+    let buffer = tmux.run(&["show-buffer"]);
+    assert!(
+        buffer.starts_with("http://127.0.0.1:") && buffer.contains("/files/"),
+        "tmux buffer: {buffer:?}"
+    );
     tmux.keys(&["q"]);
     restored(&tmux, "first:EXIT:0");
 
