@@ -230,15 +230,17 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<SandboxHandle> {
 
 /// A short paragraph for the CLI's `sandbox` command and the README.
 pub fn sandbox_keys_help() -> &'static str {
-    "The sandbox is a local server that follows the Kling audio API contract; \
-     nothing is charged. API keys: \"sandbox\" works; \"sandbox-no-credits\" is \
-     valid but every create answers 402 Insufficient credits; any other key \
-     gets 401. A task fails (\"Content policy violation\") when its prompt, \
-     sound_effect_prompt, bgm_prompt or text contains the whole word \"fail\" \
-     (any case: \"door slam fail\" fails, \"waterfall\" does not). By default a \
-     task is pending for 1.5 s, processing for 2.5 s, then completed; results \
-     are WAV files served by the sandbox itself (sound effects last the \
-     requested duration, TTS about 0.07 s per character, video-to-audio 5 s). \
-     Task ids encode their own state, so a restarted sandbox still knows tasks \
-     created earlier (pending callbacks are lost on restart)."
+    concat!(
+        "The sandbox is a local server that follows the Kling audio API contract;\n",
+        "nothing is charged. API keys: \"sandbox\" works; \"sandbox-no-credits\" is valid\n",
+        "but every create answers 402 Insufficient credits; any other key gets 401. A\n",
+        "task fails (\"Content policy violation\") when its prompt,\n",
+        "sound_effect_prompt, bgm_prompt or text contains the whole word \"fail\" (any\n",
+        "case: \"door slam fail\" fails, \"waterfall\" does not). By default a task is\n",
+        "pending for 1.5 s, processing for 2.5 s, then completed; results are WAV\n",
+        "files served by the sandbox itself (sound effects last the requested\n",
+        "duration, TTS about 0.07 s per character, video-to-audio 5 s). Task ids\n",
+        "encode their own state, so a restarted sandbox still knows tasks created\n",
+        "earlier (pending callbacks are lost on restart)."
+    )
 }
