@@ -8,36 +8,43 @@ use common::*;
 use klang::sandbox::{self, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig};
 use std::path::Path;
 
-#[tokio::test]
-async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
-    let sb = sandbox(100, 200).await;
-    let home = Home::new();
-    let out = home
-        .run(
-            Some(SANDBOX_KEY),
-            &[
-                "--base-url",
-                &sb.base_url(),
-                "submit",
-                "sfx",
-                "--prompt",
-                "rain on a tin roof",
-                "--duration",
-                "4.5",
-                "--wait",
-                "--download",
-                "--json",
-            ],
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = json(&out);
+/// The foundation issue's done-when command, after the connection flags.
+const RAIN_ON_A_TIN_ROOF: [&str; 9] = [
+    "submit",
+    "sfx",
+    "--prompt",
+    "rain on a tin roof",
+    "--duration",
+    "4.5",
+    "--wait",
+    "--download",
+    "--json",
+];
+
+/// Checks what the done-when command printed: completed, and a path to a
+/// valid 4.5 s audio file inside the download directory. Returns the JSON.
+fn assert_rain_downloaded(home: &Home, out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    let doc = json(out);
     assert_eq!(doc["state"], "completed");
     assert_eq!(doc["params"]["duration"], "4.5");
     assert_eq!(doc["cost_usd"], 0.0295);
     let path = doc["local_path"].as_str().expect("a downloaded file");
-    assert!(Path::new(path).starts_with(home.dir.path().join("downloads")));
+    assert!(Path::new(path).starts_with(home.downloads()));
     assert!((wav_seconds(Path::new(path)) - 4.5).abs() < 1e-6);
+    doc
+}
+
+#[tokio::test]
+async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
+    let sb = sandbox(100, 200).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let mut args = vec!["--base-url", url.as_str()];
+    args.extend(RAIN_ON_A_TIN_ROOF);
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
+    let doc = assert_rain_downloaded(&home, &out);
+    let path = doc["local_path"].as_str().unwrap_or_default();
 
     // The same task through list and show.
     let listed = json(
@@ -62,28 +69,10 @@ async fn submit_wait_download_works_against_a_contract_server_via_base_url() {
 #[tokio::test]
 async fn the_embedded_sandbox_needs_no_key() {
     let home = Home::new();
-    let out = home
-        .run(
-            None,
-            &[
-                "--sandbox",
-                "submit",
-                "sfx",
-                "--prompt",
-                "rain on a tin roof",
-                "--duration",
-                "4.5",
-                "--wait",
-                "--download",
-                "--json",
-            ],
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = json(&out);
-    assert_eq!(doc["state"], "completed");
-    let path = doc["local_path"].as_str().unwrap();
-    assert!((wav_seconds(Path::new(path)) - 4.5).abs() < 1e-6);
+    let mut args = vec!["--sandbox"];
+    args.extend(RAIN_ON_A_TIN_ROOF);
+    let out = home.run(None, &args).await;
+    assert_rain_downloaded(&home, &out);
     // Sandbox tasks live in their own store, apart from paid ones.
     let real = json(&home.run(None, &["list", "--json"]).await);
     assert_eq!(real.as_array().unwrap().len(), 0);
