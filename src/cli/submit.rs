@@ -175,17 +175,7 @@ impl Headless {
                         message: error,
                     });
                 }
-                EngineEvent::Notice(text) => {
-                    // The engine refuses a download it cannot start with a
-                    // notice; a task that is not completed ends here.
-                    if text.contains(&format!("task {id} ")) && text.contains("only completed") {
-                        return Err(Failure {
-                            code: exit::TASK_FAILED,
-                            message: text,
-                        });
-                    }
-                    self.say(text);
-                }
+                EngineEvent::Notice(text) => self.say(text),
                 _ => {}
             }
         }

@@ -71,10 +71,11 @@ impl Transfers {
             Err(e) => return (inner.sink)(EngineEvent::Notice(e.to_string())),
         };
         if record.state != LocalState::Completed {
-            return (inner.sink)(EngineEvent::Notice(format!(
+            let error = format!(
                 "task {id} is {}: only completed tasks have a file to download",
                 record.state
-            )));
+            );
+            return (inner.sink)(EngineEvent::Download(DownloadEvent::Failed { id, error }));
         }
         {
             let Ok(mut active) = inner.active.lock() else {
