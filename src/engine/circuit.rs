@@ -38,7 +38,18 @@ impl Circuit {
         }
     }
 
-    /// How many requests may be out at once now.
+    /// How many requests may be out at once now, without changing state.
+    pub fn capacity(&self, now: Instant, max: usize) -> usize {
+        match self.state {
+            State::Closed => max,
+            State::Open { until } if now >= until => 1,
+            State::Open { .. } => 0,
+            State::HalfOpen => 1,
+        }
+    }
+
+    /// How many requests may be out at once now; an ended backoff turns
+    /// into a single probe.
     pub fn allowed_in_flight(&mut self, now: Instant, max: usize) -> usize {
         match self.state {
             State::Closed => max,
