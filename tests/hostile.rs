@@ -37,7 +37,7 @@ async fn server_and_user_text_is_shown_never_executed_by_the_cli() {
         ..Default::default()
     };
     assert_eq!(
-        store.apply_status(id, &status).unwrap().state,
+        store.apply_status(id, &status).unwrap().after.state,
         LocalState::Failed
     );
     drop(store);

@@ -153,7 +153,7 @@ async fn run(inner: &Inner, record: TaskRecord, dir: &Path) -> Result<PathBuf, D
             // Result URLs can expire; ask the API for the current one once.
             let task_id = record.task_id.clone().unwrap_or_default();
             let fresh = match inner.client.query(&task_id).await {
-                Ok(status) => inner.store.apply_status(id, &status).ok(),
+                Ok(status) => inner.store.apply_status(id, &status).ok().map(|a| a.after),
                 Err(_) => None,
             };
             match fresh {

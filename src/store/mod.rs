@@ -62,6 +62,28 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// What a query answer did to a task: the row before and after.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub before: TaskRecord,
+    pub after: TaskRecord,
+}
+
+impl Applied {
+    /// Something a person would see changed (a poll that only moved
+    /// `last_poll_at` is not worth a redraw).
+    pub fn visible(&self) -> bool {
+        let (b, a) = (&self.before, &self.after);
+        b.state != a.state
+            || b.result_urls != a.result_urls
+            || b.create_time != a.create_time
+            || b.complete_time != a.complete_time
+            || b.fail_msg != a.fail_msg
+            || b.audio_duration != a.audio_duration
+            || b.last_error != a.last_error
+    }
+}
+
 /// Which rows `list` returns.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
@@ -215,7 +237,7 @@ impl Store {
     }
 
     /// Records a query answer. A task already terminal never moves back.
-    pub fn apply_status(&self, id: i64, status: &TaskStatus) -> Result<TaskRecord> {
+    pub fn apply_status(&self, id: i64, status: &TaskStatus) -> Result<Applied> {
         let current = self.get(id)?;
         let state = record::state_from_remote(status.state.as_ref(), current.state);
         let urls = if status.result_urls.is_empty() {
@@ -224,7 +246,7 @@ impl Store {
             status.result_urls.clone()
         };
         let urls_json = serde_json::to_string(&urls).unwrap_or_else(|_| "[]".into());
-        self.update(
+        let after = self.update(
             id,
             "UPDATE tasks SET state = ?2, create_time = COALESCE(?3, create_time),
                 complete_time = COALESCE(?4, complete_time), result_urls = ?5,
@@ -241,7 +263,11 @@ impl Store {
                 status.fail_msg,
                 now_ms(),
             ],
-        )
+        )?;
+        Ok(Applied {
+            before: current,
+            after,
+        })
     }
 
     /// A poll went wrong; the task keeps its state.

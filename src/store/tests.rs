@@ -41,14 +41,14 @@ fn terminal_state_never_moves_back_and_fields_merge() {
         complete_time: Some(6000),
         ..Default::default()
     };
-    let t = store.apply_status(id, &done).unwrap();
+    let t = store.apply_status(id, &done).unwrap().after;
     assert_eq!(t.state, LocalState::Completed);
     assert_eq!(t.generation_ms(), Some(5000));
     let stale = TaskStatus {
         state: Some(RemoteState::Processing),
         ..Default::default()
     };
-    let t = store.apply_status(id, &stale).unwrap();
+    let t = store.apply_status(id, &stale).unwrap().after;
     assert_eq!(t.state, LocalState::Completed);
     assert_eq!(t.result_urls, vec!["https://x/a.mp3"]);
     assert!(store.unfinished().unwrap().is_empty());

@@ -5,7 +5,6 @@ use super::{Outcome, Scheduler};
 use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
 use crate::engine::poll::jitter;
 use crate::engine::{EngineEvent, PollPolicy};
-use crate::store::TaskRecord;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -78,18 +77,16 @@ impl Scheduler {
         let next: Option<(Duration, Instant)> = match result {
             Ok(status) => {
                 self.circuit.on_success();
-                let before = self.store.get(id).ok();
                 match self.store.apply_status(id, &status) {
-                    Ok(record) => {
-                        let state_changed = before.as_ref().map(|b| b.state) != Some(record.state);
-                        let interval = if state_changed {
+                    Ok(applied) => {
+                        let interval = if applied.before.state != applied.after.state {
                             policy.first
                         } else {
                             policy.next_interval(interval, has_callback)
                         };
-                        let running = record.state.is_running();
-                        if before.as_ref().is_none_or(|b| visible_change(b, &record)) {
-                            self.changed(record);
+                        let running = applied.after.state.is_running();
+                        if applied.visible() {
+                            self.changed(applied.after);
                         }
                         running.then(|| (interval, now + jitter(interval)))
                     }
@@ -151,17 +148,6 @@ impl Scheduler {
             }
         }
     }
-}
-
-/// A poll that only moved `last_poll_at` is not worth a redraw.
-fn visible_change(before: &TaskRecord, after: &TaskRecord) -> bool {
-    before.state != after.state
-        || before.result_urls != after.result_urls
-        || before.create_time != after.create_time
-        || before.complete_time != after.complete_time
-        || before.fail_msg != after.fail_msg
-        || before.audio_duration != after.audio_duration
-        || before.last_error != after.last_error
 }
 
 /// A create is not idempotent: retry only when the server certainly did not
