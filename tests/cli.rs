@@ -348,3 +348,25 @@ async fn callback_listen_delivers_results_through_the_cli() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--callback-url"));
 }
+
+#[tokio::test]
+async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
+    let home = Home::new();
+    let config = home.dir.path().join("config/klang");
+    std::fs::create_dir_all(&config).unwrap();
+    let file = config.join("config.toml");
+    std::fs::write(&file, "api_key = \"sk-test-from-file\"\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = home.run(None, &["list", "--json"]).await;
+        assert_eq!(out.status.code(), Some(0));
+        assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("sk-test-from-file"));
+        json(&out);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = home.run(None, &["list", "--json"]).await;
+        assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    }
+}

@@ -63,25 +63,36 @@ pub fn overrides(global: &GlobalArgs) -> Overrides {
     }
 }
 
+/// The context for a headless command. Its warnings (a key file others can
+/// read, say) go to stderr, where they reach the user without breaking
+/// `--json` output.
+async fn headless_context(global: &GlobalArgs) -> Result<Context, Failure> {
+    let ctx = Context::build(&overrides(global)).await?;
+    for warning in &ctx.warnings {
+        eprintln!("klang: warning: {}", crate::sanitize::single_line(warning));
+    }
+    Ok(ctx)
+}
+
 /// Runs a subcommand; returns the exit code.
 pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> {
     match command {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Paths(flag) => paths(global, flag.json),
         Command::Submit(sub) => {
-            let ctx = Context::build(&overrides(global)).await?;
+            let ctx = headless_context(global).await?;
             submit::submit(ctx, sub).await
         }
         Command::Wait(args) => {
-            let ctx = Context::build(&overrides(global)).await?;
+            let ctx = headless_context(global).await?;
             submit::wait(ctx, args).await
         }
         Command::Download(args) => {
-            let ctx = Context::build(&overrides(global)).await?;
+            let ctx = headless_context(global).await?;
             submit::download(ctx, args).await
         }
         Command::List(args) => {
-            let ctx = Context::build(&overrides(global)).await?;
+            let ctx = headless_context(global).await?;
             let state = match args.state.as_deref() {
                 Some(s) => Some(LocalState::parse(s).ok_or_else(|| {
                     Failure::usage(format!(
@@ -104,7 +115,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
             Ok(exit::OK)
         }
         Command::Show(args) => {
-            let ctx = Context::build(&overrides(global)).await?;
+            let ctx = headless_context(global).await?;
             let record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
                 Failure::usage(format!(
                     "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
