@@ -110,18 +110,31 @@ pub(super) fn remove_stale_parts(dir: &Path, id: i64) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !(name.starts_with(&prefix) && name.ends_with(".part")) {
+        if !name.starts_with(&prefix) {
             continue;
         }
         let path = entry.path();
+        // A validator whose partial file is gone is litter.
+        if name.ends_with(".validator") {
+            if !path.with_extension("part").exists() {
+                let _ = std::fs::remove_file(&path);
+            }
+            continue;
+        }
+        if !name.ends_with(".part") {
+            continue;
+        }
         let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
         let unlocked = is_file
             && OpenOptions::new()
                 .write(true)
                 .open(&path)
                 .is_ok_and(|f| f.try_lock().is_ok());
-        if unlocked && let Err(e) = std::fs::remove_file(&path) {
-            tracing::debug!("could not remove a stale partial download: {e}");
+        if unlocked {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::debug!("could not remove a stale partial download: {e}");
+            }
+            let _ = std::fs::remove_file(path.with_extension("validator"));
         }
     }
 }

@@ -186,11 +186,18 @@ impl Downloader {
         // Two tries at most: the second starts from zero after the server
         // refused our range.
         let mut retried = false;
+        let validator_path = part_path.with_extension("validator");
         let (response, start, total) = loop {
             let offset = part.metadata().await.map_err(io)?.len();
             let mut request = self.http.get(request_url.clone());
             if offset > 0 {
                 request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+                // If the file changed since the partial data arrived, the
+                // server answers with the whole new file instead of a tail
+                // that would not fit.
+                if let Some(validator) = read_validator(&validator_path).await {
+                    request = request.header(reqwest::header::IF_RANGE, validator);
+                }
             }
             let response = request.send().await.map_err(network_error)?;
             let status = response.status();
@@ -252,6 +259,7 @@ impl Downloader {
             .map(str::to_string);
         if start == 0 {
             part.set_len(0).await.map_err(io)?;
+            write_validator(&validator_path, response.headers()).await;
         } else {
             tracing::debug!(id = task.id, start, "resuming download");
         }
@@ -328,6 +336,7 @@ impl Downloader {
             let id = task.id;
             blocking(move || {
                 let placed = place(part, &part_path, &dir, &name)?;
+                let _ = std::fs::remove_file(part_path.with_extension("validator"));
                 remove_stale_parts(&dir, id);
                 Ok(placed)
             })
@@ -336,6 +345,34 @@ impl Downloader {
         progress(written, Some(total.unwrap_or(written)));
         Ok(placed)
     }
+}
+
+/// What identifies this version of the file for `If-Range`: a strong ETag,
+/// else Last-Modified (weak ETags are not allowed there). Kept beside the
+/// partial file so a resume after a crash can use it.
+async fn write_validator(path: &Path, headers: &reqwest::header::HeaderMap) {
+    let etag = headers
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.starts_with("W/"));
+    let modified = headers
+        .get(reqwest::header::LAST_MODIFIED)
+        .and_then(|v| v.to_str().ok());
+    match etag.or(modified) {
+        Some(v) if !v.contains(['\r', '\n']) => {
+            if let Err(e) = tokio::fs::write(path, v).await {
+                tracing::debug!("cannot keep the download's validator: {e}");
+            }
+        }
+        _ => {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+    }
+}
+
+async fn read_validator(path: &Path) -> Option<reqwest::header::HeaderValue> {
+    let text = tokio::fs::read_to_string(path).await.ok()?;
+    reqwest::header::HeaderValue::from_str(text.trim()).ok()
 }
 
 /// Parses, checks and cleans the URL before anything is sent.
