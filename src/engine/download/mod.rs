@@ -109,12 +109,9 @@ impl Downloader {
     pub fn with_options(options: DownloadOptions) -> Result<Downloader, String> {
         let max_redirects = options.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                attempt.error(format!("more than {max_redirects} redirects"))
-            } else if !matches!(attempt.url().scheme(), "http" | "https") {
-                attempt.error("redirected to a link that is not http or https")
-            } else {
-                attempt.follow()
+            match redirect_refusal(attempt.previous(), attempt.url(), max_redirects) {
+                Some(why) => attempt.error(why),
+                None => attempt.follow(),
             }
         });
         // A fresh client with no default headers: the API key lives in the
@@ -345,6 +342,22 @@ impl Downloader {
         progress(written, Some(total.unwrap_or(written)));
         Ok(placed)
     }
+}
+
+/// Why a redirect must not be followed, if it must not: too many, not
+/// http(s), or from https down to plain http (where anyone on the way could
+/// swap the file).
+fn redirect_refusal(previous: &[url::Url], next: &url::Url, max: usize) -> Option<String> {
+    if previous.len() > max {
+        return Some(format!("more than {max} redirects"));
+    }
+    if !matches!(next.scheme(), "http" | "https") {
+        return Some("redirected to a link that is not http or https".into());
+    }
+    if previous.iter().any(|u| u.scheme() == "https") && next.scheme() == "http" {
+        return Some("redirected from https to plain http; refusing the downgrade".into());
+    }
+    None
 }
 
 /// What identifies this version of the file for `If-Range`: a strong ETag,

@@ -347,3 +347,18 @@ fn error_messages_are_one_line() {
         "capped"
     );
 }
+
+#[test]
+fn redirects_may_not_downgrade_or_loop() {
+    let u = |s: &str| url::Url::parse(s).unwrap();
+    let https = [u("https://cdn.example/a.mp3")];
+    assert!(redirect_refusal(&https, &u("https://other.example/a.mp3"), 5).is_none());
+    let why = redirect_refusal(&https, &u("http://other.example/a.mp3"), 5).unwrap();
+    assert!(why.contains("downgrade"), "{why}");
+    assert!(redirect_refusal(&[u("http://a.example/x")], &u("http://b.example/x"), 5).is_none());
+    assert!(redirect_refusal(&[u("http://a.example/x")], &u("ftp://b.example/x"), 5).is_some());
+    let many: Vec<_> = (0..6)
+        .map(|i| u(&format!("http://a.example/{i}")))
+        .collect();
+    assert!(redirect_refusal(&many, &u("http://a.example/x"), 5).is_some());
+}
