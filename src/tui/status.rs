@@ -41,18 +41,23 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         format!(" {} ", engine_text(app)),
         engine_style,
     )];
-    spans.push(Span::styled("│", t.border));
-    for state in LocalState::ALL {
-        let n = app.tasks.count(state);
-        if n > 0 {
-            let (glyph, _) = state_label(state, 0);
-            spans.push(Span::styled(
-                format!(" {glyph}{n}"),
-                super::table::state_style(t, state),
-            ));
-        }
+    let counts: Vec<Span> = LocalState::ALL
+        .into_iter()
+        .filter_map(|state| {
+            let n = app.tasks.count(state);
+            (n > 0).then(|| {
+                let (glyph, _) = state_label(state, 0);
+                Span::styled(format!(" {glyph}{n}"), super::table::state_style(t, state))
+            })
+        })
+        .collect();
+    // No tasks, no empty counts section.
+    if !counts.is_empty() {
+        spans.push(Span::styled("│", t.border));
+        spans.extend(counts);
+        spans.push(Span::styled(" ", t.border));
     }
-    spans.push(Span::styled(" │ ", t.border));
+    spans.push(Span::styled("│ ", t.border));
     spans.push(Span::styled("session ", t.muted));
     spans.push(Span::styled(format::cost(app.session_cost()), t.cost));
     spans.push(Span::styled(" · all ", t.muted));
