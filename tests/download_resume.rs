@@ -86,10 +86,10 @@ async fn changing(State(c): State<Arc<Changing>>, headers: HeaderMap) -> Respons
     response.body(Body::from_stream(stream)).unwrap()
 }
 
-#[tokio::test]
-async fn a_file_that_changed_since_the_interruption_is_fetched_whole_not_spliced() {
+/// Serves version `version` of the changing file, cutting the first answer.
+async fn serve_changing(version: usize) -> (Arc<Changing>, String) {
     let state = Arc::new(Changing {
-        version: AtomicUsize::new(1),
+        version: AtomicUsize::new(version),
         cut_next: std::sync::atomic::AtomicBool::new(true),
         seen: Mutex::new(Vec::new()),
     });
@@ -99,6 +99,12 @@ async fn a_file_that_changed_since_the_interruption_is_fetched_whole_not_spliced
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/changing.mp3", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (state, url)
+}
+
+#[tokio::test]
+async fn a_file_that_changed_since_the_interruption_is_fetched_whole_not_spliced() {
+    let (state, url) = serve_changing(1).await;
     let dir = tempfile::tempdir().unwrap();
     let downloader = Downloader::new().unwrap();
     let t = task(41, "changing file", Some("clchanging"));
@@ -133,17 +139,7 @@ async fn a_file_that_changed_since_the_interruption_is_fetched_whole_not_spliced
 
 #[tokio::test]
 async fn an_unchanged_file_still_resumes_with_if_range() {
-    let state = Arc::new(Changing {
-        version: AtomicUsize::new(3),
-        cut_next: std::sync::atomic::AtomicBool::new(true),
-        seen: Mutex::new(Vec::new()),
-    });
-    let app = Router::new()
-        .route("/changing.mp3", get(changing))
-        .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/changing.mp3", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (state, url) = serve_changing(3).await;
     let dir = tempfile::tempdir().unwrap();
     let downloader = Downloader::new().unwrap();
     let t = task(42, "same file", Some("clsame"));
