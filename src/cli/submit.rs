@@ -87,6 +87,14 @@ struct Headless {
     said_state: Option<LocalState>,
 }
 
+/// However the command ends, its tasks are handed to any other klang on the
+/// store at once instead of when the lease runs out.
+impl Drop for Headless {
+    fn drop(&mut self) {
+        self.engine.shutdown();
+    }
+}
+
 impl Headless {
     async fn start(ctx: &Context, json: bool) -> Result<Headless, Failure> {
         let (tx, events) = mpsc::unbounded_channel();
@@ -187,12 +195,8 @@ impl Headless {
 }
 
 fn create_failure(error: &ApiError) -> Failure {
-    let code = match error {
-        ApiError::InvalidParams(_) => exit::USAGE,
-        e => e.exit_code(),
-    };
     Failure {
-        code,
+        code: error.exit_code(),
         message: error.to_string(),
     }
 }
@@ -235,7 +239,6 @@ pub async fn submit(ctx: Context, command: SubmitCommand) -> Result<i32, Failure
             record = headless.download(id, None).await?;
         }
     }
-    headless.engine.shutdown();
     if after.json {
         print_json(&task_view(&record));
     } else {
@@ -262,7 +265,6 @@ pub async fn download(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> 
     }
     let mut headless = Headless::start(&ctx, args.json).await?;
     let record = headless.download(record.id, args.out).await?;
-    headless.engine.shutdown();
     if args.json {
         print_json(&task_view(&record));
     } else if let Some(path) = &record.local_path {
@@ -293,7 +295,6 @@ pub async fn wait(ctx: Context, args: WaitArgs) -> Result<i32, Failure> {
         }
         records.push(record);
     }
-    headless.engine.shutdown();
     if args.json {
         let views: Vec<_> = records.iter().map(task_view).collect();
         print_json(&views);
