@@ -3,11 +3,13 @@
 //! Layers: `api` (wire types, validation, HTTP client), `store` (SQLite task
 //! history), `engine` (poll loop, downloads, events), `sandbox` (a local server
 //! that follows the API contract) and `cli` know nothing of the terminal UI;
-//! only `tui` draws.
+//! only `tui` draws. `bootstrap` resolves config, paths, key, store and
+//! engine for both `cli` and `tui`.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -3,16 +3,18 @@
 //! and nothing else on stdout; progress and errors go to stderr.
 
 mod args;
-pub mod context;
+mod download;
+mod headless;
+mod list;
 mod output;
+mod paths;
 mod sandbox_cmd;
+mod show;
 mod submit;
+mod wait;
 
+pub use crate::bootstrap::{Context, ContextError, Overrides};
 pub use args::{Cli, Command, GlobalArgs};
-pub use context::{Context, ContextError, Overrides};
-
-use crate::store::{ListFilter, LocalState};
-use output::{print_json, task_view};
 
 /// Process exit codes.
 pub mod exit {
@@ -78,86 +80,20 @@ async fn headless_context(global: &GlobalArgs) -> Result<Context, Failure> {
 pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> {
     match command {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
-        Command::Paths(flag) => paths(global, flag.json),
+        Command::Paths(flag) => paths::run(global, flag.json),
         Command::Submit(sub) => {
             let ctx = headless_context(global).await?;
-            submit::submit(ctx, sub).await
+            submit::run(ctx, sub).await
         }
         Command::Wait(args) => {
             let ctx = headless_context(global).await?;
-            submit::wait(ctx, args).await
+            wait::run(ctx, args).await
         }
         Command::Download(args) => {
             let ctx = headless_context(global).await?;
-            submit::download(ctx, args).await
+            download::run(ctx, args).await
         }
-        Command::List(args) => {
-            let ctx = headless_context(global).await?;
-            let state = match args.state.as_deref() {
-                Some(s) => Some(LocalState::parse(s).ok_or_else(|| {
-                    Failure::usage(format!(
-                        "--state {s:?} is not a state; use one of: {}",
-                        LocalState::ALL.map(|s| s.as_str()).join(", ")
-                    ))
-                })?),
-                None => None,
-            };
-            let rows = ctx.store.list(&ListFilter {
-                state,
-                limit: args.limit,
-            })?;
-            if args.json {
-                let views: Vec<_> = rows.iter().map(task_view).collect();
-                print_json(&views);
-            } else {
-                output::print_table(&rows);
-            }
-            Ok(exit::OK)
-        }
-        Command::Show(args) => {
-            let ctx = headless_context(global).await?;
-            let record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
-                Failure::usage(format!(
-                    "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
-                    args.id
-                ))
-            })?;
-            if args.json {
-                print_json(&task_view(&record));
-            } else {
-                output::print_detail(&record);
-            }
-            Ok(exit::OK)
-        }
+        Command::List(args) => list::run(headless_context(global).await?, args),
+        Command::Show(args) => show::run(headless_context(global).await?, args),
     }
-}
-
-fn paths(global: &GlobalArgs, json: bool) -> Result<i32, Failure> {
-    let paths = crate::config::Paths::discover().map_err(Failure::usage)?;
-    let loaded = crate::config::Config::load(&paths.config_file()).ok();
-    let download_dir = global
-        .download_dir
-        .clone()
-        .or_else(|| loaded.as_ref().and_then(|l| l.config.download_dir.clone()))
-        .unwrap_or_else(|| paths.default_download_dir.clone());
-    let entries = [
-        ("config", paths.config_file()),
-        ("themes", paths.user_themes_dir()),
-        ("store", paths.store_file(false)),
-        ("sandbox_store", paths.store_file(true)),
-        ("logs", paths.log_dir.clone()),
-        ("downloads", download_dir),
-    ];
-    if json {
-        let map: serde_json::Map<String, serde_json::Value> = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.display().to_string().into()))
-            .collect();
-        print_json(&map);
-    } else {
-        for (name, path) in entries {
-            println!("{name:<14} {}", path.display());
-        }
-    }
-    Ok(exit::OK)
 }

@@ -29,7 +29,7 @@ pub use app::{App, AppInit, Effect, Focus, Message, Overlay, TOAST_FOR, Toast, U
 pub use keys::BINDINGS;
 pub use view::draw;
 
-use crate::cli::Context;
+use crate::bootstrap::Context;
 use crate::engine::EventSink;
 use crate::store::ListFilter;
 use anyhow::Context as _;

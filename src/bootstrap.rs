@@ -1,6 +1,8 @@
-//! Everything a command or the dashboard needs, resolved once from flags,
-//! environment and config.toml: paths, store, API client, engine settings,
-//! and the in-process sandbox when `--sandbox` is given.
+//! The composition root shared by the CLI and the dashboard: everything a
+//! command or the dashboard needs, resolved once from flags, environment and
+//! config.toml (paths, store, API client, engine settings, and the
+//! in-process sandbox when `--sandbox` is given). Neither `cli` nor `tui`
+//! imports the other; both start here.
 
 use crate::api::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};
 use crate::config::{Config, Paths, check_base_url_security};
