@@ -14,7 +14,4 @@ pub use model::{
     normalize_duration,
 };
 pub use model::{DURATION_MAX, DURATION_MIN, SFX_PROMPT_MAX, SPEED_MAX, SPEED_MIN, TTS_TEXT_MAX};
-pub use wire::{
-    CallbackPayload, CallbackResult, CreatedTask, Envelope, RemoteState, TaskStatus,
-    decode_callback, snippet,
-};
+pub use wire::{CreatedTask, Envelope, RemoteState, TaskStatus, decode_callback, snippet};

@@ -71,76 +71,107 @@ pub struct CreatedTask {
     pub model: Option<String>,
 }
 
-/// `data` of a query answer.
+/// `data` of a query answer or a callback: one type for both, because a
+/// server may answer a query in the callback's shape (`resultJson` and
+/// `param` as JSON strings, `failCode`, `costTime`), in the query's shape
+/// (`resultUrls` and `audioDuration` at the top of `data`), or mix them.
+/// See docs/api.md, "Answers in either shape".
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "RawTaskData")]
 pub struct TaskStatus {
-    #[serde(default, alias = "task_id", deserialize_with = "lenient_string")]
     pub task_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_state")]
     pub state: Option<RemoteState>,
-    #[serde(default, deserialize_with = "lenient_string")]
     pub model: Option<String>,
-    #[serde(default, deserialize_with = "lenient_urls")]
+    /// From `resultUrls`, else from `resultJson.resultUrls`.
     pub result_urls: Vec<String>,
-    #[serde(default, deserialize_with = "lenient_i64")]
     pub create_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
     pub complete_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub fail_msg: Option<String>,
-    #[serde(default, deserialize_with = "lenient_f64")]
-    pub audio_duration: Option<f64>,
-}
-
-/// The parsed `resultJson` of a callback.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct CallbackResult {
-    #[serde(default, deserialize_with = "lenient_urls")]
-    pub result_urls: Vec<String>,
-    #[serde(default, deserialize_with = "lenient_f64")]
-    pub audio_duration: Option<f64>,
-}
-
-/// `data` of a callback POST, with `param` and `resultJson` parsed once each.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CallbackPayload {
-    pub task_id: Option<String>,
-    pub model: Option<String>,
-    pub state: Option<RemoteState>,
-    pub param: Option<Value>,
-    pub result: Option<CallbackResult>,
     pub fail_code: Option<String>,
     pub fail_msg: Option<String>,
+    /// Seconds, from `audioDuration` at either level.
+    pub audio_duration: Option<f64>,
+    /// Milliseconds of generation, as the server counts them.
     pub cost_time: Option<i64>,
-    pub create_time: Option<i64>,
-    pub complete_time: Option<i64>,
+    /// The create request as the server echoes it (`param`), parsed once.
+    pub param: Option<Value>,
 }
 
+/// The parsed `resultJson`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct EmbeddedResult {
+    #[serde(default, deserialize_with = "lenient_urls")]
+    result_urls: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    audio_duration: Option<f64>,
+}
+
+/// Every field either shape may carry, each decoded leniently.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawCallbackData {
+struct RawTaskData {
     #[serde(default, alias = "task_id", deserialize_with = "lenient_string")]
     task_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    model: Option<String>,
     #[serde(default, deserialize_with = "lenient_state")]
     state: Option<RemoteState>,
-    #[serde(default)]
-    param: Value,
+    #[serde(default, deserialize_with = "lenient_string")]
+    model: Option<String>,
+    #[serde(default, deserialize_with = "lenient_urls")]
+    result_urls: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    audio_duration: Option<f64>,
     #[serde(default)]
     result_json: Value,
+    #[serde(default)]
+    param: Value,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    create_time: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    complete_time: Option<i64>,
     #[serde(default, deserialize_with = "lenient_string")]
     fail_code: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     fail_msg: Option<String>,
     #[serde(default, deserialize_with = "lenient_i64")]
     cost_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    create_time: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    complete_time: Option<i64>,
+}
+
+impl From<RawTaskData> for TaskStatus {
+    fn from(raw: RawTaskData) -> TaskStatus {
+        let embedded = parse_embedded(raw.result_json)
+            .and_then(|v| serde_json::from_value::<EmbeddedResult>(v).ok())
+            .unwrap_or_default();
+        // The top level wins where it says something; `resultJson` fills in.
+        let result_urls = if raw.result_urls.is_empty() {
+            embedded.result_urls
+        } else {
+            raw.result_urls
+        };
+        TaskStatus {
+            task_id: raw.task_id,
+            state: raw.state,
+            model: raw.model,
+            result_urls,
+            create_time: raw.create_time,
+            complete_time: raw.complete_time,
+            fail_code: raw.fail_code.filter(|c| !c.trim().is_empty()),
+            fail_msg: raw.fail_msg.filter(|m| !m.trim().is_empty()),
+            audio_duration: raw.audio_duration.or(embedded.audio_duration),
+            cost_time: raw.cost_time,
+            param: parse_embedded(raw.param),
+        }
+    }
+}
+
+impl TaskStatus {
+    /// Why a failed task failed, for people: `failMsg`, else `failCode`.
+    pub fn failure_reason(&self) -> Option<String> {
+        match (&self.fail_msg, &self.fail_code) {
+            (Some(msg), _) => Some(msg.clone()),
+            (None, Some(code)) => Some(format!("failed with code {code} (no message)")),
+            (None, None) => None,
+        }
+    }
 }
 
 /// `param` and `resultJson` are JSON documents inside strings; a sender that
@@ -155,25 +186,10 @@ fn parse_embedded(v: Value) -> Option<Value> {
 }
 
 /// Decodes a callback body. Fails only when it is not JSON or carries no data.
-pub fn decode_callback(body: &[u8]) -> Result<CallbackPayload, serde_json::Error> {
-    let env: Envelope<RawCallbackData> = serde_json::from_slice(body)?;
-    let raw = env
-        .data
-        .ok_or_else(|| de::Error::custom("callback carries no data object"))?;
-    let result = parse_embedded(raw.result_json)
-        .and_then(|v| serde_json::from_value::<CallbackResult>(v).ok());
-    Ok(CallbackPayload {
-        task_id: raw.task_id,
-        model: raw.model,
-        state: raw.state,
-        param: parse_embedded(raw.param),
-        result,
-        fail_code: raw.fail_code,
-        fail_msg: raw.fail_msg,
-        cost_time: raw.cost_time,
-        create_time: raw.create_time,
-        complete_time: raw.complete_time,
-    })
+pub fn decode_callback(body: &[u8]) -> Result<TaskStatus, serde_json::Error> {
+    let env: Envelope<TaskStatus> = serde_json::from_slice(body)?;
+    env.data
+        .ok_or_else(|| de::Error::custom("callback carries no data object"))
 }
 
 /// A short, printable excerpt of a body for error messages: control
@@ -325,31 +341,89 @@ mod tests {
             "failCode":null,"failMsg":null,"costTime":12345,"completeTime":1705123500000,"createTime":1705123450000}}"#;
         let cb = decode_callback(body.as_bytes()).unwrap();
         assert_eq!(cb.state, Some(RemoteState::Completed));
-        let result = cb.result.unwrap();
         assert_eq!(
-            result.result_urls,
+            cb.result_urls,
             vec!["https://r2.apimodels.app/audio/xxx.mp3"]
         );
-        assert_eq!(result.audio_duration, Some(12.5));
+        assert_eq!(cb.audio_duration, Some(12.5));
         assert_eq!(cb.param.unwrap()["duration"], "5.0");
         assert_eq!(cb.cost_time, Some(12345));
 
         let failed = r#"{"code":200,"msg":"success","data":{"taskId":"t","state":"failed","param":"{}","resultJson":null,"failCode":"400","failMsg":"Content policy violation"}}"#;
         let cb = decode_callback(failed.as_bytes()).unwrap();
         assert_eq!(cb.state, Some(RemoteState::Failed));
-        assert!(cb.result.is_none());
+        assert!(cb.result_urls.is_empty());
+        assert_eq!(cb.fail_code.as_deref(), Some("400"));
         let empty =
             r#"{"data":{"taskId":"t","state":"failed","resultJson":"{\"resultUrls\":[]}"}}"#;
         assert!(
             decode_callback(empty.as_bytes())
-                .unwrap()
-                .result
                 .unwrap()
                 .result_urls
                 .is_empty()
         );
         assert!(decode_callback(b"not json").is_err());
         assert!(decode_callback(b"{\"code\":200}").is_err());
+    }
+
+    fn query(body: &str) -> TaskStatus {
+        serde_json::from_str::<Envelope<TaskStatus>>(body)
+            .unwrap()
+            .data
+            .unwrap()
+    }
+
+    #[test]
+    fn a_query_answered_in_the_callback_shape_keeps_urls_and_length() {
+        let t = query(
+            r#"{"code":200,"msg":"success","data":{"taskId":"t1","state":"completed",
+            "param":"{\"model\":\"kling-tts\",\"text\":\"hi\"}",
+            "resultJson":"{\"resultUrls\":[\"https://r2.example/a.mp3\"],\"audioDuration\":3.25}",
+            "failCode":null,"failMsg":null,"costTime":4100,"createTime":1705123450000,"completeTime":1705123454100}}"#,
+        );
+        assert_eq!(t.state, Some(RemoteState::Completed));
+        assert_eq!(t.result_urls, vec!["https://r2.example/a.mp3"]);
+        assert_eq!(t.audio_duration, Some(3.25));
+        assert_eq!(t.cost_time, Some(4100));
+        assert_eq!(t.param.unwrap()["text"], "hi");
+    }
+
+    #[test]
+    fn mixed_shapes_take_the_top_level_first_and_fill_in_from_result_json() {
+        // An empty top-level list does not hide the URLs inside resultJson,
+        // and a length given only inside resultJson is kept.
+        let t = query(
+            r#"{"data":{"taskId":"t","state":"completed","resultUrls":[],
+            "resultJson":{"resultUrls":["https://r2.example/b.mp3"],"audioDuration":"7.5"}}}"#,
+        );
+        assert_eq!(t.result_urls, vec!["https://r2.example/b.mp3"]);
+        assert_eq!(t.audio_duration, Some(7.5));
+        let t = query(
+            r#"{"data":{"taskId":"t","state":"completed","resultUrls":["https://top/c.mp3"],"audioDuration":2,
+            "resultJson":"{\"resultUrls\":[\"https://inner/d.mp3\"],\"audioDuration\":9}"}}"#,
+        );
+        assert_eq!(t.result_urls, vec!["https://top/c.mp3"]);
+        assert_eq!(t.audio_duration, Some(2.0));
+    }
+
+    #[test]
+    fn a_failure_says_why_from_the_message_or_the_code() {
+        let t = query(
+            r#"{"data":{"state":"failed","failCode":"1301","failMsg":"","resultJson":null}}"#,
+        );
+        assert_eq!(
+            t.failure_reason().as_deref(),
+            Some("failed with code 1301 (no message)")
+        );
+        let t = query(
+            r#"{"data":{"state":"failed","failCode":"1301","failMsg":"Content policy violation"}}"#,
+        );
+        assert_eq!(
+            t.failure_reason().as_deref(),
+            Some("Content policy violation")
+        );
+        let t = query(r#"{"data":{"state":"failed","resultJson":"not json at all"}}"#);
+        assert!(t.result_urls.is_empty() && t.failure_reason().is_none());
     }
 
     #[test]

@@ -261,7 +261,7 @@ impl Store {
                 status.complete_time,
                 urls_json,
                 status.audio_duration,
-                status.fail_msg,
+                status.failure_reason(),
                 now_ms(),
             ],
         )?;

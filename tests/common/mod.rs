@@ -4,6 +4,7 @@
 
 pub mod home;
 pub mod mini_api;
+pub mod shapes_api;
 
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
 use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};
