@@ -1,4 +1,4 @@
-//! The sandbox against the API contract (CONTRACT.md), through plain HTTP
+//! The sandbox against the API contract (docs/api.md), through plain HTTP
 //! with reqwest: nothing here uses klang's own client, and every assertion is
 //! about behaviour the real API documents (plus the sandbox's own knobs:
 //! keys, fail word, faults, stats).

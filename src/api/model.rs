@@ -1,5 +1,5 @@
 //! Models, their price, and typed create requests validated against the
-//! limits in CONTRACT.md before anything is sent.
+//! limits in docs/api.md before anything is sent.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -278,7 +278,7 @@ fn lenient_urls<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 mod tests {
     use super::*;
 
-    // Every example body from CONTRACT.md and the provider's page.
+    // Every example body from docs/api.md and the provider's page.
     #[test]
     fn decodes_create_answer() {
         let body = r#"{"code":200,"msg":"success","data":{"taskId":"clxxx...","state":"pending","model":"kling-audio/kling-sound-effects"}}"#;

@@ -1,5 +1,5 @@
 //! A local HTTP server that implements the Kling audio API contract
-//! (`/work/shared/api/CONTRACT.md`) so klang can be developed, tested and
+//! (as klang understands it: `docs/api.md`) so klang can be developed, tested and
 //! demoed without spending credits.
 //!
 //! The sandbox is deliberately independent of the rest of klang: it follows

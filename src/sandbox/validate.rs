@@ -1,4 +1,4 @@
-//! Create-request validation, per model, as CONTRACT.md lists it. Every error
+//! Create-request validation, per model, as docs/api.md lists it. Every error
 //! message names the field and its limit so a client bug is obvious from the
 //! 400 alone.
 

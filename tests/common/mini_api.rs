@@ -1,4 +1,4 @@
-//! A second, minimal server that follows CONTRACT.md, written apart from
+//! A second, minimal server that follows the API (docs/api.md), written apart from
 //! the sandbox: one fixed key, tasks that complete on the first query, and
 //! a slow result file that honours Range. It records what it was sent.
 
