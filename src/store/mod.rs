@@ -6,8 +6,10 @@
 mod leases;
 mod record;
 mod schema;
+mod view;
 
 pub use record::{LocalState, TaskRecord};
+pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 
 use crate::api::{CreateRequest, TaskStatus};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -433,21 +435,13 @@ impl Store {
     }
 
     /// Sum of the price of every call that reached (or may have reached) the
-    /// server.
+    /// server, from the totals the triggers keep.
     pub fn total_cost(&self) -> Result<f64> {
-        self.conn()
-            .query_row(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM tasks WHERE state NOT IN ('submit-failed', 'submitting')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))
+        self.totals().map(|t| t.spent_usd())
     }
 
     pub fn count(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT COUNT(*) FROM tasks", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+        self.totals().map(|t| t.tasks() as i64)
     }
 }
 

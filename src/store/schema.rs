@@ -5,6 +5,30 @@ use super::{Result, StoreError};
 use rusqlite::Connection;
 use std::path::Path;
 
+/// The State sort's key: what needs attention first (failures, then what
+/// runs, then the finished). Shared by the index and the queries, which
+/// must spell it identically for SQLite to use the index.
+macro_rules! state_rank_sql {
+    () => {
+        "(CASE state WHEN 'failed' THEN 0 WHEN 'submit-failed' THEN 1 WHEN 'lost' THEN 2 \
+         WHEN 'submit-unknown' THEN 3 WHEN 'processing' THEN 4 WHEN 'pending' THEN 5 \
+         WHEN 'submitting' THEN 6 ELSE 7 END)"
+    };
+}
+
+/// The Duration sort's key: the audio length the server reported, else the
+/// length a finished sound effect asked for, else -1 (sorts last).
+macro_rules! duration_key_sql {
+    () => {
+        "COALESCE(audio_duration, CASE WHEN state = 'completed' AND model = 'kling-sound-effects' \
+         AND json_valid(params) \
+         THEN CAST(json_extract(params, '$.duration') AS REAL) END, -1.0)"
+    };
+}
+
+pub(super) const STATE_RANK: &str = state_rank_sql!();
+pub(super) const DURATION_KEY: &str = duration_key_sql!();
+
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the task table.
     "CREATE TABLE tasks (
@@ -34,6 +58,69 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // store do not both query it.
     "ALTER TABLE tasks ADD COLUMN poll_owner TEXT;
     ALTER TABLE tasks ADD COLUMN poll_lease_until INTEGER;",
+    // 3: a history of a million tasks costs what a hundred do. An index per
+    // sort order the table offers (the query must spell the key exactly as
+    // the index does: see `view.rs`), a partial index for the tasks the
+    // engine polls, totals per state kept by triggers in the same
+    // transaction as each task write (so start-up never scans), and a
+    // trigram full-text index for the text filter.
+    concat!(
+        "CREATE INDEX tasks_model ON tasks(model);
+        CREATE INDEX tasks_by_state ON tasks(",
+        state_rank_sql!(),
+        ", id DESC);
+        CREATE INDEX tasks_by_cost ON tasks(cost_usd DESC, id DESC);
+        CREATE INDEX tasks_by_duration ON tasks(",
+        duration_key_sql!(),
+        " DESC, id DESC);
+        CREATE INDEX tasks_unfinished ON tasks(id) WHERE state IN ('pending', 'processing');
+        CREATE TABLE task_totals (
+            state TEXT PRIMARY KEY,
+            tasks INTEGER NOT NULL,
+            cost_micros INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO task_totals (state, tasks, cost_micros)
+            SELECT state, COUNT(*), SUM(CAST(ROUND(cost_usd * 1000000) AS INTEGER))
+            FROM tasks GROUP BY state;
+        CREATE TRIGGER tasks_totals_insert AFTER INSERT ON tasks BEGIN
+            INSERT INTO task_totals (state, tasks, cost_micros)
+                VALUES (new.state, 1, CAST(ROUND(new.cost_usd * 1000000) AS INTEGER))
+                ON CONFLICT (state) DO UPDATE SET tasks = tasks + 1,
+                    cost_micros = cost_micros + excluded.cost_micros;
+        END;
+        CREATE TRIGGER tasks_totals_update AFTER UPDATE OF state, cost_usd ON tasks
+        WHEN old.state IS NOT new.state OR old.cost_usd IS NOT new.cost_usd BEGIN
+            UPDATE task_totals SET tasks = tasks - 1,
+                cost_micros = cost_micros - CAST(ROUND(old.cost_usd * 1000000) AS INTEGER)
+                WHERE state = old.state;
+            INSERT INTO task_totals (state, tasks, cost_micros)
+                VALUES (new.state, 1, CAST(ROUND(new.cost_usd * 1000000) AS INTEGER))
+                ON CONFLICT (state) DO UPDATE SET tasks = tasks + 1,
+                    cost_micros = cost_micros + excluded.cost_micros;
+        END;
+        CREATE TRIGGER tasks_totals_delete AFTER DELETE ON tasks BEGIN
+            UPDATE task_totals SET tasks = tasks - 1,
+                cost_micros = cost_micros - CAST(ROUND(old.cost_usd * 1000000) AS INTEGER)
+                WHERE state = old.state;
+        END;
+        CREATE VIRTUAL TABLE tasks_fts USING fts5(
+            summary, task_id, content = 'tasks', content_rowid = 'id', tokenize = 'trigram'
+        );
+        INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild');
+        CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+            INSERT INTO tasks_fts (rowid, summary, task_id) VALUES (new.id, new.summary, new.task_id);
+        END;
+        CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+            INSERT INTO tasks_fts (tasks_fts, rowid, summary, task_id)
+                VALUES ('delete', old.id, old.summary, old.task_id);
+        END;
+        CREATE TRIGGER tasks_fts_update AFTER UPDATE OF summary, task_id ON tasks
+        WHEN old.summary IS NOT new.summary OR old.task_id IS NOT new.task_id BEGIN
+            INSERT INTO tasks_fts (tasks_fts, rowid, summary, task_id)
+                VALUES ('delete', old.id, old.summary, old.task_id);
+            INSERT INTO tasks_fts (rowid, summary, task_id) VALUES (new.id, new.summary, new.task_id);
+        END;"
+    ),
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::api::{RemoteState, SoundEffectsParams};
+use crate::store::view::{SortOrder, ViewQuery};
 use std::time::Duration;
 
 fn sfx(prompt: &str) -> CreateRequest {
@@ -161,4 +162,47 @@ fn a_version_1_store_migrates_and_keeps_its_rows() {
             .claim_poll(row.id, "a", Duration::from_secs(1))
             .unwrap()
     );
+}
+
+#[test]
+fn a_version_2_store_file_gains_indexes_totals_and_text_search() {
+    // A real file in the schema before totals and full-text search
+    // (tests/fixtures/store/make-v2.py wrote it).
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store/store-v2.db");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    std::fs::copy(&fixture, &path).unwrap();
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
+    // Totals were built from the old rows: 7 tasks, and the spend leaves
+    // out the refused create.
+    let totals = store.totals().unwrap();
+    assert_eq!(totals.tasks(), 7);
+    assert_eq!(totals.count(LocalState::Completed), 2);
+    assert!((totals.spent_usd() - (0.0295 * 3.0 + 0.0006 * 2.0 + 0.0027)).abs() < 1e-9);
+    // The old rows are searchable and sorted by the new indexes.
+    let reader = store.reader().unwrap();
+    let thunder = ViewQuery::new("under over", SortOrder::Newest);
+    assert_eq!(
+        reader.rows(&thunder, 0, 10).unwrap()[0].summary,
+        "Thunder over hills"
+    );
+    let by_length = reader
+        .rows(&ViewQuery::new("", SortOrder::Duration), 0, 2)
+        .unwrap();
+    assert_eq!(by_length[0].audio_duration, Some(9.5));
+    assert_eq!(by_length[1].summary, "Thunder over hills", "asked for 5 s");
+    let ids: Vec<i64> = store.unfinished().unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![3, 4]);
+    // New writes keep the totals.
+    let id = store
+        .insert_intent(&sfx("after the upgrade"), false)
+        .unwrap();
+    store.mark_submitted(id, "clnew").unwrap();
+    assert_eq!(store.totals().unwrap().count(LocalState::Pending), 2);
 }

@@ -8,37 +8,7 @@
 use crate::store::{LocalState, TaskRecord};
 use std::collections::HashMap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortOrder {
-    Newest,
-    Oldest,
-    State,
-    Cost,
-    /// Audio length, longest first.
-    Duration,
-}
-
-impl SortOrder {
-    pub fn next(self) -> SortOrder {
-        match self {
-            SortOrder::Newest => SortOrder::Oldest,
-            SortOrder::Oldest => SortOrder::State,
-            SortOrder::State => SortOrder::Cost,
-            SortOrder::Cost => SortOrder::Duration,
-            SortOrder::Duration => SortOrder::Newest,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortOrder::Newest => "newest",
-            SortOrder::Oldest => "oldest",
-            SortOrder::State => "state",
-            SortOrder::Cost => "cost",
-            SortOrder::Duration => "duration",
-        }
-    }
-}
+pub use crate::store::SortOrder;
 
 #[derive(Debug, Default)]
 pub struct TaskList {

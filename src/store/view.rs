@@ -1,0 +1,424 @@
+//! The table's model: rows by position in a sort order and filter, answered
+//! from the indexes (one per sort order) and the trigram full-text index, so
+//! the cost of a screenful does not depend on the size of the history. A
+//! [`ViewReader`] has its own connection (WAL lets it read while the engine
+//! writes) and an interrupt handle, so a newer query can cancel an older one.
+
+use super::record::{self, LocalState, TaskRecord};
+use super::schema::{DURATION_KEY, STATE_RANK};
+use super::{Result, Store, StoreError};
+use crate::api::Model;
+use rusqlite::types::Value;
+use rusqlite::{Connection, InterruptHandle, OptionalExtension, params_from_iter};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The orders the table offers; every one has an index, and every one
+/// breaks ties newest first so equal rows keep a stable, familiar order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SortOrder {
+    #[default]
+    Newest,
+    Oldest,
+    /// Failures first, then what runs, then the finished.
+    State,
+    /// Most expensive first.
+    Cost,
+    /// Audio length, longest first.
+    Duration,
+}
+
+impl SortOrder {
+    pub const ALL: [SortOrder; 5] = [
+        SortOrder::Newest,
+        SortOrder::Oldest,
+        SortOrder::State,
+        SortOrder::Cost,
+        SortOrder::Duration,
+    ];
+
+    pub fn next(self) -> SortOrder {
+        match self {
+            SortOrder::Newest => SortOrder::Oldest,
+            SortOrder::Oldest => SortOrder::State,
+            SortOrder::State => SortOrder::Cost,
+            SortOrder::Cost => SortOrder::Duration,
+            SortOrder::Duration => SortOrder::Newest,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::Newest => "newest",
+            SortOrder::Oldest => "oldest",
+            SortOrder::State => "state",
+            SortOrder::Cost => "cost",
+            SortOrder::Duration => "duration",
+        }
+    }
+
+    /// The sort key as the index spells it (None: the row id alone).
+    fn key(self) -> Option<&'static str> {
+        match self {
+            SortOrder::Newest | SortOrder::Oldest => None,
+            SortOrder::State => Some(STATE_RANK),
+            SortOrder::Cost => Some("cost_usd"),
+            SortOrder::Duration => Some(DURATION_KEY),
+        }
+    }
+
+    /// Whether the key runs from small to large (the id always breaks ties
+    /// newest first, except in Oldest).
+    fn key_ascending(self) -> bool {
+        matches!(self, SortOrder::State)
+    }
+
+    fn order_by(self, reversed: bool) -> String {
+        let dir = |ascending: bool| if ascending != reversed { "" } else { " DESC" };
+        match self.key() {
+            None => format!("ORDER BY id{}", dir(self == SortOrder::Oldest)),
+            Some(key) => format!(
+                "ORDER BY {key}{}, id{}",
+                dir(self.key_ascending()),
+                dir(false)
+            ),
+        }
+    }
+}
+
+/// What the table shows: a filter and a sort order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ViewQuery {
+    /// Matches, case-insensitively, a substring of the prompt or text or of
+    /// the task id, a model's name, or a state's name.
+    pub filter: String,
+    pub sort: SortOrder,
+}
+
+impl ViewQuery {
+    pub fn new(filter: &str, sort: SortOrder) -> ViewQuery {
+        ViewQuery {
+            filter: filter.to_string(),
+            sort,
+        }
+    }
+}
+
+/// A filter as SQL: a condition (empty = every row) and its arguments.
+struct Condition {
+    sql: String,
+    args: Vec<Value>,
+}
+
+fn compile(filter: &str) -> Condition {
+    let needle = filter.trim().to_lowercase();
+    if needle.is_empty() {
+        return Condition {
+            sql: String::new(),
+            args: vec![],
+        };
+    }
+    let mut terms = Vec::new();
+    let mut args = Vec::new();
+    if needle.chars().count() >= 3 {
+        // The trigram index answers substrings of three characters or more
+        // (as a phrase: the trigrams in a row).
+        terms.push("id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)".to_string());
+        args.push(Value::Text(format!("\"{}\"", needle.replace('"', "\"\""))));
+    } else {
+        // Shorter ones match most rows anyway: a scan in index order finds
+        // a screenful at once.
+        let escaped = needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        terms.push("(summary LIKE ? ESCAPE '\\' OR task_id LIKE ? ESCAPE '\\')".to_string());
+        let pattern = Value::Text(format!("%{escaped}%"));
+        args.extend([pattern.clone(), pattern]);
+    }
+    let models: Vec<Value> = Model::ALL
+        .into_iter()
+        .filter(|m| {
+            m.short() == needle
+                || m.label().to_lowercase().contains(&needle)
+                || m.api_name().contains(&needle)
+        })
+        .map(|m| Value::Text(m.api_name().into()))
+        .collect();
+    if !models.is_empty() {
+        terms.push(format!("model IN ({})", placeholders(models.len())));
+        args.extend(models);
+    }
+    let states: Vec<Value> = LocalState::ALL
+        .into_iter()
+        .filter(|s| s.as_str().contains(&needle))
+        .map(|s| Value::Text(s.as_str().into()))
+        .collect();
+    if !states.is_empty() {
+        terms.push(format!("state IN ({})", placeholders(states.len())));
+        args.extend(states);
+    }
+    Condition {
+        sql: format!("({})", terms.join(" OR ")),
+        args,
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Counts and spend per state, kept by triggers in the same transaction as
+/// every task write: reading them costs the same for any history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    per_state: HashMap<LocalState, (u64, i64)>,
+}
+
+impl Totals {
+    pub fn count(&self, state: LocalState) -> u64 {
+        self.per_state.get(&state).map_or(0, |(n, _)| *n)
+    }
+
+    pub fn tasks(&self) -> u64 {
+        self.per_state.values().map(|(n, _)| n).sum()
+    }
+
+    /// The price of every call that reached (or may have reached) the server.
+    pub fn spent_usd(&self) -> f64 {
+        let micros: i64 = self
+            .per_state
+            .iter()
+            .filter(|(s, _)| !matches!(s, LocalState::SubmitFailed | LocalState::Submitting))
+            .map(|(_, (_, c))| c)
+            .sum();
+        micros as f64 / 1_000_000.0
+    }
+}
+
+pub(super) fn totals(conn: &Connection) -> rusqlite::Result<Totals> {
+    let mut stmt = conn.prepare_cached("SELECT state, tasks, cost_micros FROM task_totals")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut per_state = HashMap::new();
+    for row in rows {
+        let (state, n, micros) = row?;
+        if let Some(state) = LocalState::parse(&state)
+            && n > 0
+        {
+            let entry = per_state.entry(state).or_insert((0, 0));
+            entry.0 += n as u64;
+            entry.1 += micros;
+        }
+    }
+    Ok(Totals { per_state })
+}
+
+pub(super) fn count(conn: &Connection, query: &ViewQuery) -> rusqlite::Result<u64> {
+    let cond = compile(&query.filter);
+    if cond.sql.is_empty() {
+        return totals(conn).map(|t| t.tasks());
+    }
+    let sql = format!("SELECT COUNT(*) FROM tasks WHERE {}", cond.sql);
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(cond.args), |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// Rows `offset..offset + limit` of the view; `from_end` counts the offset
+/// from the last row instead (rows still come in view order), so the end of
+/// a long view costs what its start does.
+pub(super) fn rows(
+    conn: &Connection,
+    query: &ViewQuery,
+    offset: u64,
+    limit: usize,
+    from_end: bool,
+) -> rusqlite::Result<Vec<TaskRecord>> {
+    let cond = compile(&query.filter);
+    let where_sql = if cond.sql.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", cond.sql)
+    };
+    let sql = format!(
+        "SELECT {} FROM tasks {where_sql} {} LIMIT {limit} OFFSET {offset}",
+        record::COLUMNS,
+        query.sort.order_by(from_end),
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = stmt
+        .query_map(params_from_iter(cond.args), record::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if from_end {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// Where task `id` is in the view (rows before it), if it passes the filter.
+pub(super) fn position_of(
+    conn: &Connection,
+    id: i64,
+    query: &ViewQuery,
+) -> rusqlite::Result<Option<u64>> {
+    let cond = compile(&query.filter);
+    let and_filter = if cond.sql.is_empty() {
+        String::new()
+    } else {
+        format!("AND {}", cond.sql)
+    };
+    let key_sql = query.sort.key().unwrap_or("NULL");
+    let key: Option<Value> = conn
+        .prepare_cached(&format!(
+            "SELECT {key_sql} FROM tasks WHERE id = ? {and_filter}"
+        ))?
+        .query_row(
+            params_from_iter(std::iter::once(Value::Integer(id)).chain(cond.args.clone())),
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    // Only plain `?` placeholders: the position's arguments come first.
+    let (before, mut args) = match query.sort.key() {
+        None if query.sort == SortOrder::Oldest => ("id < ?".to_string(), vec![Value::Integer(id)]),
+        None => ("id > ?".to_string(), vec![Value::Integer(id)]),
+        Some(k) => {
+            let cmp = if query.sort.key_ascending() { "<" } else { ">" };
+            (
+                format!("({k} {cmp} ? OR ({k} = ? AND id > ?))"),
+                vec![key.clone(), key, Value::Integer(id)],
+            )
+        }
+    };
+    args.extend(cond.args);
+    let sql = format!("SELECT COUNT(*) FROM tasks WHERE {before} {and_filter}");
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(args), |r| r.get(0))?;
+    Ok(Some(n.max(0) as u64))
+}
+
+/// A connection of its own for the table's queries: they never wait for the
+/// engine's writes (WAL), and [`ViewReader::canceller`] stops a query that a
+/// newer keystroke made useless.
+pub struct ViewReader {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for ViewReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewReader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl ViewReader {
+    /// Opens a reader on a store that [`Store::open`] already migrated.
+    pub fn open(path: &Path) -> Result<ViewReader> {
+        let wrap = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        Ok(ViewReader {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Stops the query running on this reader (from another thread); the
+    /// query returns an "interrupted" error, which [`is_interrupted`] tells.
+    pub fn canceller(&self) -> InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
+    pub fn totals(&self) -> Result<Totals> {
+        totals(&self.conn).map_err(|e| self.err(e))
+    }
+
+    pub fn count(&self, query: &ViewQuery) -> Result<u64> {
+        count(&self.conn, query).map_err(|e| self.err(e))
+    }
+
+    pub fn rows(&self, query: &ViewQuery, offset: u64, limit: usize) -> Result<Vec<TaskRecord>> {
+        rows(&self.conn, query, offset, limit, false).map_err(|e| self.err(e))
+    }
+
+    /// The last rows of the view: `offset_from_end` rows are left after them.
+    pub fn rows_from_end(
+        &self,
+        query: &ViewQuery,
+        offset_from_end: u64,
+        limit: usize,
+    ) -> Result<Vec<TaskRecord>> {
+        rows(&self.conn, query, offset_from_end, limit, true).map_err(|e| self.err(e))
+    }
+
+    pub fn position_of(&self, id: i64, query: &ViewQuery) -> Result<Option<u64>> {
+        position_of(&self.conn, id, query).map_err(|e| self.err(e))
+    }
+
+    /// Changes when another connection commits: the cue to ask again.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// Whether a store error is a query stopped by its canceller.
+pub fn is_interrupted(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite { source, .. }
+        if source.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted))
+}
+
+impl Store {
+    /// A reader for the table's queries, on its own connection.
+    pub fn reader(&self) -> Result<ViewReader> {
+        ViewReader::open(self.path())
+    }
+
+    pub fn totals(&self) -> Result<Totals> {
+        totals(&self.conn()).map_err(|e| self.err(e))
+    }
+
+    pub fn view_count(&self, query: &ViewQuery) -> Result<u64> {
+        count(&self.conn(), query).map_err(|e| self.err(e))
+    }
+
+    pub fn view_rows(
+        &self,
+        query: &ViewQuery,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<TaskRecord>> {
+        rows(&self.conn(), query, offset, limit, false).map_err(|e| self.err(e))
+    }
+
+    pub fn view_position_of(&self, id: i64, query: &ViewQuery) -> Result<Option<u64>> {
+        position_of(&self.conn(), id, query).map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+use super::*;
+use crate::api::{CreateRequest, SoundEffectsParams, TtsParams};
+use std::cmp::Ordering;
+
+fn record(i: i64) -> TaskRecord {
+    let state = LocalState::ALL[(i * 7 % 8) as usize];
+    let tts = i % 3 == 0;
+    let summary = format!(
+        "Prompt {i} {}",
+        ["Thunder", "rain", "Wind ÉCHO"][(i % 3) as usize]
+    );
+    let params = if tts {
+        CreateRequest::Tts(TtsParams {
+            text: summary.clone(),
+            voice_id: "v".into(),
+            voice_language: "en".into(),
+            voice_speed: None,
+            callback_url: None,
+        })
+    } else {
+        CreateRequest::SoundEffects(SoundEffectsParams {
+            prompt: summary.clone(),
+            duration: format!("{}.0", 1 + i % 9),
+            callback_url: None,
+        })
+    };
+    TaskRecord {
+        id: i,
+        task_id: (i % 5 != 0).then(|| format!("cltask{i:06}")),
+        model: params.model(),
+        params,
+        summary,
+        state,
+        submitted_at: i,
+        create_time: None,
+        complete_time: None,
+        result_urls: vec![],
+        audio_duration: (i % 4 == 0).then_some((i % 11) as f64),
+        fail_msg: None,
+        cost_usd: [0.0295, 0.0006, 0.0027, 0.0295][(i % 4) as usize],
+        local_path: None,
+        last_poll_at: None,
+        last_error: None,
+        not_found_count: 0,
+        has_callback: false,
+        updated_at: i,
+    }
+}
+
+fn seeded(n: i64) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("tasks.db")).unwrap();
+    let records: Vec<_> = (1..=n).map(record).collect();
+    store.insert_many(&records).unwrap();
+    (dir, store)
+}
+
+/// The order the table promised before the store sorted it (the old
+/// in-memory sort), as the reference.
+fn reference(all: &[TaskRecord], query: &ViewQuery) -> Vec<i64> {
+    let needle = query.filter.trim().to_lowercase();
+    let mut rows: Vec<&TaskRecord> = all
+        .iter()
+        .filter(|r| {
+            needle.is_empty()
+                || r.summary.to_lowercase().contains(&needle)
+                || r.task_id.as_deref().is_some_and(|t| t.contains(&needle))
+                || r.model.short() == needle
+                || r.model.label().to_lowercase().contains(&needle)
+                || r.model.api_name().contains(&needle)
+                || r.state.as_str().contains(&needle)
+        })
+        .collect();
+    let rank = |s: LocalState| match s {
+        LocalState::Failed => 0,
+        LocalState::SubmitFailed => 1,
+        LocalState::Lost => 2,
+        LocalState::SubmitUnknown => 3,
+        LocalState::Processing => 4,
+        LocalState::Pending => 5,
+        LocalState::Submitting => 6,
+        LocalState::Completed => 7,
+    };
+    let newest = |a: &TaskRecord, b: &TaskRecord| b.id.cmp(&a.id);
+    rows.sort_by(|a, b| match query.sort {
+        SortOrder::Newest => newest(a, b),
+        SortOrder::Oldest => a.id.cmp(&b.id),
+        SortOrder::State => rank(a.state).cmp(&rank(b.state)).then(newest(a, b)),
+        SortOrder::Cost => b.cost_usd.total_cmp(&a.cost_usd).then(newest(a, b)),
+        SortOrder::Duration => {
+            let len = |r: &TaskRecord| r.audio_seconds().unwrap_or(-1.0);
+            len(b)
+                .partial_cmp(&len(a))
+                .unwrap_or(Ordering::Equal)
+                .then(newest(a, b))
+        }
+    });
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+const FILTERS: [&str; 8] = [
+    "",
+    "thunder",
+    "ÉCHO",
+    "ta",
+    "tts",
+    "fail",
+    "task00012",
+    "zzz",
+];
+
+#[test]
+fn every_sort_order_and_filter_pages_like_the_reference() {
+    let (_dir, store) = seeded(600);
+    let reader = store.reader().unwrap();
+    let all: Vec<_> = (1..=600).map(|i| store.get(i).unwrap()).collect();
+    for sort in SortOrder::ALL {
+        for filter in FILTERS {
+            let query = ViewQuery::new(filter, sort);
+            let want = reference(&all, &query);
+            let count = reader.count(&query).unwrap();
+            assert_eq!(count, want.len() as u64, "count {query:?}");
+            let mut got = Vec::new();
+            let mut offset = 0;
+            loop {
+                let page = reader.rows(&query, offset, 97).unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                offset += page.len() as u64;
+                got.extend(page.iter().map(|r| r.id));
+            }
+            assert_eq!(got, want, "rows {query:?}");
+            let tail = reader.rows_from_end(&query, 3, 10).unwrap();
+            let tail: Vec<i64> = tail.iter().map(|r| r.id).collect();
+            let end = want.len().saturating_sub(3);
+            assert_eq!(tail, want[end.saturating_sub(10)..end], "tail {query:?}");
+            for (pos, id) in want.iter().enumerate().step_by(37) {
+                assert_eq!(
+                    reader.position_of(*id, &query).unwrap(),
+                    Some(pos as u64),
+                    "position of {id} in {query:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_row_outside_the_filter_has_no_position() {
+    let (_dir, store) = seeded(30);
+    let thunder = ViewQuery::new("thunder", SortOrder::Cost);
+    // Ids 3, 6, … say Thunder; 1 says rain.
+    assert_eq!(store.view_position_of(1, &thunder).unwrap(), None);
+    assert!(store.view_position_of(3, &thunder).unwrap().is_some());
+    assert_eq!(
+        store.view_position_of(999, &ViewQuery::default()).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn totals_follow_every_write_without_a_scan() {
+    let (_dir, store) = seeded(200);
+    let scan = |store: &Store| {
+        let mut counts = HashMap::new();
+        let mut spent = 0.0;
+        for r in store.list(&super::super::ListFilter::default()).unwrap() {
+            *counts.entry(r.state).or_insert(0u64) += 1;
+            if !matches!(r.state, LocalState::SubmitFailed | LocalState::Submitting) {
+                spent += r.cost_usd;
+            }
+        }
+        (counts, spent)
+    };
+    let id = store
+        .insert_intent(
+            &CreateRequest::SoundEffects(SoundEffectsParams {
+                prompt: "new".into(),
+                duration: "5.0".into(),
+                callback_url: None,
+            }),
+            false,
+        )
+        .unwrap();
+    store.mark_submitted(id, "clnew").unwrap();
+    store.mark_lost(3, "gone").unwrap();
+    store.mark_submit_failed(4, "refused").unwrap();
+    let totals = store.totals().unwrap();
+    let (counts, spent) = scan(&store);
+    for state in LocalState::ALL {
+        assert_eq!(
+            totals.count(state),
+            counts.get(&state).copied().unwrap_or(0),
+            "{state}"
+        );
+    }
+    assert_eq!(totals.tasks(), 201);
+    assert!(
+        (totals.spent_usd() - spent).abs() < 1e-9,
+        "{totals:?} vs {spent}"
+    );
+    assert_eq!(store.count().unwrap(), 201);
+}
+
+#[test]
+fn the_reader_sees_another_connections_writes_and_the_text_index_follows() {
+    let (_dir, store) = seeded(10);
+    let reader = store.reader().unwrap();
+    let version = reader.data_version().unwrap();
+    let other = Store::open(store.path()).unwrap();
+    let id = other
+        .insert_intent(
+            &CreateRequest::SoundEffects(SoundEffectsParams {
+                prompt: "Glass shattering".into(),
+                duration: "2.0".into(),
+                callback_url: None,
+            }),
+            false,
+        )
+        .unwrap();
+    assert_ne!(reader.data_version().unwrap(), version);
+    let glass = ViewQuery::new("SHATTER", SortOrder::Newest);
+    assert_eq!(reader.count(&glass).unwrap(), 1);
+    assert_eq!(reader.rows(&glass, 0, 5).unwrap()[0].id, id);
+    // A task id arriving later is searchable too.
+    other.mark_submitted(id, "clglass42").unwrap();
+    let by_id = ViewQuery::new("glass42", SortOrder::Newest);
+    assert_eq!(reader.position_of(id, &by_id).unwrap(), Some(0));
+}
+
+#[test]
+fn the_tables_queries_use_their_indexes() {
+    let (_dir, store) = seeded(50);
+    let conn = store.conn();
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    };
+    for sort in SortOrder::ALL {
+        let sql = format!("SELECT id FROM tasks {} LIMIT 50", sort.order_by(false));
+        let p = plan(&sql);
+        assert!(!p.contains("TEMP B-TREE"), "{sort:?} sorts: {p}");
+        let p = plan(&format!(
+            "SELECT id FROM tasks {} LIMIT 50",
+            sort.order_by(true)
+        ));
+        assert!(!p.contains("TEMP B-TREE"), "{sort:?} reversed sorts: {p}");
+    }
+    let p = plan("SELECT id FROM tasks WHERE state IN ('pending', 'processing') ORDER BY id");
+    assert!(!p.contains("SCAN tasks"), "unfinished scans: {p}");
+    let p = plan(
+        "SELECT COUNT(*) FROM tasks WHERE id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH '\"abc\"')",
+    );
+    assert!(p.contains("VIRTUAL TABLE"), "text filter: {p}");
+}
