@@ -7,11 +7,12 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
-use common::home::Home;
+use common::home::{Home, stderr};
 use common::*;
 use klang::api::ApiError;
 use klang::store::LocalState;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Escape sequences and characters that must never reach a terminal raw.
 const HOSTILE: &str = "boom\x1b]52;c;ZXZpbA==\x07 \x1b[31mred\x1b[0m \r\u{202e}txt.exe \u{9b}2J";
@@ -107,4 +108,128 @@ fn terminal_safe_neutralises_every_escape() {
     let safe = klang::sanitize::terminal_safe(HOSTILE);
     assert!(safe.contains("boom") && safe.contains("red"));
     assert!(!has_raw_controls(&safe), "{safe:?}");
+}
+
+/// At most this many answer bytes may leave the hostile server before klang
+/// hangs up: the 256 KiB cap plus what loopback socket buffers hold.
+const SENT_BOUND: u64 = 24 * 1024 * 1024;
+
+#[tokio::test]
+async fn an_endless_answer_is_cut_at_the_cap_for_creates_and_queries() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Endless,
+        hostile_api::Answer::Endless,
+        Duration::from_secs(1),
+    )
+    .await;
+    let client = client(&api.base_url(), "sk-test");
+    let bounded = Duration::from_secs(10);
+    let err = tokio::time::timeout(bounded, client.create(&sfx("x", "5.0")))
+        .await
+        .expect("the read stops at the cap, long before the request timeout")
+        .unwrap_err();
+    assert!(matches!(err, ApiError::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("answer too large"), "{err}");
+    assert!(
+        !err.create_certainly_refused(),
+        "a cut-off create may exist"
+    );
+    let err = tokio::time::timeout(bounded, client.query("cl1"))
+        .await
+        .expect("bounded")
+        .unwrap_err();
+    assert!(matches!(err, ApiError::TooLarge { .. }), "{err:?}");
+    assert!(
+        api.bytes_sent() < SENT_BOUND,
+        "{} bytes left the server",
+        api.bytes_sent()
+    );
+}
+
+#[tokio::test]
+async fn a_huge_answer_is_refused_whether_announced_or_not() {
+    let huge = 64 * 1024 * 1024;
+    let api = hostile_api::start(
+        hostile_api::Answer::Huge(huge),
+        hostile_api::Answer::Announced(huge),
+        Duration::from_secs(1),
+    )
+    .await;
+    let client = client(&api.base_url(), "sk-test");
+    let err = client.create(&sfx("x", "5.0")).await.unwrap_err();
+    assert!(matches!(err, ApiError::TooLarge { .. }), "{err:?}");
+    let err = client.query("cl1").await.unwrap_err();
+    assert!(matches!(err, ApiError::TooLarge { .. }), "{err:?}");
+    assert!(
+        api.bytes_sent() < SENT_BOUND,
+        "{} bytes left the server",
+        api.bytes_sent()
+    );
+}
+
+#[tokio::test]
+async fn a_create_cut_off_at_the_cap_is_submit_unknown_in_the_cli() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Endless,
+        hostile_api::Answer::Honest("pending"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let home = Home::new();
+    let base = api.base_url();
+    let out = home
+        .run(
+            Some("sk-test"),
+            &["--base-url", &base, "submit", "sfx", "--prompt", "endless"],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("answer too large"),
+        "{}",
+        stderr(&out)
+    );
+    let row = home.store().get(1).unwrap();
+    assert_eq!(row.state, LocalState::SubmitUnknown);
+}
+
+#[tokio::test]
+async fn a_create_refused_inside_an_http_200_does_not_promise_a_retry() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Envelope500,
+        hostile_api::Answer::Honest("pending"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let err = client(&api.base_url(), "sk-test")
+        .create(&sfx("x", "5.0"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Server { status: 500, .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("retries"), "{err}");
+}
+
+#[tokio::test]
+async fn an_answer_about_another_task_is_ignored_and_counted_as_a_fault() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Honest("pending"),
+        hostile_api::Answer::OtherTask("clsomeoneelse000000000001"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let mut h = Harness::start(&api.base_url(), "sk-test");
+    let id = h.engine.submit(sfx("mine", "5.0")).unwrap();
+    let row = h
+        .wait_task(id, |r| {
+            r.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("answered about task"))
+        })
+        .await;
+    assert_eq!(row.state, LocalState::Pending, "{row:?}");
+    assert!(row.result_urls.is_empty(), "{row:?}");
+    assert_eq!(api.file_requests(), 0, "another task's file was fetched");
 }

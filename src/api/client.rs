@@ -13,6 +13,11 @@ use std::time::Duration;
 pub const DEFAULT_BASE_URL: &str = "https://apimodels.app";
 const GENERATIONS: &str = "/api/v1/audio/generations";
 
+/// The most klang reads of one API answer. A real answer is a few KiB; a
+/// body past this is a broken or hostile server, and reading on would only
+/// fill memory.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
 /// The bearer key. Its Debug and Display never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
@@ -125,10 +130,6 @@ impl ApiClient {
         &self.base_url
     }
 
-    pub fn has_key(&self) -> bool {
-        self.auth.is_some()
-    }
-
     /// Sends a create request, validating it first.
     pub async fn create(&self, request: &CreateRequest) -> Result<CreatedTask, ApiError> {
         request
@@ -176,7 +177,18 @@ impl ApiClient {
             .header(AUTHORIZATION, auth)
             .send()
             .await;
-        decode(sent).await
+        let status: TaskStatus = decode(sent).await?;
+        // An answer about another task must never be recorded as this one's
+        // result (a missing taskId is tolerated: the contract lets fields go).
+        match status.task_id.as_deref().map(str::trim) {
+            Some(answered) if !answered.is_empty() && answered != task_id.trim() => {
+                Err(ApiError::WrongTask {
+                    asked: task_id.to_string(),
+                    answered: crate::api::snippet(answered.as_bytes()),
+                })
+            }
+            _ => Ok(status),
+        }
     }
 }
 
@@ -222,7 +234,7 @@ async fn decode<T: DeserializeOwned>(
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
-    let body = response.bytes().await.map_err(|e| network_error(&e))?;
+    let body = read_capped(response, MAX_ANSWER_BYTES).await?;
     let envelope = serde_json::from_slice::<Envelope<T>>(&body);
     // Some gateways answer HTTP 200 with the real status in `code`.
     let code = match &envelope {
@@ -265,6 +277,27 @@ async fn decode<T: DeserializeOwned>(
             snippet: snippet(&body),
         }),
     }
+}
+
+/// Reads a body chunk by chunk and stops at `cap` bytes, so an endless or
+/// huge answer costs at most `cap` of memory.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiError> {
+    let status = response.status().as_u16();
+    let too_large = || ApiError::TooLarge { status, cap };
+    if response
+        .content_length()
+        .is_some_and(|len| len > cap as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| network_error(&e))? {
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Retry-After is either delta-seconds or an HTTP date.

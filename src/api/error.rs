@@ -22,12 +22,27 @@ pub enum ApiError {
     #[error("rate limited (429){}", retry_hint(.retry_after))]
     RateLimited { retry_after: Option<Duration> },
     /// 5xx.
-    #[error("server error (HTTP {status}): {snippet}; klang retries with backoff")]
+    /// Polls are retried with backoff (the status line says when); a create
+    /// is not, since the server may have taken it, so the message promises
+    /// neither.
+    #[error("server error (HTTP {status}): {snippet}; the fault is on the server's side")]
     Server { status: u16, snippet: String },
     /// No answer: DNS, connect, reset or timeout. `sent` is false when the
     /// request certainly never reached the server (connection refused).
     #[error("network error: {message}; check the connection or --base-url")]
     Network { message: String, sent: bool },
+    /// An answer body longer than klang reads (an endless or huge body);
+    /// the read was stopped at `cap` bytes.
+    #[error(
+        "answer too large (HTTP {status}): the server sent more than {} KiB, so klang stopped reading; check --base-url",
+        .cap / 1024
+    )]
+    TooLarge { status: u16, cap: usize },
+    /// A query answer about a task other than the one asked for; ignored.
+    #[error(
+        "the server answered about task {answered} when asked about {asked}; the answer was ignored and klang asks again"
+    )]
+    WrongTask { asked: String, answered: String },
     /// An answer that is not the JSON the contract promises.
     #[error("undecodable answer (HTTP {status}): {snippet}")]
     Decode { status: u16, snippet: String },
@@ -44,18 +59,6 @@ fn retry_hint(after: &Option<Duration>) -> String {
 }
 
 impl ApiError {
-    /// Worth retrying the same query later: the fault is on the way or the
-    /// server, not in the request.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::RateLimited { .. }
-                | ApiError::Server { .. }
-                | ApiError::Network { .. }
-                | ApiError::Decode { .. }
-        )
-    }
-
     /// The account, not the task, is at fault: polling must pause.
     pub fn is_account_problem(&self) -> bool {
         matches!(self, ApiError::Unauthorized | ApiError::NoCredits)

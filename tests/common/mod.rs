@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod home;
+pub mod hostile_api;
 pub mod mini_api;
 pub mod shapes_api;
 
