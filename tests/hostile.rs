@@ -7,7 +7,7 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
-use common::home::{Home, stderr};
+use common::home::{Home, json, stderr};
 use common::*;
 use klang::api::ApiError;
 use klang::store::LocalState;
@@ -232,4 +232,71 @@ async fn an_answer_about_another_task_is_ignored_and_counted_as_a_fault() {
     assert_eq!(row.state, LocalState::Pending, "{row:?}");
     assert!(row.result_urls.is_empty(), "{row:?}");
     assert_eq!(api.file_requests(), 0, "another task's file was fetched");
+}
+
+#[tokio::test]
+async fn json_still_names_the_paid_task_when_a_local_step_fails_after_the_create() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Honest("pending"),
+        hostile_api::Answer::Honest("completed"),
+        Duration::from_millis(10),
+    )
+    .await;
+    let home = Home::new();
+    // A download directory that cannot exist (its parent is a file), which
+    // stops even root.
+    let blocker = home.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let base = api.base_url();
+    let out = home
+        .cmd(Some("sk-test"))
+        .env("KLANG_DOWNLOAD_DIR", blocker.join("downloads"))
+        .args(["--base-url", &base, "submit", "sfx", "--prompt", "paid"])
+        .args(["--wait", "--download", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["task_id"], hostile_api::CREATED_ID, "{doc}");
+    assert_eq!(doc["state"], "completed", "{doc}");
+    assert!(
+        doc["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{doc}"
+    );
+}
+
+#[tokio::test]
+async fn json_prints_the_row_of_a_create_that_was_cut_off() {
+    let api = hostile_api::start(
+        hostile_api::Answer::Endless,
+        hostile_api::Answer::Honest("pending"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let home = Home::new();
+    let base = api.base_url();
+    let out = home
+        .run(
+            Some("sk-test"),
+            &[
+                "--base-url",
+                &base,
+                "submit",
+                "sfx",
+                "--prompt",
+                "x",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["state"], "submit-unknown", "{doc}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("answer too large")),
+        "{doc}"
+    );
 }

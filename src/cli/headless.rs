@@ -64,6 +64,17 @@ impl Headless {
         {
             return Ok(record);
         }
+        self.wait_events(id, done).await
+    }
+
+    /// Like [`Self::wait_for`], from events only. After a create, the row
+    /// can change in the store a moment before the engine reports why a
+    /// create failed; the event carries the error and its exit code.
+    pub(super) async fn wait_events(
+        &mut self,
+        id: i64,
+        done: impl Fn(&TaskRecord) -> bool,
+    ) -> Result<TaskRecord, Failure> {
         while let Some(event) = self.events.recv().await {
             match event {
                 EngineEvent::TaskChanged(record) if record.id == id => {

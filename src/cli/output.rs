@@ -14,6 +14,17 @@ pub struct TaskView<'a> {
     /// completeTime - createTime, in seconds.
     pub generation_seconds: Option<f64>,
     pub audio_seconds: Option<f64>,
+    /// Why the command failed after the task was created (`--json` prints
+    /// the task even then, so a script learns what it paid for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TaskView<'_> {
+    pub fn with_error(mut self, error: &str) -> Self {
+        self.error = Some(error.to_string());
+        self
+    }
 }
 
 pub fn task_view(record: &TaskRecord) -> TaskView<'_> {
@@ -21,6 +32,7 @@ pub fn task_view(record: &TaskRecord) -> TaskView<'_> {
         record,
         generation_seconds: record.generation_ms().map(|ms| ms as f64 / 1000.0),
         audio_seconds: record.audio_seconds(),
+        error: None,
     }
 }
 

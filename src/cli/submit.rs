@@ -7,7 +7,7 @@ use super::{Context, Failure};
 use crate::api::{
     CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
 };
-use crate::store::LocalState;
+use crate::store::{LocalState, TaskRecord};
 
 fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit), Failure> {
     let invalid = |e: crate::api::ValidationError| Failure::usage(format!("{e}; nothing was sent"));
@@ -81,8 +81,36 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     if ctx.is_sandbox() {
         headless.say("SANDBOX: simulated audio, nothing is charged");
     }
+    match follow(&mut headless, id, &after).await {
+        Ok(record) => {
+            if after.json {
+                print_json(&task_view(&record));
+            } else {
+                print_summary(&record);
+            }
+            Ok(final_code(&record))
+        }
+        // A create was sent and may have been paid for: a script still
+        // learns the task (and its id, when there is one) with the error.
+        Err(failure) => {
+            if after.json
+                && let Ok(record) = headless.engine.store().get(id)
+            {
+                print_json(&task_view(&record).with_error(&failure.message));
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// Everything after the create: its answer, then waiting and downloading.
+async fn follow(
+    headless: &mut Headless,
+    id: i64,
+    after: &AfterSubmit,
+) -> Result<TaskRecord, Failure> {
     let submitted = headless
-        .wait_for(id, |r| r.state != LocalState::Submitting)
+        .wait_events(id, |r| r.state != LocalState::Submitting)
         .await?;
     if let Some(task_id) = &submitted.task_id {
         headless.say(format!(
@@ -101,10 +129,5 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
             record = headless.download(id, None).await?;
         }
     }
-    if after.json {
-        print_json(&task_view(&record));
-    } else {
-        print_summary(&record);
-    }
-    Ok(final_code(&record))
+    Ok(record)
 }
