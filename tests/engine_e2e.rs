@@ -275,3 +275,25 @@ async fn two_engines_on_one_store_poll_each_task_once() {
     assert_eq!(done.state, LocalState::Completed);
     assert!(sb_b.stats().queries > 0, "B polled after A stopped");
 }
+
+#[tokio::test]
+async fn a_second_task_of_a_known_kind_is_polled_around_its_expected_finish() {
+    let sb = sandbox(1000, 2000).await;
+    let mut h = Harness::start(&sb.base_url(), SANDBOX_KEY);
+    // First round: no history, the fast test schedule polls every 100-300 ms.
+    let first: Vec<i64> = (0..3)
+        .map(|i| h.engine.submit(sfx(&format!("learn {i}"), "3.0")).unwrap())
+        .collect();
+    for &id in &first {
+        h.wait_task(id, |r| r.state.is_final()).await;
+    }
+    let first_queries = sb.stats().queries;
+    assert!(first_queries >= 3 * 8, "first round: {first_queries}");
+    // Second round, same kind: quiet until about 3 s, then dense.
+    let id = h.engine.submit(sfx("learned", "3.0")).unwrap();
+    let done = h.wait_task(id, |r| r.state.is_final()).await;
+    let queries = sb.stats().queries - first_queries;
+    assert_eq!(done.state, LocalState::Completed);
+    // (How soon it is seen is a figure: scripts/bench-poll.sh.)
+    assert!(queries <= 3, "{queries} queries for a 3 s task");
+}

@@ -7,6 +7,7 @@ pub mod callbacks;
 mod circuit;
 pub mod download;
 mod events;
+mod learned;
 mod poll;
 mod scheduler;
 mod transfers;

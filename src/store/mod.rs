@@ -401,6 +401,20 @@ impl Store {
         )
     }
 
+    /// The newest finished tasks of `model` with both server times, for
+    /// learning how long its tasks take.
+    pub fn recent_completed(
+        &self,
+        model: crate::api::Model,
+        limit: usize,
+    ) -> Result<Vec<TaskRecord>> {
+        self.query(
+            "WHERE model = ?1 AND state = 'completed' AND create_time IS NOT NULL
+                AND complete_time IS NOT NULL ORDER BY id DESC LIMIT ?2",
+            params![model.api_name(), limit as i64],
+        )
+    }
+
     /// Rows whose submitting process died mid-request become "submit
     /// unknown", visible and resubmittable. Returns them.
     pub fn recover_stale_submits(&self) -> Result<Vec<TaskRecord>> {

@@ -8,6 +8,7 @@ use outcomes::create_with_retry;
 
 use super::circuit::Circuit;
 use super::download::Downloader;
+use super::learned::{self, Kind};
 use super::poll::jitter;
 use super::{Command, EngineConfig, EngineEvent, EngineStatus, EventSink, transfers};
 use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
@@ -55,6 +56,9 @@ struct Tracked {
     interval: Duration,
     in_flight: bool,
     has_callback: bool,
+    /// When the server created it, on this process's clock (about).
+    created: Instant,
+    kind: Kind,
 }
 
 struct Scheduler {
@@ -74,6 +78,8 @@ struct Scheduler {
     data_version: i64,
     seen_until_ms: i64,
     owner: Arc<str>,
+    /// How long each kind of task took, for polling that learns.
+    history: learned::History,
 }
 
 impl Scheduler {
@@ -108,6 +114,7 @@ impl Scheduler {
             data_version: 0,
             seen_until_ms: now_ms(),
             owner: parts.owner,
+            history: learned::History::default(),
         }
     }
 
@@ -150,16 +157,47 @@ impl Scheduler {
         let Some(task_id) = record.task_id.clone() else {
             return;
         };
-        if !record.state.is_running() {
+        if !record.state.is_running() || self.tracked.contains_key(&record.id) {
             return;
         }
-        self.tracked.entry(record.id).or_insert(Tracked {
-            task_id,
-            due,
-            interval: self.config.poll.first,
-            in_flight: false,
-            has_callback: record.has_callback,
-        });
+        let kind = Kind::of(&record.params);
+        if !self.history.knows(kind) {
+            // Once per kind; from then on finished tasks keep it current.
+            let recent = self
+                .store
+                .recent_completed(record.model, 4 * learned::MAX_SAMPLES)
+                .unwrap_or_default();
+            self.history.load(kind, &recent);
+        }
+        let age_ms = (now_ms() - record.create_time.unwrap_or(record.submitted_at)).max(0);
+        let now = Instant::now();
+        let created = now
+            .checked_sub(Duration::from_millis(age_ms as u64))
+            .unwrap_or(now);
+        self.tracked.insert(
+            record.id,
+            Tracked {
+                task_id,
+                due,
+                interval: self.config.poll.first,
+                in_flight: false,
+                has_callback: record.has_callback,
+                created,
+                kind,
+            },
+        );
+    }
+
+    /// The wait before the next query of `id` that its kind's history
+    /// suggests, if it suggests one. A task with a callback is announced by
+    /// it, so polling it stays the slow fallback.
+    fn learned_delay(&self, id: i64) -> Option<Duration> {
+        let t = self.tracked.get(&id)?;
+        if t.has_callback {
+            return None;
+        }
+        let expect = self.history.expectation(t.kind)?;
+        learned::learned_delay(t.created.elapsed(), &expect)
     }
 
     async fn run(&mut self) {

@@ -52,6 +52,11 @@ impl Scheduler {
             Ok(record) => {
                 let due = Instant::now() + self.config.poll.first;
                 self.track(&record, due);
+                if let Some(delay) = self.learned_delay(id)
+                    && let Some(t) = self.tracked.get_mut(&id)
+                {
+                    t.due = Instant::now() + delay;
+                }
                 self.changed(record);
             }
             Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
@@ -79,16 +84,30 @@ impl Scheduler {
                 self.circuit.on_success();
                 match self.store.apply_status(id, &status) {
                     Ok(applied) => {
-                        let interval = if applied.before.state != applied.after.state {
-                            policy.first
-                        } else {
-                            policy.next_interval(interval, has_callback)
-                        };
                         let running = applied.after.state.is_running();
+                        if let Some(generation_ms) = applied.after.generation_ms()
+                            && applied.before.state != applied.after.state
+                            && let Some(t) = self.tracked.get(&id)
+                        {
+                            self.history.record(t.kind, generation_ms);
+                        }
+                        let next = match self.learned_delay(id) {
+                            // The history knows when it should finish: no
+                            // jitter, the timing is the point.
+                            Some(delay) => (policy.first, now + delay),
+                            None => {
+                                let interval = if applied.before.state != applied.after.state {
+                                    policy.first
+                                } else {
+                                    policy.next_interval(interval, has_callback)
+                                };
+                                (interval, now + jitter(interval))
+                            }
+                        };
                         if applied.visible() {
                             self.changed(applied.after);
                         }
-                        running.then(|| (interval, now + jitter(interval)))
+                        running.then_some(next)
                     }
                     Err(e) => {
                         self.emit(EngineEvent::Notice(e.to_string()));
