@@ -72,6 +72,8 @@ pub struct Config {
     pub callback_url: Option<String>,
     /// Secret path segment for callbacks, made once per install.
     pub callback_token: Option<String>,
+    /// The bell when a task ends: "auto" (default), "always" or "off".
+    pub notify: Option<crate::notify::NotifyMode>,
 }
 
 #[derive(Debug)]

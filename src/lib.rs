@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod notify;
 pub mod sandbox;
 pub mod sanitize;
 pub mod store;

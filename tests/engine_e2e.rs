@@ -24,7 +24,7 @@ async fn every_model_goes_from_create_to_a_downloaded_file() {
         }),
         CreateRequest::Tts(TtsParams {
             text: "Hello from klang".into(),
-            voice_id: "narrator".into(),
+            voice_id: "calm_story1".into(),
             voice_language: "en".into(),
             voice_speed: Some(1.2),
             callback_url: None,

@@ -70,6 +70,8 @@ fn task(id: i64, state: LocalState) -> TaskRecord {
         last_error: None,
         not_found_count: 0,
         has_callback: false,
+        group_id: None,
+        starred: false,
         updated_at: now_ms(),
     }
 }

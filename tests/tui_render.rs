@@ -44,6 +44,8 @@ fn task(id: i64, state: LocalState, params: CreateRequest) -> TaskRecord {
         last_error: None,
         not_found_count: 0,
         has_callback: false,
+        group_id: None,
+        starred: false,
         updated_at: now,
     }
 }
@@ -60,7 +62,7 @@ fn mixed_tasks() -> Vec<TaskRecord> {
             LocalState::Completed,
             CreateRequest::Tts(TtsParams {
                 text: "Hello there".into(),
-                voice_id: "v1".into(),
+                voice_id: "uk_boy1".into(),
                 voice_language: "en".into(),
                 voice_speed: Some(1.0),
                 callback_url: None,

@@ -41,6 +41,8 @@ pub fn synthetic(n: usize) -> Vec<TaskRecord> {
                 last_error: None,
                 not_found_count: 0,
                 has_callback: false,
+                group_id: None,
+                starred: false,
                 updated_at: 1_700_000_000_000,
             }
         })

@@ -5,6 +5,7 @@
 mod client;
 mod error;
 mod model;
+pub mod voices;
 mod wire;
 
 pub use client::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};

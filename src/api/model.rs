@@ -274,6 +274,19 @@ impl CreateRequest {
                         format!("must be \"zh\" or \"en\", got {:?}", p.voice_language),
                     ));
                 }
+                if let super::voices::VoiceCheck::WrongLanguage { speaks } =
+                    super::voices::check(&p.voice_id, &p.voice_language)
+                {
+                    return Err(ValidationError::new(
+                        "voice_id",
+                        format!(
+                            "voice {:?} speaks {speaks}, not {}; pick one from `klang voices --lang {}`",
+                            p.voice_id.trim(),
+                            p.voice_language,
+                            p.voice_language
+                        ),
+                    ));
+                }
                 if let Some(speed) = p.voice_speed {
                     let tenths = (speed * 10.0).round();
                     if !(SPEED_MIN..=SPEED_MAX).contains(&speed)
@@ -416,7 +429,7 @@ mod tests {
         let tts = |text: &str, lang: &str, speed: Option<f64>| {
             CreateRequest::Tts(TtsParams {
                 text: text.into(),
-                voice_id: "v1".into(),
+                voice_id: "uk_boy1".into(),
                 voice_language: lang.into(),
                 voice_speed: speed,
                 callback_url: None,
@@ -429,6 +442,12 @@ mod tests {
         assert_eq!(
             tts("hi", "fr", None).validate().unwrap_err().field,
             "voice_language"
+        );
+        let err = tts("hi", "zh", None).validate().unwrap_err();
+        assert_eq!(err.field, "voice_id");
+        assert!(
+            err.message.contains("\"uk_boy1\" speaks en, not zh"),
+            "{err}"
         );
         assert_eq!(
             tts("hi", "en", Some(2.5)).validate().unwrap_err().field,

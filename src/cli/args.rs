@@ -65,6 +65,8 @@ pub enum Command {
     Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
     Paths(JsonFlag),
+    /// List Kling's TTS voices and the languages each speaks
+    Voices(VoicesArgs),
     /// Run the sandbox server in the foreground
     Sandbox(SandboxArgs),
 }
@@ -78,6 +80,10 @@ pub struct JsonFlag {
 
 #[derive(Debug, Clone, Args)]
 pub struct AfterSubmit {
+    /// Submit N tasks with the same parameters (takes), 1 to 8; they share a group id
+    #[arg(long, default_value_t = 1, value_name = "N",
+        value_parser = clap::value_parser!(u8).range(1..=crate::engine::MAX_VARIATIONS as i64))]
+    pub count: u8,
     /// Wait until the task completes or fails
     #[arg(long)]
     pub wait: bool,
@@ -128,6 +134,7 @@ pub enum SubmitCommand {
         /// At most 1000 characters
         #[arg(long)]
         text: String,
+        /// A voice that speaks --lang; see `klang voices`
         #[arg(long)]
         voice_id: String,
         #[arg(long, value_enum)]
@@ -146,6 +153,15 @@ pub enum Lang {
     Zh,
 }
 
+impl Lang {
+    pub fn language(self) -> crate::api::voices::Language {
+        match self {
+            Lang::En => crate::api::voices::Language::En,
+            Lang::Zh => crate::api::voices::Language::Zh,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Only tasks in this state (pending, processing, completed, failed, lost, submit-unknown, ...)
@@ -154,6 +170,22 @@ pub struct ListArgs {
     /// At most this many rows
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Only starred tasks (`*` in the dashboard)
+    #[arg(long)]
+    pub starred: bool,
+    /// Only the variations submitted together (the group id `--count` printed)
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VoicesArgs {
+    /// Only voices that speak this language
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Print one JSON array of {id, languages} and nothing else on stdout
     #[arg(long)]
     pub json: bool,
 }

@@ -17,8 +17,16 @@ pub(super) struct Headless {
     _receiver: Option<crate::engine::callbacks::CallbackReceiver>,
     events: mpsc::UnboundedReceiver<EngineEvent>,
     json: bool,
-    /// The last state reported, so each change is said once.
-    said_state: Option<LocalState>,
+    /// The last state reported per task, so each change is said once.
+    said_state: std::collections::HashMap<i64, LocalState>,
+    /// Events about other tasks than the one waited on (takes submitted
+    /// together), kept for when that task is waited on.
+    seen: std::collections::HashMap<i64, Seen>,
+}
+
+enum Seen {
+    Changed(Box<TaskRecord>),
+    CreateFailed(ApiError),
 }
 
 /// However the command ends, its tasks are handed to any other klang on the
@@ -41,7 +49,8 @@ impl Headless {
             _receiver: receiver,
             events,
             json,
-            said_state: None,
+            said_state: Default::default(),
+            seen: Default::default(),
         })
     }
 
@@ -75,11 +84,23 @@ impl Headless {
         id: i64,
         done: impl Fn(&TaskRecord) -> bool,
     ) -> Result<TaskRecord, Failure> {
+        match self.seen.remove(&id) {
+            Some(Seen::CreateFailed(error)) => return Err(create_failure(&error)),
+            Some(Seen::Changed(record)) if done(&record) => return Ok(*record),
+            _ => {}
+        }
         while let Some(event) = self.events.recv().await {
             match event {
+                EngineEvent::TaskChanged(record) if record.id != id => {
+                    if !matches!(self.seen.get(&record.id), Some(Seen::CreateFailed(_))) {
+                        self.seen.insert(record.id, Seen::Changed(record));
+                    }
+                }
+                EngineEvent::CreateFailed { id: failed, error } if failed != id => {
+                    self.seen.insert(failed, Seen::CreateFailed(error));
+                }
                 EngineEvent::TaskChanged(record) if record.id == id => {
-                    if self.said_state != Some(record.state) {
-                        self.said_state = Some(record.state);
+                    if self.said_state.insert(id, record.state) != Some(record.state) {
                         self.say(format!("#{id} {}", record.state));
                     }
                     if done(&record) {

@@ -18,6 +18,8 @@ pub(super) fn run(ctx: Context, args: ListArgs) -> Result<i32, Failure> {
     let rows = ctx.store.list(&ListFilter {
         state,
         limit: args.limit,
+        starred: args.starred,
+        group: args.group.clone(),
     })?;
     if args.json {
         let views: Vec<_> = rows.iter().map(task_view).collect();

@@ -11,6 +11,7 @@ mod paths;
 mod sandbox_cmd;
 mod show;
 mod submit;
+mod voices;
 mod wait;
 
 pub use crate::bootstrap::{Context, ContextError, Overrides};
@@ -81,6 +82,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
     match command {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Paths(flag) => paths::run(global, flag.json),
+        Command::Voices(args) => Ok(voices::run(&args)),
         Command::Submit(sub) => {
             let ctx = headless_context(global).await?;
             submit::run(ctx, sub).await

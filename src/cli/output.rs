@@ -84,7 +84,11 @@ pub fn print_table(rows: &[TaskRecord]) {
             format!("${:.4}", r.cost_usd),
             local_time(r.create_time.unwrap_or(r.submitted_at)),
             timing,
-            truncate(&r.summary, 60)
+            if r.starred {
+                format!("* {}", truncate(&r.summary, 58))
+            } else {
+                truncate(&r.summary, 60)
+            }
         );
     }
 }
@@ -94,6 +98,12 @@ pub fn print_detail(r: &TaskRecord) {
     line("local id", &r.id.to_string());
     line("task id", r.task_id.as_deref().unwrap_or("-"));
     line("state", r.state.as_str());
+    if let Some(group) = &r.group_id {
+        line("group", group);
+    }
+    if r.starred {
+        line("starred", "yes");
+    }
     for (name, value) in r.params.fields() {
         line(name, &value);
     }

@@ -3,10 +3,12 @@
 use super::args::{AfterSubmit, Lang, SubmitCommand};
 use super::headless::{Headless, final_code, print_summary};
 use super::output::{print_json, task_view};
-use super::{Context, Failure};
+use super::{Context, Failure, exit};
+use crate::api::voices::{self, VoiceCheck};
 use crate::api::{
     CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
 };
+use crate::sanitize::terminal_safe;
 use crate::store::{LocalState, TaskRecord};
 
 fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit), Failure> {
@@ -71,63 +73,112 @@ fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit),
     })
 }
 
+/// The unknown-voice warning, if the request names a voice not in the table.
+fn voice_warning(request: &CreateRequest) -> Option<String> {
+    match request {
+        CreateRequest::Tts(p) => (voices::check(&p.voice_id, &p.voice_language)
+            == VoiceCheck::Unknown)
+            .then(|| voices::unknown_warning(p.voice_id.trim())),
+        _ => None,
+    }
+}
+
+/// "$0.0006" for one task, "3 × $0.0006 = $0.0018" for takes.
+pub fn price_line(model: crate::api::Model, count: usize) -> String {
+    let price = model.price_usd();
+    if count == 1 {
+        format!("${price:.4}")
+    } else {
+        format!("{count} × ${price:.4} = ${:.4}", price * count as f64)
+    }
+}
+
 pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     let (request, after) = build_request(command)?;
+    if let Some(warning) = voice_warning(&request) {
+        eprintln!("klang: warning: {}", terminal_safe(&warning));
+    }
+    let count = usize::from(after.count);
+    let model = request.model();
     let mut headless = Headless::start(&ctx, after.json).await?;
-    let id = headless
-        .engine
-        .submit(request)
-        .map_err(|e| Failure::usage(e.to_string()))?;
     if ctx.is_sandbox() {
         headless.say("SANDBOX: simulated audio, nothing is charged");
     }
-    match follow(&mut headless, id, &after).await {
-        Ok(record) => {
+    headless.say(format!(
+        "submitting {} ({})",
+        model.label(),
+        price_line(model, count)
+    ));
+    let ids = headless
+        .engine
+        .submit_variations(request, count)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    match follow(&mut headless, &ids, &after).await {
+        Ok(records) => {
             if after.json {
-                print_json(&task_view(&record));
+                match records.as_slice() {
+                    [one] => print_json(&task_view(one)),
+                    many => print_json(&many.iter().map(task_view).collect::<Vec<_>>()),
+                }
             } else {
-                print_summary(&record);
+                records.iter().for_each(print_summary);
             }
-            Ok(final_code(&record))
+            // The worst outcome decides: one failed take fails the command.
+            Ok(records.iter().map(final_code).max().unwrap_or(exit::OK))
         }
         // A create was sent and may have been paid for: a script still
-        // learns the task (and its id, when there is one) with the error.
+        // learns the tasks (and their ids, when there are some) with the error.
         Err(failure) => {
-            if after.json
-                && let Ok(record) = headless.engine.store().get(id)
-            {
-                print_json(&task_view(&record).with_error(&failure.message));
+            if after.json {
+                let records: Vec<TaskRecord> = ids
+                    .iter()
+                    .filter_map(|&id| headless.engine.store().get(id).ok())
+                    .collect();
+                match records.as_slice() {
+                    [one] => print_json(&task_view(one).with_error(&failure.message)),
+                    many => print_json(
+                        &many
+                            .iter()
+                            .map(|r| task_view(r).with_error(&failure.message))
+                            .collect::<Vec<_>>(),
+                    ),
+                }
             }
             Err(failure)
         }
     }
 }
 
-/// Everything after the create: its answer, then waiting and downloading.
+/// Everything after the creates: their answers, then waiting and downloading.
 async fn follow(
     headless: &mut Headless,
-    id: i64,
+    ids: &[i64],
     after: &AfterSubmit,
-) -> Result<TaskRecord, Failure> {
-    let submitted = headless
-        .wait_events(id, |r| r.state != LocalState::Submitting)
-        .await?;
-    if let Some(task_id) = &submitted.task_id {
-        headless.say(format!(
-            "submitted #{id} as {task_id} ({}, ${:.4})",
-            submitted.model.label(),
-            submitted.cost_usd
-        ));
+) -> Result<Vec<TaskRecord>, Failure> {
+    let mut records = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let submitted = headless
+            .wait_events(id, |r| r.state != LocalState::Submitting)
+            .await?;
+        if let Some(task_id) = &submitted.task_id {
+            headless.say(format!("submitted #{id} as {task_id}"));
+        }
+        records.push(submitted);
     }
-    let mut record = submitted;
+    if let Some(group) = records.first().and_then(|r| r.group_id.clone()) {
+        headless.say(format!("group {group}: klang list --group {group}"));
+    }
     if after.wait || after.download {
-        record = headless.wait_for(id, |r| r.state.is_final()).await?;
-        if let Some(msg) = &record.fail_msg {
-            headless.say(format!("failed: {msg}"));
-        }
-        if after.download && record.state == LocalState::Completed {
-            record = headless.download(id, None).await?;
+        for record in &mut records {
+            let id = record.id;
+            *record = headless.wait_for(id, |r| r.state.is_final()).await?;
+            if let Some(msg) = &record.fail_msg {
+                headless.say(format!("#{id} failed: {msg}"));
+            }
+            if after.download && record.state == LocalState::Completed {
+                *record = headless.download(id, None).await?;
+            }
         }
     }
-    Ok(record)
+    Ok(records)
 }

@@ -56,7 +56,12 @@ pub enum SubmitError {
     Store(#[from] StoreError),
     #[error("the engine has stopped; restart klang")]
     Stopped,
+    #[error("count must be 1 to {MAX_VARIATIONS}, got {0}; nothing was sent")]
+    Count(usize),
 }
+
+/// Most variations one submit makes.
+pub const MAX_VARIATIONS: usize = 8;
 
 pub(crate) enum Command {
     /// A task row exists; send its create request.
@@ -134,21 +139,47 @@ impl Engine {
     /// Validates, writes the task to the store, and sends the create request
     /// in the background. Returns the local id at once; the row is visible
     /// before any byte leaves.
-    pub fn submit(&self, mut request: CreateRequest) -> Result<i64, SubmitError> {
+    pub fn submit(&self, request: CreateRequest) -> Result<i64, SubmitError> {
+        let ids = self.submit_variations(request, 1)?;
+        ids.first().copied().ok_or(SubmitError::Stopped)
+    }
+
+    /// Submits `count` tasks with the same parameters (takes of one
+    /// prompt). More than one share a new group id. Every row is written
+    /// before the first request leaves.
+    pub fn submit_variations(
+        &self,
+        mut request: CreateRequest,
+        count: usize,
+    ) -> Result<Vec<i64>, SubmitError> {
+        if !(1..=MAX_VARIATIONS).contains(&count) {
+            return Err(SubmitError::Count(count));
+        }
         if let Some(url) = self.callback_url() {
             request.set_callback_url(Some(url));
         }
         request.validate()?;
-        let id = self
-            .store
-            .insert_intent(&request, request.callback_url().is_some())?;
-        if let Ok(record) = self.store.get(id) {
-            (self.sink)(EngineEvent::TaskChanged(Box::new(record)));
+        let group = (count > 1).then(crate::store::new_group_id);
+        let ids = self.store.insert_intents(
+            &request,
+            request.callback_url().is_some(),
+            count,
+            group.as_deref(),
+        )?;
+        for &id in &ids {
+            if let Ok(record) = self.store.get(id) {
+                (self.sink)(EngineEvent::TaskChanged(Box::new(record)));
+            }
         }
-        self.commands
-            .send(Command::Create { id, request })
-            .map_err(|_| SubmitError::Stopped)?;
-        Ok(id)
+        for &id in &ids {
+            self.commands
+                .send(Command::Create {
+                    id,
+                    request: request.clone(),
+                })
+                .map_err(|_| SubmitError::Stopped)?;
+        }
+        Ok(ids)
     }
 
     /// Submits a new task with the same parameters as `id`.

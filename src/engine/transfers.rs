@@ -115,7 +115,7 @@ impl Transfers {
     pub fn download_all(&self) {
         let filter = crate::store::ListFilter {
             state: Some(LocalState::Completed),
-            limit: None,
+            ..Default::default()
         };
         let records = match self.inner.store.list(&filter) {
             Ok(r) => r,

@@ -118,6 +118,8 @@ pub struct Faults {
 pub struct SandboxStats {
     /// Tasks actually created (fault-injected creates are not counted).
     pub creates: u64,
+    /// Create requests answered 400 (invalid parameters).
+    pub refused: u64,
     /// Queries that passed fault injection and auth (answered 200/400/404).
     pub queries: u64,
     /// Requests to `/files/...`.

@@ -25,6 +25,7 @@ use super::{audio, callback, validate};
 #[derive(Default)]
 pub struct Stats {
     pub creates: AtomicU64,
+    pub refused: AtomicU64,
     pub queries: AtomicU64,
     pub file_requests: AtomicU64,
     pub faults_injected: AtomicU64,
@@ -43,6 +44,7 @@ impl Stats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         SandboxStats {
             creates: g(&self.creates),
+            refused: g(&self.refused),
             queries: g(&self.queries),
             file_requests: g(&self.file_requests),
             faults_injected: g(&self.faults_injected),
@@ -218,11 +220,17 @@ fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Respon
     }
     let params: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(_) => return bad_request("request body must be a JSON object"),
+        Err(_) => {
+            bump(&shared.stats.refused);
+            return bad_request("request body must be a JSON object");
+        }
     };
     let spec = match validate::validate(&params) {
         Ok(s) => s,
-        Err(msg) => return bad_request(&msg),
+        Err(msg) => {
+            bump(&shared.stats.refused);
+            return bad_request(&msg);
+        }
     };
     let id = TaskId {
         created_ms: tasks::now_ms(),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::FAIL_WORD;
 use super::taskid::Model;
+use crate::api::voices::{self, VoiceCheck};
 
 /// What a valid create request asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +20,8 @@ pub struct Spec {
 }
 
 const PROMPT_MAX: usize = 200;
+/// The provider's answer to a voice id it does not have for the language.
+pub const VOICE_NOT_FOUND: &str = "voice id not found";
 const TEXT_MAX: usize = 1000;
 /// TTS audio length per character of text (0.07 s).
 const TTS_CS_PER_CHAR: u32 = 7;
@@ -134,13 +137,18 @@ fn tts(obj: &Map<String, Value>) -> Result<(u32, bool), String> {
             ));
         }
     };
-    match field(obj, "voice_id") {
-        Some(Value::String(v)) if !v.trim().is_empty() => {}
+    let voice = match field(obj, "voice_id") {
+        Some(Value::String(v)) if !v.trim().is_empty() => v,
         _ => return Err("voice_id must be a non-empty string".into()),
-    }
-    match field(obj, "voice_language") {
-        Some(Value::String(l)) if l == "zh" || l == "en" => {}
+    };
+    let language = match field(obj, "voice_language") {
+        Some(Value::String(l)) if l == "zh" || l == "en" => l,
         _ => return Err("voice_language must be \"zh\" or \"en\"".into()),
+    };
+    // The provider answers an unknown voice and a voice with a language it
+    // does not speak alike, with these words.
+    if voices::check(voice, language) != VoiceCheck::Known {
+        return Err(VOICE_NOT_FOUND.into());
     }
     match field(obj, "voice_speed") {
         None => {}
@@ -199,10 +207,23 @@ mod tests {
 
     #[test]
     fn tts_length() {
-        let body = json!({"model":"kling-tts","text":"hi","voice_id":"v","voice_language":"en"});
+        let body =
+            json!({"model":"kling-tts","text":"hi","voice_id":"uk_boy1","voice_language":"en"});
         assert_eq!(validate(&body).map(|s| s.audio_cs), Ok(100));
-        let body = json!({"model":"kling-tts","text":"x".repeat(100),"voice_id":"v",
+        let body = json!({"model":"kling-tts","text":"x".repeat(100),"voice_id":"ai_kaiya",
             "voice_language":"zh","voice_speed":1.2});
         assert_eq!(validate(&body).map(|s| s.audio_cs), Ok(700));
+    }
+
+    #[test]
+    fn voice_and_language_pair_like_the_provider() {
+        let tts = |voice: &str, lang: &str| json!({"model":"kling-tts","text":"hi","voice_id":voice,"voice_language":lang});
+        assert!(validate(&tts("uk_boy1", "en")).is_ok());
+        assert!(validate(&tts("mengwa-v1", "zh")).is_ok());
+        assert_eq!(validate(&tts("uk_boy1", "zh")), Err(VOICE_NOT_FOUND.into()));
+        assert_eq!(
+            validate(&tts("no_such_voice", "en")),
+            Err(VOICE_NOT_FOUND.into())
+        );
     }
 }

@@ -3,11 +3,13 @@
 //! create request is sent, so a crash in between leaves a visible row, never
 //! a paid task nobody knows about.
 
+mod compose;
 mod leases;
 mod record;
 mod schema;
 mod view;
 
+pub use compose::new_group_id;
 pub use record::{LocalState, TaskRecord};
 pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 
@@ -92,6 +94,10 @@ impl Applied {
 pub struct ListFilter {
     pub state: Option<LocalState>,
     pub limit: Option<usize>,
+    /// Only starred tasks.
+    pub starred: bool,
+    /// Only the variations of this group.
+    pub group: Option<String>,
 }
 
 impl Store {
@@ -384,13 +390,30 @@ impl Store {
     /// Newest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<TaskRecord>> {
         let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
-        match filter.state {
-            Some(state) => self.query(
-                "WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
-                params![state.as_str(), limit],
-            ),
-            None => self.query("ORDER BY id DESC LIMIT ?1", params![limit]),
+        // Only the conditions asked for, so SQLite can use each index.
+        let mut conditions = Vec::new();
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        if let Some(state) = filter.state {
+            args.push(Box::new(state.as_str()));
+            conditions.push(format!("state = ?{}", args.len()));
         }
+        if filter.starred {
+            conditions.push("starred = 1".to_string());
+        }
+        if let Some(group) = &filter.group {
+            args.push(Box::new(group.clone()));
+            conditions.push(format!("group_id = ?{}", args.len()));
+        }
+        args.push(Box::new(limit));
+        let clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        self.query(
+            &format!("{clause} ORDER BY id DESC LIMIT ?{}", args.len()),
+            rusqlite::params_from_iter(args),
+        )
     }
 
     /// Tasks the engine must poll: pending or processing on the server.

@@ -117,6 +117,10 @@ pub struct TaskRecord {
     pub not_found_count: i64,
     pub has_callback: bool,
     pub updated_at: i64,
+    /// Shared by the variations submitted together with `--count`.
+    pub group_id: Option<String>,
+    /// Starred by the user, to find it again.
+    pub starred: bool,
 }
 
 impl TaskRecord {
@@ -147,7 +151,7 @@ impl TaskRecord {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at";
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred";
 
 pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
     let model_name: String = row.get(2)?;
@@ -185,5 +189,7 @@ pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> 
         not_found_count: row.get(16)?,
         has_callback: row.get(17)?,
         updated_at: row.get(18)?,
+        group_id: row.get(19)?,
+        starred: row.get(20)?,
     })
 }

@@ -121,6 +121,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
             INSERT INTO tasks_fts (rowid, summary, task_id) VALUES (new.id, new.summary, new.task_id);
         END;"
     ),
+    // 4: variations share a group id; a person can star a task; the values
+    // typed into the form's text fields, per model and field, for recall
+    // (seeded from the tasks already stored). Re-using a value moves it to
+    // the newest `seq`.
+    "ALTER TABLE tasks ADD COLUMN group_id TEXT;
+    ALTER TABLE tasks ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX tasks_group ON tasks(group_id) WHERE group_id IS NOT NULL;
+    CREATE INDEX tasks_starred ON tasks(starred) WHERE starred = 1;
+    CREATE TABLE prompt_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (model, field, value)
+    );
+    CREATE INDEX prompt_history_recent ON prompt_history(model, field, seq);
+    INSERT OR REPLACE INTO prompt_history (model, field, value)
+        SELECT t.model, f.name, json_extract(t.params, '$.' || f.name)
+        FROM tasks t,
+            (SELECT 'prompt' AS name UNION ALL SELECT 'text' UNION ALL SELECT 'video_url'
+             UNION ALL SELECT 'video_id' UNION ALL SELECT 'sound_effect_prompt'
+             UNION ALL SELECT 'bgm_prompt') f
+        WHERE json_valid(t.params)
+            AND typeof(json_extract(t.params, '$.' || f.name)) = 'text'
+            AND trim(json_extract(t.params, '$.' || f.name)) <> ''
+        ORDER BY t.id;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -157,6 +157,12 @@ fn a_version_1_store_migrates_and_keeps_its_rows() {
     let row = store.list(&ListFilter::default()).unwrap().remove(0);
     assert_eq!(row.summary, "hi");
     assert_eq!(row.model, crate::api::Model::Tts);
+    assert_eq!((row.starred, row.group_id.as_deref()), (false, None));
+    // Texts written before history existed are recalled too.
+    assert_eq!(
+        store.prompt_history("kling-tts", "text", 10).unwrap(),
+        ["hi"]
+    );
     assert!(
         store
             .claim_poll(row.id, "a", Duration::from_secs(1))

@@ -91,7 +91,8 @@ impl SortOrder {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ViewQuery {
     /// Matches, case-insensitively, a substring of the prompt or text or of
-    /// the task id, a model's name, or a state's name.
+    /// the task id, a model's name, or a state's name; `is:starred` keeps
+    /// starred tasks and `group:G` the takes of one group.
     pub filter: String,
     pub sort: SortOrder,
 }
@@ -111,7 +112,38 @@ struct Condition {
     args: Vec<Value>,
 }
 
+/// `is:starred` and `group:G` narrow the rows; the other words are the
+/// text filter below.
 fn compile(filter: &str) -> Condition {
+    let mut scoped = Vec::new();
+    let mut scoped_args = Vec::new();
+    let mut words = Vec::new();
+    for word in filter.split_whitespace() {
+        if word.eq_ignore_ascii_case("is:starred") {
+            scoped.push("starred = 1".to_string());
+        } else if let Some(group) = word.strip_prefix("group:").filter(|g| !g.is_empty()) {
+            scoped.push("group_id = ?".to_string());
+            scoped_args.push(Value::Text(group.to_string()));
+        } else {
+            words.push(word);
+        }
+    }
+    let text = compile_text(&words.join(" "));
+    if !text.sql.is_empty() {
+        scoped.push(text.sql);
+        scoped_args.extend(text.args);
+    }
+    Condition {
+        sql: if scoped.is_empty() {
+            String::new()
+        } else {
+            format!("({})", scoped.join(" AND "))
+        },
+        args: scoped_args,
+    }
+}
+
+fn compile_text(filter: &str) -> Condition {
     let needle = filter.trim().to_lowercase();
     if needle.is_empty() {
         return Condition {

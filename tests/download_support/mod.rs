@@ -242,6 +242,8 @@ pub fn task(id: i64, prompt: &str, task_id: Option<&str>) -> TaskRecord {
         last_error: None,
         not_found_count: 0,
         has_callback: false,
+        group_id: None,
+        starred: false,
         updated_at: NOON,
     }
 }

@@ -35,7 +35,7 @@ pub fn sfx(prompt: &str, duration: &str) -> Value {
 }
 
 pub fn tts(text: &str) -> Value {
-    json!({"model": "kling-tts", "text": text, "voice_id": "v1", "voice_language": "en"})
+    json!({"model": "kling-tts", "text": text, "voice_id": "uk_boy1", "voice_language": "en"})
 }
 
 pub fn v2a() -> Value {

@@ -43,6 +43,8 @@ fn record(i: i64) -> TaskRecord {
         last_error: None,
         not_found_count: 0,
         has_callback: false,
+        group_id: None,
+        starred: false,
         updated_at: i,
     }
 }
@@ -254,4 +256,38 @@ fn the_tables_queries_use_their_indexes() {
         "SELECT COUNT(*) FROM tasks WHERE id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH '\"abc\"')",
     );
     assert!(p.contains("VIRTUAL TABLE"), "text filter: {p}");
+}
+
+#[test]
+fn starred_and_group_terms_narrow_the_view() {
+    let (_dir, store) = seeded(10);
+    let rain = CreateRequest::SoundEffects(SoundEffectsParams {
+        prompt: "Rain on tin".into(),
+        duration: "5.0".into(),
+        callback_url: None,
+    });
+    let takes = store.insert_intents(&rain, false, 3, Some("g42")).unwrap();
+    store.set_starred(takes[1], true).unwrap();
+    store.set_starred(4, true).unwrap();
+    let ids = |filter: &str| -> Vec<i64> {
+        let query = ViewQuery::new(filter, SortOrder::Newest);
+        store
+            .view_rows(&query, 0, 50)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids("is:starred"), [takes[1], 4]);
+    assert_eq!(ids("IS:STARRED tin"), [takes[1]]);
+    assert_eq!(ids("group:g42"), [takes[2], takes[1], takes[0]]);
+    assert_eq!(ids("group:g42 is:starred"), [takes[1]]);
+    assert!(ids("group:nope").is_empty());
+    let reader = store.reader().unwrap();
+    assert_eq!(
+        reader
+            .count(&ViewQuery::new("is:starred", SortOrder::Cost))
+            .unwrap(),
+        2
+    );
 }
