@@ -223,7 +223,7 @@ async fn tts_submit_with_defaults_reaches_completed() {
     assert_eq!(r.app.form.model(), klang::api::Model::Tts);
     r.type_text("Hello from klang");
     r.key(KeyCode::Tab);
-    r.type_text("voice_1");
+    r.type_text("calm_story1");
     r.key(KeyCode::Enter);
     r.wait_for("tts completed", |a| {
         a.tasks
