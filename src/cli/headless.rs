@@ -91,10 +91,12 @@ impl Headless {
         }
         while let Some(event) = self.events.recv().await {
             match event {
-                EngineEvent::TaskChanged(record) if record.id != id => {
-                    if !matches!(self.seen.get(&record.id), Some(Seen::CreateFailed(_))) {
-                        self.seen.insert(record.id, Seen::Changed(record));
-                    }
+                // A create failure stays what is remembered of its task.
+                EngineEvent::TaskChanged(record)
+                    if record.id != id
+                        && !matches!(self.seen.get(&record.id), Some(Seen::CreateFailed(_))) =>
+                {
+                    self.seen.insert(record.id, Seen::Changed(record));
                 }
                 EngineEvent::CreateFailed { id: failed, error } if failed != id => {
                     self.seen.insert(failed, Seen::CreateFailed(error));

@@ -35,7 +35,11 @@ impl Store {
         let model = request.model().api_name();
         let now = now_ms();
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        // IMMEDIATE takes the write lock up front, waiting for another
+        // process's write; a deferred one could fail at its first insert.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
         let mut ids = Vec::with_capacity(count);
         for _ in 0..count {
             tx.execute(
