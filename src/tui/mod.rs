@@ -24,6 +24,7 @@ pub mod task_list;
 pub mod terminal;
 pub mod theme;
 mod view;
+pub mod window;
 
 pub use app::{App, AppInit, Effect, Focus, Message, Overlay, TOAST_FOR, Toast, UiState};
 pub use keys::BINDINGS;
