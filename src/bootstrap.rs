@@ -53,6 +53,10 @@ pub struct Context {
     pub sandbox: Option<SandboxHandle>,
     /// Set when `--callback-listen` (or `callback_listen`) is given.
     pub callback: Option<CallbackSettings>,
+    /// Why the callback settings cannot be used. Only commands that start
+    /// the engine need a receiver, so only they refuse to run (`klang list`
+    /// works with a half-configured receiver).
+    callback_error: Option<String>,
 }
 
 impl Context {
@@ -64,12 +68,7 @@ impl Context {
         let config = loaded.config;
         let warnings = loaded.warnings;
 
-        let download_dir = overrides
-            .download_dir
-            .clone()
-            .or_else(|| env_path("KLANG_DOWNLOAD_DIR"))
-            .or_else(|| config.download_dir.clone())
-            .unwrap_or_else(|| paths.default_download_dir.clone());
+        let download_dir = download_dir(overrides, &config, &paths)?;
         let mut engine_config = EngineConfig::new(download_dir);
         if let Some(n) = overrides.max_in_flight.or(config.max_in_flight) {
             if n == 0 {
@@ -100,7 +99,10 @@ impl Context {
             check_base_url_security(&url, overrides.allow_insecure).map_err(ContextError::Usage)?;
             (None, url, config.api_key())
         };
-        let callback = callback_settings(overrides, &config, &paths)?;
+        let (callback, callback_error) = match callback_settings(overrides, &config, &paths) {
+            Ok(settings) => (settings, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         let key_hint = key.as_ref().map(ApiKey::masked);
         let client = ApiClient::new(&base_url, key, &ClientOptions::default())
             .map_err(ContextError::Usage)?;
@@ -117,6 +119,7 @@ impl Context {
             engine_config,
             sandbox,
             callback,
+            callback_error,
         })
     }
 
@@ -126,6 +129,9 @@ impl Context {
         &self,
         sink: EventSink,
     ) -> Result<(Engine, Option<CallbackReceiver>), ContextError> {
+        if let Some(e) = &self.callback_error {
+            return Err(ContextError::Usage(e.clone()));
+        }
         let engine = Engine::start(
             self.client.clone(),
             self.store.clone(),
@@ -237,6 +243,43 @@ fn load_or_make_token(path: &std::path::Path) -> Result<String, ContextError> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
     }
     Ok(token)
+}
+
+/// Where results go: the flag, then KLANG_DOWNLOAD_DIR, then config.toml,
+/// then the default. Stored paths must not depend on where klang was
+/// started: a relative flag or variable is resolved once against the
+/// current directory; a relative or empty config value is refused.
+pub(crate) fn download_dir(
+    overrides: &Overrides,
+    config: &Config,
+    paths: &Paths,
+) -> Result<PathBuf, ContextError> {
+    let given = overrides
+        .download_dir
+        .clone()
+        .or_else(|| env_path("KLANG_DOWNLOAD_DIR"));
+    if let Some(dir) = given {
+        if dir.as_os_str().is_empty() {
+            return Err(ContextError::Usage(
+                "--download-dir is empty: give a directory".into(),
+            ));
+        }
+        return std::path::absolute(&dir).map_err(|e| {
+            ContextError::Usage(format!(
+                "cannot resolve the download directory {}: {e}",
+                dir.display()
+            ))
+        });
+    }
+    match &config.download_dir {
+        Some(dir) if !dir.is_absolute() => Err(ContextError::Usage(format!(
+            "download_dir {:?} in {} is not an absolute path: give one like \"/data/audio\"",
+            dir.display().to_string(),
+            paths.config_file().display()
+        ))),
+        Some(dir) => Ok(dir.clone()),
+        None => Ok(paths.default_download_dir.clone()),
+    }
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {

@@ -42,10 +42,9 @@ async fn dashboard(global: &cli::GlobalArgs) -> Result<i32, Failure> {
         theme: global.theme.clone(),
         no_mouse: global.no_mouse,
     };
-    klang::tui::run(ctx, options).await.map_err(|e| Failure {
-        code: cli::exit::NETWORK,
-        message: format!("{e:#}"),
-    })?;
+    klang::tui::run(ctx, options)
+        .await
+        .map_err(|e| Failure::from_dashboard(&e))?;
     Ok(cli::exit::OK)
 }
 

@@ -99,6 +99,18 @@ impl ApiClient {
                 "base URL {base_url:?} must be http:// or https:// with a host"
             ));
         }
+        // klang adds the API's paths itself; anything else in the URL would
+        // send creates to the wrong place, or swap the key for Basic auth.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!(
+                "base URL {base_url:?} carries user:pass@: remove it; the key goes in KLANG_API_KEY or api_key"
+            ));
+        }
+        if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "base URL {base_url:?} has a path, query or fragment: give only scheme, host and port, e.g. {DEFAULT_BASE_URL}"
+            ));
+        }
         let auth = match key {
             Some(k) => {
                 let mut v =
@@ -340,5 +352,16 @@ mod tests {
         assert!(ApiClient::new("ftp://x", None, &opts).is_err());
         assert!(ApiClient::new("not a url", None, &opts).is_err());
         assert!(ApiClient::new("https://apimodels.app/", None, &opts).is_ok());
+        assert!(ApiClient::new("http://127.0.0.1:8080", None, &opts).is_ok());
+        for wrong in [
+            "https://apimodels.app/api/v1",
+            "https://apimodels.app/?x=1",
+            "https://apimodels.app/#top",
+            "https://user:pass@apimodels.app",
+            "https://user@apimodels.app",
+        ] {
+            let err = ApiClient::new(wrong, None, &opts).unwrap_err();
+            assert!(err.contains("base URL"), "{wrong}: {err}");
+        }
     }
 }

@@ -23,12 +23,23 @@ pub async fn run(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> {
             ),
         });
     }
+    // The stored path must not depend on where klang was started.
+    let out =
+        match args.out {
+            Some(dir) if dir.as_os_str().is_empty() => {
+                return Err(Failure::usage("--out is empty: give a directory"));
+            }
+            Some(dir) => Some(std::path::absolute(&dir).map_err(|e| {
+                Failure::usage(format!("cannot resolve --out {}: {e}", dir.display()))
+            })?),
+            None => None,
+        };
     let mut headless = Headless::start(&ctx, args.json).await?;
-    let record = headless.download(record.id, args.out).await?;
+    let record = headless.download(record.id, out).await?;
     if args.json {
         print_json(&task_view(&record));
     } else if let Some(path) = &record.local_path {
-        println!("{}", terminal_safe(path));
+        super::output::outln!("{}", terminal_safe(path));
     }
     Ok(exit::OK)
 }

@@ -187,12 +187,12 @@ pub(super) fn print_summary(record: &TaskRecord) {
     if let Some(ms) = record.generation_ms() {
         line.push_str(&format!(" in {:.1} s", ms as f64 / 1000.0));
     }
-    println!("{}", terminal_safe(&line));
+    super::output::outln!("{}", terminal_safe(&line));
     for url in &record.result_urls {
-        println!("{}", terminal_safe(url));
+        super::output::outln!("{}", terminal_safe(url));
     }
     if let Some(path) = &record.local_path {
-        println!("{}", terminal_safe(path));
+        super::output::outln!("{}", terminal_safe(path));
     }
     if let Some(error) = &record.last_error {
         eprintln!("{}", terminal_safe(error));

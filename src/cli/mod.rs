@@ -24,6 +24,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const ACCOUNT: i32 = 3;
     pub const NETWORK: i32 = 4;
+    /// The task store cannot be opened, read or written.
+    pub const STORE: i32 = 5;
 }
 
 /// A failure with the exit code it deserves; the message is one line.
@@ -44,13 +46,55 @@ impl Failure {
 
 impl From<ContextError> for Failure {
     fn from(e: ContextError) -> Failure {
-        Failure::usage(e.to_string())
+        let code = match e {
+            ContextError::Usage(_) => exit::USAGE,
+            ContextError::Store(_) => exit::STORE,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Failure {
-        Failure::usage(e.to_string())
+        Failure {
+            code: if e.is_usage() {
+                exit::USAGE
+            } else {
+                exit::STORE
+            },
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    /// The dashboard's errors reach `main` as `anyhow`: the same codes as
+    /// the CLI for the same causes (a busy callback port is 2, a store
+    /// error 5), network trouble otherwise.
+    pub fn from_dashboard(e: &anyhow::Error) -> Failure {
+        let message = format!("{e:#}");
+        let code = e
+            .chain()
+            .find_map(|cause| {
+                if let Some(c) = cause.downcast_ref::<ContextError>() {
+                    return Some(match c {
+                        ContextError::Usage(_) => exit::USAGE,
+                        ContextError::Store(_) => exit::STORE,
+                    });
+                }
+                cause.downcast_ref::<crate::store::StoreError>().map(|s| {
+                    if s.is_usage() {
+                        exit::USAGE
+                    } else {
+                        exit::STORE
+                    }
+                })
+            })
+            .unwrap_or(exit::NETWORK);
+        Failure { code, message }
     }
 }
 

@@ -36,9 +36,33 @@ pub fn task_view(record: &TaskRecord) -> TaskView<'_> {
     }
 }
 
+/// Writes one line to stdout. A reader that went away (`klang list | head`)
+/// ends the command quietly and successfully, as other Unix tools do: the
+/// task store already holds everything, nothing is left to say.
+pub fn out(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let written = writeln!(std::io::stdout().lock(), "{line}");
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("klang: cannot write to stdout: {e}");
+            std::process::exit(super::exit::TASK_FAILED)
+        }
+    }
+}
+
+/// `println!` through [`out`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::out(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
 pub fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => outln!("{text}"),
         Err(e) => eprintln!("klang: cannot encode JSON: {e}"),
     }
 }
@@ -67,16 +91,21 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 pub fn print_table(rows: &[TaskRecord]) {
-    println!(
+    outln!(
         "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  PROMPT",
-        "ID", "STATE", "MDL", "COST", "CREATED", "TIME"
+        "ID",
+        "STATE",
+        "MDL",
+        "COST",
+        "CREATED",
+        "TIME"
     );
     for r in rows {
         let timing = r
             .generation_ms()
             .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{:>6}  {:<14}  {:<4}  {:>8}  {:<19}  {:>7}  {}",
             r.id,
             r.state.as_str(),
@@ -94,7 +123,7 @@ pub fn print_table(rows: &[TaskRecord]) {
 }
 
 pub fn print_detail(r: &TaskRecord) {
-    let line = |name: &str, value: &str| println!("{name:<16} {}", terminal_safe(value));
+    let line = |name: &str, value: &str| outln!("{name:<16} {}", terminal_safe(value));
     line("local id", &r.id.to_string());
     line("task id", r.task_id.as_deref().unwrap_or("-"));
     line("state", r.state.as_str());

@@ -6,11 +6,8 @@ use super::{Failure, GlobalArgs, exit};
 pub(super) fn run(global: &GlobalArgs, json: bool) -> Result<i32, Failure> {
     let paths = crate::config::Paths::discover().map_err(Failure::usage)?;
     let loaded = crate::config::Config::load(&paths.config_file()).ok();
-    let download_dir = global
-        .download_dir
-        .clone()
-        .or_else(|| loaded.as_ref().and_then(|l| l.config.download_dir.clone()))
-        .unwrap_or_else(|| paths.default_download_dir.clone());
+    let config = loaded.map(|l| l.config).unwrap_or_default();
+    let download_dir = crate::bootstrap::download_dir(&super::overrides(global), &config, &paths)?;
     let entries = [
         ("config", paths.config_file()),
         ("themes", paths.user_themes_dir()),
@@ -27,7 +24,7 @@ pub(super) fn run(global: &GlobalArgs, json: bool) -> Result<i32, Failure> {
         print_json(&map);
     } else {
         for (name, path) in entries {
-            println!("{name:<14} {}", path.display());
+            super::output::outln!("{name:<14} {}", path.display());
         }
     }
     Ok(exit::OK)

@@ -37,9 +37,9 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Failure> {
             args.port
         ),
     })?;
-    println!("klang sandbox listening on {}", handle.base_url());
-    println!("{}", sandbox::sandbox_keys_help());
-    println!("Stop with Ctrl-C.");
+    super::output::outln!("klang sandbox listening on {}", handle.base_url());
+    super::output::outln!("{}", sandbox::sandbox_keys_help());
+    super::output::outln!("Stop with Ctrl-C.");
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     Ok(exit::OK)

@@ -6,6 +6,7 @@
 mod compose;
 mod leases;
 mod record;
+mod resolve;
 mod schema;
 mod view;
 
@@ -37,6 +38,27 @@ pub enum StoreError {
     },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
+    /// A task id prefix that fits more than one task.
+    #[error(
+        "{prefix:?} matches {count} tasks ({}{}): give more of the task id, or the local id",
+        .examples.join(", "),
+        if *.count > .examples.len() { ", …" } else { "" }
+    )]
+    Ambiguous {
+        prefix: String,
+        count: usize,
+        examples: Vec<String>,
+    },
+}
+
+impl StoreError {
+    /// A mistake in what the user asked for, not a fault of the store.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NoSuchTask(_) | StoreError::Ambiguous { .. }
+        )
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -325,39 +347,6 @@ impl Store {
     pub fn get(&self, id: i64) -> Result<TaskRecord> {
         self.find("WHERE id = ?1", params![id])?
             .ok_or(StoreError::NoSuchTask(id))
-    }
-
-    /// Finds by local id, or by remote task id, or by a unique prefix of it.
-    pub fn resolve(&self, key: &str) -> Result<Option<TaskRecord>> {
-        if let Ok(id) = key.parse::<i64>()
-            && let Some(t) = self.find("WHERE id = ?1", params![id])?
-        {
-            return Ok(Some(t));
-        }
-        if let Some(t) = self.find("WHERE task_id = ?1", params![key])? {
-            return Ok(Some(t));
-        }
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {} FROM tasks WHERE task_id LIKE ?1 || '%' ESCAPE '\\' LIMIT 2",
-                record::COLUMNS
-            ))
-            .map_err(|e| self.err(e))?;
-        let escaped = key
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let rows: Vec<TaskRecord> = stmt
-            .query_map(params![escaped], record::from_row)
-            .map_err(|e| self.err(e))?
-            .filter_map(|r| r.ok())
-            .collect();
-        Ok(if rows.len() == 1 {
-            rows.into_iter().next()
-        } else {
-            None
-        })
     }
 
     pub fn get_by_task_id(&self, task_id: &str) -> Result<Option<TaskRecord>> {
