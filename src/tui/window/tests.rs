@@ -45,6 +45,8 @@ fn record(i: i64) -> TaskRecord {
         last_error: None,
         not_found_count: 0,
         has_callback: false,
+        group_id: None,
+        starred: false,
         updated_at: i,
     }
 }
