@@ -54,25 +54,12 @@ fn task(id: i64, state: LocalState) -> TaskRecord {
     TaskRecord {
         id,
         task_id: Some(format!("t{id}")),
-        model: params.model(),
-        summary: params.summary(),
-        params,
         state,
         submitted_at: now_ms(),
         create_time: Some(now_ms()),
-        complete_time: None,
-        result_urls: vec![],
-        audio_duration: None,
-        fail_msg: None,
         cost_usd: 0.0295,
-        local_path: None,
-        last_poll_at: None,
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: now_ms(),
+        ..TaskRecord::new(params)
     }
 }
 

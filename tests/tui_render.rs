@@ -24,9 +24,6 @@ fn task(id: i64, state: LocalState, params: CreateRequest) -> TaskRecord {
     TaskRecord {
         id,
         task_id: Some(format!("tsk_{id:04}")),
-        model: params.model(),
-        summary: params.summary(),
-        params: params.clone(),
         state,
         submitted_at: now - 20_000,
         create_time: Some(now - 15_000),
@@ -38,15 +35,9 @@ fn task(id: i64, state: LocalState, params: CreateRequest) -> TaskRecord {
         },
         audio_duration: (state == LocalState::Completed).then_some(5.0),
         fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
-        cost_usd: params.model().price_usd(),
-        local_path: None,
         last_poll_at: Some(now - 1000),
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: now,
+        ..TaskRecord::new(params.clone())
     }
 }
 

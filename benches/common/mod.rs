@@ -1,6 +1,6 @@
 //! Synthetic task history shared by the benchmarks.
 
-use klang::api::{CreateRequest, Model, SoundEffectsParams};
+use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::store::{LocalState, TaskRecord};
 
 /// `n` tasks: mostly completed, a tenth failed, a tenth pending.
@@ -16,13 +16,6 @@ pub fn synthetic(n: usize) -> Vec<TaskRecord> {
             TaskRecord {
                 id: i as i64 + 1,
                 task_id: Some(format!("clsynthetic{i:014}")),
-                model: Model::SoundEffects,
-                params: CreateRequest::SoundEffects(SoundEffectsParams {
-                    prompt: prompt.clone(),
-                    duration: "5.0".into(),
-                    callback_url: None,
-                }),
-                summary: prompt,
                 state,
                 submitted_at: 1_700_000_000_000 + i as i64 * 1000,
                 create_time: Some(1_700_000_000_000 + i as i64 * 1000),
@@ -35,15 +28,12 @@ pub fn synthetic(n: usize) -> Vec<TaskRecord> {
                 },
                 audio_duration: Some(5.0),
                 fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
-                cost_usd: 0.0295,
-                local_path: None,
-                last_poll_at: None,
-                last_error: None,
-                not_found_count: 0,
-                has_callback: false,
-                group_id: None,
-                starred: false,
                 updated_at: 1_700_000_000_000,
+                ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
+                    prompt,
+                    duration: "5.0".into(),
+                    callback_url: None,
+                }))
             }
         })
         .collect()

@@ -124,6 +124,38 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
+    /// A record for `params` that is not stored yet: local id 0, state
+    /// `submitting`, cost from the model's price, submitted now. Imports
+    /// (and tests, benches, examples) set what they know with struct-update
+    /// syntax, `TaskRecord { state, ..TaskRecord::new(params) }`, and keep
+    /// compiling when a field is added.
+    pub fn new(params: CreateRequest) -> TaskRecord {
+        let now = super::now_ms();
+        TaskRecord {
+            id: 0,
+            task_id: None,
+            model: params.model(),
+            summary: params.summary(),
+            cost_usd: params.model().price_usd(),
+            params,
+            state: LocalState::Submitting,
+            submitted_at: now,
+            create_time: None,
+            complete_time: None,
+            result_urls: vec![],
+            audio_duration: None,
+            fail_msg: None,
+            local_path: None,
+            last_poll_at: None,
+            last_error: None,
+            not_found_count: 0,
+            has_callback: false,
+            updated_at: now,
+            group_id: None,
+            starred: false,
+        }
+    }
+
     /// completeTime - createTime once done, in ms.
     pub fn generation_ms(&self) -> Option<i64> {
         match (self.create_time, self.complete_time) {

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt;
-use klang::api::{CreateRequest, Model, SoundEffectsParams};
+use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::engine::download::{DownloadError, Downloader};
 use klang::store::{LocalState, TaskRecord};
 use std::path::{Path, PathBuf};
@@ -222,29 +222,17 @@ pub fn task(id: i64, prompt: &str, task_id: Option<&str>) -> TaskRecord {
     TaskRecord {
         id,
         task_id: task_id.map(str::to_string),
-        model: Model::SoundEffects,
-        params: CreateRequest::SoundEffects(SoundEffectsParams {
-            prompt: prompt.to_string(),
-            duration: "5.0".into(),
-            callback_url: None,
-        }),
-        summary: prompt.to_string(),
         state: LocalState::Completed,
         submitted_at: NOON,
         create_time: Some(NOON),
         complete_time: Some(NOON + 5000),
-        result_urls: vec![],
         audio_duration: Some(5.0),
-        fail_msg: None,
-        cost_usd: 0.0295,
-        local_path: None,
-        last_poll_at: None,
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: NOON,
+        ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
+            prompt: prompt.to_string(),
+            duration: "5.0".into(),
+            callback_url: None,
+        }))
     }
 }
 

@@ -19,29 +19,17 @@ fn record(summary: &str, task_id: Option<&str>) -> TaskRecord {
     TaskRecord {
         id: 7,
         task_id: task_id.map(str::to_string),
-        model: Model::SoundEffects,
-        params: CreateRequest::SoundEffects(SoundEffectsParams {
-            prompt: summary.to_string(),
-            duration: "5.0".into(),
-            callback_url: None,
-        }),
-        summary: summary.to_string(),
         state: LocalState::Completed,
         submitted_at: NOON - 86_400_000,
         create_time: Some(NOON),
         complete_time: Some(NOON + 5_000),
-        result_urls: vec![],
-        audio_duration: None,
-        fail_msg: None,
         cost_usd: 0.0,
-        local_path: None,
-        last_poll_at: None,
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: NOON,
+        ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
+            prompt: summary.to_string(),
+            duration: "5.0".into(),
+            callback_url: None,
+        }))
     }
 }
 

@@ -27,25 +27,12 @@ fn record(i: i64) -> TaskRecord {
     TaskRecord {
         id: i,
         task_id: (i % 5 != 0).then(|| format!("cltask{i:06}")),
-        model: params.model(),
-        params,
-        summary,
         state,
         submitted_at: i,
-        create_time: None,
-        complete_time: None,
-        result_urls: vec![],
         audio_duration: (i % 4 == 0).then_some((i % 11) as f64),
-        fail_msg: None,
         cost_usd: [0.0295, 0.0006, 0.0027, 0.0295][(i % 4) as usize],
-        local_path: None,
-        last_poll_at: None,
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: i,
+        ..TaskRecord::new(params)
     }
 }
 

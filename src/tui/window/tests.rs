@@ -29,25 +29,12 @@ fn record(i: i64) -> TaskRecord {
     TaskRecord {
         id: i,
         task_id: Some(format!("clwin{i:08}")),
-        model: params.model(),
-        params,
-        summary,
         state,
         submitted_at: i,
         create_time: Some(i),
-        complete_time: None,
-        result_urls: vec![],
-        audio_duration: None,
-        fail_msg: None,
         cost_usd: [0.0295, 0.0027, 0.0006][(i % 3) as usize],
-        local_path: None,
-        last_poll_at: None,
-        last_error: None,
-        not_found_count: 0,
-        has_callback: false,
-        group_id: None,
-        starred: false,
         updated_at: i,
+        ..TaskRecord::new(params)
     }
 }
 
