@@ -10,7 +10,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use klang::engine::EngineEvent;
 use klang::store::LocalState;
-use klang::tui::clipboard::CaptureClipboard;
 use klang::tui::harness::empty_init;
 use klang::tui::{App, Message, draw};
 use ratatui::Terminal;
@@ -25,8 +24,7 @@ fn key(c: char) -> Message {
 }
 
 fn app_with(n: usize) -> App {
-    let clipboard = CaptureClipboard::default();
-    let mut init = empty_init(&clipboard);
+    let mut init = empty_init();
     init.tasks = synthetic(n);
     App::new(init)
 }
@@ -37,8 +35,7 @@ fn dashboard(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("app_new", |b| {
         b.iter(|| {
-            let clipboard = CaptureClipboard::default();
-            let mut init = empty_init(&clipboard);
+            let mut init = empty_init();
             init.tasks = tasks.clone();
             black_box(App::new(init))
         })

@@ -43,6 +43,8 @@ pub struct Context {
     pub config: Config,
     /// One-line warnings for the user (config problems, open key file).
     pub warnings: Vec<String>,
+    /// `[keys]` from config.toml, checked by the dashboard's key map.
+    pub keys: Vec<crate::config::KeyRebind>,
     pub store: Arc<Store>,
     pub client: ApiClient,
     pub base_url: String,
@@ -67,6 +69,7 @@ impl Context {
         let loaded = Config::load(&paths.config_file()).map_err(ContextError::Usage)?;
         let config = loaded.config;
         let warnings = loaded.warnings;
+        let keys = loaded.keys;
 
         let download_dir = download_dir(overrides, &config, &paths)?;
         let mut engine_config = EngineConfig::new(download_dir);
@@ -112,6 +115,7 @@ impl Context {
             paths,
             config,
             warnings,
+            keys,
             store: Arc::new(store),
             client,
             base_url,

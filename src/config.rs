@@ -5,7 +5,9 @@
 
 use crate::api::ApiKey;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 #[derive(Clone, Debug)]
 pub struct Paths {
@@ -74,6 +76,49 @@ pub struct Config {
     pub callback_token: Option<String>,
     /// The bell when a task ends: "auto" (default), "always" or "off".
     pub notify: Option<crate::notify::NotifyMode>,
+    /// `[keys]`: action name → a key or a list of keys (`copy = "c"`,
+    /// `copy = ["c", "ctrl+y"]`). The dashboard's key map checks the names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, Spanned<KeyList>>,
+}
+
+/// One key or several, as `[keys]` accepts them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct KeyList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"a key like "c" or a list like ["c", "ctrl+y"]"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// One `[keys]` entry with the line it is on, for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRebind {
+    pub action: String,
+    pub keys: Vec<String>,
+    pub line: usize,
 }
 
 #[derive(Debug)]
@@ -81,6 +126,12 @@ pub struct LoadedConfig {
     pub config: Config,
     /// One-line warnings to show the user (e.g. a key readable by others).
     pub warnings: Vec<String>,
+    /// `[keys]`, in file order, with line numbers.
+    pub keys: Vec<KeyRebind>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
 impl Config {
@@ -93,18 +144,13 @@ impl Config {
                 return Ok(LoadedConfig {
                     config: Config::default(),
                     warnings: Vec::new(),
+                    keys: Vec::new(),
                 });
             }
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
         let config: Config = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| {
-                    let before = text.get(..s.start).unwrap_or(&text);
-                    before.matches('\n').count() + 1
-                })
-                .unwrap_or(1);
+            let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(1);
             format!(
                 "{}:{line}: {}; fix or remove that line",
                 path.display(),
@@ -118,7 +164,21 @@ impl Config {
                 path.display()
             ));
         }
-        Ok(LoadedConfig { config, warnings })
+        let mut keys: Vec<KeyRebind> = config
+            .keys
+            .iter()
+            .map(|(action, list)| KeyRebind {
+                action: action.clone(),
+                keys: list.get_ref().0.clone(),
+                line: line_of(&text, list.span().start),
+            })
+            .collect();
+        keys.sort_by_key(|k| k.line);
+        Ok(LoadedConfig {
+            config,
+            warnings,
+            keys,
+        })
     }
 
     /// The key from the environment, else from the file.

@@ -38,9 +38,17 @@ fn main() -> ExitCode {
 
 async fn dashboard(global: &cli::GlobalArgs) -> Result<i32, Failure> {
     let ctx = cli::Context::build(&cli::overrides(global)).await?;
+    // A bad `[keys]` entry is a config error like any other: exit 2.
+    let keys = klang::tui::KeyMap::from_config(&ctx.keys, &ctx.paths.config_file()).map_err(
+        |message| Failure {
+            code: cli::exit::USAGE,
+            message,
+        },
+    )?;
     let options = klang::tui::TuiOptions {
         theme: global.theme.clone(),
         no_mouse: global.no_mouse,
+        keys,
     };
     klang::tui::run(ctx, options)
         .await

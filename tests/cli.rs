@@ -370,3 +370,24 @@ async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
         assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     }
 }
+
+#[tokio::test]
+async fn a_bad_key_binding_stops_the_dashboard_with_status_2_naming_the_line() {
+    let home = Home::new();
+    let config = home.dir.path().join("config/klang");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "mouse = true\n\n[keys]\ncopy = \"c\"\ndownload = \"ctl+d\"\n",
+    )
+    .unwrap();
+    // No terminal needed: the key map is checked before the screen changes.
+    let out = home.run(None, &[]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("klang/config.toml:5: \"ctl+d\" is not a key"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}

@@ -31,6 +31,11 @@ fn valid_config_files_load() {
                 Some("https://host.example")
             );
         }
+        if file.ends_with("keys.toml") {
+            let keys = klang::tui::KeyMap::from_config(&loaded.keys, &file)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(keys.describe(klang::tui::Action::Download), "d, ctrl+s");
+        }
     }
 }
 
@@ -39,6 +44,7 @@ fn invalid_config_files_name_the_file_and_line() {
     let expected_line = |name: &str| match name {
         "wrong-type.toml" => 2,
         "unknown-key.toml" => 3,
+        "keys-not-a-key.toml" => 3,
         _ => 1,
     };
     for file in fixtures("config/invalid") {

@@ -2,10 +2,9 @@
 //! something changed, wraps frames in synchronized updates, ticks only while
 //! something runs, and writes nothing at all while idle.
 //!
-//! The idle window is 2.5 s of real time (more than two tick periods, so a
-//! tick that should not exist would show). With tokio's `test-util` feature
-//! (paused clock) this could be the full 10 s at no cost; the dev-dependency
-//! is not there yet. Nothing here asserts how long anything takes.
+//! The clock is tokio's paused one: the 10 s idle window (ten tick periods,
+//! so a tick that should not exist would show) costs no real time. Nothing
+//! here asserts how long anything takes.
 
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use klang::api::{CreateRequest, SoundEffectsParams};
@@ -14,7 +13,7 @@ use klang::store::{LocalState, TaskRecord, now_ms};
 use klang::tui::clipboard::CaptureClipboard;
 use klang::tui::event_loop::run_loop;
 use klang::tui::harness::empty_init;
-use klang::tui::{App, Message};
+use klang::tui::{App, Effects, Message};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -79,9 +78,9 @@ async fn wait_until(what: &str, cond: impl Fn() -> bool) {
     panic!("never happened: {what}");
 }
 
-const IDLE: Duration = Duration::from_millis(2500);
+const IDLE: Duration = Duration::from_secs(10);
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn idle_writes_nothing_and_frames_are_synchronized() {
     let screen = Screen::default();
     let backend = CrosstermBackend::new(screen.clone());
@@ -92,15 +91,16 @@ async fn idle_writes_nothing_and_frames_are_synchronized() {
         },
     )
     .unwrap();
-    let clip = CaptureClipboard::default();
-    let mut init = empty_init(&clip);
+    let mut init = empty_init();
     init.tasks = vec![task(1, LocalState::Completed)];
     let mut app = App::new(init);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
     let cancel = CancellationToken::new();
     let loop_cancel = cancel.clone();
-    let handle =
-        tokio::spawn(async move { run_loop(&mut terminal, &mut app, &mut rx, loop_cancel).await });
+    let handle = tokio::spawn(async move {
+        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
+    });
 
     wait_until("the first frame", || screen.len() > 0).await;
     settle().await;
@@ -176,9 +176,9 @@ async fn a_burst_of_events_is_drawn_once() {
         },
     )
     .unwrap();
-    let clip = CaptureClipboard::default();
-    let mut app = App::new(empty_init(&clip));
+    let mut app = App::new(empty_init());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
     // Queue many changes before the loop even starts.
     for id in 1..=500 {
         tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
@@ -188,9 +188,15 @@ async fn a_burst_of_events_is_drawn_once() {
         .unwrap();
     }
     tx.send(Message::Quit).unwrap();
-    run_loop(&mut terminal, &mut app, &mut rx, CancellationToken::new())
-        .await
-        .unwrap();
+    run_loop(
+        &mut terminal,
+        &mut app,
+        &mut effects,
+        &mut rx,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     // One initial frame, then the whole burst handled without a draw before
     // the quit at its end.
     let frames = screen.since(0).matches("\x1b[?2026h").count();

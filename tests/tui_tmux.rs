@@ -1,8 +1,10 @@
 //! The real binary in a real terminal (tmux): the dashboard opens on the
-//! sandbox, a task goes from `n` to completed, `y` puts its URL in tmux's
-//! buffer by OSC 52, and the terminal is restored
-//! after `q` and after SIGHUP (what a dropped SSH connection sends).
-//! Skips, saying why, only when tmux is not installed.
+//! sandbox, a task goes from `n` to completed, `copy` (rebound to `c` in
+//! config.toml; `y` then does nothing) puts its URL in tmux's buffer by
+//! OSC 52, and the terminal is restored after `q` and after SIGHUP (what a
+//! dropped SSH connection sends).
+//! Without tmux it skips, saying why, except in CI (`CI` set) or with
+//! `KLANG_LONG_TESTS` set, where tmux is expected and its absence fails.
 
 use std::path::Path;
 use std::process::Command;
@@ -101,11 +103,22 @@ fn start(tmux: &Tmux, bin: &str, run: &str) {
 #[test]
 fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
+        let required = ["CI", "KLANG_LONG_TESTS"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        assert!(
+            !required,
+            "tmux is not installed, and CI or KLANG_LONG_TESTS requires this test"
+        );
         println!("skipped: tmux is not installed (CI installs it)");
         return;
     }
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
+    // The user's own key for copy: `c`, not `y`.
+    let config = h.join("config/klang");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[keys]\ncopy = \"c\"\n").unwrap();
     let tmux = Tmux {
         socket: format!("klang-test-{}", std::process::id()),
     };
@@ -136,10 +149,32 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     let screen = tmux.wait_for("✓ completed");
     assert!(screen.contains("rain over tmux"), "{screen}");
     assert!(screen.contains("$0.0295"), "{screen}");
-    // `y` copies through tmux itself (OSC 52 with set-clipboard on), as it
-    // would over SSH: the URL lands in tmux's paste buffer.
+    // `c` copies through tmux itself (OSC 52 with set-clipboard on), as it
+    // would over SSH: the URL lands in tmux's paste buffer. `y`, the
+    // default, was rebound away and copies nothing.
     tmux.run(&["set", "-g", "set-clipboard", "on"]);
     tmux.keys(&["y"]);
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("Help");
+    let copy_line = help
+        .lines()
+        .find(|l| l.contains("copy the result URL"))
+        .unwrap_or_else(|| panic!("no copy line in the help:\n{help}"));
+    assert!(
+        copy_line.contains("│ c "),
+        "help shows c for copy: {copy_line}"
+    );
+    assert!(
+        !help.contains("copied"),
+        "y copied after rebinding:\n{help}"
+    );
+    tmux.keys(&["Escape"]);
+    assert_eq!(
+        tmux.run(&["show-buffer"]),
+        "",
+        "y put something in the buffer"
+    );
+    tmux.keys(&["c"]);
     tmux.wait_for("copied");
     let buffer = tmux.run(&["show-buffer"]);
     assert!(

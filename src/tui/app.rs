@@ -1,12 +1,14 @@
-//! The dashboard's state and how each message changes it. Nothing here
-//! touches the terminal: `handle` takes a [`Message`] and says whether the
-//! screen needs redrawing, so tests drive the app with no terminal at all.
+//! The dashboard's state and how each message changes it. Nothing here does
+//! I/O: `handle` takes a [`Message`], changes state and returns the
+//! [`Command`]s the loop must carry out (`tui/effects.rs`), so tests drive
+//! the app with no terminal, engine or clipboard at all.
 
-use super::clipboard::Clipboard;
 use super::input_form::InputForm;
+use super::keymap::KeyMap;
 use super::task_list::TaskList;
 use super::theme::Theme;
-use crate::engine::{DownloadEvent, Engine, EngineEvent, EngineStatus};
+use crate::api::{CreateRequest, Model};
+use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
 use crate::store::{LocalState, TaskRecord};
 use crossterm::event::Event;
 use ratatui::layout::Rect;
@@ -26,15 +28,40 @@ pub enum Message {
     Tick,
     /// SIGTERM / SIGHUP / the input stream ended.
     Quit,
+    /// The answer to [`Command::Submit`]: the new task's local id.
+    Submitted(Result<i64, SubmitError>),
+    /// The answer to [`Command::Resubmit`].
+    Resubmitted {
+        from: i64,
+        result: Result<i64, SubmitError>,
+    },
+    /// The answer to [`Command::Copy`].
+    Copied {
+        url: String,
+        result: Result<(), String>,
+    },
 }
 
-/// What the loop must do after a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Effect {
-    Nothing,
+/// What the loop must do after a message; `handle` itself does none of it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Something on screen changed.
     Redraw,
     Quit,
+    /// Write the task to the store and send it (answer: `Submitted`).
+    Submit(CreateRequest),
+    /// A new task with a failed task's parameters (answer: `Resubmitted`).
+    Resubmit(i64),
+    Download(i64),
+    DownloadAll,
+    /// Put this text on the clipboard (answer: `Copied`).
+    Copy(String),
+    /// Lift an engine pause (401/402 fixed).
+    Resume,
 }
+
+/// Commands from one message.
+pub type Commands = Vec<Command>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -49,7 +76,7 @@ pub enum Focus {
 pub enum Overlay {
     None,
     Help,
-    /// `q` while downloads run.
+    /// `quit` while downloads run.
     ConfirmQuit,
 }
 
@@ -77,8 +104,7 @@ pub struct AppInit {
     pub mouse: bool,
     /// Shown as toasts at start.
     pub warnings: Vec<String>,
-    pub engine: Option<Engine>,
-    pub clipboard: Box<dyn Clipboard>,
+    pub keys: KeyMap,
 }
 
 /// Where things were drawn last, for mouse clicks and paging.
@@ -88,6 +114,7 @@ pub struct UiState {
     pub table_rows: Rect,
     pub table_offset: usize,
     pub detail_scroll: u16,
+    pub help_scroll: u16,
 }
 
 pub struct App {
@@ -100,7 +127,8 @@ pub struct App {
     pub filter_input: Input,
     pub status: EngineStatus,
     pub(super) status_since: Instant,
-    /// Downloads running: id → (bytes, total).
+    /// Downloads running, as the engine reports them: id → (bytes, total).
+    /// The engine's events are the only source; nothing is added on a key.
     pub downloads: HashMap<i64, (u64, Option<u64>)>,
     pub toasts: VecDeque<Toast>,
     session_ids: HashSet<i64>,
@@ -110,8 +138,10 @@ pub struct App {
     pub config_file: PathBuf,
     pub theme: Theme,
     pub mouse: bool,
-    pub(super) engine: Option<Engine>,
-    pub(super) clipboard: Box<dyn Clipboard>,
+    pub keys: KeyMap,
+    /// The model of a submit whose answer has not come back yet; Enter
+    /// does nothing meanwhile.
+    pub(super) submitting: Option<Model>,
     /// Select this task as soon as its row shows up (after a submit).
     pub(super) select_when_seen: Option<i64>,
     pub ui: UiState,
@@ -138,8 +168,8 @@ impl App {
             config_file: init.config_file,
             theme: init.theme,
             mouse: init.mouse,
-            engine: init.engine,
-            clipboard: init.clipboard,
+            keys: init.keys,
+            submitting: None,
             select_when_seen: None,
             ui: UiState::default(),
             spinner: 0,
@@ -157,28 +187,74 @@ impl App {
         self.sandbox || self.key_hint.is_some()
     }
 
-    pub fn engine(&self) -> Option<&Engine> {
-        self.engine.as_ref()
+    /// A submit was sent and its answer has not come back.
+    pub fn submitting(&self) -> bool {
+        self.submitting.is_some()
     }
 
-    pub fn handle(&mut self, msg: Message) -> Effect {
+    /// Changes state for `msg` and returns what the loop must do.
+    pub fn handle(&mut self, msg: Message) -> Commands {
         // Engine events only mark the view stale: a burst of them (hundreds
         // of rows changing under a sort) rebuilds it once, at the next draw
         // or key, not once per event.
         let refresh = !matches!(msg, Message::Engine(_));
-        let effect = match msg {
+        let commands = match msg {
             Message::Terminal(event) => self.on_terminal(event),
             Message::Engine(event) => self.on_engine(event),
             Message::Tick => self.on_tick(),
-            Message::Quit => Effect::Quit,
+            Message::Quit => vec![Command::Quit],
+            Message::Submitted(result) => self.on_submitted(result),
+            Message::Resubmitted { from, result } => self.on_resubmitted(from, result),
+            Message::Copied { url, result } => self.on_copied(url, result),
         };
         if refresh {
             self.tasks.refresh_view();
         }
-        effect
+        commands
     }
 
-    fn on_engine(&mut self, event: EngineEvent) -> Effect {
+    fn on_submitted(&mut self, result: Result<i64, SubmitError>) -> Commands {
+        let model = self.submitting.take();
+        match result {
+            Ok(id) => {
+                self.note_submitted(id);
+                self.form.clear_main_text();
+                if self.focus == Focus::Input {
+                    self.focus = Focus::Table;
+                }
+                let price = model.map(|m| super::format::cost(m.price_usd()));
+                let price = price.map(|p| format!(" ({p})")).unwrap_or_default();
+                self.toast(format!("submitted #{id}{price}"));
+            }
+            Err(SubmitError::Invalid(e)) => {
+                self.form.show_error(e.field.to_string(), e.message);
+                self.focus = Focus::Input;
+            }
+            Err(e) => self.toast_error(format!("not submitted: {e}")),
+        }
+        vec![Command::Redraw]
+    }
+
+    fn on_resubmitted(&mut self, from: i64, result: Result<i64, SubmitError>) -> Commands {
+        match result {
+            Ok(id) => {
+                self.note_submitted(id);
+                self.toast(format!("resubmitted #{from} as #{id}"));
+            }
+            Err(e) => self.toast_error(format!("not resubmitted: {e}")),
+        }
+        vec![Command::Redraw]
+    }
+
+    fn on_copied(&mut self, url: String, result: Result<(), String>) -> Commands {
+        match result {
+            Ok(()) => self.toast(format!("copied {url}")),
+            Err(e) => self.toast_error(format!("{e}; the URL is {url}")),
+        }
+        vec![Command::Redraw]
+    }
+
+    fn on_engine(&mut self, event: EngineEvent) -> Commands {
         match event {
             EngineEvent::TaskChanged(record) => {
                 let id = record.id;
@@ -192,7 +268,7 @@ impl App {
             }
             EngineEvent::Status(status) => {
                 if self.status == status {
-                    return Effect::Nothing;
+                    return Vec::new();
                 }
                 self.status = status;
                 self.status_since = Instant::now();
@@ -203,7 +279,7 @@ impl App {
             }
             EngineEvent::Notice(text) => self.toast(text),
         }
-        Effect::Redraw
+        vec![Command::Redraw]
     }
 
     fn on_download(&mut self, event: DownloadEvent) {
@@ -225,14 +301,14 @@ impl App {
         }
     }
 
-    fn on_tick(&mut self) -> Effect {
+    fn on_tick(&mut self) -> Commands {
         self.spinner = self.spinner.wrapping_add(1);
         let before = self.toasts.len();
         self.toasts.retain(|t| t.shown_at.elapsed() < TOAST_FOR);
         if self.anything_running() || before != self.toasts.len() {
-            Effect::Redraw
+            vec![Command::Redraw]
         } else {
-            Effect::Nothing
+            Vec::new()
         }
     }
 

@@ -19,6 +19,7 @@ use crossterm::Command;
 use crossterm::clipboard::CopyToClipboard;
 use std::io::Write;
 use std::process::{Command as Process, Stdio};
+#[cfg(any(test, feature = "test-support"))]
 use std::sync::{Arc, Mutex};
 
 /// Where `y` puts text. Injectable so tests can see the exact bytes.
@@ -157,12 +158,14 @@ fn run_tool(tool: &[String], text: &str) {
 }
 
 /// A clipboard that records what would have been written, for tests.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Clone, Default)]
 pub struct CaptureClipboard {
     pub bytes: Arc<Mutex<Vec<u8>>>,
     pub env: ClipboardEnv,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl CaptureClipboard {
     pub fn captured(&self) -> String {
         let bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
@@ -170,8 +173,10 @@ impl CaptureClipboard {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 struct SharedWriter(Arc<Mutex<Vec<u8>>>);
 
+#[cfg(any(test, feature = "test-support"))]
 impl Write for SharedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
@@ -185,6 +190,7 @@ impl Write for SharedWriter {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Clipboard for CaptureClipboard {
     fn copy(&mut self, text: &str) -> Result<(), String> {
         // The real writer, minus the native tool, so tests see real bytes.

@@ -63,7 +63,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     match &r.local_path {
         Some(path) => push("file", path.clone(), t.text),
-        None if r.first_url().is_some() => push("file", "not downloaded (d)".into(), t.muted),
+        None if r.first_url().is_some() => {
+            let key = app.key_name(super::action::Action::Download);
+            push("file", format!("not downloaded ({key})"), t.muted)
+        }
         None => {}
     }
     if let Some(err) = &r.last_error {

@@ -2,9 +2,11 @@
 //! queue and a tick that exists only while something is running. It draws
 //! only after a message changed something, and only once the queue is
 //! drained, each frame wrapped in synchronized-update escapes. Idle, it
-//! writes nothing at all.
+//! writes nothing at all. The commands a message returns are carried out
+//! here, by [`Effects`], in the order they come.
 
-use super::app::{App, Effect, Message};
+use super::app::{App, Command, Message};
+use super::effects::Effects;
 use super::view;
 use crossterm::queue;
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
@@ -23,6 +25,7 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub async fn run_loop<W: Write>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
+    effects: &mut Effects,
     rx: &mut UnboundedReceiver<Message>,
     cancel: CancellationToken,
 ) -> io::Result<()> {
@@ -48,25 +51,17 @@ pub async fn run_loop<W: Write>(
             m = rx.recv() => m.unwrap_or(Message::Quit),
             _ = tick(&mut ticker) => Message::Tick,
         };
-        let mut effect = app.handle(message);
-        // Drain whatever else is waiting before drawing once.
-        while effect != Effect::Quit {
-            let Ok(next) = rx.try_recv() else { break };
-            effect = merge(effect, app.handle(next));
+        let mut message = Some(message);
+        // Handle whatever else is waiting before drawing once.
+        while let Some(next) = message.take().or_else(|| rx.try_recv().ok()) {
+            for command in app.handle(next) {
+                match command {
+                    Command::Quit => return Ok(()),
+                    Command::Redraw => dirty = true,
+                    other => effects.run(other),
+                }
+            }
         }
-        match effect {
-            Effect::Quit => return Ok(()),
-            Effect::Redraw => dirty = true,
-            Effect::Nothing => {}
-        }
-    }
-}
-
-fn merge(a: Effect, b: Effect) -> Effect {
-    match (a, b) {
-        (Effect::Quit, _) | (_, Effect::Quit) => Effect::Quit,
-        (Effect::Redraw, _) | (_, Effect::Redraw) => Effect::Redraw,
-        _ => Effect::Nothing,
     }
 }
 

@@ -1,9 +1,10 @@
 //! The form's fields (what each model asks for, with defaults and limits)
-//! and the line-editor keys every text field and the filter prompt share.
+//! and line editing for the filter prompt (tui-input's own key map).
 
 use crate::api::Model;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tui_input::{Input, InputRequest};
+use crossterm::event::{Event, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
 
 pub use crate::api::{SFX_PROMPT_MAX, TTS_TEXT_MAX};
 
@@ -119,45 +120,11 @@ pub(super) fn fields_for(model: Model) -> Vec<Field> {
     }
 }
 
-/// Text-editing keys, as in a shell line editor.
-pub(super) fn text_request(key: KeyEvent) -> Option<InputRequest> {
-    use InputRequest::*;
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    Some(match key.code {
-        KeyCode::Backspace if alt => DeletePrevWord,
-        KeyCode::Backspace => DeletePrevChar,
-        KeyCode::Delete if ctrl => DeleteNextWord,
-        KeyCode::Delete => DeleteNextChar,
-        KeyCode::Left if ctrl || alt => GoToPrevWord,
-        KeyCode::Left => GoToPrevChar,
-        KeyCode::Right if ctrl || alt => GoToNextWord,
-        KeyCode::Right => GoToNextChar,
-        KeyCode::Home => GoToStart,
-        KeyCode::End => GoToEnd,
-        KeyCode::Char('w') if ctrl => DeletePrevWord,
-        KeyCode::Char('u') if ctrl => DeleteFromStart,
-        KeyCode::Char('k') if ctrl => DeleteTillEnd,
-        KeyCode::Char('a') if ctrl => GoToStart,
-        KeyCode::Char('e') if ctrl => GoToEnd,
-        KeyCode::Char('b') if ctrl => GoToPrevChar,
-        KeyCode::Char('f') if ctrl => GoToNextChar,
-        KeyCode::Char('h') if ctrl => DeletePrevChar,
-        KeyCode::Char('b') if alt => GoToPrevWord,
-        KeyCode::Char('f') if alt => GoToNextWord,
-        KeyCode::Char(_) if ctrl || alt => return None,
-        KeyCode::Char(c) => InsertChar(c),
-        _ => return None,
-    })
-}
-
-/// Shared with the filter prompt.
+/// Line editing for the filter prompt, as in every text field: the keys
+/// tui-input knows (shell-style: ^W, ^U, ^K, ^A, ^E, Alt-B/F...).
 pub fn edit_input(input: &mut Input, key: KeyEvent) -> bool {
-    match text_request(key) {
-        Some(req) => {
-            input.handle(req);
-            true
-        }
+    match to_input_request(&Event::Key(key)) {
+        Some(req) => input.handle(req).is_some(),
         None => false,
     }
 }

@@ -1,10 +1,16 @@
 //! Drives the dashboard without a terminal, for tests: keys go in through
 //! the same `App::handle` the real loop uses, engine events come from a real
 //! engine over the same kind of queue, and the screen is a `TestBackend`.
-//! The clipboard records the exact bytes `y` would write.
+//! The clipboard records the exact bytes `copy` would write. Commands go
+//! through the same [`Effects`] the real loop uses.
+//!
+//! Built only for tests (`cfg(test)` or the `test-support` feature, which
+//! the integration tests enable through a dev-dependency on this crate).
 
-use super::app::{App, AppInit, Effect, Message};
+use super::app::{App, AppInit, Command, Message};
 use super::clipboard::CaptureClipboard;
+use super::effects::Effects;
+use super::keymap::KeyMap;
 use super::theme::Theme;
 use crate::api::{ApiClient, ApiKey, ClientOptions};
 use crate::engine::{Engine, EngineConfig, EventSink, PollPolicy};
@@ -27,14 +33,18 @@ pub struct Runner {
     pub rx: UnboundedReceiver<Message>,
     pub tx: UnboundedSender<Message>,
     pub clipboard: CaptureClipboard,
+    /// Carries out what the app asks, as the loop does.
+    pub effects: Effects,
+    /// Every command the app returned, in order (for asserting on them).
+    pub commands: Vec<Command>,
     /// Set once a message asked to quit.
     pub quit: bool,
     /// Keeps the sandbox running for the runner's life.
     pub sandbox: Option<SandboxHandle>,
 }
 
-/// An `AppInit` with nothing in it: no tasks, no engine, sandbox off.
-pub fn empty_init(clipboard: &CaptureClipboard) -> AppInit {
+/// An `AppInit` with nothing in it: no tasks, sandbox off, default keys.
+pub fn empty_init() -> AppInit {
     AppInit {
         tasks: Vec::new(),
         history_cost: 0.0,
@@ -44,18 +54,15 @@ pub fn empty_init(clipboard: &CaptureClipboard) -> AppInit {
         theme: Theme::default_theme(),
         mouse: true,
         warnings: Vec::new(),
-        engine: None,
-        clipboard: Box::new(clipboard.clone()),
+        keys: KeyMap::default(),
     }
 }
 
 impl Runner {
-    /// A runner over `init` (its clipboard is replaced by a capturing one).
-    pub fn new(mut init: AppInit, width: u16, height: u16) -> Runner {
+    /// A runner over `init` with no engine and a capturing clipboard.
+    pub fn new(init: AppInit, width: u16, height: u16) -> Runner {
         let (tx, rx) = mpsc::unbounded_channel();
-        let clipboard = CaptureClipboard::default();
-        init.clipboard = Box::new(clipboard.clone());
-        Runner::with_channel(init, width, height, tx, rx, clipboard)
+        Runner::with_channel(init, width, height, tx, rx, None)
     }
 
     fn with_channel(
@@ -64,8 +71,10 @@ impl Runner {
         height: u16,
         tx: UnboundedSender<Message>,
         rx: UnboundedReceiver<Message>,
-        clipboard: CaptureClipboard,
+        engine: Option<Engine>,
     ) -> Runner {
+        let clipboard = CaptureClipboard::default();
+        let effects = Effects::new(engine, Box::new(clipboard.clone()), tx.clone());
         let terminal = match Terminal::new(TestBackend::new(width, height)) {
             Ok(t) => t,
             Err(never) => match never {},
@@ -76,6 +85,8 @@ impl Runner {
             rx,
             tx,
             clipboard,
+            effects,
+            commands: Vec::new(),
             quit: false,
             sandbox: None,
         }
@@ -125,18 +136,41 @@ impl Runner {
             .unwrap_or_else(|e| panic!("list: {e}"));
         let history_cost = store.total_cost().unwrap_or(0.0);
         let engine = Engine::start(client, store.clone(), config, sink);
-        let clipboard = CaptureClipboard::default();
-        let mut init = empty_init(&clipboard);
+        let mut init = empty_init();
         init.tasks = tasks;
         init.history_cost = history_cost;
         init.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
-        init.engine = Some(engine);
-        Runner::with_channel(init, width, height, tx, rx, clipboard)
+        Runner::with_channel(init, width, height, tx, rx, Some(engine))
     }
 
+    pub fn engine(&self) -> Option<&Engine> {
+        self.effects.engine()
+    }
+
+    /// Handles `msg` and carries out the commands, as the loop would, then
+    /// whatever is already queued (a copy's answer comes at once; a
+    /// submit's, from its blocking thread, soon: `wait_for` sees it).
     pub fn handle(&mut self, msg: Message) {
-        if self.app.handle(msg) == Effect::Quit {
-            self.quit = true;
+        self.handle_one(msg);
+        self.settle();
+    }
+
+    fn handle_one(&mut self, msg: Message) {
+        for command in self.app.handle(msg) {
+            match &command {
+                Command::Quit => self.quit = true,
+                Command::Redraw => {}
+                other => self.effects.run(other.clone()),
+            }
+            self.commands.push(command);
+        }
+    }
+
+    /// Handles every message already queued (answers to commands, engine
+    /// events), without waiting.
+    pub fn settle(&mut self) {
+        while let Ok(msg) = self.rx.try_recv() {
+            self.handle_one(msg);
         }
     }
 

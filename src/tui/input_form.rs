@@ -4,24 +4,12 @@
 //! anything is sent; the first problem is shown inline, naming the field.
 
 use crate::api::{CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::InputRequest;
+use tui_input::backend::crossterm::to_input_request;
 
 pub use super::form_fields::{Field, FieldKind, SFX_PROMPT_MAX, TTS_TEXT_MAX, edit_input};
-use super::form_fields::{LANGUAGES, fields_for, text_request};
-
-/// What a key did to the form, for the app to act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormOutcome {
-    Handled,
-    Submit,
-    /// Esc: leave the form.
-    Leave,
-    /// Tab past the last field / Shift-Tab before the first.
-    NextPane,
-    PrevPane,
-    Ignored,
-}
+use super::form_fields::{LANGUAGES, fields_for};
 
 #[derive(Clone, Debug)]
 pub struct InputForm {
@@ -94,58 +82,66 @@ impl InputForm {
         self.focus = 1;
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Leave,
-            KeyCode::Enter => return FormOutcome::Submit,
-            KeyCode::Char('n') if ctrl => self.cycle_model(true),
-            KeyCode::Char('p') if ctrl => self.cycle_model(false),
-            KeyCode::Tab => {
-                if self.focus >= self.fields().len() {
-                    return FormOutcome::NextPane;
-                }
-                self.focus += 1;
-            }
-            KeyCode::BackTab => {
-                if self.focus == 0 {
-                    return FormOutcome::PrevPane;
-                }
-                self.focus -= 1;
-            }
-            KeyCode::Down => self.focus = (self.focus + 1).min(self.fields().len()),
-            KeyCode::Up => self.focus = self.focus.saturating_sub(1),
-            _ => return self.edit_focused(key),
+    /// Moves to the next field; false when already on the last one.
+    pub fn next_field(&mut self) -> bool {
+        if self.focus >= self.fields().len() {
+            return false;
         }
-        FormOutcome::Handled
+        self.focus += 1;
+        true
     }
 
-    fn edit_focused(&mut self, key: KeyEvent) -> FormOutcome {
+    /// Moves to the previous field; false when already on the selector.
+    pub fn prev_field(&mut self) -> bool {
+        if self.focus == 0 {
+            return false;
+        }
+        self.focus -= 1;
+        true
+    }
+
+    /// Applies a line-editing request to the focused text field.
+    pub fn edit_text(&mut self, req: InputRequest) {
+        let Some(i) = self.focus.checked_sub(1) else {
+            return;
+        };
+        if let Some(field) = self.fields_mut().get_mut(i)
+            && field.is_text()
+        {
+            field.input.handle(req);
+            self.error = None;
+        }
+    }
+
+    /// A key no action claimed, for the focused field: line editing in a
+    /// text field, choosing on the selector, a toggle or a choice. Returns
+    /// whether it changed anything.
+    pub fn edit_focused(&mut self, key: KeyEvent) -> bool {
         if self.focus == 0 {
             return match key.code {
                 KeyCode::Left | KeyCode::Char('h') => {
                     self.cycle_model(false);
-                    FormOutcome::Handled
+                    true
                 }
                 KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') => {
                     self.cycle_model(true);
-                    FormOutcome::Handled
+                    true
                 }
                 // The selector is not a text field, but the user is in the
                 // form: swallow letters rather than fire table shortcuts.
-                _ => FormOutcome::Ignored,
+                _ => false,
             };
         }
         let i = self.focus - 1;
         let Some(field) = self.fields_mut().get_mut(i) else {
-            return FormOutcome::Ignored;
+            return false;
         };
         match field.kind {
             FieldKind::Toggle => match key.code {
                 KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => field.on = !field.on,
                 KeyCode::Char('y') => field.on = true,
                 KeyCode::Char('n') => field.on = false,
-                _ => return FormOutcome::Ignored,
+                _ => return false,
             },
             FieldKind::Choice(options) => {
                 let n = options.len();
@@ -156,21 +152,21 @@ impl InputForm {
                         // Typing the first letter picks that option.
                         match options.iter().position(|o| o.starts_with(c)) {
                             Some(p) => field.choice = p,
-                            None => return FormOutcome::Ignored,
+                            None => return false,
                         }
                     }
-                    _ => return FormOutcome::Ignored,
+                    _ => return false,
                 }
             }
-            FieldKind::Text { .. } => match text_request(key) {
+            FieldKind::Text { .. } => match to_input_request(&Event::Key(key)) {
                 Some(req) => {
                     field.input.handle(req);
                 }
-                None => return FormOutcome::Ignored,
+                None => return false,
             },
         }
         self.error = None;
-        FormOutcome::Handled
+        true
     }
 
     /// Bracketed paste into the focused text field; line breaks become
@@ -365,9 +361,9 @@ mod tests {
         let mut form = InputForm::default();
         form.paste("wind");
         form.focus = 2;
-        form.handle_key(KeyEvent::from(KeyCode::Backspace));
-        form.handle_key(KeyEvent::from(KeyCode::Backspace));
-        form.handle_key(KeyEvent::from(KeyCode::Backspace));
+        form.edit_focused(KeyEvent::from(KeyCode::Backspace));
+        form.edit_focused(KeyEvent::from(KeyCode::Backspace));
+        form.edit_focused(KeyEvent::from(KeyCode::Backspace));
         form.paste("7");
         match form.build() {
             Ok(CreateRequest::SoundEffects(p)) => assert_eq!(p.duration, "7.0"),

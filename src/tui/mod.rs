@@ -1,33 +1,44 @@
-//! The terminal dashboard. `run` is the entry point; everything else is
-//! public so tests can drive the app without a terminal (see [`harness`]).
+//! The terminal dashboard. `run` is the entry point.
 //!
-//! Layout of the module: `app` (state + `handle(Message) -> Effect`), `keys`
-//! (what keys do), `input_form` (the new-task form), `task_list` (rows,
-//! filter, sort), the drawing modules (`view`, `table`, `detail`,
-//! `input_view`, `status`, `help`), `theme`, `clipboard`, `terminal`
-//! (setup/restore) and `event_loop`.
+//! Layout of the module: `action` (every user action by name, its default
+//! keys and words), `keymap` (keys to actions, `[keys]` in config.toml),
+//! `app` (state + `handle(Message) -> Vec<Command>`, no I/O), `update`
+//! (keys to actions, and `App::perform`: what each action does), `effects`
+//! (carries commands out: engine, clipboard), `event_loop`, `input_form`
+//! (the new-task form), `task_list` (rows, filter, sort), the drawing
+//! modules (`view`, `table`, `detail`, `input_view`, `status`, `help`),
+//! `theme`, `clipboard` and `terminal` (setup/restore). `harness` drives
+//! the app in tests (feature `test-support`).
 
+pub mod action;
 mod app;
 pub mod clipboard;
 mod detail;
+pub mod effects;
 pub mod event_loop;
 mod form_fields;
 mod format;
+#[cfg(any(test, feature = "test-support"))]
 pub mod harness;
 mod help;
 pub mod input_form;
 mod input_view;
-mod keys;
+pub mod keymap;
 mod status;
 mod table;
 pub mod task_list;
 pub mod terminal;
 pub mod theme;
+mod update;
 mod view;
 pub mod window;
 
-pub use app::{App, AppInit, Effect, Focus, Message, Overlay, TOAST_FOR, Toast, UiState};
-pub use keys::BINDINGS;
+pub use action::{Action, Scope};
+pub use app::{
+    App, AppInit, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
+};
+pub use effects::Effects;
+pub use keymap::{Key, KeyMap};
 pub use view::draw;
 
 use crate::bootstrap::Context;
@@ -48,6 +59,8 @@ pub struct TuiOptions {
     pub theme: Option<String>,
     /// `--no-mouse`: leave selection to the terminal.
     pub no_mouse: bool,
+    /// The key map, `[keys]` from config.toml applied.
+    pub keys: KeyMap,
 }
 
 /// Runs the dashboard until the user quits or a signal arrives. The
@@ -90,23 +103,24 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         theme: loaded.theme,
         mouse,
         warnings,
-        engine: Some(engine.clone()),
-        clipboard: Box::new(clipboard::TerminalClipboard::new(
-            std::io::stdout(),
-            clipboard::ClipboardEnv::detect(),
-        )),
+        keys: options.keys,
     });
+    let clipboard =
+        clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());
+    let mut effects = Effects::new(Some(engine.clone()), Box::new(clipboard), tx.clone());
 
     terminal::install_panic_hook();
+    // The guard exists before the terminal changes, so a failure halfway
+    // through `enter` (raw mode on, alternate screen refused) still restores.
+    let guard = terminal::Guard::new();
     terminal::enter(mouse).context("cannot set up the terminal")?;
-    let guard = terminal::Guard;
     let cancel = CancellationToken::new();
     let result = async {
         let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
         term.clear()?;
         spawn_input(tx.clone(), cancel.clone());
         spawn_signals(cancel.clone())?;
-        event_loop::run_loop(&mut term, &mut app, &mut rx, cancel.clone()).await
+        event_loop::run_loop(&mut term, &mut app, &mut effects, &mut rx, cancel.clone()).await
     }
     .await;
     cancel.cancel();

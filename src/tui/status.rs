@@ -1,7 +1,9 @@
 //! The status line (engine state, counts, costs) and the key hints under it.
 
+use super::action::Action;
 use super::app::{App, Focus};
 use super::format;
+use super::keymap::Key;
 use super::table::state_label;
 use crate::engine::EngineStatus;
 use crate::sanitize::single_line;
@@ -25,7 +27,8 @@ pub fn engine_text(app: &App) -> String {
             format!("retrying in {left} s: {}", single_line(reason))
         }
         EngineStatus::Paused { reason } => {
-            format!("paused: {} (R resumes)", single_line(reason))
+            let resume = app.key_name(Action::Resume);
+            format!("paused: {} ({resume} resumes)", single_line(reason))
         }
     }
 }
@@ -65,51 +68,79 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.text), area);
 }
 
-/// The hints for what has focus, shortest first so 80 columns show the
-/// essentials (help and quit always fit).
-pub fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
+/// The hints for what has focus, most used first so 80 columns show the
+/// essentials: (actions whose keys are shown, what the hint says). The
+/// keys come from the key map, so a rebound key shows as the user set it.
+fn hint_actions(app: &App) -> Vec<(&'static [Action], &'static str)> {
+    use Action::*;
+    let own = |a: &'static [Action]| (a, a.first().map_or("", |a| a.info().hint));
     match app.focus {
-        Focus::Input => &[
-            ("Enter", "submit"),
-            ("Tab", "field"),
-            ("^N/^P", "model"),
-            ("Esc", "back"),
-            ("^C", "quit"),
+        Focus::Input => vec![
+            own(&[Submit]),
+            own(&[NextField]),
+            (&[NextModel, PrevModel], "model"),
+            own(&[Back]),
+            own(&[ForceQuit]),
         ],
-        Focus::Filter => &[
-            ("Enter", "keep filter"),
-            ("Esc", "clear"),
-            ("↑↓", "move"),
-            ("^C", "quit"),
+        Focus::Filter => vec![
+            (&[Submit], "keep filter"),
+            (&[Back], "clear"),
+            (&[Down, Up], "move"),
+            own(&[ForceQuit]),
         ],
-        Focus::Detail => &[
-            ("j/k", "scroll"),
-            ("Esc", "table"),
-            ("y", "copy"),
-            ("d", "download"),
-            ("?", "help"),
-            ("q", "quit"),
+        Focus::Detail => vec![
+            (&[Down, Up], "scroll"),
+            (&[Back], "table"),
+            own(&[Copy]),
+            (&[Download], "download"),
+            own(&[Help]),
+            own(&[Quit]),
         ],
-        Focus::Table => &[
-            ("n", "new"),
-            ("y", "copy"),
-            ("d", "dl"),
-            ("D", "all"),
-            ("r", "retry"),
-            ("e", "edit"),
-            ("/", "filter"),
-            ("s", "sort"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
+        Focus::Table => [
+            NewTask,
+            Copy,
+            Download,
+            DownloadAll,
+            Resubmit,
+            Edit,
+            Filter,
+            Sort,
+            Help,
+            Quit,
+        ]
+        .iter()
+        .map(|a| (std::slice::from_ref(a), a.info().hint))
+        .collect(),
     }
+}
+
+/// (keys, what) as the hint bar shows them. In the form and the filter a
+/// key that types text is skipped (there it is text).
+pub fn hints(app: &App) -> Vec<(String, &'static str)> {
+    let typing = matches!(app.focus, Focus::Input | Focus::Filter);
+    hint_actions(app)
+        .into_iter()
+        .filter_map(|(actions, what)| {
+            let keys: Vec<String> = actions
+                .iter()
+                .filter_map(|a| {
+                    app.keys
+                        .keys_of(*a)
+                        .iter()
+                        .find(|k| !(typing && k.types_text()))
+                        .map(Key::short)
+                })
+                .collect();
+            (!keys.is_empty()).then(|| (keys.join("/"), what))
+        })
+        .collect()
 }
 
 pub fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = vec![Span::raw(" ")];
     for (key, what) in hints(app) {
-        spans.push(Span::styled(*key, t.key));
+        spans.push(Span::styled(key, t.key));
         spans.push(Span::styled(format!(":{what} "), t.muted));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

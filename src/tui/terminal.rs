@@ -19,10 +19,14 @@ static HOOK: Once = Once::new();
 
 /// Raw mode, alternate screen, bracketed paste, and mouse capture when
 /// `mouse` (off leaves selection to the terminal).
+/// Make a [`Guard`] first: from the moment raw mode is on, `restore` undoes
+/// whatever part of this succeeded.
 pub fn enter(mouse: bool) -> io::Result<()> {
-    enable_raw_mode()?;
+    // Marked before the first change: restoring a mode that was never set
+    // is harmless, leaving one set is not.
     ACTIVE.store(true, Ordering::SeqCst);
     MOUSE.store(mouse, Ordering::SeqCst);
+    enable_raw_mode()?;
     let mut out = io::stdout();
     execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
     if mouse {
@@ -63,8 +67,21 @@ pub fn install_panic_hook() {
     });
 }
 
-/// Restores on drop: covers `?` returns and unwinding.
-pub struct Guard;
+/// Restores on drop: covers `?` returns and unwinding. Create it before
+/// [`enter`].
+pub struct Guard(());
+
+impl Guard {
+    pub fn new() -> Guard {
+        Guard(())
+    }
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Guard::new()
+    }
+}
 
 impl Drop for Guard {
     fn drop(&mut self) {

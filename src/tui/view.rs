@@ -3,7 +3,9 @@
 //! otherwise), the status line and key hints; bigger terminals show the form
 //! and the details side by side.
 
+use super::action::Action;
 use super::app::{App, Focus, Overlay};
+use super::keymap::Key;
 use super::{detail, help, input_view, status, table};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -88,10 +90,12 @@ fn draw_filter(frame: &mut Frame, app: &App, area: Rect) {
     let typing = app.focus == Focus::Filter;
     let prefix = " filter / ";
     let value = crate::sanitize::single_line(app.filter_input.value()).into_owned();
-    let hint = if typing {
-        "  Enter keeps · Esc clears"
-    } else {
-        "  Esc clears"
+    let keep = app.keys.keys_of(Action::Submit).first().map(Key::short);
+    let clear = app.keys.keys_of(Action::Back).first().map(Key::short);
+    let clear = clear.map(|k| format!("{k} clears")).unwrap_or_default();
+    let hint = match keep {
+        Some(keep) if typing => format!("  {keep} keeps · {clear}"),
+        _ => format!("  {clear}"),
     };
     let width = area
         .width
@@ -101,7 +105,7 @@ fn draw_filter(frame: &mut Frame, app: &App, area: Rect) {
     let line = Line::from(vec![
         Span::styled(prefix, t.key),
         Span::styled(shown, t.text),
-        Span::styled(hint, t.muted),
+        Span::styled(hint.clone(), t.muted),
     ]);
     frame.render_widget(Paragraph::new(line), area);
     if typing {

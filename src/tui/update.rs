@@ -1,0 +1,441 @@
+//! Terminal events to actions, and what each action does. Keys go to
+//! whatever has focus first: an overlay, then the form or the filter prompt
+//! (where a key that types text is text), and only then the table. The key
+//! map (`tui/keymap.rs`) turns a key into an [`Action`]; [`App::perform`]
+//! is the one place that says what each action does, one method each.
+//! Nothing here does I/O: side effects leave as [`Command`]s.
+
+use super::action::{Action, Scope};
+use super::app::{App, Command, Commands, Focus, Overlay};
+use crate::sanitize::single_line;
+use crate::store::LocalState;
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
+use tui_input::backend::crossterm::to_input_request;
+use tui_input::{Input, InputRequest};
+
+/// What a key does in a text field, if it types a character. Such keys
+/// are text, never shortcuts (AltGr characters included).
+fn typed_char(key: &KeyEvent) -> Option<InputRequest> {
+    match to_input_request(&Event::Key(*key)) {
+        Some(req @ InputRequest::InsertChar(_)) => Some(req),
+        _ => None,
+    }
+}
+
+impl App {
+    pub(super) fn on_terminal(&mut self, event: Event) -> Commands {
+        // Keys act on rows as the user sees them.
+        self.tasks.refresh_view();
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Paste(text) => self.on_paste(&text),
+            Event::Mouse(mouse) if self.mouse => self.on_mouse(mouse),
+            Event::Resize(..) => vec![Command::Redraw],
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Commands {
+        match self.overlay {
+            Overlay::Help => return self.on_help_key(key),
+            Overlay::ConfirmQuit => return self.on_confirm_quit_key(key),
+            Overlay::None => {}
+        }
+        let action = match self.focus {
+            Focus::Input => {
+                if self.form.typing()
+                    && let Some(req) = typed_char(&key)
+                {
+                    self.form.edit_text(req);
+                    return vec![Command::Redraw];
+                }
+                match self.keys.action(&key, Scope::Form) {
+                    Some(action) => action,
+                    None if self.form.edit_focused(key) => return vec![Command::Redraw],
+                    None => return Vec::new(),
+                }
+            }
+            Focus::Filter => {
+                if let Some(req) = typed_char(&key) {
+                    return self.edit_filter(req);
+                }
+                match self.keys.action(&key, Scope::Filter) {
+                    Some(action) => action,
+                    None => match to_input_request(&Event::Key(key)) {
+                        Some(req) => return self.edit_filter(req),
+                        None => return Vec::new(),
+                    },
+                }
+            }
+            Focus::Table | Focus::Detail => match self.keys.action(&key, Scope::Table) {
+                Some(action) => action,
+                None => return Vec::new(),
+            },
+        };
+        self.perform(action)
+    }
+
+    /// The help overlay scrolls and closes; nothing else reaches the table.
+    fn on_help_key(&mut self, key: KeyEvent) -> Commands {
+        use Action::*;
+        match self.keys.action(&key, Scope::Table) {
+            Some(
+                a @ (Up | Down | Top | Bottom | PageUp | PageDown | HalfPageUp | HalfPageDown
+                | Back | Help | Quit | Details | ForceQuit),
+            ) => self.perform(a),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_confirm_quit_key(&mut self, key: KeyEvent) -> Commands {
+        let yes = matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter)
+            || self.keys.is(&key, Action::Quit)
+            || self.keys.is(&key, Action::ForceQuit);
+        if yes {
+            return vec![Command::Quit];
+        }
+        self.overlay = Overlay::None;
+        vec![Command::Redraw]
+    }
+
+    /// What every action does: one method per action. The key that led
+    /// here is already resolved; focus and overlays decide the details.
+    pub fn perform(&mut self, action: Action) -> Commands {
+        let command = match action {
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::Top => self.jump(0),
+            Action::Bottom => self.jump(usize::MAX),
+            Action::PageUp => self.step(-self.page()),
+            Action::PageDown => self.step(self.page()),
+            Action::HalfPageUp => self.step(-self.page() / 2),
+            Action::HalfPageDown => self.step(self.page() / 2),
+            Action::NextPane => self.next_pane(),
+            Action::PrevPane => self.prev_pane(),
+            Action::Details => self.open_details(),
+            Action::Back => self.back(),
+            Action::NewTask => self.new_task(),
+            Action::Edit => self.edit_selected(),
+            Action::Resubmit => self.resubmit_selected(),
+            Action::Copy => self.copy_selected(),
+            Action::Download => self.download_selected(),
+            Action::DownloadAll => self.download_all(),
+            Action::Filter => self.start_filter(),
+            Action::Sort => self.next_sort(),
+            Action::Resume => self.resume_engine(),
+            Action::Submit => self.submit(),
+            Action::NextField => self.next_field(),
+            Action::PrevField => self.prev_field(),
+            Action::NextModel => self.cycle_model(true),
+            Action::PrevModel => self.cycle_model(false),
+            Action::Help => self.toggle_help(),
+            Action::Quit => self.quit(),
+            Action::ForceQuit => Some(Command::Quit),
+        };
+        match command {
+            Some(Command::Quit) => vec![Command::Quit],
+            Some(command) => vec![command, Command::Redraw],
+            None => vec![Command::Redraw],
+        }
+    }
+
+    fn page(&self) -> isize {
+        (self.ui.table_rows.height.max(2) - 1) as isize
+    }
+
+    /// Moves the selection, or scrolls the help or the details when they
+    /// have focus.
+    fn step(&mut self, delta: isize) -> Option<Command> {
+        let scroll = |at: u16| at.saturating_add_signed(delta.clamp(-999, 999) as i16);
+        if self.overlay == Overlay::Help {
+            self.ui.help_scroll = scroll(self.ui.help_scroll);
+        } else if self.focus == Focus::Detail {
+            self.ui.detail_scroll = scroll(self.ui.detail_scroll);
+        } else {
+            self.move_selection(delta);
+        }
+        None
+    }
+
+    fn jump(&mut self, row: usize) -> Option<Command> {
+        if self.overlay == Overlay::Help {
+            self.ui.help_scroll = if row == 0 { 0 } else { u16::MAX };
+        } else if self.focus == Focus::Detail {
+            self.ui.detail_scroll = if row == 0 { 0 } else { u16::MAX };
+        } else {
+            self.select_row(row);
+        }
+        None
+    }
+
+    fn next_pane(&mut self) -> Option<Command> {
+        match self.focus {
+            Focus::Detail | Focus::Filter => self.focus = Focus::Table,
+            Focus::Table | Focus::Input => {
+                self.focus = Focus::Input;
+                self.form.focus = 0;
+            }
+        }
+        None
+    }
+
+    fn prev_pane(&mut self) -> Option<Command> {
+        if self.focus == Focus::Detail {
+            self.focus = Focus::Input;
+            self.form.focus = self.form.fields().len();
+        } else {
+            self.focus = Focus::Detail;
+        }
+        None
+    }
+
+    fn open_details(&mut self) -> Option<Command> {
+        if self.overlay == Overlay::Help {
+            self.overlay = Overlay::None;
+        } else {
+            self.focus = Focus::Detail;
+        }
+        None
+    }
+
+    /// Esc: closes what is open, innermost first.
+    fn back(&mut self) -> Option<Command> {
+        if self.overlay == Overlay::Help {
+            self.overlay = Overlay::None;
+            return None;
+        }
+        match self.focus {
+            Focus::Detail | Focus::Input => self.focus = Focus::Table,
+            Focus::Filter => {
+                self.clear_filter();
+                self.focus = Focus::Table;
+            }
+            Focus::Table => self.clear_filter(),
+        }
+        None
+    }
+
+    fn clear_filter(&mut self) {
+        self.filter_input = Input::default();
+        self.tasks.set_filter("");
+    }
+
+    fn new_task(&mut self) -> Option<Command> {
+        self.focus = Focus::Input;
+        self.form.focus_first_field();
+        None
+    }
+
+    fn edit_selected(&mut self) -> Option<Command> {
+        if let Some(params) = self.selected().map(|r| r.params.clone()) {
+            self.form.load(&params);
+            self.focus = Focus::Input;
+        }
+        None
+    }
+
+    fn resubmit_selected(&mut self) -> Option<Command> {
+        let task = self.selected()?;
+        let (id, state) = (task.id, task.state);
+        if !matches!(
+            state,
+            LocalState::Failed | LocalState::SubmitFailed | LocalState::Lost
+        ) {
+            let retry = self.key_name(Action::Resubmit);
+            let edit = self.key_name(Action::Edit);
+            self.toast_error(format!(
+                "{retry} resubmits failed tasks; #{id} is {state} ({edit} edits it into a new task)"
+            ));
+            return None;
+        }
+        if !self.has_key() {
+            self.toast_error("no API key: set KLANG_API_KEY, or try klang --sandbox");
+            return None;
+        }
+        Some(Command::Resubmit(id))
+    }
+
+    fn copy_selected(&mut self) -> Option<Command> {
+        let task = self.selected()?;
+        let Some(url) = task.first_url() else {
+            let state = task.state;
+            self.toast_error(format!("nothing to copy: the task is {state}"));
+            return None;
+        };
+        // The URL came from the server: never let it carry a control
+        // character into the user's clipboard (a pasted newline runs
+        // commands in a shell).
+        Some(Command::Copy(single_line(url).into_owned()))
+    }
+
+    fn download_selected(&mut self) -> Option<Command> {
+        let task = self.selected()?;
+        let id = task.id;
+        if task.state != LocalState::Completed || task.first_url().is_none() {
+            let state = task.state;
+            self.toast_error(format!("#{id} has no file yet: it is {state}"));
+            return None;
+        }
+        if let Some(path) = task.local_path.as_deref()
+            && std::path::Path::new(path).is_file()
+        {
+            let path = single_line(path).into_owned();
+            self.toast(format!("#{id} is already at {path}"));
+            return None;
+        }
+        // The engine refuses a second download of the same task itself.
+        (!self.downloads.contains_key(&id)).then_some(Command::Download(id))
+    }
+
+    fn download_all(&mut self) -> Option<Command> {
+        let todo = self
+            .tasks
+            .all()
+            .iter()
+            .filter(|r| r.state == LocalState::Completed && r.local_path.is_none())
+            .count();
+        if todo == 0 {
+            self.toast("every completed task is already downloaded");
+            return None;
+        }
+        self.toast(format!("downloading {todo} completed tasks"));
+        Some(Command::DownloadAll)
+    }
+
+    fn start_filter(&mut self) -> Option<Command> {
+        self.focus = Focus::Filter;
+        None
+    }
+
+    fn next_sort(&mut self) -> Option<Command> {
+        let next = self.tasks.sort().next();
+        self.tasks.set_sort(next);
+        self.toast(format!("sorted by {}", next.label()));
+        None
+    }
+
+    fn resume_engine(&mut self) -> Option<Command> {
+        self.toast("resuming");
+        Some(Command::Resume)
+    }
+
+    /// Enter in the form sends the task; in the filter prompt, keeps the
+    /// filter. A second Enter while a submit is in flight does nothing.
+    fn submit(&mut self) -> Option<Command> {
+        if self.focus == Focus::Filter {
+            self.focus = Focus::Table;
+            return None;
+        }
+        if self.submitting.is_some() {
+            return None;
+        }
+        if !self.has_key() {
+            self.toast_error("no API key: set KLANG_API_KEY, or try klang --sandbox");
+            return None;
+        }
+        match self.form.build() {
+            Ok(request) => {
+                self.submitting = Some(request.model());
+                Some(Command::Submit(request))
+            }
+            Err((field, message)) => {
+                self.form.show_error(field, message);
+                None
+            }
+        }
+    }
+
+    /// Tab past the last field goes on to the details.
+    fn next_field(&mut self) -> Option<Command> {
+        if !self.form.next_field() {
+            self.focus = Focus::Detail;
+        }
+        None
+    }
+
+    /// Shift-Tab before the first field goes back to the table.
+    fn prev_field(&mut self) -> Option<Command> {
+        if !self.form.prev_field() {
+            self.focus = Focus::Table;
+        }
+        None
+    }
+
+    fn cycle_model(&mut self, forward: bool) -> Option<Command> {
+        self.form.cycle_model(forward);
+        None
+    }
+
+    fn toggle_help(&mut self) -> Option<Command> {
+        if self.overlay == Overlay::Help {
+            self.overlay = Overlay::None;
+        } else {
+            self.overlay = Overlay::Help;
+            self.ui.help_scroll = 0;
+        }
+        None
+    }
+
+    /// Quits, after asking while downloads run (the engine's own count).
+    fn quit(&mut self) -> Option<Command> {
+        if self.overlay == Overlay::Help {
+            self.overlay = Overlay::None;
+            return None;
+        }
+        if self.downloads.is_empty() {
+            return Some(Command::Quit);
+        }
+        self.overlay = Overlay::ConfirmQuit;
+        None
+    }
+
+    /// The first key bound to `action`, for messages ("R resumes",
+    /// "Esc closes"); the action's name when it has no key.
+    pub fn key_name(&self, action: Action) -> String {
+        self.keys
+            .keys_of(action)
+            .first()
+            .map_or_else(|| action.name().to_string(), |k| k.short())
+    }
+
+    fn edit_filter(&mut self, req: InputRequest) -> Commands {
+        self.filter_input.handle(req);
+        self.tasks.set_filter(self.filter_input.value());
+        vec![Command::Redraw]
+    }
+
+    fn on_paste(&mut self, text: &str) -> Commands {
+        match self.focus {
+            Focus::Input if self.form.paste(text) => vec![Command::Redraw],
+            Focus::Filter => {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    self.filter_input.handle(InputRequest::InsertChar(c));
+                }
+                self.tasks.set_filter(self.filter_input.value());
+                vec![Command::Redraw]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_mouse(&mut self, mouse: MouseEvent) -> Commands {
+        let area = self.ui.table_rows;
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.move_selection(3),
+            MouseEventKind::ScrollUp => self.move_selection(-3),
+            MouseEventKind::Down(MouseButton::Left)
+                if area.contains(ratatui::layout::Position::new(mouse.column, mouse.row)) =>
+            {
+                let row = self.ui.table_offset + (mouse.row - area.y) as usize;
+                if row < self.tasks.len() {
+                    self.select_row(row);
+                    self.focus = Focus::Table;
+                }
+            }
+            _ => return Vec::new(),
+        }
+        vec![Command::Redraw]
+    }
+}
