@@ -100,9 +100,14 @@ async fn every_task_reaches_its_true_state_through_a_fifth_of_requests_failing()
         stats.faults_injected
     );
     assert!(saw_retrying, "the status said nothing about the faults");
+    // With one request in five failing, the number of creates that meet a
+    // fault is binomial(16, 0.2): five or more happen one run in five, so
+    // "70 % got through" was a coin toss. Half is what a working retry-free
+    // create path must reach (nine or more faults: p < 0.001).
     assert!(
-        created * 10 >= submitted.len() * 7,
-        "most creates got through"
+        created * 2 >= submitted.len(),
+        "at least half of the creates got through: {created} of {}",
+        submitted.len()
     );
     // Bound: 8 in flight at most, each task at most once per 80 ms (the
     // 100 ms first interval less jitter) plus one create per submit; in
