@@ -66,14 +66,14 @@ fn enter_submits_once_and_again_while_in_flight_does_nothing() {
     typed(&mut app, "rain");
     let first = side_effects(app.handle(key(KeyCode::Enter)));
     assert!(
-        matches!(first.as_slice(), [Command::Submit(CreateRequest::SoundEffects(p))] if p.prompt == "rain"),
+        matches!(first.as_slice(), [Command::Submit { request: CreateRequest::SoundEffects(p), count: 1 }] if p.prompt == "rain"),
         "{first:?}"
     );
     assert!(app.submitting());
     // The store has not answered yet: a second Enter sends nothing.
     assert_eq!(side_effects(app.handle(key(KeyCode::Enter))), vec![]);
     // The answer comes back as a message.
-    app.handle(Message::Submitted(Ok(9)));
+    app.handle(Message::Submitted(Ok(vec![9])));
     assert!(!app.submitting());
     assert_eq!(app.focus, Focus::Table);
     assert!(
@@ -105,7 +105,7 @@ fn a_refused_submit_keeps_the_text_and_says_why() {
     // And Enter works again.
     let again = side_effects(app.handle(key(KeyCode::Enter)));
     assert!(
-        matches!(again.as_slice(), [Command::Submit(_)]),
+        matches!(again.as_slice(), [Command::Submit { .. }]),
         "{again:?}"
     );
 }

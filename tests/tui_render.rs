@@ -210,7 +210,8 @@ fn input_pane_per_model_shows_fields_defaults_price_and_counter() {
         for text in [
             "Text to speech",
             "0/1000",
-            "Voice id",
+            "Voice",
+            "reader_en_m-v1",
             "Language",
             "◀ en ▶",
             "Speed",
@@ -529,7 +530,8 @@ fn tab_cycles_table_form_fields_details_and_back() {
     r.key(KeyCode::Right);
     assert_eq!(r.app.form.model().short(), "v2a");
     r.key(KeyCode::Left);
-    for _ in 0..2 {
+    // Prompt, duration, takes.
+    for _ in 0..3 {
         r.key(KeyCode::Tab);
         assert_eq!(r.app.focus, Focus::Input);
     }

@@ -54,6 +54,17 @@ impl Model {
         }
     }
 
+    /// What `count` takes cost, for showing before a submit: "$0.0006"
+    /// for one, "3 × $0.0006 = $0.0018" for several.
+    pub fn price_for(self, count: usize) -> String {
+        let price = self.price_usd();
+        if count == 1 {
+            format!("${price:.4}")
+        } else {
+            format!("{count} × ${price:.4} = ${:.4}", price * count as f64)
+        }
+    }
+
     /// Accepts the API name, the `kling-audio/<name>` form responses carry,
     /// or the short name.
     pub fn parse(name: &str) -> Option<Model> {

@@ -83,16 +83,6 @@ fn voice_warning(request: &CreateRequest) -> Option<String> {
     }
 }
 
-/// "$0.0006" for one task, "3 × $0.0006 = $0.0018" for takes.
-pub fn price_line(model: crate::api::Model, count: usize) -> String {
-    let price = model.price_usd();
-    if count == 1 {
-        format!("${price:.4}")
-    } else {
-        format!("{count} × ${price:.4} = ${:.4}", price * count as f64)
-    }
-}
-
 pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     let (request, after) = build_request(command)?;
     if let Some(warning) = voice_warning(&request) {
@@ -107,7 +97,7 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     headless.say(format!(
         "submitting {} ({})",
         model.label(),
-        price_line(model, count)
+        model.price_for(count)
     ));
     let ids = headless
         .engine

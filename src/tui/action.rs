@@ -73,12 +73,15 @@ pub enum Action {
     Filter,
     Sort,
     Resume,
+    Star,
+    Group,
     // The form.
     Submit,
     NextField,
     PrevField,
     NextModel,
     PrevModel,
+    HistorySearch,
     // The app.
     Help,
     Quit,
@@ -118,20 +121,20 @@ const fn info(
 impl Action {
     pub fn info(self) -> ActionInfo {
         use Action::*;
-        const MOVE: &[Scope] = &[Scope::Table, Scope::Filter];
         const KEEP_FILTER: &[Scope] = &[Scope::Form, Scope::Filter];
+        const UP_DOWN: &[Scope] = &[Scope::Table, Scope::Filter, Scope::Form];
         match self {
             Up => info(
                 &["k", "up"],
                 "up",
-                "move up (scroll in details and help)",
-                MOVE,
+                "move up; in the form: the voice list, older text",
+                UP_DOWN,
             ),
             Down => info(
                 &["j", "down"],
                 "down",
-                "move down (scroll in details and help)",
-                MOVE,
+                "move down; in the form: the voice list, newer text",
+                UP_DOWN,
             ),
             Top => info(&["g", "home"], "top", "first task", TABLE),
             Bottom => info(&["G", "end"], "bottom", "last task", TABLE),
@@ -200,13 +203,31 @@ impl Action {
             Submit => info(
                 &["enter"],
                 "submit",
-                "form: submit the task · filter: keep it",
+                "form: submit (on the voice list: pick) · filter: keep it",
                 KEEP_FILTER,
             ),
-            NextField => info(&["tab", "down"], "field", "next field", FORM),
-            PrevField => info(&["shift+tab", "up"], "field", "previous field", FORM),
+            NextField => info(&["tab"], "field", "next field", FORM),
+            PrevField => info(&["shift+tab"], "field", "previous field", FORM),
+            HistorySearch => info(
+                &["ctrl+r"],
+                "history",
+                "search the focused text field's earlier values (newest first; Enter takes one)",
+                FORM,
+            ),
             NextModel => info(&["ctrl+n"], "model", "next model", FORM),
             PrevModel => info(&["ctrl+p"], "model", "previous model", FORM),
+            Star => info(
+                &["*"],
+                "star",
+                "star or unstar the task (filter is:starred; klang list --starred)",
+                TABLE,
+            ),
+            Group => info(
+                &["="],
+                "takes",
+                "show the selected task's takes together (filter group:ID)",
+                TABLE,
+            ),
             Help => info(&["?"], "help", "this help (again closes it)", TABLE),
             Quit => info(&["q"], "quit", "quit (asks while downloads run)", TABLE),
             ForceQuit => info(&["ctrl+c"], "quit", "quit from anywhere", EVERYWHERE),

@@ -8,6 +8,7 @@ use super::keymap::KeyMap;
 use super::task_list::TaskList;
 use super::theme::Theme;
 use crate::api::{CreateRequest, Model};
+use crate::notify::{BellGate, NotifyMode, TermEnv};
 use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
 use crate::store::{LocalState, TaskRecord};
 use crossterm::event::Event;
@@ -28,8 +29,13 @@ pub enum Message {
     Tick,
     /// SIGTERM / SIGHUP / the input stream ended.
     Quit,
-    /// The answer to [`Command::Submit`]: the new task's local id.
-    Submitted(Result<i64, SubmitError>),
+    /// The answer to [`Command::Submit`]: the new tasks' local ids.
+    Submitted(Result<Vec<i64>, SubmitError>),
+    /// The answer to [`Command::ToggleStar`]: the task as it now is.
+    Starred(Result<TaskRecord, String>),
+    /// The answer to [`Command::LoadHistory`]: earlier values per model and
+    /// field, newest first.
+    HistoryLoaded(Vec<(Model, &'static str, Vec<String>)>),
     /// The answer to [`Command::Resubmit`].
     Resubmitted {
         from: i64,
@@ -48,8 +54,19 @@ pub enum Command {
     /// Something on screen changed.
     Redraw,
     Quit,
-    /// Write the task to the store and send it (answer: `Submitted`).
-    Submit(CreateRequest),
+    /// Write `count` tasks (takes) to the store and send them (answer:
+    /// `Submitted`).
+    Submit {
+        request: CreateRequest,
+        count: usize,
+    },
+    /// Star or unstar a task in the store (answer: `Starred`).
+    ToggleStar(i64),
+    /// Read the form's prompt history from the store (answer: `HistoryLoaded`).
+    LoadHistory,
+    /// Write these bytes (BEL and a notification escape) to the terminal:
+    /// the loop does, between frames.
+    Bell(Vec<u8>),
     /// A new task with a failed task's parameters (answer: `Resubmitted`).
     Resubmit(i64),
     Download(i64),
@@ -105,6 +122,10 @@ pub struct AppInit {
     /// Shown as toasts at start.
     pub warnings: Vec<String>,
     pub keys: KeyMap,
+    /// `notify` in config.toml: when a task's end rings the bell.
+    pub notify: NotifyMode,
+    /// Which terminal this is, for the notification escape.
+    pub term_env: TermEnv,
 }
 
 /// Where things were drawn last, for mouse clicks and paging.
@@ -146,6 +167,11 @@ pub struct App {
     pub(super) select_when_seen: Option<i64>,
     pub ui: UiState,
     pub spinner: usize,
+    pub notify: NotifyMode,
+    pub(super) term_env: TermEnv,
+    /// The terminal has focus (crossterm's focus events; assumed at start).
+    pub term_focused: bool,
+    pub(super) bell_gate: BellGate,
 }
 
 impl App {
@@ -173,6 +199,10 @@ impl App {
             select_when_seen: None,
             ui: UiState::default(),
             spinner: 0,
+            notify: init.notify,
+            term_env: init.term_env,
+            term_focused: true,
+            bell_gate: BellGate::default(),
         };
         app.tasks.refresh_view();
         app.selected_id = app.tasks.row(0).map(|r| r.id);
@@ -204,6 +234,13 @@ impl App {
             Message::Tick => self.on_tick(),
             Message::Quit => vec![Command::Quit],
             Message::Submitted(result) => self.on_submitted(result),
+            Message::Starred(result) => self.on_starred(result),
+            Message::HistoryLoaded(entries) => {
+                for (model, field, values) in entries {
+                    self.form.set_history(model, field, values);
+                }
+                Vec::new()
+            }
             Message::Resubmitted { from, result } => self.on_resubmitted(from, result),
             Message::Copied { url, result } => self.on_copied(url, result),
         };
@@ -213,24 +250,53 @@ impl App {
         commands
     }
 
-    fn on_submitted(&mut self, result: Result<i64, SubmitError>) -> Commands {
+    fn on_submitted(&mut self, result: Result<Vec<i64>, SubmitError>) -> Commands {
         let model = self.submitting.take();
         match result {
-            Ok(id) => {
-                self.note_submitted(id);
+            Ok(ids) => {
+                for &id in &ids {
+                    self.note_submitted(id);
+                }
+                // The first take is selected.
+                if let Some(&first) = ids.first() {
+                    self.note_submitted(first);
+                }
                 self.form.clear_main_text();
                 if self.focus == Focus::Input {
                     self.focus = Focus::Table;
                 }
-                let price = model.map(|m| super::format::cost(m.price_usd()));
-                let price = price.map(|p| format!(" ({p})")).unwrap_or_default();
-                self.toast(format!("submitted #{id}{price}"));
+                let price = model
+                    .map(|m| format!(" ({})", m.price_for(ids.len())))
+                    .unwrap_or_default();
+                let which = match ids.as_slice() {
+                    [one] => format!("#{one}"),
+                    [first, .., last] => format!("{} takes #{first}-#{last}", ids.len()),
+                    [] => String::new(),
+                };
+                self.toast(format!("submitted {which}{price}"));
+                return vec![Command::LoadHistory, Command::Redraw];
             }
             Err(SubmitError::Invalid(e)) => {
                 self.form.show_error(e.field.to_string(), e.message);
                 self.focus = Focus::Input;
             }
             Err(e) => self.toast_error(format!("not submitted: {e}")),
+        }
+        vec![Command::Redraw]
+    }
+
+    fn on_starred(&mut self, result: Result<TaskRecord, String>) -> Commands {
+        match result {
+            Ok(record) => {
+                let (id, starred) = (record.id, record.starred);
+                self.tasks.upsert(record);
+                self.toast(if starred {
+                    format!("★ starred #{id}")
+                } else {
+                    format!("unstarred #{id}")
+                });
+            }
+            Err(e) => self.toast_error(format!("star not saved: {e}")),
         }
         vec![Command::Redraw]
     }
@@ -258,12 +324,17 @@ impl App {
         match event {
             EngineEvent::TaskChanged(record) => {
                 let id = record.id;
+                let was = self.tasks.get(id).map(|r| r.state);
+                let bell = self.bell_for(was, &record);
                 self.tasks.upsert(*record);
                 if self.select_when_seen == Some(id) {
                     self.select_when_seen = None;
                     self.selected_id = Some(id);
                 } else if self.selected_id.is_none() {
                     self.selected_id = Some(id);
+                }
+                if let Some(bytes) = bell {
+                    return vec![Command::Bell(bytes), Command::Redraw];
                 }
             }
             EngineEvent::Status(status) => {

@@ -5,6 +5,8 @@
 
 use super::app::{Command, Message};
 use super::clipboard::Clipboard;
+use super::form_history::{HISTORY_FIELDS, HISTORY_LOAD};
+use crate::api::Model;
 use crate::engine::{Engine, SubmitError};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -32,15 +34,27 @@ impl Effects {
         self.engine.as_ref()
     }
 
-    /// Runs one command. `Redraw` and `Quit` are the loop's own business and
-    /// do nothing here.
+    /// Runs one command. `Redraw`, `Quit` and `Bell` are the loop's own
+    /// business and do nothing here.
     pub fn run(&mut self, command: Command) {
         match command {
-            Command::Redraw | Command::Quit => {}
-            Command::Submit(request) => {
+            Command::Redraw | Command::Quit | Command::Bell(_) => {}
+            Command::Submit { request, count } => {
                 let stopped = Message::Submitted(Err(SubmitError::Stopped));
                 self.on_blocking_thread(stopped, move |engine| {
-                    Message::Submitted(engine.submit(request))
+                    Message::Submitted(engine.submit_variations(request, count))
+                });
+            }
+            Command::ToggleStar(id) => {
+                let stopped = Message::Starred(Err(SubmitError::Stopped.to_string()));
+                self.on_blocking_thread(stopped, move |engine| {
+                    Message::Starred(engine.store().toggle_star(id).map_err(|e| e.to_string()))
+                });
+            }
+            Command::LoadHistory => {
+                let empty = Message::HistoryLoaded(Vec::new());
+                self.on_blocking_thread(empty, |engine| {
+                    Message::HistoryLoaded(load_history(engine.store()))
                 });
             }
             Command::Resubmit(from) => {
@@ -91,4 +105,20 @@ impl Effects {
             let _ = tx.send(work(&engine));
         });
     }
+}
+
+/// Every model's remembered text fields, newest first. A field that cannot
+/// be read is left out: recall is a convenience, not worth an error.
+fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    for model in Model::ALL {
+        for field in HISTORY_FIELDS {
+            match store.prompt_history(model.api_name(), field, HISTORY_LOAD) {
+                Ok(values) if !values.is_empty() => out.push((model, field, values)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("prompt history: {e}"),
+            }
+        }
+    }
+    out
 }

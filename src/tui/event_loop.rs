@@ -58,6 +58,7 @@ pub async fn run_loop<W: Write>(
                 match command {
                     Command::Quit => return Ok(()),
                     Command::Redraw => dirty = true,
+                    Command::Bell(bytes) => ring(terminal, &bytes)?,
                     other => effects.run(other),
                 }
             }
@@ -83,4 +84,11 @@ pub fn draw<W: Write>(
     terminal.draw(|frame| view::draw(frame, app))?;
     queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     terminal.backend_mut().flush()
+}
+
+/// The bell goes straight to the terminal, between frames, never inside one.
+fn ring<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>, bytes: &[u8]) -> io::Result<()> {
+    let out = terminal.backend_mut();
+    out.write_all(bytes)?;
+    out.flush()
 }

@@ -78,7 +78,14 @@ impl Field {
 
 pub(super) const LANGUAGES: &[&str] = &["en", "zh"];
 
+/// Every model's fields end with the number of takes.
 pub(super) fn fields_for(model: Model) -> Vec<Field> {
+    let mut fields = model_fields(model);
+    fields.push(Field::text("count", "Takes", "1 to 8 tasks with these parameters", None).with_value("1"));
+    fields
+}
+
+fn model_fields(model: Model) -> Vec<Field> {
     match model {
         Model::SoundEffects => vec![
             Field::text(
@@ -107,10 +114,13 @@ pub(super) fn fields_for(model: Model) -> Vec<Field> {
             Field::text("text", "Text", "what to say", Some(TTS_TEXT_MAX)),
             Field::text(
                 "voice_id",
-                "Voice id",
-                "a voice that speaks the language",
+                "Voice",
+                "type to narrow the list, ↑/↓ and Enter pick",
                 None,
-            ),
+            )
+            .with_value(crate::api::voices::default_for(
+                crate::api::voices::Language::En,
+            )),
             Field {
                 kind: FieldKind::Choice(LANGUAGES),
                 ..Field::text("voice_language", "Language", "←/→ or Space", None)

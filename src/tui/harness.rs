@@ -55,6 +55,8 @@ pub fn empty_init() -> AppInit {
         mouse: true,
         warnings: Vec::new(),
         keys: KeyMap::default(),
+        notify: crate::notify::NotifyMode::Off,
+        term_env: crate::notify::TermEnv::default(),
     }
 }
 

@@ -10,6 +10,11 @@ use tui_input::backend::crossterm::to_input_request;
 
 pub use super::form_fields::{Field, FieldKind, SFX_PROMPT_MAX, TTS_TEXT_MAX, edit_input};
 use super::form_fields::{LANGUAGES, fields_for};
+use super::form_history::FormHistory;
+use super::voice_picker::VoicePicker;
+
+mod compose;
+pub use compose::SearchOutcome;
 
 #[derive(Clone, Debug)]
 pub struct InputForm {
@@ -20,6 +25,10 @@ pub struct InputForm {
     pub focus: usize,
     /// The last validation problem: (field name, message).
     pub error: Option<(String, String)>,
+    /// The Voice field's list.
+    pub picker: VoicePicker,
+    /// Earlier values of the text fields, and the `Ctrl-R` search.
+    pub history: FormHistory,
 }
 
 impl Default for InputForm {
@@ -29,6 +38,8 @@ impl Default for InputForm {
             fields: Model::ALL.map(fields_for),
             focus: 1,
             error: None,
+            picker: VoicePicker::default(),
+            history: FormHistory::default(),
         }
     }
 }
@@ -110,6 +121,7 @@ impl InputForm {
         {
             field.input.handle(req);
             self.error = None;
+            self.after_edit();
         }
     }
 
@@ -166,6 +178,7 @@ impl InputForm {
             },
         }
         self.error = None;
+        self.after_edit();
         true
     }
 
@@ -189,6 +202,7 @@ impl InputForm {
             }
         }
         self.error = None;
+        self.after_edit();
         true
     }
 
@@ -327,6 +341,7 @@ impl InputForm {
         }
         self.focus = 1;
         self.error = None;
+        self.reset_picker();
     }
 }
 

@@ -20,7 +20,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let focused = app.focus == Focus::Input;
     let form = &app.form;
     let model = form.model();
-    let title = format!(" New task · {} per call ", format::cost(model.price_usd()));
+    let title = match form.count() {
+        Ok(n) if n > 1 => format!(" New task · {} ", model.price_for(n)),
+        _ => format!(" New task · {} per call ", format::cost(model.price_usd())),
+    };
     let block = Block::bordered()
         .title(Span::styled(title, t.title))
         .border_style(if focused { t.border_focus } else { t.border });
@@ -98,6 +101,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
         }
         lines.push(Line::from(spans));
+        if on && field.name == "voice_id" {
+            lines.extend(voice_list(app));
+        }
+    }
+    if form.searching() {
+        lines.extend(search_lines(app));
     }
 
     match &form.error {
@@ -159,4 +168,74 @@ fn draw_no_key(frame: &mut Frame, app: &App, area: Rect) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// Rows of the voice list shown under the focused Voice field.
+const LIST_ROWS: usize = 5;
+
+/// The voices on offer (narrowed by what is typed), a window of them
+/// around the highlight.
+fn voice_list(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let form = &app.form;
+    let (language, typed) = (form.language(), form.voice());
+    let list = form.picker.candidates(language, &typed);
+    let pad = " ".repeat(LABEL_WIDTH);
+    if list.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!("{pad}no {} voice matches: sent as typed", language.code()),
+            t.muted,
+        ))];
+    }
+    let at = form.picker.highlight.min(list.len() - 1);
+    let start = at.saturating_sub(LIST_ROWS - 1);
+    let mut lines: Vec<Line<'static>> = list
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(LIST_ROWS)
+        .map(|(i, voice)| {
+            let mark = if i == at { "▸ " } else { "  " };
+            let style = if i == at { t.selected } else { t.text };
+            Line::from(vec![
+                Span::raw(pad.clone()),
+                Span::styled(format!("{mark}{:<28}", voice.id), style),
+                Span::styled(format!(" {}", voice.language_list()), t.muted),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        format!("{pad}{}/{} · ↑/↓ move, Enter picks", at + 1, list.len()),
+        t.muted,
+    )));
+    lines
+}
+
+/// The `Ctrl-R` search: its query and the matches, newest first.
+fn search_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let history = &app.form.history;
+    let Some(search) = &history.search else {
+        return Vec::new();
+    };
+    let matches = history.matches();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(" history search: ", t.key),
+        Span::styled(format!("{}▏", single_line(search.query.value())), t.text),
+        Span::styled(
+            format!("  {} match(es) · Enter takes, Esc closes", matches.len()),
+            t.muted,
+        ),
+    ])];
+    let at = search.selected.min(matches.len().saturating_sub(1));
+    let start = at.saturating_sub(LIST_ROWS - 1);
+    for (i, entry) in matches.iter().enumerate().skip(start).take(LIST_ROWS) {
+        let style = if i == at { t.selected } else { t.text };
+        let mark = if i == at { " ▸ " } else { "   " };
+        lines.push(Line::from(Span::styled(
+            format!("{mark}{}", single_line(entry)),
+            style,
+        )));
+    }
+    lines
 }

@@ -17,6 +17,7 @@ mod detail;
 pub mod effects;
 pub mod event_loop;
 mod form_fields;
+pub mod form_history;
 mod format;
 #[cfg(any(test, feature = "test-support"))]
 pub mod harness;
@@ -30,7 +31,9 @@ pub mod task_list;
 pub mod terminal;
 pub mod theme;
 mod update;
+mod update_compose;
 mod view;
+pub mod voice_picker;
 pub mod window;
 
 pub use action::{Action, Scope};
@@ -104,6 +107,8 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         mouse,
         warnings,
         keys: options.keys,
+        notify: ctx.config.notify.unwrap_or_default(),
+        term_env: crate::notify::TermEnv::from_env(),
     });
     let clipboard =
         clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());

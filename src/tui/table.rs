@@ -188,7 +188,11 @@ fn build_row<'a>(app: &App, t: &Theme, r: &'a TaskRecord, now: i64, wide: bool) 
             ))
         }
     };
-    let summary = single_line(&r.summary).into_owned();
+    let summary = if r.starred {
+        format!("★ {}", single_line(&r.summary))
+    } else {
+        single_line(&r.summary).into_owned()
+    };
     let created = format::local_time(r.create_time.unwrap_or(r.submitted_at), now, !wide);
     let audio = r.audio_seconds().map(format::audio).unwrap_or_default();
     let saved = r.local_path.is_some();

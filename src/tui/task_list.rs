@@ -196,8 +196,27 @@ fn state_rank(state: LocalState) -> u8 {
     }
 }
 
-/// The filter matches text, model or state, case-insensitively.
-fn matches(r: &TaskRecord, needle: &str) -> bool {
+/// The filter matches text, model or state, case-insensitively;
+/// `is:starred` keeps starred tasks and `group:ID` one submit's takes.
+fn matches(r: &TaskRecord, filter: &str) -> bool {
+    let mut words = Vec::new();
+    for word in filter.split_whitespace() {
+        if word == "is:starred" {
+            if !r.starred {
+                return false;
+            }
+        } else if let Some(group) = word.strip_prefix("group:") {
+            if r.group_id.as_deref() != Some(group) {
+                return false;
+            }
+        } else {
+            words.push(word);
+        }
+    }
+    words.is_empty() || matches_text(r, &words.join(" "))
+}
+
+fn matches_text(r: &TaskRecord, needle: &str) -> bool {
     contains_ci(&r.summary, needle)
         || r.model.short() == needle
         || contains_ci(r.model.label(), needle)

@@ -7,6 +7,7 @@
 
 use super::action::{Action, Scope};
 use super::app::{App, Command, Commands, Focus, Overlay};
+use super::input_form::SearchOutcome;
 use crate::sanitize::single_line;
 use crate::store::LocalState;
 use crossterm::event::{
@@ -33,6 +34,14 @@ impl App {
             Event::Paste(text) => self.on_paste(&text),
             Event::Mouse(mouse) if self.mouse => self.on_mouse(mouse),
             Event::Resize(..) => vec![Command::Redraw],
+            Event::FocusGained => {
+                self.term_focused = true;
+                Vec::new()
+            }
+            Event::FocusLost => {
+                self.term_focused = false;
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }
@@ -45,6 +54,12 @@ impl App {
         }
         let action = match self.focus {
             Focus::Input => {
+                if self.form.searching() && !self.keys.is(&key, Action::ForceQuit) {
+                    return match self.form.search_key(key) {
+                        SearchOutcome::Changed => vec![Command::Redraw],
+                        SearchOutcome::Ignored => Vec::new(),
+                    };
+                }
                 if self.form.typing()
                     && let Some(req) = typed_char(&key)
                 {
@@ -104,6 +119,8 @@ impl App {
     /// here is already resolved; focus and overlays decide the details.
     pub fn perform(&mut self, action: Action) -> Commands {
         let command = match action {
+            Action::Up if self.focus == Focus::Input => self.form_up(),
+            Action::Down if self.focus == Focus::Input => self.form_down(),
             Action::Up => self.step(-1),
             Action::Down => self.step(1),
             Action::Top => self.jump(0),
@@ -130,6 +147,9 @@ impl App {
             Action::PrevField => self.prev_field(),
             Action::NextModel => self.cycle_model(true),
             Action::PrevModel => self.cycle_model(false),
+            Action::HistorySearch => self.open_history_search(),
+            Action::Star => self.star_selected(),
+            Action::Group => self.show_group(),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),
             Action::ForceQuit => Some(Command::Quit),
@@ -225,13 +245,15 @@ impl App {
     fn new_task(&mut self) -> Option<Command> {
         self.focus = Focus::Input;
         self.form.focus_first_field();
-        None
+        // Another klang on the store may have added to the history.
+        Some(Command::LoadHistory)
     }
 
     fn edit_selected(&mut self) -> Option<Command> {
         if let Some(params) = self.selected().map(|r| r.params.clone()) {
             self.form.load(&params);
             self.focus = Focus::Input;
+            return Some(Command::LoadHistory);
         }
         None
     }
@@ -331,14 +353,18 @@ impl App {
         if self.submitting.is_some() {
             return None;
         }
+        if self.form.enter_picks() {
+            return None;
+        }
         if !self.has_key() {
             self.toast_error("no API key: set KLANG_API_KEY, or try klang --sandbox");
             return None;
         }
-        match self.form.build() {
-            Ok(request) => {
+        match self.form.build().and_then(|r| Ok((r, self.form.count()?))) {
+            Ok((request, count)) => {
+                self.warn_unknown_voice(&request);
                 self.submitting = Some(request.model());
-                Some(Command::Submit(request))
+                Some(Command::Submit { request, count })
             }
             Err((field, message)) => {
                 self.form.show_error(field, message);
