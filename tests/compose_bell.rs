@@ -1,0 +1,145 @@
+//! The bell when a task ends, as the real event loop writes it to a
+//! captured terminal: BEL, and inside tmux the notification wrapped in
+//! tmux's DCS passthrough; one per burst of completions; nothing with
+//! `notify = "off"`, and with `auto` only once the terminal lost focus.
+//! tokio's paused clock: no real waiting.
+
+use crossterm::event::Event;
+use klang::api::{CreateRequest, SoundEffectsParams};
+use klang::engine::EngineEvent;
+use klang::notify::{NotifyMode, TermEnv};
+use klang::store::{LocalState, TaskRecord, now_ms};
+use klang::tui::clipboard::CaptureClipboard;
+use klang::tui::event_loop::run_loop;
+use klang::tui::harness::empty_init;
+use klang::tui::{App, Effects, Message};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Default)]
+struct Screen(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+    fn count(&self, needle: &[u8]) -> usize {
+        self.bytes().windows(needle.len()).filter(|w| *w == needle).count()
+    }
+}
+
+fn task(id: i64, state: LocalState) -> TaskRecord {
+    TaskRecord {
+        id,
+        task_id: Some(format!("t{id}")),
+        state,
+        create_time: Some(now_ms()),
+        ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
+            prompt: format!("sound {id}"),
+            duration: "5.0".into(),
+            callback_url: None,
+        }))
+    }
+}
+
+fn tmux_kitty() -> TermEnv {
+    TermEnv::from_lookup(|name| match name {
+        "TMUX" => Some("/tmp/tmux-1000/default,42,0".into()),
+        "TERM_PROGRAM" => Some("tmux".into()),
+        "KITTY_WINDOW_ID" => Some("1".into()),
+        _ => None,
+    })
+}
+
+/// A running loop over two processing tasks; returns the screen, the queue
+/// and the cancel token.
+fn start(notify: NotifyMode, env: TermEnv) -> (Screen, UnboundedSender<Message>, CancellationToken) {
+    let screen = Screen::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(screen.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let mut init = empty_init();
+    init.tasks = vec![task(1, LocalState::Processing), task(2, LocalState::Processing)];
+    init.notify = notify;
+    init.term_env = env;
+    let mut app = App::new(init);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
+    let cancel = CancellationToken::new();
+    let loop_cancel = cancel.clone();
+    tokio::spawn(async move {
+        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
+    });
+    (screen, tx, cancel)
+}
+
+fn end(tx: &UnboundedSender<Message>, id: i64) {
+    let mut done = task(id, LocalState::Completed);
+    done.complete_time = done.create_time.map(|t| t + 2_000);
+    tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(done))))
+        .unwrap();
+}
+
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+const WRAPPED_OSC: &[u8] = b"\x1bPtmux;\x1b\x1b]9;#1 completed: sound 1\x07\x1b\\";
+
+#[tokio::test(start_paused = true)]
+async fn always_rings_with_bel_and_the_tmux_wrapped_notification_once_per_burst() {
+    let (screen, tx, cancel) = start(NotifyMode::Always, tmux_kitty());
+    settle().await;
+    assert_eq!(screen.count(b"\x07"), 0, "nothing ended yet");
+    end(&tx, 1);
+    end(&tx, 2);
+    settle().await;
+    assert_eq!(screen.count(WRAPPED_OSC), 1, "{:?}", String::from_utf8_lossy(&screen.bytes()));
+    assert_eq!(screen.count(b"\x1bPtmux;"), 1, "one bell for the burst");
+    // BEL itself, outside the passthrough, for tmux to mark the window.
+    assert_eq!(screen.count(b"\x07\x1bPtmux;"), 1);
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn off_never_rings_and_auto_rings_once_focus_is_lost() {
+    let (screen, tx, cancel) = start(NotifyMode::Off, tmux_kitty());
+    end(&tx, 1);
+    settle().await;
+    assert_eq!(screen.count(b"\x1bPtmux;"), 0);
+    assert_eq!(screen.count(b"\x07"), 0);
+    cancel.cancel();
+
+    // auto: a 2 s task with the terminal focused stays quiet...
+    let (screen, tx, cancel) = start(NotifyMode::Auto, TermEnv::default());
+    end(&tx, 1);
+    settle().await;
+    assert_eq!(screen.count(b"\x07"), 0);
+    // ...and rings once the user has looked away.
+    tx.send(Message::Terminal(Event::FocusLost)).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    end(&tx, 2);
+    settle().await;
+    assert_eq!(screen.count(b"\x07"), 1, "BEL only: a plain terminal");
+    cancel.cancel();
+}
