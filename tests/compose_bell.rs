@@ -40,7 +40,10 @@ impl Screen {
         self.0.lock().unwrap().clone()
     }
     fn count(&self, needle: &[u8]) -> usize {
-        self.bytes().windows(needle.len()).filter(|w| *w == needle).count()
+        self.bytes()
+            .windows(needle.len())
+            .filter(|w| *w == needle)
+            .count()
     }
 }
 
@@ -69,7 +72,10 @@ fn tmux_kitty() -> TermEnv {
 
 /// A running loop over two processing tasks; returns the screen, the queue
 /// and the cancel token.
-fn start(notify: NotifyMode, env: TermEnv) -> (Screen, UnboundedSender<Message>, CancellationToken) {
+fn start(
+    notify: NotifyMode,
+    env: TermEnv,
+) -> (Screen, UnboundedSender<Message>, CancellationToken) {
     let screen = Screen::default();
     let mut terminal = Terminal::with_options(
         CrosstermBackend::new(screen.clone()),
@@ -79,7 +85,10 @@ fn start(notify: NotifyMode, env: TermEnv) -> (Screen, UnboundedSender<Message>,
     )
     .unwrap();
     let mut init = empty_init();
-    init.tasks = vec![task(1, LocalState::Processing), task(2, LocalState::Processing)];
+    init.tasks = vec![
+        task(1, LocalState::Processing),
+        task(2, LocalState::Processing),
+    ];
     init.notify = notify;
     init.term_env = env;
     let mut app = App::new(init);
@@ -114,7 +123,12 @@ async fn always_rings_with_bel_and_the_tmux_wrapped_notification_once_per_burst(
     end(&tx, 1);
     end(&tx, 2);
     settle().await;
-    assert_eq!(screen.count(WRAPPED_OSC), 1, "{:?}", String::from_utf8_lossy(&screen.bytes()));
+    assert_eq!(
+        screen.count(WRAPPED_OSC),
+        1,
+        "{:?}",
+        String::from_utf8_lossy(&screen.bytes())
+    );
     assert_eq!(screen.count(b"\x1bPtmux;"), 1, "one bell for the burst");
     // BEL itself, outside the passthrough, for tmux to mark the window.
     assert_eq!(screen.count(b"\x07\x1bPtmux;"), 1);

@@ -8,8 +8,8 @@ use super::keymap::KeyMap;
 use super::task_list::TaskList;
 use super::theme::Theme;
 use crate::api::{CreateRequest, Model};
-use crate::notify::{BellGate, NotifyMode, TermEnv};
 use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
+use crate::notify::{BellGate, NotifyMode, TermEnv};
 use crate::store::{LocalState, TaskRecord};
 use crossterm::event::Event;
 use ratatui::layout::Rect;
@@ -32,7 +32,7 @@ pub enum Message {
     /// The answer to [`Command::Submit`]: the new tasks' local ids.
     Submitted(Result<Vec<i64>, SubmitError>),
     /// The answer to [`Command::ToggleStar`]: the task as it now is.
-    Starred(Result<TaskRecord, String>),
+    Starred(Result<Box<TaskRecord>, String>),
     /// The answer to [`Command::LoadHistory`]: earlier values per model and
     /// field, newest first.
     HistoryLoaded(Vec<(Model, &'static str, Vec<String>)>),
@@ -285,11 +285,11 @@ impl App {
         vec![Command::Redraw]
     }
 
-    fn on_starred(&mut self, result: Result<TaskRecord, String>) -> Commands {
+    fn on_starred(&mut self, result: Result<Box<TaskRecord>, String>) -> Commands {
         match result {
             Ok(record) => {
                 let (id, starred) = (record.id, record.starred);
-                self.tasks.upsert(record);
+                self.tasks.upsert(*record);
                 self.toast(if starred {
                     format!("★ starred #{id}")
                 } else {

@@ -48,7 +48,13 @@ impl Effects {
             Command::ToggleStar(id) => {
                 let stopped = Message::Starred(Err(SubmitError::Stopped.to_string()));
                 self.on_blocking_thread(stopped, move |engine| {
-                    Message::Starred(engine.store().toggle_star(id).map_err(|e| e.to_string()))
+                    Message::Starred(
+                        engine
+                            .store()
+                            .toggle_star(id)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                    )
                 });
             }
             Command::LoadHistory => {

@@ -81,7 +81,9 @@ pub(super) const LANGUAGES: &[&str] = &["en", "zh"];
 /// Every model's fields end with the number of takes.
 pub(super) fn fields_for(model: Model) -> Vec<Field> {
     let mut fields = model_fields(model);
-    fields.push(Field::text("count", "Takes", "1 to 8 tasks with these parameters", None).with_value("1"));
+    fields.push(
+        Field::text("count", "Takes", "1 to 8 tasks with these parameters", None).with_value("1"),
+    );
     fields
 }
 

@@ -33,14 +33,16 @@ pub struct InputForm {
 
 impl Default for InputForm {
     fn default() -> Self {
-        InputForm {
+        let mut form = InputForm {
             model: Model::SoundEffects,
             fields: Model::ALL.map(fields_for),
             focus: 1,
             error: None,
             picker: VoicePicker::default(),
             history: FormHistory::default(),
-        }
+        };
+        form.reset_picker();
+        form
     }
 }
 
@@ -99,6 +101,7 @@ impl InputForm {
             return false;
         }
         self.focus += 1;
+        self.entered_field();
         true
     }
 
@@ -108,6 +111,7 @@ impl InputForm {
             return false;
         }
         self.focus -= 1;
+        self.entered_field();
         true
     }
 

@@ -4,6 +4,7 @@ use super::app::{App, Focus};
 use super::format;
 use super::input_form::FieldKind;
 use crate::api::Model;
+use crate::api::voices;
 use crate::sanitize::single_line;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,7 +31,51 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let mut lines: Vec<Line> = Vec::new();
+    let form_lines = form_lines(app, inner.width);
+    // The pane grows (see `wanted_height`); beyond that it scrolls so the
+    // focused field and its list stay in sight.
+    let offset = (form_lines.focus_end + 1).saturating_sub(inner.height as usize);
+    let offset = u16::try_from(offset).unwrap_or(u16::MAX);
+    frame.render_widget(
+        Paragraph::new(form_lines.lines)
+            .wrap(Wrap { trim: false })
+            .scroll((offset, 0)),
+        inner,
+    );
+    if let Some((x, line)) = form_lines.cursor {
+        let y = u16::try_from(line)
+            .unwrap_or(u16::MAX)
+            .saturating_sub(offset);
+        if line >= offset as usize && y < inner.height {
+            frame.set_cursor_position((
+                (inner.x + x).min(inner.right().saturating_sub(1)),
+                inner.y + y,
+            ));
+        }
+    }
+}
+
+/// Rows the form would like, borders included, for the layout.
+pub fn wanted_height(app: &App, width: u16) -> u16 {
+    let lines = form_lines(app, width.saturating_sub(2)).lines.len();
+    u16::try_from(lines + 2).unwrap_or(u16::MAX)
+}
+
+/// The form's lines, the cursor (column, line) and the last line that
+/// belongs to the focused field.
+struct FormLines {
+    lines: Vec<Line<'static>>,
+    cursor: Option<(u16, usize)>,
+    focus_end: usize,
+}
+
+fn form_lines(app: &App, inner_width: u16) -> FormLines {
+    let t = &app.theme;
+    let focused = app.focus == Focus::Input;
+    let form = &app.form;
+    let model = form.model();
+    let mut focus_end = 0;
+    let mut lines: Vec<Line<'static>> = Vec::new();
     let marker = |on: bool| {
         if on {
             Span::styled("›", t.key)
@@ -57,7 +102,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut cursor = None;
     for (i, field) in form.fields().iter().enumerate() {
         let on = focused && form.focus == i + 1;
-        let y = inner.y + lines.len() as u16;
+        let line_index = lines.len();
         let mut spans = vec![marker(on), label(field.label, on)];
         match field.kind {
             FieldKind::Toggle => {
@@ -75,7 +120,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             FieldKind::Text { .. } => {
                 let counter = field.counter();
                 let counter_width = counter.as_ref().map_or(0, |(c, _)| c.len() + 1);
-                let width = (inner.width as usize)
+                let width = (inner_width as usize)
                     .saturating_sub(LABEL_WIDTH + counter_width)
                     .max(1);
                 let value = field.value();
@@ -83,15 +128,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     spans.push(Span::styled(format!("{:<width$}", field.hint), t.muted));
                 } else {
                     let scroll = field.input.visual_scroll(width);
-                    let shown: String = single_line(value)
-                        .chars()
-                        .skip(scroll)
-                        .take(width)
-                        .collect();
-                    spans.push(Span::styled(format!("{shown:<width$}"), t.text));
+                    spans.push(Span::styled(
+                        fit(&single_line(value), scroll, width),
+                        t.text,
+                    ));
                     if on {
                         let x = field.input.visual_cursor().saturating_sub(scroll);
-                        cursor = Some((inner.x + (LABEL_WIDTH + x) as u16, y));
+                        cursor = Some(((LABEL_WIDTH + x) as u16, line_index));
                     }
                 }
                 if let Some((text, over)) = counter {
@@ -104,16 +147,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         if on && field.name == "voice_id" {
             lines.extend(voice_list(app));
         }
+        if on {
+            focus_end = lines.len() - 1;
+        }
     }
     if form.searching() {
         lines.extend(search_lines(app));
+        focus_end = lines.len() - 1;
     }
 
     match &form.error {
-        Some((field, message)) => lines.push(Line::from(Span::styled(
-            format!("⚠ {field}: {}", single_line(message)),
-            t.error,
-        ))),
+        Some((field, message)) => {
+            lines.push(Line::from(Span::styled(
+                format!("⚠ {field}: {}", single_line(message)),
+                t.error,
+            )));
+            // The problem stays in sight with its field.
+            focus_end = lines.len() - 1;
+        }
         None if focused => lines.push(Line::from(vec![
             Span::styled(" Enter", t.key),
             Span::styled(" submit  ", t.muted),
@@ -129,11 +180,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(" to start typing", t.muted),
         ])),
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    if let Some((x, y)) = cursor
-        && y < inner.bottom()
-    {
-        frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+    FormLines {
+        lines,
+        cursor,
+        focus_end,
     }
 }
 
@@ -182,10 +232,20 @@ fn voice_list(app: &App) -> Vec<Line<'static>> {
     let list = form.picker.candidates(language, &typed);
     let pad = " ".repeat(LABEL_WIDTH);
     if list.is_empty() {
-        return vec![Line::from(Span::styled(
-            format!("{pad}no {} voice matches: sent as typed", language.code()),
-            t.muted,
-        ))];
+        let text = match voices::find(typed.trim()) {
+            Some(voice) => format!(
+                "{pad}{} speaks {}, not {}: pick a {} voice",
+                voice.id,
+                voice.language_list(),
+                language.code(),
+                language.code()
+            ),
+            None => format!(
+                "{pad}no {} voice matches: an id klang does not know is sent as typed",
+                language.code()
+            ),
+        };
+        return vec![Line::from(Span::styled(text, t.muted))];
     }
     let at = form.picker.highlight.min(list.len() - 1);
     let start = at.saturating_sub(LIST_ROWS - 1);
@@ -238,4 +298,25 @@ fn search_lines(app: &App) -> Vec<Line<'static>> {
         )));
     }
     lines
+}
+
+/// `text` from column `skip`, cut and padded to exactly `width` columns
+/// (wide characters count two, as the terminal draws them).
+fn fit(text: &str, skip: usize, width: usize) -> String {
+    let mut out = String::new();
+    let (mut col, mut used) = (0, 0);
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if col < skip {
+            col += w;
+            continue;
+        }
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push_str(&" ".repeat(width - used));
+    out
 }

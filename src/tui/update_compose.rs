@@ -67,7 +67,11 @@ impl App {
 
     /// The bell's bytes when `record` has just ended and the `notify`
     /// setting wants it; at most one per burst of completions.
-    pub(super) fn bell_for(&mut self, was: Option<LocalState>, record: &TaskRecord) -> Option<Vec<u8>> {
+    pub(super) fn bell_for(
+        &mut self,
+        was: Option<LocalState>,
+        record: &TaskRecord,
+    ) -> Option<Vec<u8>> {
         let ended = matches!(
             record.state,
             LocalState::Completed | LocalState::Failed | LocalState::Lost

@@ -38,6 +38,15 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } else {
         COMPACT_BOTTOM.min(body.height.saturating_sub(4))
     };
+    // The form grows while it has focus (a voice list, a search), keeping
+    // a few rows of the table in sight.
+    let bottom_height = if app.focus == Focus::Input && app.has_key() {
+        let width = if wide { body.width / 2 } else { body.width };
+        let wanted = input_view::wanted_height(app, width);
+        bottom_height.max(wanted.min(body.height.saturating_sub(5)))
+    } else {
+        bottom_height
+    };
     let [table_area, bottom] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_height)]).areas(body);
     table::draw(frame, app, table_area, wide);

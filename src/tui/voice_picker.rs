@@ -79,7 +79,10 @@ mod tests {
         );
         assert!(p.step(Language::En, "UK_", true));
         assert!(!p.step(Language::En, "UK_", true), "end of list");
-        assert_eq!(p.highlighted(Language::En, "uk_").map(|v| v.id), Some("uk_man2"));
+        assert_eq!(
+            p.highlighted(Language::En, "uk_").map(|v| v.id),
+            Some("uk_man2")
+        );
         // uk_oldman3 speaks only Chinese.
         assert_eq!(p.candidates(Language::Zh, "uk_").len(), 1);
         assert!(p.candidates(Language::En, "nothing-like-it").is_empty());

@@ -91,6 +91,14 @@ impl InputForm {
         self.reset_picker();
     }
 
+    /// Focus arrived on a field: the voice list starts at the current voice
+    /// unless the user was narrowing it.
+    pub(super) fn entered_field(&mut self) {
+        if self.picking_voice() && !self.picker.narrowing {
+            self.reset_picker();
+        }
+    }
+
     pub(super) fn reset_picker(&mut self) {
         let (language, voice) = (self.language(), self.voice());
         self.picker.reset(language, &voice);
@@ -252,10 +260,7 @@ mod tests {
         match form.build() {
             Ok(crate::api::CreateRequest::Tts(p)) => {
                 assert_eq!(p.voice_language, "en");
-                assert_eq!(
-                    voices::check(&p.voice_id, "en"),
-                    voices::VoiceCheck::Known
-                );
+                assert_eq!(voices::check(&p.voice_id, "en"), voices::VoiceCheck::Known);
             }
             other => panic!("{other:?}"),
         }
