@@ -300,3 +300,41 @@ async fn json_prints_the_row_of_a_create_that_was_cut_off() {
         "{doc}"
     );
 }
+
+/// Real time: the drip comes over a real socket, and a paused clock would
+/// jump past it while the runtime waits on I/O.
+#[tokio::test]
+async fn a_file_host_that_drips_bytes_is_dropped_by_the_minimum_rate() {
+    use klang::engine::download::{DownloadError, DownloadOptions, Downloader, StallRule};
+    let api = hostile_api::start(
+        hostile_api::Answer::Honest("pending"),
+        hostile_api::Answer::Honest("pending"),
+        Duration::from_millis(20),
+    )
+    .await;
+    let downloader = Downloader::with_options(DownloadOptions {
+        stall: StallRule {
+            min_bytes_per_sec: 1000,
+            window: Duration::from_millis(300),
+        },
+        ..DownloadOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let task = klang::store::TaskRecord {
+        id: 1,
+        ..klang::store::TaskRecord::new(sfx("drip", "5.0"))
+    };
+    let url = format!("{}/files/drip.mp3", api.base_url());
+    let result = tokio::time::timeout(
+        Duration::from_secs(10),
+        downloader.fetch(&task, &url, dir.path(), &mut |_, _| {}),
+    )
+    .await
+    .expect("the stall rule ends the download, not the test's guard");
+    match result {
+        Err(DownloadError::Network(why)) => assert!(why.contains("under the minimum"), "{why}"),
+        other => panic!("expected a stall, got {other:?}"),
+    }
+    assert_eq!(api.file_requests(), 1);
+}

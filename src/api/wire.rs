@@ -43,10 +43,6 @@ impl RemoteState {
             _ => RemoteState::Unknown(s.to_string()),
         }
     }
-
-    pub fn is_terminal(&self) -> bool {
-        matches!(self, RemoteState::Completed | RemoteState::Failed)
-    }
 }
 
 impl<'de> Deserialize<'de> for RemoteState {

@@ -21,7 +21,8 @@ pub(super) struct Transfers {
 struct Inner {
     client: ApiClient,
     store: Arc<Store>,
-    downloader: Downloader,
+    /// Why there is no download client, when it could not be built.
+    downloader: Result<Downloader, String>,
     sink: EventSink,
     default_dir: PathBuf,
     running: Arc<AtomicUsize>,
@@ -45,7 +46,7 @@ impl Transfers {
     pub fn new(
         client: ApiClient,
         store: Arc<Store>,
-        downloader: Downloader,
+        downloader: Result<Downloader, String>,
         sink: EventSink,
         config: EngineConfig,
         running: Arc<AtomicUsize>,
@@ -198,8 +199,9 @@ async fn fetch(
             }));
         }
     };
-    inner
+    let downloader = inner
         .downloader
-        .fetch(record, url, dir, &mut progress)
-        .await
+        .as_ref()
+        .map_err(|e| DownloadError::Client(e.clone()))?;
+    downloader.fetch(record, url, dir, &mut progress).await
 }

@@ -267,9 +267,26 @@ impl Store {
         )
     }
 
-    /// Records a query answer. A task already terminal never moves back.
+    /// Records a query answer. A task already terminal never moves back,
+    /// even with several processes answering at once: the row is read and
+    /// written in one IMMEDIATE transaction, so no other writer can slip a
+    /// newer state in between.
     pub fn apply_status(&self, id: i64, status: &TaskStatus) -> Result<Applied> {
-        let current = self.get(id)?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let read = |tx: &rusqlite::Transaction<'_>| {
+            tx.query_row(
+                &format!("SELECT {} FROM tasks WHERE id = ?1", record::COLUMNS),
+                params![id],
+                record::from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or(StoreError::NoSuchTask(id))
+        };
+        let current = read(&tx)?;
         let state = record::state_from_remote(status.state.as_ref(), current.state);
         let urls = if status.result_urls.is_empty() {
             current.result_urls.clone()
@@ -277,8 +294,7 @@ impl Store {
             status.result_urls.clone()
         };
         let urls_json = serde_json::to_string(&urls).unwrap_or_else(|_| "[]".into());
-        let after = self.update(
-            id,
+        tx.execute(
             "UPDATE tasks SET state = ?2, create_time = COALESCE(?3, create_time),
                 complete_time = COALESCE(?4, complete_time), result_urls = ?5,
                 audio_duration = COALESCE(?6, audio_duration), fail_msg = COALESCE(?7, fail_msg),
@@ -294,7 +310,10 @@ impl Store {
                 status.failure_reason(),
                 now_ms(),
             ],
-        )?;
+        )
+        .map_err(|e| self.err(e))?;
+        let after = read(&tx)?;
+        tx.commit().map_err(|e| self.err(e))?;
         Ok(Applied {
             before: current,
             after,

@@ -8,19 +8,21 @@
 //! Result URLs live on third-party hosts: the client here is separate from
 //! the API client and sends no credentials of any kind.
 
+mod body;
 mod files;
 mod naming;
+mod request;
 
 use files::{blocking, io_error, open_part, place, remove_if_empty, remove_stale_parts};
 
+pub use body::StallRule;
 pub use naming::{MAX_NAME_BYTES, extension, file_name, numbered, part_name, slug};
 
 use crate::store::TaskRecord;
-use futures::StreamExt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use std::time::Duration;
+use tokio::io::AsyncSeekExt;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DownloadError {
@@ -44,6 +46,9 @@ pub enum DownloadError {
         "the file is larger than {limit} bytes, so klang stopped; raise the limit if it is expected"
     )]
     TooLarge { limit: u64 },
+    /// The download client could not be set up (the TLS roots, say).
+    #[error("cannot set up the download client: {0}; see the log (klang paths)")]
+    Client(String),
     /// Another process holds the lock on this task's partial file.
     #[error("another klang is already downloading this file into {dir}; wait for it to finish")]
     InProgress { dir: String },
@@ -74,6 +79,9 @@ pub struct DownloadOptions {
     /// A hostile or broken host could stream forever; audio results are far
     /// smaller than this.
     pub max_bytes: u64,
+    /// A host that keeps the connection alive with a trickle (one byte every
+    /// few seconds defeats `read_timeout`) is dropped by this rule.
+    pub stall: StallRule,
 }
 
 impl Default for DownloadOptions {
@@ -83,6 +91,7 @@ impl Default for DownloadOptions {
             read_timeout: Duration::from_secs(60),
             max_redirects: 5,
             max_bytes: 1 << 30,
+            stall: StallRule::default(),
         }
     }
 }
@@ -92,11 +101,6 @@ pub struct Downloader {
     http: reqwest::Client,
     options: DownloadOptions,
 }
-
-/// Progress is reported at most this often (by time or by bytes), plus a
-/// first and a final call.
-const PROGRESS_BYTES: u64 = 64 * 1024;
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Name attempts before giving up (`name.ext` .. `name-9999.ext`).
 pub(super) const MAX_NAME_ATTEMPTS: u32 = 9999;
@@ -126,14 +130,6 @@ impl Downloader {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Downloader { http, options })
-    }
-
-    /// A client with no options, for when the configured one cannot be built.
-    pub fn fallback() -> Downloader {
-        Downloader {
-            http: reqwest::Client::new(),
-            options: DownloadOptions::default(),
-        }
     }
 
     /// Downloads `url` for `task` into `dir`, reporting (bytes, total), and
@@ -166,7 +162,9 @@ impl Downloader {
         result
     }
 
-    /// The transfer itself, once the partial file is open and locked.
+    /// The transfer itself, once the partial file is open and locked:
+    /// ask (resuming when part of the file is here), check the size, stream
+    /// the body into the partial file, then place it under its real name.
     async fn download(
         &self,
         task: &TaskRecord,
@@ -176,170 +174,59 @@ impl Downloader {
         part_path: &Path,
         progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
     ) -> Result<PathBuf, DownloadError> {
-        let shown_url = redact(request_url);
         let io = |e: std::io::Error| io_error(dir, &e);
         let mut part = tokio::fs::File::from_std(part);
-
-        // Two tries at most: the second starts from zero after the server
-        // refused our range.
-        let mut retried = false;
         let validator_path = part_path.with_extension("validator");
-        let (response, start, total) = loop {
-            let offset = part.metadata().await.map_err(io)?.len();
-            let mut request = self.http.get(request_url.clone());
-            if offset > 0 {
-                request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
-                // If the file changed since the partial data arrived, the
-                // server answers with the whole new file instead of a tail
-                // that would not fit.
-                if let Some(validator) = read_validator(&validator_path).await {
-                    request = request.header(reqwest::header::IF_RANGE, validator);
-                }
-            }
-            let response = request.send().await.map_err(network_error)?;
-            let status = response.status();
-            let length = response.content_length();
-            if status == reqwest::StatusCode::PARTIAL_CONTENT {
-                let range = response
-                    .headers()
-                    .get(reqwest::header::CONTENT_RANGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_content_range);
-                match range {
-                    Some((first, size)) if first == offset => {
-                        let total = size.or_else(|| length.map(|l| l + offset));
-                        break (response, offset, total);
-                    }
-                    // A range we did not ask for: the bytes cannot be
-                    // placed, so start over once without a Range header.
-                    _ if offset > 0 && !retried => {
-                        tracing::debug!(id = task.id, "unusable 206, restarting");
-                        part.set_len(0).await.map_err(io)?;
-                        retried = true;
-                        continue;
-                    }
-                    _ => {
-                        return Err(DownloadError::Network(format!(
-                            "the file host sent an unusable partial response for {shown_url}"
-                        )));
-                    }
-                }
-            }
-            if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE && offset > 0 && !retried {
-                // The partial file no longer fits the remote one (or is
-                // already whole); the safe answer is a fresh download.
-                tracing::debug!(id = task.id, offset, "416 on resume, restarting");
-                part.set_len(0).await.map_err(io)?;
-                retried = true;
-                continue;
-            }
-            if status.is_success() {
-                // A full body: any partial data is replaced.
-                break (response, 0, length);
-            }
-            return Err(DownloadError::Http {
-                status: status.as_u16(),
-                url: shown_url,
-            });
-        };
-
+        let answer = request::open(
+            &self.http,
+            task.id,
+            request_url,
+            &mut part,
+            &validator_path,
+            dir,
+        )
+        .await?;
         let limit = self.options.max_bytes;
-        if total.is_some_and(|t| t > limit) {
+        if answer.total.is_some_and(|t| t > limit) {
             drop(part);
             let _ = tokio::fs::remove_file(part_path).await;
             return Err(DownloadError::TooLarge { limit });
         }
-        let content_type = response
+        let content_type = answer
+            .response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if start == 0 {
+        if answer.start == 0 {
             part.set_len(0).await.map_err(io)?;
-            write_validator(&validator_path, response.headers()).await;
+            request::write_validator(&validator_path, answer.response.headers()).await;
         } else {
-            tracing::debug!(id = task.id, start, "resuming download");
+            tracing::debug!(id = task.id, start = answer.start, "resuming download");
         }
-        part.seek(std::io::SeekFrom::Start(start))
+        part.seek(std::io::SeekFrom::Start(answer.start))
             .await
             .map_err(io)?;
-
-        let mut writer = BufWriter::with_capacity(256 * 1024, part);
-        let mut written = start;
-        let mut reported = (written, Instant::now());
-        progress(written, total);
-        let mut body = response.bytes_stream();
-        let streamed: Result<(), DownloadError> = loop {
-            match body.next().await {
-                None => break Ok(()),
-                Some(Err(e)) => break Err(network_error(e)),
-                Some(Ok(chunk)) => {
-                    let len = chunk.len() as u64;
-                    if written.saturating_add(len) > limit {
-                        break Err(DownloadError::TooLarge { limit });
-                    }
-                    if let Err(e) = writer.write_all(&chunk).await {
-                        break Err(io(e));
-                    }
-                    written += len;
-                    if written - reported.0 >= PROGRESS_BYTES
-                        || reported.1.elapsed() >= PROGRESS_INTERVAL
-                    {
-                        progress(written, total);
-                        reported = (written, Instant::now());
-                    }
-                }
-            }
+        let limits = body::Limits {
+            max_bytes: limit,
+            stall: self.options.stall,
         };
-        // Flush even on failure: whatever arrived is what the next attempt
-        // resumes from.
-        let flushed = writer.flush().await;
-        let part = writer.into_inner().into_std().await;
-        if let Err(e) = streamed {
-            if matches!(e, DownloadError::TooLarge { .. }) {
-                drop(part);
-                let _ = tokio::fs::remove_file(part_path).await;
-            } else {
-                // Best effort: the error being returned matters more.
-                let _ = blocking(move || {
-                    let _ = part.sync_data();
-                    Ok(())
-                })
-                .await;
-            }
-            return Err(e);
-        }
-        flushed.map_err(io)?;
-        if let Some(expected) = total
-            && written != expected
-        {
-            if written > expected {
-                // More than announced: the partial data cannot be trusted
-                // for a resume.
-                drop(part);
-                let _ = tokio::fs::remove_file(part_path).await;
-            }
-            return Err(DownloadError::Network(format!(
-                "the file host sent {written} of {expected} bytes"
-            )));
-        }
-
+        let (part, written) =
+            body::stream_into(answer, part, dir, part_path, limits, progress).await?;
         // The cleaned URL has the same path as the original, so the same
         // extension.
         let name = file_name(task, request_url.as_str(), content_type.as_deref());
-        let placed = {
-            let dir = dir.to_path_buf();
-            let part_path = part_path.to_path_buf();
-            let id = task.id;
-            blocking(move || {
-                let placed = place(part, &part_path, &dir, &name)?;
-                let _ = std::fs::remove_file(part_path.with_extension("validator"));
-                remove_stale_parts(&dir, id);
-                Ok(placed)
-            })
-            .await?
-        };
-        progress(written, Some(total.unwrap_or(written)));
+        let dir = dir.to_path_buf();
+        let part_path = part_path.to_path_buf();
+        let id = task.id;
+        let placed = blocking(move || {
+            let placed = place(part, &part_path, &dir, &name)?;
+            let _ = std::fs::remove_file(part_path.with_extension("validator"));
+            remove_stale_parts(&dir, id);
+            Ok(placed)
+        })
+        .await?;
+        progress(written, Some(written));
         Ok(placed)
     }
 }
@@ -358,34 +245,6 @@ fn redirect_refusal(previous: &[url::Url], next: &url::Url, max: usize) -> Optio
         return Some("redirected from https to plain http; refusing the downgrade".into());
     }
     None
-}
-
-/// What identifies this version of the file for `If-Range`: a strong ETag,
-/// else Last-Modified (weak ETags are not allowed there). Kept beside the
-/// partial file so a resume after a crash can use it.
-async fn write_validator(path: &Path, headers: &reqwest::header::HeaderMap) {
-    let etag = headers
-        .get(reqwest::header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.starts_with("W/"));
-    let modified = headers
-        .get(reqwest::header::LAST_MODIFIED)
-        .and_then(|v| v.to_str().ok());
-    match etag.or(modified) {
-        Some(v) if !v.contains(['\r', '\n']) => {
-            if let Err(e) = tokio::fs::write(path, v).await {
-                tracing::debug!("cannot keep the download's validator: {e}");
-            }
-        }
-        _ => {
-            let _ = tokio::fs::remove_file(path).await;
-        }
-    }
-}
-
-async fn read_validator(path: &Path) -> Option<reqwest::header::HeaderValue> {
-    let text = tokio::fs::read_to_string(path).await.ok()?;
-    reqwest::header::HeaderValue::from_str(text.trim()).ok()
 }
 
 /// Parses, checks and cleans the URL before anything is sent.
@@ -411,7 +270,7 @@ fn checked_url(url: &str) -> Result<url::Url, DownloadError> {
 
 /// The URL as shown in errors and logs: no query (signed links carry their
 /// token there), no credentials, and not too long.
-fn redact(url: &url::Url) -> String {
+pub(super) fn redact(url: &url::Url) -> String {
     let mut shown = format!(
         "{}://{}{}",
         url.scheme(),
@@ -433,7 +292,7 @@ fn redact(url: &url::Url) -> String {
 }
 
 /// `bytes 100-199/200` → (100, Some(200)); `bytes 100-199/*` → (100, None).
-fn parse_content_range(value: &str) -> Option<(u64, Option<u64>)> {
+pub(super) fn parse_content_range(value: &str) -> Option<(u64, Option<u64>)> {
     let rest = value.trim().strip_prefix("bytes")?.trim_start();
     let (range, size) = rest.split_once('/')?;
     let (first, last) = range.split_once('-')?;
@@ -450,7 +309,7 @@ fn parse_content_range(value: &str) -> Option<(u64, Option<u64>)> {
 }
 
 /// A transport error as one line with its causes, without the URL.
-fn network_error(e: reqwest::Error) -> DownloadError {
+pub(super) fn network_error(e: reqwest::Error) -> DownloadError {
     if e.is_timeout() {
         return DownloadError::Network("the file host stopped sending data".into());
     }

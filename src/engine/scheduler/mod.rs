@@ -85,9 +85,10 @@ struct Scheduler {
 impl Scheduler {
     fn new(parts: Parts) -> Scheduler {
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
-        let downloader = Downloader::new().unwrap_or_else(|e| {
+        // Without a configured client (its TLS set-up failed, say) there
+        // are no downloads at all, never a client without klang's limits.
+        let downloader = Downloader::new().inspect_err(|e| {
             tracing::error!("download client: {e}");
-            Downloader::fallback()
         });
         let transfers = transfers::Transfers::new(
             parts.client.clone(),

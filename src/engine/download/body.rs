@@ -1,0 +1,217 @@
+//! Streaming a response body into the partial file, within limits: a size
+//! cap, and a minimum rate over a window (curl's `--speed-limit` and
+//! `--speed-time`), so a host that drips a byte every few seconds cannot
+//! hold a download open forever.
+
+use super::files::{blocking, io_error};
+use super::request::Answer;
+use super::{DownloadError, network_error};
+use futures::StreamExt;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::time::Instant;
+
+/// Progress is reported at most this often (by time or by bytes), plus a
+/// first and a final call.
+const PROGRESS_BYTES: u64 = 64 * 1024;
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A transfer that moves fewer than `min_bytes_per_sec` on average over a
+/// whole `window` is abandoned (the partial file stays for a resume).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StallRule {
+    pub min_bytes_per_sec: u64,
+    pub window: Duration,
+}
+
+impl Default for StallRule {
+    /// 1 KiB/s over 30 s: a real file host is thousands of times faster; a
+    /// slow mobile link still passes.
+    fn default() -> Self {
+        StallRule {
+            min_bytes_per_sec: 1024,
+            window: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counts bytes per window for a [`StallRule`].
+struct StallWatch {
+    rule: StallRule,
+    window_end: Instant,
+    bytes: u64,
+}
+
+impl StallWatch {
+    fn new(rule: StallRule) -> StallWatch {
+        StallWatch {
+            rule,
+            window_end: Instant::now() + rule.window,
+            bytes: 0,
+        }
+    }
+
+    fn needed(&self) -> u64 {
+        (self.rule.min_bytes_per_sec as f64 * self.rule.window.as_secs_f64()) as u64
+    }
+
+    /// At the end of a window: an error when too little arrived, else a
+    /// fresh window.
+    fn close_window(&mut self) -> Result<(), DownloadError> {
+        if self.bytes < self.needed() {
+            return Err(DownloadError::Network(format!(
+                "the file host sent {} bytes in {} s, under the minimum of {} bytes/s; klang stopped and can resume later",
+                self.bytes,
+                self.rule.window.as_secs_f64(),
+                self.rule.min_bytes_per_sec
+            )));
+        }
+        self.window_end = Instant::now() + self.rule.window;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Limits {
+    pub max_bytes: u64,
+    pub stall: StallRule,
+}
+
+/// Writes the body after `answer.start` and checks it is whole. Returns the
+/// file (flushed) and the bytes it now holds. On failure what arrived is
+/// kept for a resume, except when it cannot be trusted (too large, more
+/// than announced).
+pub(super) async fn stream_into(
+    answer: Answer,
+    part: tokio::fs::File,
+    dir: &Path,
+    part_path: &Path,
+    limits: Limits,
+    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+) -> Result<(std::fs::File, u64), DownloadError> {
+    let Answer {
+        response,
+        start,
+        total,
+    } = answer;
+    let mut writer = BufWriter::with_capacity(256 * 1024, part);
+    let mut written = start;
+    let streamed = copy(
+        response,
+        &mut writer,
+        &mut written,
+        total,
+        limits,
+        dir,
+        progress,
+    )
+    .await;
+    // Flush even on failure: whatever arrived is what the next attempt
+    // resumes from.
+    let flushed = writer.flush().await;
+    let part = writer.into_inner().into_std().await;
+    if let Err(e) = streamed {
+        if matches!(e, DownloadError::TooLarge { .. }) {
+            drop(part);
+            let _ = tokio::fs::remove_file(part_path).await;
+        } else {
+            // Best effort: the error being returned matters more.
+            let _ = blocking(move || {
+                let _ = part.sync_data();
+                Ok(())
+            })
+            .await;
+        }
+        return Err(e);
+    }
+    flushed.map_err(|e| io_error(dir, &e))?;
+    if let Some(expected) = total
+        && written != expected
+    {
+        if written > expected {
+            // More than announced: the partial data cannot be trusted for a
+            // resume.
+            drop(part);
+            let _ = tokio::fs::remove_file(part_path).await;
+        }
+        return Err(DownloadError::Network(format!(
+            "the file host sent {written} of {expected} bytes"
+        )));
+    }
+    Ok((part, written))
+}
+
+/// The read loop: chunks into the writer, within the size cap and the
+/// stall rule, with throttled progress.
+async fn copy(
+    response: reqwest::Response,
+    writer: &mut BufWriter<tokio::fs::File>,
+    written: &mut u64,
+    total: Option<u64>,
+    limits: Limits,
+    dir: &Path,
+    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+) -> Result<(), DownloadError> {
+    let mut body = response.bytes_stream();
+    let mut stall = StallWatch::new(limits.stall);
+    let mut reported = (*written, Instant::now());
+    progress(*written, total);
+    loop {
+        let next = match tokio::time::timeout_at(stall.window_end, body.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                stall.close_window()?;
+                continue;
+            }
+        };
+        let chunk = match next {
+            None => return Ok(()),
+            Some(Err(e)) => return Err(network_error(e)),
+            Some(Ok(chunk)) => chunk,
+        };
+        let len = chunk.len() as u64;
+        if written.saturating_add(len) > limits.max_bytes {
+            return Err(DownloadError::TooLarge {
+                limit: limits.max_bytes,
+            });
+        }
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(|e| io_error(dir, &e))?;
+        *written += len;
+        stall.bytes += len;
+        if Instant::now() >= stall.window_end {
+            stall.close_window()?;
+        }
+        if *written - reported.0 >= PROGRESS_BYTES || reported.1.elapsed() >= PROGRESS_INTERVAL {
+            progress(*written, total);
+            reported = (*written, Instant::now());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_with_too_few_bytes_is_a_stall_and_enough_opens_a_new_one() {
+        let rule = StallRule {
+            min_bytes_per_sec: 100,
+            window: Duration::from_secs(10),
+        };
+        let mut watch = StallWatch::new(rule);
+        watch.bytes = 1000;
+        tokio::time::advance(rule.window).await;
+        assert!(watch.close_window().is_ok(), "1000 bytes in 10 s is enough");
+        assert_eq!(watch.bytes, 0);
+        assert_eq!(watch.window_end, Instant::now() + rule.window);
+        watch.bytes = 999;
+        tokio::time::advance(rule.window).await;
+        let err = watch.close_window().unwrap_err();
+        assert!(err.to_string().contains("under the minimum"), "{err}");
+    }
+}
