@@ -50,3 +50,40 @@ fn a_completed_task_never_moves_back_when_another_process_writes_between_read_an
     let fresh = Store::open(&path).unwrap();
     assert_eq!(fresh.get(id).unwrap().state, LocalState::Completed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_deleted_under_the_dashboard_refuses_the_paid_create() {
+    use common::hostile_api::{self, Answer};
+    use crossterm::event::KeyCode;
+    use klang::tui::harness::Runner;
+    let api = hostile_api::start(
+        Answer::Honest("pending"),
+        Answer::Honest("pending"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::on_server(dir.path(), &api.base_url(), "sk-test", 120, 30);
+    for name in ["tasks.db", "tasks.db-wal", "tasks.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    r.key(KeyCode::Char('n'));
+    r.type_text("thunder after the store is gone");
+    r.key(KeyCode::Enter);
+    r.wait_for("the submit's answer", |a| !a.submitting()).await;
+    let screen = r.wait_for_text("was deleted or replaced").await;
+    assert!(screen.contains("Tasks 0"), "no row was kept: {screen}");
+    assert_eq!(api.creates(), 0, "a create was sent into a deleted store");
+}
+
+#[tokio::test]
+async fn a_replaced_store_file_is_noticed_before_a_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let store = Store::open(&path).unwrap();
+    store.ensure_at_path().unwrap();
+    std::fs::rename(&path, dir.path().join("old.db")).unwrap();
+    std::fs::write(&path, b"").unwrap();
+    let err = store.ensure_at_path().unwrap_err();
+    assert!(err.to_string().contains("deleted or replaced"), "{err}");
+}

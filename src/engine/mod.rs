@@ -159,6 +159,8 @@ impl Engine {
             request.set_callback_url(Some(url));
         }
         request.validate()?;
+        // A create costs money: never send one whose task could not be kept.
+        self.store.ensure_at_path()?;
         let group = (count > 1).then(crate::store::new_group_id);
         let ids = self.store.insert_intents(
             &request,

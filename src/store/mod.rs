@@ -4,6 +4,7 @@
 //! a paid task nobody knows about.
 
 mod compose;
+mod identity;
 mod leases;
 mod record;
 mod resolve;
@@ -38,6 +39,12 @@ pub enum StoreError {
     },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
+    /// The file was deleted or replaced while this process had it open:
+    /// whatever is written now would be lost.
+    #[error(
+        "task store {path} was deleted or replaced while klang was running, so new tasks could not be kept; nothing was sent. Quit and start klang again to open a fresh store"
+    )]
+    Gone { path: String },
     /// A task id prefix that fits more than one task.
     #[error(
         "{prefix:?} matches {count} tasks ({}{}): give more of the task id, or the local id",
@@ -70,6 +77,9 @@ const STALE_SUBMIT: Duration = Duration::from_secs(120);
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Device and inode of the file at open, to notice it being deleted or
+    /// replaced under us (see `identity.rs`).
+    identity: Option<identity::FileId>,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +167,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            identity: identity::FileId::of(path),
         })
     }
 

@@ -45,6 +45,7 @@ struct Ctx {
     addr: SocketAddr,
     sent: Arc<AtomicU64>,
     file_requests: Arc<AtomicU64>,
+    creates: Arc<AtomicU64>,
     drip_every: Duration,
 }
 
@@ -55,6 +56,7 @@ pub struct HostileApi {
     /// Body bytes of API answers handed to the connection so far.
     sent: Arc<AtomicU64>,
     file_requests: Arc<AtomicU64>,
+    creates: Arc<AtomicU64>,
 }
 
 impl HostileApi {
@@ -64,6 +66,11 @@ impl HostileApi {
 
     pub fn bytes_sent(&self) -> u64 {
         self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Create requests that reached the server (each one may be paid for).
+    pub fn creates(&self) -> u64 {
+        self.creates.load(Ordering::SeqCst)
     }
 
     pub fn file_requests(&self) -> u64 {
@@ -91,6 +98,7 @@ pub async fn start(on_create: Answer, on_query: Answer, drip_every: Duration) ->
         addr,
         sent: Arc::new(AtomicU64::new(0)),
         file_requests: Arc::new(AtomicU64::new(0)),
+        creates: Arc::new(AtomicU64::new(0)),
         drip_every,
     };
     let api = HostileApi {
@@ -99,6 +107,7 @@ pub async fn start(on_create: Answer, on_query: Answer, drip_every: Duration) ->
         query: ctx.query.clone(),
         sent: ctx.sent.clone(),
         file_requests: ctx.file_requests.clone(),
+        creates: ctx.creates.clone(),
     };
     let app = Router::new()
         .route("/api/v1/audio/generations", get(query).post(create))
@@ -111,6 +120,7 @@ pub async fn start(on_create: Answer, on_query: Answer, drip_every: Duration) ->
 }
 
 async fn create(State(ctx): State<Ctx>) -> Response {
+    ctx.creates.fetch_add(1, Ordering::SeqCst);
     let answer = ctx.create.lock().unwrap().clone();
     respond(&ctx, answer, CREATED_ID)
 }
