@@ -87,3 +87,68 @@ async fn a_replaced_store_file_is_noticed_before_a_create() {
     let err = store.ensure_at_path().unwrap_err();
     assert!(err.to_string().contains("deleted or replaced"), "{err}");
 }
+
+/// `klang` as a user the file permissions bind: root ignores a read-only
+/// mode, so as root the command runs as `nobody` through setpriv.
+fn as_unprivileged(home: &common::home::Home) -> tokio::process::Command {
+    let root = std::process::Command::new("id").arg("-u").output().unwrap();
+    let is_root = String::from_utf8_lossy(&root.stdout).trim() == "0";
+    let mut cmd = if is_root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(home.dir.path())
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        let mut cmd = tokio::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_klang"));
+        cmd
+    } else {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"))
+    };
+    let root = home.dir.path();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root.join("home"))
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_STATE_HOME", root.join("state"))
+        .env("KLANG_DOWNLOAD_DIR", home.downloads())
+        .env("KLANG_API_KEY", "sk-test")
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn wait_exits_with_the_stores_error_when_the_store_refuses_writes() {
+    use common::hostile_api::{self, Answer};
+    use std::os::unix::fs::PermissionsExt;
+    let api = hostile_api::start(
+        Answer::Honest("pending"),
+        Answer::Honest("completed"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let home = common::home::Home::new();
+    let store = home.store();
+    let id = store
+        .insert_intent(&common::sfx("read only", "5.0"), false)
+        .unwrap();
+    store.mark_submitted(id, "clreadonly").unwrap();
+    let path = store.path().to_path_buf();
+    drop(store);
+    std::fs::create_dir_all(home.dir.path().join("state")).unwrap();
+    let mut cmd = as_unprivileged(&home);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        cmd.args(["--base-url", &api.base_url(), "wait"]).output(),
+    )
+    .await
+    .expect("wait gives up on a store it cannot write")
+    .unwrap();
+    let err = common::home::stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("readonly"), "{err}");
+}

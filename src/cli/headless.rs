@@ -118,6 +118,14 @@ impl Headless {
                         message: reason,
                     });
                 }
+                // A store that refuses writes is fatal here: nothing this
+                // command learns could be kept.
+                EngineEvent::Status(EngineStatus::StoreFailed { reason }) => {
+                    return Err(Failure {
+                        code: exit::STORE,
+                        message: reason,
+                    });
+                }
                 EngineEvent::Status(EngineStatus::Retrying { reason, retry_in }) => {
                     self.say(format!("retrying in {} s: {reason}", retry_in.as_secs()));
                 }

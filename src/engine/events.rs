@@ -36,6 +36,9 @@ pub enum EngineStatus {
     Retrying { reason: String, retry_in: Duration },
     /// A 401 or 402: nothing is sent until the user resumes.
     Paused { reason: String },
+    /// The task store refuses writes (read-only, full, deleted): polling
+    /// stops, since answers could not be kept, until the user resumes.
+    StoreFailed { reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]

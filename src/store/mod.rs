@@ -59,6 +59,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The store cannot take writes at all (read-only file, no permission,
+    /// a full disk, a deleted file): retrying will not help until the user
+    /// fixes it, so klang stops instead of losing answers.
+    pub fn refuses_writes(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Gone { .. } => true,
+            StoreError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(ReadOnly | PermissionDenied | DiskFull | CannotOpen | SystemIoFailure)
+            ),
+            _ => false,
+        }
+    }
+
     /// A mistake in what the user asked for, not a fault of the store.
     pub fn is_usage(&self) -> bool {
         matches!(

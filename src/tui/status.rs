@@ -26,7 +26,7 @@ pub fn engine_text(app: &App) -> String {
                 .map_or(0, |d| d.as_secs_f64().ceil() as u64);
             format!("retrying in {left} s: {}", single_line(reason))
         }
-        EngineStatus::Paused { reason } => {
+        EngineStatus::Paused { reason } | EngineStatus::StoreFailed { reason } => {
             let resume = app.key_name(Action::Resume);
             format!("paused: {} ({resume} resumes)", single_line(reason))
         }
@@ -36,7 +36,7 @@ pub fn engine_text(app: &App) -> String {
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let engine_style = match app.status {
-        EngineStatus::Paused { .. } => t.error,
+        EngineStatus::Paused { .. } | EngineStatus::StoreFailed { .. } => t.error,
         EngineStatus::Retrying { .. } => t.warning,
         _ => t.accent,
     };

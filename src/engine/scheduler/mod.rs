@@ -73,6 +73,9 @@ struct Scheduler {
     in_flight: usize,
     circuit: Circuit,
     paused: Option<String>,
+    /// Why the store refuses writes, when it does: polling waits like a
+    /// pause, and the status says so.
+    store_failed: Option<String>,
     last_status: Option<EngineStatus>,
     transfers: transfers::Transfers,
     data_version: i64,
@@ -110,6 +113,7 @@ impl Scheduler {
             tracked: HashMap::new(),
             in_flight: 0,
             paused: None,
+            store_failed: None,
             last_status: None,
             transfers,
             data_version: 0,
@@ -227,7 +231,7 @@ impl Scheduler {
     fn next_wake(&self) -> Option<Instant> {
         let now = Instant::now();
         wake_time(&Wake {
-            paused: self.paused.is_some(),
+            paused: self.paused.is_some() || self.store_failed.is_some(),
             open_until: self.circuit.open_until(),
             room: self.in_flight < self.circuit.capacity(now, self.config.max_in_flight),
             earliest_due: self
@@ -241,7 +245,7 @@ impl Scheduler {
     }
 
     fn launch_due(&mut self) {
-        if self.paused.is_some() {
+        if self.paused.is_some() || self.store_failed.is_some() {
             return;
         }
         let now = Instant::now();
@@ -269,7 +273,12 @@ impl Scheduler {
                     }
                     continue;
                 }
-                // A store that cannot take the claim should not stop polling.
+                // A store that refuses writes would lose every answer.
+                Err(e) if e.refuses_writes() => {
+                    self.store_failed(&e);
+                    return;
+                }
+                // A busy store should not stop polling.
                 Err(e) => tracing::warn!("poll lease: {e}"),
             }
             let Some(t) = self.tracked.get_mut(&id) else {
@@ -319,6 +328,7 @@ impl Scheduler {
             Command::DownloadAll => self.transfers.download_all(),
             Command::Resume => {
                 self.paused = None;
+                self.store_failed = None;
                 self.circuit.reset();
                 let now = Instant::now();
                 for t in self.tracked.values_mut() {
@@ -376,7 +386,11 @@ impl Scheduler {
     }
 
     fn publish_status(&mut self) {
-        let status = if let Some(reason) = &self.paused {
+        let status = if let Some(reason) = &self.store_failed {
+            EngineStatus::StoreFailed {
+                reason: reason.clone(),
+            }
+        } else if let Some(reason) = &self.paused {
             EngineStatus::Paused {
                 reason: reason.clone(),
             }

@@ -59,7 +59,20 @@ impl Scheduler {
                 }
                 self.changed(record);
             }
-            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+            Err(e) => self.store_failed(&e),
+        }
+    }
+
+    /// A store error: polling stops when the store refuses writes;
+    /// anything else is a notice.
+    pub(super) fn store_failed(&mut self, error: &crate::store::StoreError) {
+        if error.refuses_writes() {
+            if self.store_failed.is_none() {
+                tracing::error!("task store refuses writes: {error}");
+            }
+            self.store_failed = Some(error.to_string());
+        } else {
+            self.emit(EngineEvent::Notice(error.to_string()));
         }
     }
 
@@ -110,7 +123,7 @@ impl Scheduler {
                         running.then_some(next)
                     }
                     Err(e) => {
-                        self.emit(EngineEvent::Notice(e.to_string()));
+                        self.store_failed(&e);
                         Some((interval, now + jitter(policy.max_interval)))
                     }
                 }
@@ -135,7 +148,7 @@ impl Scheduler {
                         Some((interval, now + jitter(interval)))
                     }
                     Err(e) => {
-                        self.emit(EngineEvent::Notice(e.to_string()));
+                        self.store_failed(&e);
                         Some((interval, now + jitter(interval)))
                     }
                 }
