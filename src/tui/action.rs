@@ -82,6 +82,7 @@ pub enum Action {
     NextModel,
     PrevModel,
     HistorySearch,
+    Newline,
     // The app.
     Help,
     Quit,
@@ -208,6 +209,12 @@ impl Action {
             ),
             NextField => info(&["tab"], "field", "next field", FORM),
             PrevField => info(&["shift+tab"], "field", "previous field", FORM),
+            Newline => info(
+                &["alt+enter"],
+                "newline",
+                "a line break in the TTS text (other fields are one line)",
+                FORM,
+            ),
             HistorySearch => info(
                 &["ctrl+r"],
                 "history",

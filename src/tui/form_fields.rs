@@ -29,6 +29,10 @@ pub struct Field {
     pub input: Input,
     pub on: bool,
     pub choice: usize,
+    /// A wrapping multi-line editor (long text); `input` keeps its value.
+    pub area: Option<ratatui_textarea::TextArea<'static>>,
+    /// Line breaks are part of the value (Alt-Enter, paste).
+    pub newlines: bool,
 }
 
 impl Field {
@@ -46,11 +50,20 @@ impl Field {
             input: Input::default(),
             on: false,
             choice: 0,
+            area: None,
+            newlines: false,
         }
     }
 
     fn with_value(mut self, v: &str) -> Field {
-        self.input = Input::new(v.to_string());
+        self.set_text(Some(v));
+        self
+    }
+
+    /// Edited in a wrapping text area; `newlines` when the API takes them.
+    fn long(mut self, newlines: bool) -> Field {
+        self.newlines = newlines;
+        self.area = Some(super::text_area::new_area(self.input.value(), self.hint));
         self
     }
 
@@ -72,7 +85,11 @@ impl Field {
     }
 
     pub(super) fn set_text(&mut self, v: Option<&str>) {
-        self.input = Input::new(v.unwrap_or_default().to_string());
+        let v = v.unwrap_or_default();
+        self.input = Input::new(v.to_string());
+        if self.area.is_some() {
+            self.area = Some(super::text_area::new_area(v, self.hint));
+        }
     }
 }
 
@@ -95,7 +112,8 @@ fn model_fields(model: Model) -> Vec<Field> {
                 "Prompt",
                 "what it should sound like",
                 Some(SFX_PROMPT_MAX),
-            ),
+            )
+            .long(false),
             Field::text("duration", "Duration", "seconds, 3.0 to 10.0", None).with_value("5.0"),
         ],
         Model::VideoToAudio => vec![
@@ -105,15 +123,15 @@ fn model_fields(model: Model) -> Vec<Field> {
                 "https:// URL (MP4/MOV, 3-20 s) or Kling video id",
                 None,
             ),
-            Field::text("sound_effect_prompt", "SFX prompt", "optional", None),
-            Field::text("bgm_prompt", "BGM prompt", "optional", None),
+            Field::text("sound_effect_prompt", "SFX prompt", "optional", None).long(false),
+            Field::text("bgm_prompt", "BGM prompt", "optional", None).long(false),
             Field {
                 kind: FieldKind::Toggle,
                 ..Field::text("asmr_mode", "ASMR mode", "Space toggles", None)
             },
         ],
         Model::Tts => vec![
-            Field::text("text", "Text", "what to say", Some(TTS_TEXT_MAX)),
+            Field::text("text", "Text", "what to say", Some(TTS_TEXT_MAX)).long(true),
             Field::text(
                 "voice_id",
                 "Voice",

@@ -123,7 +123,16 @@ impl InputForm {
         if let Some(field) = self.fields_mut().get_mut(i)
             && field.is_text()
         {
-            field.input.handle(req);
+            match (&mut field.area, req) {
+                (Some(area), InputRequest::InsertChar(c)) => {
+                    area.insert_char(c);
+                    let text = area.lines().join("\n");
+                    field.input = tui_input::Input::new(text);
+                }
+                _ => {
+                    field.input.handle(req);
+                }
+            }
             self.error = None;
             self.after_edit();
         }
@@ -174,6 +183,11 @@ impl InputForm {
                     _ => return false,
                 }
             }
+            FieldKind::Text { .. } if field.area.is_some() => {
+                if !super::text_area::key(field, key) {
+                    return false;
+                }
+            }
             FieldKind::Text { .. } => match to_input_request(&Event::Key(key)) {
                 Some(req) => {
                     field.input.handle(req);
@@ -193,7 +207,11 @@ impl InputForm {
             return false;
         }
         let i = self.focus - 1;
-        if let Some(field) = self.fields_mut().get_mut(i) {
+        if let Some(field) = self.fields_mut().get_mut(i)
+            && field.area.is_some()
+        {
+            super::text_area::paste(field, text);
+        } else if let Some(field) = self.fields_mut().get_mut(i) {
             for c in text.chars() {
                 let c = if c == '\n' || c == '\r' || c == '\t' {
                     ' '

@@ -3,6 +3,7 @@
 use super::app::{App, Focus};
 use super::format;
 use super::input_form::FieldKind;
+use super::text_area;
 use crate::api::Model;
 use crate::api::voices;
 use crate::sanitize::single_line;
@@ -42,6 +43,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .scroll((offset, 0)),
         inner,
     );
+    for spot in &form_lines.areas {
+        draw_area(frame, app, inner, offset, spot);
+    }
     if let Some((x, line)) = form_lines.cursor {
         let y = u16::try_from(line)
             .unwrap_or(u16::MAX)
@@ -67,6 +71,17 @@ struct FormLines {
     lines: Vec<Line<'static>>,
     cursor: Option<(u16, usize)>,
     focus_end: usize,
+    areas: Vec<AreaSpot>,
+}
+
+/// Where a text area field's editor goes, in form lines.
+struct AreaSpot {
+    field: usize,
+    line: usize,
+    rows: usize,
+    x: u16,
+    width: u16,
+    focused: bool,
 }
 
 fn form_lines(app: &App, inner_width: u16) -> FormLines {
@@ -100,6 +115,7 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
     lines.push(Line::from(selector));
 
     let mut cursor = None;
+    let mut areas = Vec::new();
     for (i, field) in form.fields().iter().enumerate() {
         let on = focused && form.focus == i + 1;
         let line_index = lines.len();
@@ -124,6 +140,31 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
                     .saturating_sub(LABEL_WIDTH + counter_width)
                     .max(1);
                 let value = field.value();
+                if field.area.is_some() {
+                    // Drawn over these blank rows by the text area widget.
+                    let rows = text_area::rows(value, width).clamp(1, text_area::MAX_ROWS);
+                    spans.push(Span::raw(" ".repeat(width)));
+                    areas.push(AreaSpot {
+                        field: i,
+                        line: line_index,
+                        rows,
+                        x: LABEL_WIDTH as u16,
+                        width: width as u16,
+                        focused: on,
+                    });
+                    if let Some((text, over)) = counter {
+                        let style = if over { t.counter_over } else { t.muted };
+                        spans.push(Span::styled(format!(" {text}"), style));
+                    }
+                    lines.push(Line::from(spans));
+                    for _ in 1..rows {
+                        lines.push(Line::from(" ".repeat(LABEL_WIDTH)));
+                    }
+                    if on {
+                        focus_end = lines.len() - 1;
+                    }
+                    continue;
+                }
                 if value.is_empty() && !on {
                     spans.push(Span::styled(format!("{:<width$}", field.hint), t.muted));
                 } else {
@@ -184,6 +225,7 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
         lines,
         cursor,
         focus_end,
+        areas,
     }
 }
 
@@ -319,4 +361,44 @@ fn fit(text: &str, skip: usize, width: usize) -> String {
     }
     out.push_str(&" ".repeat(width - used));
     out
+}
+
+/// One text area field's editor, over the rows its lines left blank.
+fn draw_area(frame: &mut Frame, app: &App, inner: Rect, offset: u16, spot: &AreaSpot) {
+    let t = &app.theme;
+    let Some(area) = app
+        .form
+        .fields()
+        .get(spot.field)
+        .and_then(|f| f.area.as_ref())
+    else {
+        return;
+    };
+    let first = spot.line.max(offset as usize);
+    let last = spot.line + spot.rows;
+    let top = first.saturating_sub(offset as usize);
+    let height = last
+        .saturating_sub(first)
+        .min((inner.height as usize).saturating_sub(top));
+    if height == 0 {
+        return;
+    }
+    let rect = Rect::new(
+        inner.x + spot.x,
+        inner.y + top as u16,
+        spot.width.min(inner.width.saturating_sub(spot.x)),
+        height as u16,
+    );
+    let mut editor = area.clone();
+    editor.set_style(t.text);
+    editor.set_cursor_line_style(ratatui::style::Style::default());
+    editor.set_placeholder_style(t.muted);
+    if spot.focused {
+        editor.set_cursor_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED),
+        );
+    } else {
+        editor.set_cursor_style(t.text);
+    }
+    frame.render_widget(&editor, rect);
 }

@@ -29,6 +29,7 @@ mod status;
 mod table;
 pub mod task_list;
 pub mod terminal;
+mod text_area;
 pub mod theme;
 mod update;
 mod update_compose;

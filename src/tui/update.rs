@@ -148,6 +148,7 @@ impl App {
             Action::NextModel => self.cycle_model(true),
             Action::PrevModel => self.cycle_model(false),
             Action::HistorySearch => self.open_history_search(),
+            Action::Newline => self.newline(),
             Action::Star => self.star_selected(),
             Action::Group => self.show_group(),
             Action::Help => self.toggle_help(),

@@ -34,6 +34,13 @@ impl App {
         None
     }
 
+    pub(super) fn newline(&mut self) -> Option<Command> {
+        if !self.form.newline() {
+            self.toast("this field is one line: Alt-Enter breaks lines in the TTS text only");
+        }
+        None
+    }
+
     pub(super) fn star_selected(&mut self) -> Option<Command> {
         let id = self.selected()?.id;
         Some(Command::ToggleStar(id))

@@ -6,6 +6,7 @@ pub mod home;
 pub mod hostile_api;
 pub mod mini_api;
 pub mod shapes_api;
+pub mod tmux;
 
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
 use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};

@@ -6,6 +6,7 @@ use crate::api::Model;
 use crate::api::voices::{self, Language};
 use crate::engine::MAX_VARIATIONS;
 use crate::tui::form_history::{HistorySearch, history_field};
+use crate::tui::text_area;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
@@ -154,8 +155,23 @@ impl InputForm {
                 self.error = None;
                 true
             }
-            None => false,
+            // The user's own text: move within it, by displayed row.
+            None => self.focused_mut().is_some_and(|f| text_area::step(f, down)),
         }
+    }
+
+    fn focused_mut(&mut self) -> Option<&mut super::Field> {
+        let i = self.focus.checked_sub(1)?;
+        self.fields_mut().get_mut(i)
+    }
+
+    /// `Alt-Enter`: a line break in a field that takes one; false elsewhere.
+    pub fn newline(&mut self) -> bool {
+        let done = self.focused_mut().is_some_and(text_area::newline);
+        if done {
+            self.error = None;
+        }
+        done
     }
 
     /// Stores the history the store answered for one field.

@@ -1,0 +1,112 @@
+//! Composing in a real terminal (tmux): a long TTS text wraps in the form
+//! with its start and its end on screen, Enter submits it with the default
+//! voice, and with `notify = "always"` the task's end rings the bell (tmux
+//! flags the window). Skips without tmux unless CI or KLANG_LONG_TESTS.
+
+mod common;
+
+use common::tmux::Tmux;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn tmux_missing() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return false;
+    }
+    let required = ["CI", "KLANG_LONG_TESTS"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    assert!(
+        !required,
+        "tmux is not installed, and CI or KLANG_LONG_TESTS requires this test"
+    );
+    println!("skipped: tmux is not installed (CI installs it)");
+    true
+}
+
+#[test]
+fn long_text_wraps_submits_with_the_default_voice_and_rings() {
+    if tmux_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let config = h.join("config/klang");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "notify = \"always\"\n").unwrap();
+    let tmux = Tmux {
+        socket: format!("klang-compose-{}", std::process::id()),
+    };
+    let env = |name: &str, dir: &Path| format!("{name}={}", dir.display());
+    let vars = [
+        env("HOME", h),
+        env("XDG_CONFIG_HOME", &h.join("config")),
+        env("XDG_DATA_HOME", &h.join("data")),
+        env("XDG_STATE_HOME", &h.join("state")),
+        "KLANG_API_KEY=".to_string(),
+        "TERM=xterm-256color".to_string(),
+        "PS1=$ ".to_string(),
+    ];
+    let mut args = vec!["new-session", "-d", "-s", "klang", "-x", "100", "-y", "30"];
+    for v in &vars {
+        args.push("-e");
+        args.push(v);
+    }
+    args.push("sh");
+    tmux.run(&args);
+    let bin = env!("CARGO_BIN_EXE_klang");
+    tmux.literal(&format!("clear; {bin} --sandbox; echo klang:EXIT:$?"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("SANDBOX");
+
+    tmux.keys(&["n", "C-p"]);
+    tmux.wait_for("Text to speech");
+    let middle = "and the words go on ".repeat(12);
+    let text = format!("BEGINNING of a long text {middle}until the FINALE");
+    tmux.literal(&text);
+    let screen = tmux.wait_for("FINALE");
+    assert!(
+        screen.contains("BEGINNING"),
+        "the start is visible too:\n{screen}"
+    );
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains("and the words go on"))
+        .count();
+    assert!(rows >= 3, "the text wraps over several rows:\n{screen}");
+    assert!(
+        screen.contains("reader_en_m-v1"),
+        "the default voice:\n{screen}"
+    );
+    let count = format!("{}/1000", text.chars().count());
+    assert!(
+        screen.contains(&count),
+        "the counter stays: {count}\n{screen}"
+    );
+
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("pending");
+    // Another window in front: tmux flags the one that rang.
+    tmux.run(&["new-window", "-t", "klang"]);
+    let mut rang = String::new();
+    for _ in 0..100 {
+        rang = tmux.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "klang:0",
+            "#{window_bell_flag}",
+        ]);
+        if rang.trim() == "1" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(rang.trim(), "1", "no bell reached tmux");
+    let screen = tmux.run(&["capture-pane", "-p", "-t", "klang:0"]);
+    assert!(screen.contains("✓ completed"), "{screen}");
+    tmux.run(&["select-window", "-t", "klang:0"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("klang:EXIT:0");
+}
