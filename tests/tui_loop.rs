@@ -203,3 +203,45 @@ async fn a_burst_of_events_is_drawn_once() {
     assert_eq!(frames, 1, "drew {frames} frames for one burst");
     assert_eq!(app.tasks.total(), 500);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_toast_ticks_until_it_expires_and_then_the_loop_is_silent() {
+    let screen = Screen::default();
+    let backend = CrosstermBackend::new(screen.clone());
+    let mut terminal = Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let mut init = empty_init();
+    init.tasks = vec![task(1, LocalState::Completed)];
+    let mut app = App::new(init);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
+    let cancel = CancellationToken::new();
+    let loop_cancel = cancel.clone();
+    let handle = tokio::spawn(async move {
+        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
+    });
+    wait_until("the first frame", || screen.len() > 0).await;
+    // `s` sorts and says so in a toast.
+    tx.send(Message::Terminal(Event::Key(KeyEvent::from(
+        KeyCode::Char('s'),
+    ))))
+    .unwrap();
+    settle().await;
+    let shown = screen.len();
+    assert!(screen.since(0).contains("sorted by oldest"));
+    // The toast goes after TOAST_FOR: one more frame, without it.
+    tokio::time::sleep(klang::tui::TOAST_FOR + Duration::from_secs(1)).await;
+    let gone = screen.len();
+    assert!(gone > shown, "the toast was taken down");
+    assert!(!screen.since(shown).contains("sorted by"));
+    // And then nothing at all.
+    tokio::time::sleep(IDLE).await;
+    assert_eq!(screen.len(), gone, "idle again: {:?}", screen.since(gone));
+    cancel.cancel();
+    handle.await.unwrap().unwrap();
+}

@@ -1,90 +1,16 @@
-//! What each screen shows, on a TestBackend at 80x24 and 200x50.
+//! What each screen shows, on a TestBackend at 80x24 and 200x50: the
+//! table, details, status, hints, overlays, filter, mouse. The new-task form
+//! is in tui_form.rs, exact whole screens in tui_snapshots.rs.
+
+mod tui_support;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use klang::api::{CreateRequest, SoundEffectsParams, TtsParams, VideoToAudioParams};
 use klang::engine::{DownloadEvent, EngineEvent, EngineStatus};
-use klang::store::{LocalState, TaskRecord, now_ms};
-use klang::tui::harness::{Runner, empty_init};
-use klang::tui::{AppInit, Focus, Message};
+use klang::store::{LocalState, TaskRecord};
+use klang::tui::harness::Runner;
+use klang::tui::{Focus, Message};
 use std::time::Duration;
-
-const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
-
-fn sfx(prompt: &str) -> CreateRequest {
-    CreateRequest::SoundEffects(SoundEffectsParams {
-        prompt: prompt.into(),
-        duration: "5.0".into(),
-        callback_url: None,
-    })
-}
-
-fn task(id: i64, state: LocalState, params: CreateRequest) -> TaskRecord {
-    let now = now_ms();
-    let done = matches!(state, LocalState::Completed | LocalState::Failed);
-    TaskRecord {
-        id,
-        task_id: Some(format!("tsk_{id:04}")),
-        state,
-        submitted_at: now - 20_000,
-        create_time: Some(now - 15_000),
-        complete_time: done.then_some(now - 2_700),
-        result_urls: if state == LocalState::Completed {
-            vec![format!("https://cdn.example/audio/{id}.mp3")]
-        } else {
-            vec![]
-        },
-        audio_duration: (state == LocalState::Completed).then_some(5.0),
-        fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
-        last_poll_at: Some(now - 1000),
-        updated_at: now,
-        ..TaskRecord::new(params.clone())
-    }
-}
-
-fn mixed_tasks() -> Vec<TaskRecord> {
-    vec![
-        task(1, LocalState::Completed, sfx("rain on a tin roof")),
-        task(2, LocalState::Failed, sfx("this will fail")),
-        task(3, LocalState::Processing, sfx("distant thunder")),
-        task(4, LocalState::Pending, sfx("a cat purring")),
-        task(5, LocalState::SubmitUnknown, sfx("door creak")),
-        task(
-            6,
-            LocalState::Completed,
-            CreateRequest::Tts(TtsParams {
-                text: "Hello there".into(),
-                voice_id: "uk_boy1".into(),
-                voice_language: "en".into(),
-                voice_speed: Some(1.0),
-                callback_url: None,
-            }),
-        ),
-        task(
-            7,
-            LocalState::SubmitFailed,
-            CreateRequest::VideoToAudio(VideoToAudioParams {
-                video_url: Some("https://v.example/clip.mp4".into()),
-                ..Default::default()
-            }),
-        ),
-    ]
-}
-
-fn runner_with(
-    tasks: Vec<TaskRecord>,
-    size: (u16, u16),
-    edit: impl FnOnce(&mut AppInit),
-) -> Runner {
-    let mut init = empty_init();
-    init.tasks = tasks;
-    init.history_cost = 1.5;
-    edit(&mut init);
-    Runner::new(init, size.0, size.1)
-}
-
-fn last_line(screen: &str) -> &str {
-    screen.lines().last().unwrap_or_default()
-}
+use tui_support::*;
 
 #[test]
 fn table_shows_every_state_with_glyph_word_cost_and_timing() {
@@ -167,122 +93,6 @@ fn detail_pane_lists_parameters_ids_urls_and_failure() {
         let screen = r.screen();
         assert!(screen.contains("Content policy violation"), "{screen}");
     }
-}
-
-#[test]
-fn input_pane_per_model_shows_fields_defaults_price_and_counter() {
-    for size in SIZES {
-        let mut r = runner_with(vec![], size, |_| {});
-        r.key(KeyCode::Char('n'));
-        assert_eq!(r.app.focus, Focus::Input);
-        let screen = r.screen();
-        for text in [
-            "Sound effects",
-            "Prompt",
-            "0/200",
-            "Duration",
-            "5.0",
-            "$0.0295 per call",
-        ] {
-            assert!(
-                screen.contains(text),
-                "{size:?} sfx: no {text:?} in\n{screen}"
-            );
-        }
-        r.ctrl('n');
-        let screen = r.screen();
-        for text in [
-            "Video to audio",
-            "Video",
-            "SFX prompt",
-            "BGM prompt",
-            "ASMR mode",
-            "[ ] off",
-            "$0.0027",
-        ] {
-            assert!(
-                screen.contains(text),
-                "{size:?} v2a: no {text:?} in\n{screen}"
-            );
-        }
-        r.ctrl('n');
-        let screen = r.screen();
-        for text in [
-            "Text to speech",
-            "0/1000",
-            "Voice",
-            "reader_en_m-v1",
-            "Language",
-            "◀ en ▶",
-            "Speed",
-            "1.0",
-            "$0.0006",
-        ] {
-            assert!(
-                screen.contains(text),
-                "{size:?} tts: no {text:?} in\n{screen}"
-            );
-        }
-        let hints = last_line(&screen).to_string();
-        assert!(
-            hints.contains("Enter:submit") && hints.contains("Esc:back"),
-            "{hints}"
-        );
-    }
-}
-
-#[test]
-fn letters_typed_in_a_field_are_text_not_shortcuts() {
-    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
-    r.key(KeyCode::Char('n'));
-    r.type_text("quiet drip sound");
-    assert!(!r.quit, "q in a text field must not quit");
-    assert_eq!(r.app.focus, Focus::Input);
-    assert_eq!(r.app.tasks.sort().label(), "newest", "s must not sort");
-    let screen = r.screen();
-    assert!(screen.contains("quiet drip sound"), "{screen}");
-    assert!(screen.contains("16/200"), "{screen}");
-    // Ctrl-W deletes the last word, Home/End move, paste inserts.
-    r.ctrl('w');
-    r.key(KeyCode::Home);
-    r.paste("very\n");
-    let screen = r.screen();
-    assert!(screen.contains("very quiet drip"), "{screen}");
-    assert!(!screen.contains("drip sound"), "{screen}");
-}
-
-#[test]
-fn invalid_input_is_named_inline_and_nothing_is_sent() {
-    for size in SIZES {
-        let mut r = runner_with(vec![], size, |_| {});
-        r.key(KeyCode::Char('n'));
-        r.key(KeyCode::Enter);
-        let screen = r.screen();
-        assert!(screen.contains("prompt: must not be empty"), "{screen}");
-        assert_eq!(r.app.focus, Focus::Input, "stays in the form");
-        r.type_text(&"x".repeat(201));
-        let screen = r.screen();
-        assert!(screen.contains("201/200"), "{screen}");
-        r.key(KeyCode::Enter);
-        let screen = r.screen();
-        assert!(screen.contains("at most 200 characters"), "{screen}");
-        assert_eq!(r.app.tasks.total(), 0);
-    }
-}
-
-#[test]
-fn bad_duration_names_the_field_and_limit() {
-    let mut r = runner_with(vec![], (80, 24), |_| {});
-    r.key(KeyCode::Char('n'));
-    r.type_text("wind");
-    r.key(KeyCode::Tab);
-    r.key(KeyCode::Backspace);
-    r.key(KeyCode::Backspace);
-    r.key(KeyCode::Backspace);
-    r.type_text("12");
-    r.key(KeyCode::Enter);
-    let screen = r.screen();
-    assert!(screen.contains("duration: must be 3.0 to 10.0"), "{screen}");
 }
 
 /// Every line the help shows, scrolling through it with the page key.
@@ -429,12 +239,42 @@ fn download_progress_overlays_the_row_and_engine_state_shows() {
         },
     )));
     let screen = r.screen();
-    assert!(screen.contains("downloading 42%"), "{screen}");
+    assert!(screen.contains("⤓ dl 42%"), "{screen}");
     assert!(screen.contains("retrying in 12 s: HTTP 503"), "{screen}");
     r.handle(Message::Engine(EngineEvent::Status(EngineStatus::Paused {
         reason: "402 insufficient credits".into(),
     })));
     assert!(r.screen().contains("paused: 402 insufficient credits"));
+}
+
+/// The bytes a real terminal would receive for one frame of `r`'s app.
+fn terminal_bytes(r: &mut Runner, width: u16, height: u16) -> String {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Bytes(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Bytes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let bytes = Bytes::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(bytes.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, width, height)),
+        },
+    )
+    .unwrap();
+    terminal.draw(|f| klang::tui::draw(f, &mut r.app)).unwrap();
+    let written = bytes.0.lock().unwrap().clone();
+    String::from_utf8_lossy(&written).into_owned()
 }
 
 #[test]
@@ -445,12 +285,19 @@ fn server_text_cannot_inject_escapes_into_the_screen() {
         sfx("boom\x1b]52;c;ZXZpbA==\x07\u{202E}gpj"),
     );
     evil.fail_msg = Some("\x1b[2J\rcleared".into());
+    evil.last_error = Some("\x1b]0;title\x07".into());
     let mut r = runner_with(vec![evil], (200, 50), |_| {});
+    // What reaches the terminal: only ratatui's own CSI sequences (cursor
+    // moves, colours), never the server's OSC, BEL, CR or bidi override.
+    let bytes = terminal_bytes(&mut r, 200, 50);
+    for bad in ["\x1b]", "\x07", "\r", "\u{202E}", "\x1b[2J"] {
+        assert!(!bytes.contains(bad), "{bad:?} reached the terminal");
+    }
+    // And the text is shown, not dropped: the controls as visible symbols.
     let screen = r.screen();
-    assert!(!screen.contains('\x1b') && !screen.contains('\x07') && !screen.contains('\r'));
-    assert!(!screen.contains('\u{202E}'));
-    assert!(screen.contains("boom␛]52"), "{screen}");
+    assert!(screen.contains("boom␛]52;c;ZXZpbA==␇"), "{screen}");
     assert!(screen.contains("␛[2J␍cleared"), "{screen}");
+    assert!(screen.contains("␛]0;title␇"), "{screen}");
 }
 
 #[test]
@@ -522,34 +369,6 @@ fn mouse_click_selects_a_row_and_wheel_scrolls_unless_mouse_is_off() {
 }
 
 #[test]
-fn tab_cycles_table_form_fields_details_and_back() {
-    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
-    r.key(KeyCode::Tab);
-    assert_eq!(r.app.focus, Focus::Input);
-    assert_eq!(r.app.form.focus, 0, "the model selector first");
-    r.key(KeyCode::Right);
-    assert_eq!(r.app.form.model().short(), "v2a");
-    r.key(KeyCode::Left);
-    // Prompt, duration, takes.
-    for _ in 0..3 {
-        r.key(KeyCode::Tab);
-        assert_eq!(r.app.focus, Focus::Input);
-    }
-    r.key(KeyCode::Tab);
-    assert_eq!(r.app.focus, Focus::Detail);
-    assert!(
-        r.screen().contains("Details"),
-        "80x24 shows details when focused"
-    );
-    r.key(KeyCode::Tab);
-    assert_eq!(r.app.focus, Focus::Table);
-    r.key(KeyCode::BackTab);
-    assert_eq!(r.app.focus, Focus::Detail);
-    r.key(KeyCode::BackTab);
-    assert_eq!(r.app.focus, Focus::Input);
-}
-
-#[test]
 fn without_colour_state_stays_readable_by_glyph_and_word() {
     let dir = tempfile::tempdir().unwrap();
     let theme = klang::tui::theme::load(Some("light"), dir.path(), true);
@@ -569,4 +388,63 @@ fn without_colour_state_stays_readable_by_glyph_and_word() {
         );
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
+}
+
+#[test]
+fn a_long_detail_label_keeps_a_space_before_its_value() {
+    let v2a = klang::api::CreateRequest::VideoToAudio(klang::api::VideoToAudioParams {
+        video_url: Some("https://v.example/walk.mp4".into()),
+        sound_effect_prompt: Some("footsteps on gravel".into()),
+        ..Default::default()
+    });
+    // Sizes where the details show all of it (at 80x24 they scroll).
+    for size in [(200, 50), (120, 40)] {
+        let mut r = runner_with(
+            vec![task(1, LocalState::Completed, v2a.clone())],
+            size,
+            |_| {},
+        );
+        r.key(KeyCode::Enter);
+        let screen = r.screen();
+        let line = screen
+            .lines()
+            .find(|l| l.contains("sound_effect_prompt"))
+            .unwrap_or_else(|| panic!("{size:?}\n{screen}"));
+        assert!(
+            line.contains("sound_effect_prompt footsteps on gravel"),
+            "{size:?}: {line}"
+        );
+        // The values line up in one column.
+        let column = |label: &str| {
+            let l = screen.lines().find(|l| l.contains(label)).unwrap();
+            l.find(label).unwrap()
+        };
+        let value_at = |label: &str, value: &str| {
+            let l = screen.lines().find(|l| l.contains(label)).unwrap();
+            l.find(value).unwrap() - column(label)
+        };
+        assert_eq!(
+            value_at("sound_effect_prompt", "footsteps"),
+            value_at("task id", "tsk_0001"),
+            "{size:?}\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn at_80_columns_the_prompt_gets_the_room() {
+    let mut r = runner_with(mixed_tasks(), (80, 24), |_| {});
+    let screen = r.screen();
+    let header = screen
+        .lines()
+        .find(|l| l.contains("Prompt / text"))
+        .unwrap();
+    let state = header.find("State").unwrap();
+    let model = header.find("Mod").unwrap();
+    let prompt = header.find("Prompt").unwrap();
+    let cost = header.find("Cost").unwrap();
+    // Columns in characters, not bytes: the border is one multi-byte char.
+    let chars = |a: usize, b: usize| header[a..b].chars().count();
+    assert!(chars(state, model) <= 17, "state column: {header}");
+    assert!(chars(prompt, cost) >= 30, "prompt column: {header}");
 }

@@ -15,7 +15,9 @@ use crossterm::event::Event;
 use ratatui::layout::Rect;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, so tests with a paused clock see toasts expire.
+use tokio::time::Instant;
 use tui_input::Input;
 
 /// Everything that can happen to the dashboard, from any source. One queue
@@ -104,6 +106,25 @@ pub struct Toast {
     pub shown_at: Instant,
 }
 
+/// What time the screen shows. `Fixed` makes a frame the same on every run
+/// (snapshot tests, benchmarks); the dashboard uses `System`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    System,
+    /// Milliseconds since the epoch.
+    Fixed(i64),
+}
+
+impl Clock {
+    pub fn now_ms(self) -> i64 {
+        match self {
+            Clock::System => crate::store::now_ms(),
+            Clock::Fixed(ms) => ms,
+        }
+    }
+}
+
 /// How long a toast stays.
 pub const TOAST_FOR: Duration = Duration::from_secs(5);
 
@@ -172,6 +193,7 @@ pub struct App {
     /// The terminal has focus (crossterm's focus events; assumed at start).
     pub term_focused: bool,
     pub(super) bell_gate: BellGate,
+    pub clock: Clock,
 }
 
 impl App {
@@ -203,6 +225,7 @@ impl App {
             term_env: init.term_env,
             term_focused: true,
             bell_gate: BellGate::default(),
+            clock: Clock::System,
         };
         app.tasks.refresh_view();
         app.selected_id = app.tasks.row(0).map(|r| r.id);

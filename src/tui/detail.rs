@@ -5,7 +5,6 @@ use super::app::{App, Focus};
 use super::format;
 use super::table::{state_label, state_style, timing};
 use crate::sanitize::terminal_safe;
-use crate::store::now_ms;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -20,9 +19,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(if focused { t.border_focus } else { t.border });
     let Some(r) = app.selected() else {
         let hint = if app.has_key() {
-            "Select a task to see its details. n creates one."
+            let new = app.key_name(super::action::Action::NewTask);
+            format!("Select a task to see its details. {new} creates one.")
         } else {
-            "No task selected."
+            "No task selected.".to_string()
         };
         frame.render_widget(
             Paragraph::new(Span::styled(hint, t.muted)).block(block),
@@ -31,17 +31,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
 
-    let label = |name: &str| Span::styled(format!("{name:<12}"), t.muted);
-    let mut lines: Vec<Line> = Vec::new();
+    // (label, value, style), laid out below once the widest label is known.
+    let mut rows: Vec<(String, String, Style)> = Vec::new();
     let mut push = |name: &str, value: String, style: Style| {
-        // Multi-line values (a TTS text) keep their lines, indented.
-        for (i, part) in terminal_safe(&value).split('\n').enumerate() {
-            let head = if i == 0 { label(name) } else { label("") };
-            lines.push(Line::from(vec![
-                head,
-                Span::styled(part.to_string(), style),
-            ]));
-        }
+        rows.push((name.to_string(), value, style));
     };
 
     // Most useful first: small terminals show only the top lines.
@@ -83,7 +76,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         push(name, value, t.text);
     }
     push("cost", format::cost(r.cost_usd), t.cost);
-    let took = timing(r, now_ms());
+    let took = timing(r, app.clock.now_ms());
     if !took.is_empty() {
         let name = if r.generation_ms().is_some() {
             "took"
@@ -109,10 +102,47 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         push("callback", "yes (polling is the fallback)".into(), t.muted);
     }
 
+    let lines = label_column(rows, area.width.saturating_sub(2), t.muted);
     let paragraph = Paragraph::new(lines)
         .block(block)
         .style(t.text)
         .wrap(Wrap { trim: false })
         .scroll((app.ui.detail_scroll, 0));
     frame.render_widget(paragraph, area);
+}
+
+/// Labels in a column as wide as the longest (up to a third of the pane),
+/// always followed by a space, so `sound_effect_prompt` never runs into its
+/// value. Multi-line values (a TTS text) keep their lines, indented.
+fn label_column(
+    rows: Vec<(String, String, Style)>,
+    width: u16,
+    muted: Style,
+) -> Vec<Line<'static>> {
+    let widest = rows
+        .iter()
+        .map(|(l, ..)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let column = widest.min(usize::from(width / 3)).max(8);
+    let mut lines = Vec::new();
+    for (name, value, style) in rows {
+        for (i, part) in terminal_safe(&value).split('\n').enumerate() {
+            let head = if i == 0 { name.as_str() } else { "" };
+            // A label longer than the column gets its own line.
+            if head.chars().count() > column {
+                lines.push(Line::from(Span::styled(head.to_string(), muted)));
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(column + 1)),
+                    Span::styled(part.to_string(), style),
+                ]));
+                continue;
+            }
+            lines.push(Line::from(vec![
+                Span::styled(format!("{head:<column$} "), muted),
+                Span::styled(part.to_string(), style),
+            ]));
+        }
+    }
+    lines
 }

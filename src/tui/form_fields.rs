@@ -120,7 +120,7 @@ fn model_fields(model: Model) -> Vec<Field> {
             Field::text(
                 "video",
                 "Video",
-                "https:// URL (MP4/MOV, 3-20 s) or Kling video id",
+                "https:// URL (MP4/MOV, 3-20 s) or video id",
                 None,
             ),
             Field::text("sound_effect_prompt", "SFX prompt", "optional", None).long(false),

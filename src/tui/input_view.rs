@@ -1,5 +1,6 @@
 //! Draws the new-task form (or, without an API key, how to set one).
 
+use super::action::Action;
 use super::app::{App, Focus};
 use super::format;
 use super::input_form::FieldKind;
@@ -166,7 +167,9 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
                     continue;
                 }
                 if value.is_empty() && !on {
-                    spans.push(Span::styled(format!("{:<width$}", field.hint), t.muted));
+                    // Cut, never wrapped: a wrapped hint pushes the other
+                    // fields down and strands its last word on a line.
+                    spans.push(Span::styled(fit(field.hint, 0, width), t.muted));
                 } else {
                     let scroll = field.input.visual_scroll(width);
                     spans.push(Span::styled(
@@ -206,18 +209,21 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
             // The problem stays in sight with its field.
             focus_end = lines.len() - 1;
         }
-        None if focused => lines.push(Line::from(vec![
-            Span::styled(" Enter", t.key),
-            Span::styled(" submit  ", t.muted),
-            Span::styled("Tab", t.key),
-            Span::styled(" next  ", t.muted),
-            Span::styled("^N/^P", t.key),
-            Span::styled(" model  ", t.muted),
-            Span::styled("Esc", t.key),
-            Span::styled(" back", t.muted),
-        ])),
+        None if focused => {
+            let mut spans = Vec::new();
+            for (action, what) in [
+                (Action::Submit, "submit"),
+                (Action::NextField, "next"),
+                (Action::NextModel, "model"),
+                (Action::Back, "back"),
+            ] {
+                spans.push(Span::styled(format!(" {}", app.key_name(action)), t.key));
+                spans.push(Span::styled(format!(" {what} "), t.muted));
+            }
+            lines.push(Line::from(spans));
+        }
         None => lines.push(Line::from(vec![
-            Span::styled(" n", t.key),
+            Span::styled(format!(" {}", app.key_name(Action::NewTask)), t.key),
             Span::styled(" to start typing", t.muted),
         ])),
     }

@@ -39,7 +39,7 @@ pub mod window;
 
 pub use action::{Action, Scope};
 pub use app::{
-    App, AppInit, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
+    App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
 };
 pub use effects::Effects;
 pub use keymap::{Key, KeyMap};

@@ -1,11 +1,12 @@
 //! The task table. Only the rows on screen are built, so 100,000 tasks cost
 //! what a screenful does.
 
+use super::action::Action;
 use super::app::{App, Focus};
 use super::format;
 use super::theme::Theme;
 use crate::sanitize::single_line;
-use crate::store::{LocalState, TaskRecord, now_ms};
+use crate::store::{LocalState, TaskRecord};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -81,9 +82,16 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
 
     if total == 0 || shown == 0 {
         let text = if total == 0 {
-            "No tasks yet. Press n to create one, ? for help."
+            &format!(
+                "No tasks yet. Press {} to create one, {} for help.",
+                app.key_name(Action::NewTask),
+                app.key_name(Action::Help)
+            )
         } else {
-            "No task matches the filter. Esc clears it."
+            &format!(
+                "No task matches the filter. {} clears it.",
+                app.key_name(Action::Back)
+            )
         };
         frame.render_widget(Paragraph::new(Span::styled(text, t.muted)), rows_area);
         return;
@@ -100,7 +108,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
     }
     app.ui.table_offset = offset;
 
-    let now = now_ms();
+    let now = app.clock.now_ms();
     let end = (offset + height).min(shown);
     let rows: Vec<Row> = (offset..end)
         .filter_map(|i| app.tasks.row(i))
@@ -143,23 +151,24 @@ fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
             ],
         )
     } else {
+        // 80 columns: the prompt gets what is left (34 of 78); the creation
+        // time is in the details. The state is as wide as its longest word
+        // ("? submit-unknown").
         (
             vec![
                 "State",
                 "Model",
                 "Prompt / text",
                 "Cost",
-                "Created",
                 "Took",
                 "Audio",
                 "",
             ],
             vec![
-                Length(17),
+                Length(16),
                 Length(3),
                 Min(10),
                 Length(7),
-                Length(8),
                 Length(6),
                 Length(5),
                 Length(1),
@@ -175,10 +184,8 @@ fn build_row<'a>(app: &App, t: &Theme, r: &'a TaskRecord, now: i64, wide: bool) 
                 Some(total) if total > 0 => format!("{}%", bytes * 100 / total),
                 _ => format!("{}k", bytes / 1024),
             };
-            Cell::from(Span::styled(
-                format!("⤓ downloading {progress}"),
-                t.downloading,
-            ))
+            let word = if wide { "downloading" } else { "dl" };
+            Cell::from(Span::styled(format!("⤓ {word} {progress}"), t.downloading))
         }
         None => {
             let (glyph, word) = state_label(r.state, app.spinner);
@@ -203,7 +210,9 @@ fn build_row<'a>(app: &App, t: &Theme, r: &'a TaskRecord, now: i64, wide: bool) 
     cells.push(Cell::from(r.model.short()));
     cells.push(Cell::from(summary));
     cells.push(Cell::from(Span::styled(format::cost(r.cost_usd), t.cost)));
-    cells.push(Cell::from(created));
+    if wide {
+        cells.push(Cell::from(created));
+    }
     cells.push(Cell::from(timing(r, now)));
     cells.push(Cell::from(audio));
     cells.push(Cell::from(Line::from(match (saved, wide) {
