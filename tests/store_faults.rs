@@ -152,3 +152,55 @@ async fn wait_exits_with_the_stores_error_when_the_store_refuses_writes() {
     assert_eq!(out.status.code(), Some(5), "{err}");
     assert!(err.contains("readonly"), "{err}");
 }
+
+#[tokio::test]
+async fn a_create_cut_by_sigint_is_submit_unknown_at_the_next_start() {
+    use common::hostile_api::{self, Answer};
+    let api = hostile_api::start(
+        Answer::Hang,
+        Answer::Honest("pending"),
+        Duration::from_secs(1),
+    )
+    .await;
+    let home = common::home::Home::new();
+    let base = api.base_url();
+    let mut submit = home
+        .cmd(Some("sk-test"))
+        .args([
+            "--base-url",
+            &base,
+            "submit",
+            "sfx",
+            "--prompt",
+            "interrupted",
+        ])
+        .spawn()
+        .unwrap();
+    // Waiting on another process, not on time: poll until the create is out.
+    for _ in 0..500 {
+        if api.creates() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(api.creates(), 1, "the create never left");
+    let pid = submit.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    submit.wait().await.unwrap();
+    // The next start settles the row at once: its process is gone.
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        home.run(
+            Some("sk-test"),
+            &["--base-url", &base, "wait", "1", "--json"],
+        ),
+    )
+    .await
+    .expect("the row is settled at start, not after minutes");
+    let doc = common::home::json(&out);
+    assert_eq!(doc[0]["state"], "submit-unknown", "{doc}");
+}

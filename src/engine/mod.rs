@@ -60,6 +60,10 @@ pub enum SubmitError {
     Count(usize),
 }
 
+/// How long a submitting row is held by its process's lease; the create's
+/// answer (or the process's exit) settles it long before.
+const SUBMIT_HOLD: Duration = Duration::from_secs(120);
+
 /// Most variations one submit makes.
 pub const MAX_VARIATIONS: usize = 8;
 
@@ -169,6 +173,11 @@ impl Engine {
             group.as_deref(),
         )?;
         for &id in &ids {
+            // The row names its process until the create answers, so a
+            // later start knows at once whether anyone still waits for it.
+            if let Err(e) = self.store.claim_poll(id, &self.owner, SUBMIT_HOLD) {
+                tracing::warn!("holding task {id} while submitting: {e}");
+            }
             if let Ok(record) = self.store.get(id) {
                 (self.sink)(EngineEvent::TaskChanged(Box::new(record)));
             }

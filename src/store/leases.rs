@@ -55,7 +55,11 @@ impl Store {
     pub fn release_polls(&self, owner: &str) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE tasks SET poll_owner = NULL, poll_lease_until = NULL WHERE poll_owner = ?1",
+                // A row still submitting keeps its holder: a create whose
+                // answer never came is unknown, and the next start must see
+                // that nobody is waiting for it.
+                "UPDATE tasks SET poll_owner = NULL, poll_lease_until = NULL
+                 WHERE poll_owner = ?1 AND state != 'submitting'",
                 params![owner],
             )
             .map(|_| ())

@@ -473,13 +473,33 @@ impl Store {
     }
 
     /// Rows whose submitting process died mid-request become "submit
-    /// unknown", visible and resubmittable. Returns them.
-    pub fn recover_stale_submits(&self) -> Result<Vec<TaskRecord>> {
+    /// unknown", visible and resubmittable. Returns them. A row is stale at
+    /// once when the process holding it (its lease, see `leases.rs`) no
+    /// longer exists by `alive`, else after [`STALE_SUBMIT`] (a row with no
+    /// holder, or a holder whose process id was reused).
+    pub fn recover_stale_submits(&self, alive: impl Fn(&str) -> bool) -> Result<Vec<TaskRecord>> {
         let cutoff = now_ms() - STALE_SUBMIT.as_millis() as i64;
-        let stale = self.query(
-            "WHERE state = 'submitting' AND updated_at < ?1",
-            params![cutoff],
-        )?;
+        let submitting: Vec<(i64, Option<String>, i64)> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare("SELECT id, poll_owner, updated_at FROM tasks WHERE state = 'submitting'")
+                .map_err(|e| self.err(e))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| self.err(e))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| self.err(e))?
+        };
+        let stale: Vec<i64> = submitting
+            .into_iter()
+            .filter(|(_, holder, updated_at)| {
+                *updated_at < cutoff || holder.as_deref().is_some_and(|h| !alive(h))
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        let stale: Vec<TaskRecord> = stale
+            .into_iter()
+            .map(|id| self.get(id))
+            .collect::<Result<_>>()?;
         for t in &stale {
             self.mark_submit_unknown(
                 t.id,

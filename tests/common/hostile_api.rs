@@ -32,6 +32,8 @@ pub enum Answer {
     Announced(usize),
     /// A completed answer, with a result link, about this other task id.
     OtherTask(&'static str),
+    /// Never answers (the request hangs until the client gives up).
+    Hang,
     /// HTTP 200 whose envelope says `code: 500`.
     Envelope500,
     /// A failed answer whose failMsg is this many bytes long.
@@ -122,6 +124,9 @@ pub async fn start(on_create: Answer, on_query: Answer, drip_every: Duration) ->
 async fn create(State(ctx): State<Ctx>) -> Response {
     ctx.creates.fetch_add(1, Ordering::SeqCst);
     let answer = ctx.create.lock().unwrap().clone();
+    if matches!(answer, Answer::Hang) {
+        std::future::pending::<()>().await;
+    }
     respond(&ctx, answer, CREATED_ID)
 }
 
@@ -151,6 +156,7 @@ fn respond(ctx: &Ctx, answer: Answer, task_id: &str) -> Response {
             "taskId": task_id, "state": "failed", "model": "kling-audio/kling-sound-effects",
             "failMsg": format!("policy: {}", "x".repeat(len)),
         })),
+        Answer::Hang => StatusCode::GATEWAY_TIMEOUT.into_response(),
         Answer::Envelope500 => {
             let body = json!({"code": 500, "msg": "internal error"}).to_string();
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()

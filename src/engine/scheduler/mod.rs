@@ -132,7 +132,7 @@ impl Scheduler {
     }
 
     fn resume_from_store(&mut self) {
-        match self.store.recover_stale_submits() {
+        match self.store.recover_stale_submits(process_alive) {
             Ok(stale) => {
                 for record in stale {
                     self.changed(record);
@@ -443,7 +443,7 @@ fn wake_time(w: &Wake) -> Option<Instant> {
 
 /// Whether the process named in a lease owner ("PID-random") still runs.
 /// Only Linux can tell cheaply (/proc); elsewhere the lease just expires.
-fn process_alive(owner: &str) -> bool {
+pub(super) fn process_alive(owner: &str) -> bool {
     let Some(pid) = owner.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
         return true;
     };
