@@ -73,6 +73,7 @@ impl Context {
 
         let download_dir = download_dir(overrides, &config, &paths)?;
         let mut engine_config = EngineConfig::new(download_dir);
+        engine_config.budget = config.budget().map_err(ContextError::Usage)?;
         if let Some(n) = overrides.max_in_flight.or(config.max_in_flight) {
             if n == 0 {
                 return Err(ContextError::Usage(

@@ -76,6 +76,11 @@ pub struct Config {
     pub callback_token: Option<String>,
     /// The bell when a task ends: "auto" (default), "always" or "off".
     pub notify: Option<crate::notify::NotifyMode>,
+    /// Most dollars to spend per local calendar day (every klang process
+    /// on this store together).
+    pub daily_budget_usd: Option<f64>,
+    /// Most dollars to spend per local calendar month.
+    pub monthly_budget_usd: Option<f64>,
     /// `[keys]`: action name → a key or a list of keys (`copy = "c"`,
     /// `copy = ["c", "ctrl+y"]`). The dashboard's key map checks the names.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -179,6 +184,16 @@ impl Config {
             warnings,
             keys,
         })
+    }
+
+    /// The spending caps, refused if not a number of dollars.
+    pub fn budget(&self) -> Result<crate::budget::Budget, String> {
+        let budget = crate::budget::Budget {
+            daily_usd: self.daily_budget_usd,
+            monthly_usd: self.monthly_budget_usd,
+        };
+        budget.validate()?;
+        Ok(budget)
     }
 
     /// The key from the environment, else from the file.

@@ -10,13 +10,17 @@ mod events;
 mod learned;
 mod poll;
 mod scheduler;
+mod spend;
 mod transfers;
 
 pub use events::{DownloadEvent, EngineEvent, EngineStatus, EventSink};
 pub use poll::PollPolicy;
+pub use spend::check as check_budget;
 
 use crate::api::{ApiClient, CreateRequest, ValidationError};
-use crate::store::{Store, StoreError};
+use crate::budget::{Budget, OverBudget, Today};
+use crate::store::{BatchTag, Inserted, Intent, Store, StoreError, TaskRecord};
+use spend::SpendMeter;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +38,8 @@ pub struct EngineConfig {
     pub download_dir: PathBuf,
     /// How often to look for rows another klang process wrote.
     pub store_watch_interval: Duration,
+    /// Spending caps every submit is checked against.
+    pub budget: Budget,
 }
 
 impl EngineConfig {
@@ -44,6 +50,7 @@ impl EngineConfig {
             poll: PollPolicy::default(),
             download_dir,
             store_watch_interval: Duration::from_secs(1),
+            budget: Budget::default(),
         }
     }
 }
@@ -54,6 +61,8 @@ pub enum SubmitError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
     #[error("the engine has stopped; restart klang")]
     Stopped,
     #[error("count must be 1 to {MAX_VARIATIONS}, got {0}; nothing was sent")]
@@ -66,6 +75,21 @@ const SUBMIT_HOLD: Duration = Duration::from_secs(120);
 
 /// Most variations one submit makes.
 pub const MAX_VARIATIONS: usize = 8;
+
+/// What `submit_tagged` wrote.
+enum Submitted {
+    New(Vec<i64>),
+    Existing(Box<TaskRecord>),
+}
+
+/// What submitting one batch line did.
+#[derive(Debug)]
+pub enum LineSubmit {
+    /// A new task; its create request is on its way.
+    New(i64),
+    /// A task was already created from this line earlier: nothing sent.
+    Existing(Box<TaskRecord>),
+}
 
 pub(crate) enum Command {
     /// A task row exists; send its create request.
@@ -101,6 +125,7 @@ pub struct Engine {
     callback_url: Arc<std::sync::RwLock<Option<String>>>,
     /// This engine's name in poll leases (see `Store::claim_poll`).
     owner: Arc<str>,
+    spend: SpendMeter,
 }
 
 impl Engine {
@@ -116,8 +141,10 @@ impl Engine {
         let downloads_running = Arc::new(AtomicUsize::new(0));
         let owner: Arc<str> =
             Arc::from(format!("{}-{}", std::process::id(), callbacks::new_token()));
+        let spend = SpendMeter::new(store.clone(), config.budget);
         let engine = Engine {
             commands,
+            spend: spend.clone(),
             store: store.clone(),
             downloads_running: downloads_running.clone(),
             sink: sink.clone(),
@@ -132,6 +159,7 @@ impl Engine {
             commands: receiver,
             downloads_running,
             owner,
+            spend,
         });
         engine
     }
@@ -140,9 +168,11 @@ impl Engine {
         &self.store
     }
 
-    /// Validates, writes the task to the store, and sends the create request
-    /// in the background. Returns the local id at once; the row is visible
-    /// before any byte leaves.
+    /// Validates, checks the budget, writes the task to the store, and
+    /// sends the create request in the background. Returns the local id at
+    /// once; the row is visible before any byte leaves. Every submit
+    /// (dashboard, `submit`, `batch`, resubmit, variations) comes through
+    /// `submit_tagged`.
     pub fn submit(&self, request: CreateRequest) -> Result<i64, SubmitError> {
         let ids = self.submit_variations(request, 1)?;
         ids.first().copied().ok_or(SubmitError::Stopped)
@@ -150,15 +180,41 @@ impl Engine {
 
     /// Submits `count` tasks with the same parameters (takes of one
     /// prompt). More than one share a new group id. Every row is written
-    /// before the first request leaves.
+    /// before the first request leaves; the budget must cover all of them.
     pub fn submit_variations(
         &self,
-        mut request: CreateRequest,
+        request: CreateRequest,
         count: usize,
     ) -> Result<Vec<i64>, SubmitError> {
         if !(1..=MAX_VARIATIONS).contains(&count) {
             return Err(SubmitError::Count(count));
         }
+        match self.submit_tagged(request, None, count)? {
+            Submitted::New(ids) => Ok(ids),
+            Submitted::Existing(record) => Ok(vec![record.id]),
+        }
+    }
+
+    /// Submits one batch line, unless a task was already created from it
+    /// (same key): the key is written in the same transaction as the row,
+    /// before the request is sent, so a killed run never pays twice.
+    pub fn submit_batch_line(
+        &self,
+        request: CreateRequest,
+        tag: &BatchTag,
+    ) -> Result<LineSubmit, SubmitError> {
+        Ok(match self.submit_tagged(request, Some(tag), 1)? {
+            Submitted::New(ids) => LineSubmit::New(ids.first().copied().ok_or(SubmitError::Stopped)?),
+            Submitted::Existing(record) => LineSubmit::Existing(record),
+        })
+    }
+
+    fn submit_tagged(
+        &self,
+        mut request: CreateRequest,
+        batch: Option<&BatchTag>,
+        count: usize,
+    ) -> Result<Submitted, SubmitError> {
         if let Some(url) = self.callback_url() {
             request.set_callback_url(Some(url));
         }
@@ -166,12 +222,18 @@ impl Engine {
         // A create costs money: never send one whose task could not be kept.
         self.store.ensure_at_path()?;
         let group = (count > 1).then(crate::store::new_group_id);
-        let ids = self.store.insert_intents(
-            &request,
-            request.callback_url().is_some(),
+        let intent = Intent {
+            request: &request,
+            has_callback: request.callback_url().is_some(),
+            batch,
             count,
-            group.as_deref(),
-        )?;
+            group_id: group.as_deref(),
+        };
+        let ids = match self.spend.insert(&intent)? {
+            Inserted::New(ids) => ids,
+            Inserted::Existing(record) => return Ok(Submitted::Existing(record)),
+            Inserted::OverBudget(over) => return Err(SubmitError::OverBudget(over)),
+        };
         for &id in &ids {
             // The row names its process until the create answers, so a
             // later start knows at once whether anyone still waits for it.
@@ -190,7 +252,25 @@ impl Engine {
                 })
                 .map_err(|_| SubmitError::Stopped)?;
         }
-        Ok(ids)
+        Ok(Submitted::New(ids))
+    }
+
+    /// The caps in force.
+    pub fn budget(&self) -> Budget {
+        self.spend.budget()
+    }
+
+    /// Refuses if spending `cost` more now would pass a cap (a batch checks
+    /// its whole file this way before sending anything; each line is still
+    /// checked again as it goes).
+    pub fn check_budget(&self, cost: f64) -> Result<(), SubmitError> {
+        self.spend.check(cost)?.map_err(SubmitError::OverBudget)
+    }
+
+    /// Today's spend against the daily cap, when one is set. In memory;
+    /// refreshed whenever a task changes.
+    pub fn today(&self) -> Option<Today> {
+        self.spend.today()
     }
 
     /// Submits a new task with the same parameters as `id`.

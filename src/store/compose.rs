@@ -2,7 +2,7 @@
 //! stars, and the prompt history the form recalls (per model and field,
 //! newest first, shared by every process on the store).
 
-use super::record::{LocalState, TaskRecord};
+use super::record::TaskRecord;
 use super::{Result, Store, now_ms};
 use crate::api::CreateRequest;
 use rusqlite::params;
@@ -11,7 +11,7 @@ use rusqlite::params;
 const HISTORY_KEEP: i64 = 500;
 
 /// The request fields worth recalling: free text a person typed.
-const HISTORY_FIELDS: [&str; 6] = [
+pub(super) const HISTORY_FIELDS: [&str; 6] = [
     "prompt",
     "text",
     "video_url",
@@ -23,7 +23,8 @@ const HISTORY_FIELDS: [&str; 6] = [
 impl Store {
     /// Step one of submitting `count` variations: `count` rows written in
     /// one transaction, sharing `group_id` when given, and the request's
-    /// text remembered for recall. Returns the local ids in order.
+    /// text remembered for recall. Returns the local ids in order. (The
+    /// engine's submit adds budgets: `insert_checked`.)
     pub fn insert_intents(
         &self,
         request: &CreateRequest,
@@ -31,41 +32,18 @@ impl Store {
         count: usize,
         group_id: Option<&str>,
     ) -> Result<Vec<i64>> {
-        let params_json = serde_json::to_string(request).unwrap_or_else(|_| "{}".into());
-        let model = request.model().api_name();
-        let now = now_ms();
-        let mut conn = self.conn();
-        // IMMEDIATE takes the write lock up front, waiting for another
-        // process's write; a deferred one could fail at its first insert.
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        let mut ids = Vec::with_capacity(count);
-        for _ in 0..count {
-            tx.execute(
-                "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, has_callback, updated_at, group_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8)",
-                params![
-                    model,
-                    params_json,
-                    request.summary(),
-                    LocalState::Submitting.as_str(),
-                    now,
-                    request.model().price_usd(),
-                    has_callback,
-                    group_id,
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-            ids.push(tx.last_insert_rowid());
+        let intent = super::Intent {
+            request,
+            has_callback,
+            batch: None,
+            count,
+            group_id,
+        };
+        // Without budget windows or a batch key only `New` can come back.
+        match self.insert_checked(&intent, &[])? {
+            super::Inserted::New(ids) => Ok(ids),
+            _ => Ok(Vec::new()),
         }
-        for (field, value) in request.fields() {
-            if HISTORY_FIELDS.contains(&field) && !value.trim().is_empty() {
-                remember(&tx, model, field, &value).map_err(|e| self.err(e))?;
-            }
-        }
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(ids)
     }
 
     /// Earlier values of `field` for `model`, newest first, each once.
@@ -106,7 +84,7 @@ impl Store {
 }
 
 /// Re-using a value deletes and re-inserts it, so it becomes the newest.
-fn remember(
+pub(super) fn remember(
     tx: &rusqlite::Transaction<'_>,
     model: &str,
     field: &str,

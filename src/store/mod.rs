@@ -9,11 +9,13 @@ mod leases;
 mod record;
 mod resolve;
 mod schema;
+mod spend;
 mod view;
 
 pub use compose::new_group_id;
 pub use record::{LocalState, TaskRecord};
 pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
+pub use spend::{BatchTag, Inserted, Intent};
 
 use crate::api::{CreateRequest, TaskStatus};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -204,25 +206,17 @@ impl Store {
     }
 
     /// Step one of a submit: the row exists before the request leaves.
+    /// No budget or batch key here: the engine's submit goes through
+    /// `insert_checked`.
     pub fn insert_intent(&self, request: &CreateRequest, has_callback: bool) -> Result<i64> {
-        let params_json = serde_json::to_string(request).unwrap_or_else(|_| "{}".into());
-        let now = now_ms();
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, has_callback, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
-            params![
-                request.model().api_name(),
-                params_json,
-                request.summary(),
-                LocalState::Submitting.as_str(),
-                now,
-                request.model().price_usd(),
-                has_callback,
-            ],
-        )
-        .map_err(|e| self.err(e))?;
-        Ok(conn.last_insert_rowid())
+        let intent = Intent {
+            request,
+            has_callback,
+            batch: None,
+            count: 1,
+            group_id: None,
+        };
+        spend::insert_row(&self.conn(), &intent).map_err(|e| self.err(e))
     }
 
     /// Writes many finished records in one transaction (imports and
@@ -235,8 +229,8 @@ impl Store {
                 .prepare(
                     "INSERT INTO tasks (task_id, model, params, summary, state, submitted_at, create_time,
                         complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path,
-                        last_poll_at, last_error, not_found_count, has_callback, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                        last_poll_at, last_error, not_found_count, has_callback, updated_at, batch_line)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(|e| self.err(e))?;
             for r in records {
@@ -259,6 +253,7 @@ impl Store {
                     r.not_found_count,
                     r.has_callback,
                     r.updated_at,
+                    r.batch_line,
                 ])
                 .map_err(|e| self.err(e))?;
             }

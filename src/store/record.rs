@@ -121,6 +121,9 @@ pub struct TaskRecord {
     pub group_id: Option<String>,
     /// Starred by the user, to find it again.
     pub starred: bool,
+    /// The line of the batch file this task came from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_line: Option<i64>,
 }
 
 impl TaskRecord {
@@ -183,7 +186,7 @@ impl TaskRecord {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred";
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line";
 
 pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
     let model_name: String = row.get(2)?;
@@ -223,5 +226,6 @@ pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> 
         updated_at: row.get(18)?,
         group_id: row.get(19)?,
         starred: row.get(20)?,
+        batch_line: row.get(21)?,
     })
 }

@@ -147,6 +147,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
             AND typeof(json_extract(t.params, '$.' || f.name)) = 'text'
             AND trim(json_extract(t.params, '$.' || f.name)) <> ''
         ORDER BY t.id;",
+    // 5: batch files. A row created from a batch line carries the line's
+    // key (written in the same statement as the row, before the create is
+    // sent) so running the file again never pays twice; at most one live
+    // row per key, but a row the server certainly refused does not block a
+    // retry. The line number orders downloaded files. Spend is summed by
+    // submit time for budgets.
+    "ALTER TABLE tasks ADD COLUMN batch_key TEXT;
+    ALTER TABLE tasks ADD COLUMN batch_line INTEGER;
+    CREATE UNIQUE INDEX tasks_batch_key ON tasks(batch_key)
+        WHERE batch_key IS NOT NULL AND state <> 'submit-failed';
+    CREATE INDEX tasks_submitted ON tasks(submitted_at);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

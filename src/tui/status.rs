@@ -65,6 +65,23 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     spans.push(Span::styled(format::cost(app.session_cost()), t.cost));
     spans.push(Span::styled(" · all ", t.muted));
     spans.push(Span::styled(format::cost(app.history_cost()), t.cost));
+    // Today's spend against the daily cap, when one is set.
+    if let Some(today) = app.engine().and_then(|e| e.today()) {
+        let style = if today.spent_usd >= today.cap_usd * 0.9 {
+            t.warning
+        } else {
+            t.cost
+        };
+        spans.push(Span::styled(" · today ", t.muted));
+        spans.push(Span::styled(
+            format!(
+                "{}/{}",
+                format::cost(today.spent_usd),
+                format::cost(today.cap_usd)
+            ),
+            style,
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.text), area);
 }
 

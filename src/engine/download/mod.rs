@@ -10,7 +10,7 @@
 
 mod body;
 mod files;
-mod naming;
+pub mod naming;
 mod request;
 
 use files::{blocking, io_error, open_part, place, remove_if_empty, remove_stale_parts};

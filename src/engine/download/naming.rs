@@ -22,12 +22,18 @@ const AUDIO_EXTS: [&str; 10] = [
 /// creation date, model, a short task id, a slug of the prompt and an audio
 /// extension. Always a plain file name (no separators, no `..`, no leading
 /// dot, no reserved device name) of at most [`MAX_NAME_BYTES`] bytes.
+/// A task from a batch file starts with its zero-padded line number
+/// (`00042_2026-...`), so a listing keeps the file's order.
 pub fn file_name(task: &TaskRecord, url: &str, content_type: Option<&str>) -> String {
     let date = local_date(task.create_time.unwrap_or(task.submitted_at));
     let id = short_task_id(task);
     let slug = slug(&task.summary);
     let ext = extension(url, content_type);
-    let stem = format!("{date}_{}_{id}_{slug}", task.model.short());
+    let line = match task.batch_line {
+        Some(n) if n >= 0 => format!("{n:0width$}_", width = crate::batch::LINE_DIGITS),
+        _ => String::new(),
+    };
+    let stem = format!("{line}{date}_{}_{id}_{slug}", task.model.short());
     sanitize_component(&format!("{stem}.{ext}"))
 }
 

@@ -352,3 +352,14 @@ fn redirects_may_not_downgrade_or_loop() {
         .collect();
     assert!(redirect_refusal(&many, &u("http://a.example/x"), 5).is_some());
 }
+
+#[test]
+fn a_batch_task_name_starts_with_its_padded_line_number() {
+    let mut task = record("line seven", Some("abcdef123"));
+    task.batch_line = Some(7);
+    let name = file_name(&task, "https://x/y.wav", None);
+    assert!(name.starts_with("00007_"), "{name}");
+    assert!(name.ends_with("_line-seven.wav"), "{name}");
+    task.batch_line = Some(12);
+    assert!(file_name(&task, "https://x/y.wav", None) > name);
+}

@@ -28,6 +28,7 @@ pub(super) struct Parts {
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub downloads_running: Arc<AtomicUsize>,
     pub owner: Arc<str>,
+    pub spend: super::spend::SpendMeter,
 }
 
 pub(super) fn spawn(parts: Parts) {
@@ -83,6 +84,7 @@ struct Scheduler {
     owner: Arc<str>,
     /// How long each kind of task took, for polling that learns.
     history: learned::History,
+    spend: super::spend::SpendMeter,
 }
 
 impl Scheduler {
@@ -120,6 +122,7 @@ impl Scheduler {
             seen_until_ms: now_ms(),
             owner: parts.owner,
             history: learned::History::default(),
+            spend: parts.spend,
         }
     }
 
@@ -367,6 +370,8 @@ impl Scheduler {
             return;
         }
         self.data_version = version;
+        // Another process may have spent: the budget display follows.
+        self.spend.refresh();
         // Overlap the window: another process may commit a row stamped a
         // little before our last look.
         let since = self.seen_until_ms - 2_000;

@@ -48,6 +48,8 @@ impl Scheduler {
                 error: e.clone(),
             });
         }
+        // A refused create frees its share of the budget.
+        self.spend.refresh();
         match stored {
             Ok(record) => {
                 let due = Instant::now() + self.config.poll.first;
