@@ -67,8 +67,86 @@ pub enum Command {
     Paths(JsonFlag),
     /// List Kling's TTS voices and the languages each speaks
     Voices(VoicesArgs),
+    /// Submit every line of a JSON Lines or CSV file, never paying twice for a line
+    Batch(BatchArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
     /// Run the sandbox server in the foreground
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BatchFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchArgs {
+    /// One create request per line (.jsonl) or row (.csv), with the API's field names
+    pub file: PathBuf,
+    /// Print the count and cost per model and overall; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse the file if its total cost is above this many dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Wait until every task of the file completes or fails
+    #[arg(long)]
+    pub wait: bool,
+    /// Download each completed task into DOWNLOAD_DIR/<file name>/, named by line (implies --wait)
+    #[arg(long)]
+    pub download: bool,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// The file's format [default: from the extension]
+    #[arg(long, value_enum)]
+    pub format: Option<BatchFormat>,
+    /// Create requests per second, at most
+    #[arg(long, default_value_t = 5.0, value_name = "N")]
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only tasks submitted on or after this local date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only tasks in this state
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only this model (sfx, v2a, tts or the full name)
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Write here instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Only tasks submitted on or after this local date (YYYY-MM-DD) [default: all; the daily chart shows the last 30 days]
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -54,6 +54,11 @@ impl Headless {
         })
     }
 
+    /// The next engine event (None once the engine has stopped).
+    pub(super) async fn next_event(&mut self) -> Option<EngineEvent> {
+        self.events.recv().await
+    }
+
     /// Progress for people goes to stderr, and only without --json.
     pub(super) fn say(&self, line: impl AsRef<str>) {
         if !self.json {

@@ -1,8 +1,12 @@
-//! The headless command line: `klang submit`, `list`, `show`, `download`,
-//! `paths`, `sandbox`. Every command prints one JSON document with `--json`
+//! The headless command line: `klang submit`, `batch`, `list`, `show`,
+//! `download`, `wait`, `export`, `stats`, `paths`, `completions`, `man`,
+//! `sandbox`. Every command prints one JSON document with `--json`
 //! and nothing else on stdout; progress and errors go to stderr.
 
 mod args;
+mod batch;
+mod batch_run;
+mod completions;
 mod download;
 mod headless;
 mod list;
@@ -125,6 +129,12 @@ async fn headless_context(global: &GlobalArgs) -> Result<Context, Failure> {
 pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> {
     match command {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
+        Command::Batch(args) => {
+            let ctx = headless_context(global).await?;
+            batch::run(ctx, args).await
+        }
         Command::Paths(flag) => paths::run(global, flag.json),
         Command::Voices(args) => Ok(voices::run(&args)),
         Command::Submit(sub) => {
