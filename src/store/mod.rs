@@ -14,8 +14,8 @@ mod view;
 
 pub use compose::new_group_id;
 pub use record::{LocalState, TaskRecord};
-pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 pub use spend::{BatchTag, Inserted, Intent};
+pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 
 use crate::api::{CreateRequest, TaskStatus};
 use rusqlite::{Connection, OptionalExtension, params};
