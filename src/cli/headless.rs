@@ -76,6 +76,15 @@ impl Headless {
         if let Ok(record) = self.engine.store().get(id)
             && done(&record)
         {
+            // A create that failed says why before its row changes: the
+            // reason (and its exit code) is queued already.
+            while let Ok(event) = self.events.try_recv() {
+                if let EngineEvent::CreateFailed { id: failed, error } = event
+                    && failed == id
+                {
+                    return Err(create_failure(&error));
+                }
+            }
             return Ok(record);
         }
         self.wait_events(id, done).await
