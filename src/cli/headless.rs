@@ -79,11 +79,20 @@ impl Headless {
             // A create that failed says why before its row changes: the
             // reason (and its exit code) is queued already.
             while let Ok(event) = self.events.try_recv() {
-                if let EngineEvent::CreateFailed { id: failed, error } = event
-                    && failed == id
-                {
-                    return Err(create_failure(&error));
+                match event {
+                    EngineEvent::CreateFailed { id: failed, error } => {
+                        self.seen.insert(failed, Seen::CreateFailed(error));
+                    }
+                    EngineEvent::TaskChanged(r)
+                        if !matches!(self.seen.get(&r.id), Some(Seen::CreateFailed(_))) =>
+                    {
+                        self.seen.insert(r.id, Seen::Changed(r));
+                    }
+                    _ => {}
                 }
+            }
+            if let Some(Seen::CreateFailed(error)) = self.seen.remove(&id) {
+                return Err(create_failure(&error));
             }
             return Ok(record);
         }

@@ -204,7 +204,9 @@ impl Engine {
         tag: &BatchTag,
     ) -> Result<LineSubmit, SubmitError> {
         Ok(match self.submit_tagged(request, Some(tag), 1)? {
-            Submitted::New(ids) => LineSubmit::New(ids.first().copied().ok_or(SubmitError::Stopped)?),
+            Submitted::New(ids) => {
+                LineSubmit::New(ids.first().copied().ok_or(SubmitError::Stopped)?)
+            }
             Submitted::Existing(record) => LineSubmit::Existing(record),
         })
     }

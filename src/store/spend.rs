@@ -81,8 +81,7 @@ impl Store {
             let model = intent.request.model().api_name();
             for (field, value) in intent.request.fields() {
                 if super::compose::HISTORY_FIELDS.contains(&field) && !value.trim().is_empty() {
-                    super::compose::remember(&tx, model, field, &value)
-                        .map_err(|e| self.err(e))?;
+                    super::compose::remember(&tx, model, field, &value).map_err(|e| self.err(e))?;
                 }
             }
         }
@@ -187,6 +186,30 @@ mod tests {
             Inserted::New(_)
         ));
         assert_eq!(store.count().unwrap(), 3);
+    }
+
+    #[test]
+    fn variations_are_refused_whole_when_the_budget_covers_only_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let req = tts("takes");
+        let intent = Intent {
+            request: &req,
+            has_callback: false,
+            batch: None,
+            count: 3,
+            group_id: Some("g1"),
+        };
+        let Inserted::OverBudget(over) = store.insert_checked(&intent, &[window(0.0012)]).unwrap()
+        else {
+            panic!("three takes cost $0.0018");
+        };
+        assert!((over.cost_usd - 0.0018).abs() < 1e-9);
+        assert_eq!(store.count().unwrap(), 0);
+        let Inserted::New(ids) = store.insert_checked(&intent, &[window(0.0018)]).unwrap() else {
+            panic!("fits exactly");
+        };
+        assert_eq!(ids.len(), 3);
     }
 
     #[test]
