@@ -15,6 +15,7 @@ use serde_json::json;
 pub async fn run(ctx: Context, args: BatchArgs) -> Result<i32, Failure> {
     check_flags(&args)?;
     let file = load(&args)?;
+    warn_unknown_voices(&file);
     let whole = price(&file.lines);
     let mut done: Vec<(u64, TaskRecord)> = Vec::new();
     let mut todo: Vec<Todo> = Vec::new();
@@ -161,4 +162,30 @@ fn print_plan(args: &BatchArgs, whole: &Price, already: usize, to_send: &Price) 
         );
     }
     eprintln!("dry run: nothing was sent");
+}
+
+/// A voice id not in klang's table is sent (upstream may have added it),
+/// but said once per id before anything goes out.
+fn warn_unknown_voices(file: &BatchFile) {
+    let mut unknown: Vec<&str> = file
+        .lines
+        .iter()
+        .filter_map(|l| match &l.request {
+            crate::api::CreateRequest::Tts(p)
+                if crate::api::voices::check(&p.voice_id, &p.voice_language)
+                    == crate::api::voices::VoiceCheck::Unknown =>
+            {
+                Some(p.voice_id.trim())
+            }
+            _ => None,
+        })
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    for id in unknown {
+        eprintln!(
+            "klang: warning: {}",
+            terminal_safe(&crate::api::voices::unknown_warning(id))
+        );
+    }
 }
