@@ -76,24 +76,6 @@ impl Headless {
         if let Ok(record) = self.engine.store().get(id)
             && done(&record)
         {
-            // A create that failed says why before its row changes: the
-            // reason (and its exit code) is queued already.
-            while let Ok(event) = self.events.try_recv() {
-                match event {
-                    EngineEvent::CreateFailed { id: failed, error } => {
-                        self.seen.insert(failed, Seen::CreateFailed(error));
-                    }
-                    EngineEvent::TaskChanged(r)
-                        if !matches!(self.seen.get(&r.id), Some(Seen::CreateFailed(_))) =>
-                    {
-                        self.seen.insert(r.id, Seen::Changed(r));
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(Seen::CreateFailed(error)) = self.seen.remove(&id) {
-                return Err(create_failure(&error));
-            }
             return Ok(record);
         }
         self.wait_events(id, done).await

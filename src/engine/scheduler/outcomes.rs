@@ -20,17 +20,6 @@ impl Scheduler {
     }
 
     fn on_created(&mut self, id: i64, result: Result<CreatedTask, ApiError>) {
-        // Said before the row changes: whoever sees the row's new state
-        // finds the reason already queued (see `Headless::wait_for`).
-        if let Err(e) = &result {
-            if e.is_account_problem() {
-                self.pause(e);
-            }
-            self.emit(EngineEvent::CreateFailed {
-                id,
-                error: e.clone(),
-            });
-        }
         let stored = match &result {
             Ok(created) => {
                 // The process that created a task polls it: the claim comes
@@ -50,6 +39,15 @@ impl Scheduler {
                 &format!("{e}; the task may exist on the server and be charged"),
             ),
         };
+        if let Err(e) = &result {
+            if e.is_account_problem() {
+                self.pause(e);
+            }
+            self.emit(EngineEvent::CreateFailed {
+                id,
+                error: e.clone(),
+            });
+        }
         // A refused create frees its share of the budget.
         self.spend.refresh();
         match stored {
