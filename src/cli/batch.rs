@@ -142,23 +142,26 @@ fn print_plan(args: &BatchArgs, whole: &Price, already: usize, to_send: &Price) 
         }));
         return;
     }
-    println!("{}", terminal_safe(&args.file.display().to_string()));
+    super::output::outln!("{}", terminal_safe(&args.file.display().to_string()));
     for (model, tally) in &whole.per_model {
-        println!(
+        super::output::outln!(
             "  {:<22} {:>6}  ${:.4}",
             model.api_name(),
             tally.count,
             tally.cost_usd
         );
     }
-    println!(
+    super::output::outln!(
         "  {:<22} {:>6}  ${:.4}",
-        "total", whole.total.count, whole.total.cost_usd
+        "total",
+        whole.total.count,
+        whole.total.cost_usd
     );
     if already > 0 {
-        println!(
+        super::output::outln!(
             "  {already} already created (skipped); to send: {} lines, ${:.4}",
-            to_send.total.count, to_send.total.cost_usd
+            to_send.total.count,
+            to_send.total.cost_usd
         );
     }
     eprintln!("dry run: nothing was sent");

@@ -354,7 +354,7 @@ impl Run<'_> {
             print_json(&json_report(self.args, &rows, &count, spent));
         } else {
             for (number, outcome, record) in &rows {
-                println!(
+                super::output::outln!(
                     "{}",
                     terminal_safe(&text_row(*number, *outcome, record.as_ref()))
                 );

@@ -156,6 +156,7 @@ impl TaskRecord {
             updated_at: now,
             group_id: None,
             starred: false,
+            batch_line: None,
         }
     }
 

@@ -147,6 +147,8 @@ pub struct AppInit {
     pub notify: NotifyMode,
     /// Which terminal this is, for the notification escape.
     pub term_env: TermEnv,
+    /// Today's spend and the daily cap at start, when a cap is set.
+    pub budget_today: Option<crate::budget::Today>,
 }
 
 /// Where things were drawn last, for mouse clicks and paging.
@@ -181,6 +183,7 @@ pub struct App {
     pub theme: Theme,
     pub mouse: bool,
     pub keys: KeyMap,
+    budget_today: Option<crate::budget::Today>,
     /// The model of a submit whose answer has not come back yet; Enter
     /// does nothing meanwhile.
     pub(super) submitting: Option<Model>,
@@ -211,6 +214,7 @@ impl App {
             toasts: VecDeque::new(),
             session_ids: HashSet::new(),
             history_cost: init.history_cost,
+            budget_today: init.budget_today,
             sandbox: init.sandbox,
             key_hint: init.key_hint,
             config_file: init.config_file,
@@ -491,6 +495,15 @@ impl App {
 
     pub fn history_cost(&self) -> f64 {
         self.history_cost + self.session_cost()
+    }
+
+    /// Today's spend (at start, plus this run's tasks) against the daily
+    /// cap, when one is set.
+    pub fn budget_today(&self) -> Option<crate::budget::Today> {
+        self.budget_today.map(|t| crate::budget::Today {
+            spent_usd: t.spent_usd + self.session_cost(),
+            cap_usd: t.cap_usd,
+        })
     }
 
     /// Seconds left before the engine retries, for "retrying in N s".

@@ -57,6 +57,7 @@ pub fn empty_init() -> AppInit {
         keys: KeyMap::default(),
         notify: crate::notify::NotifyMode::Off,
         term_env: crate::notify::TermEnv::default(),
+        budget_today: None,
     }
 }
 

@@ -110,6 +110,7 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         keys: options.keys,
         notify: ctx.config.notify.unwrap_or_default(),
         term_env: crate::notify::TermEnv::from_env(),
+        budget_today: engine.today(),
     });
     let clipboard =
         clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());

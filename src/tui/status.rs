@@ -66,7 +66,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     spans.push(Span::styled(" · all ", t.muted));
     spans.push(Span::styled(format::cost(app.history_cost()), t.cost));
     // Today's spend against the daily cap, when one is set.
-    if let Some(today) = app.engine().and_then(|e| e.today()) {
+    if let Some(today) = app.budget_today() {
         let style = if today.spent_usd >= today.cap_usd * 0.9 {
             t.warning
         } else {
