@@ -40,6 +40,9 @@ pub struct EngineConfig {
     pub store_watch_interval: Duration,
     /// Spending caps every submit is checked against.
     pub budget: Budget,
+    /// A task whose server keeps reporting a state klang does not know is
+    /// asked at the slow rate, then given up (marked lost) after this.
+    pub give_up_unknown_after: Duration,
 }
 
 impl EngineConfig {
@@ -51,6 +54,7 @@ impl EngineConfig {
             download_dir,
             store_watch_interval: Duration::from_secs(1),
             budget: Budget::default(),
+            give_up_unknown_after: Duration::from_secs(3600),
         }
     }
 }

@@ -328,7 +328,7 @@ impl Store {
                 status.complete_time,
                 urls_json,
                 status.audio_duration,
-                status.failure_reason(),
+                status.failure_reason().map(record::capped_fail_msg),
                 now_ms(),
             ],
         )

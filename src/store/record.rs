@@ -72,6 +72,24 @@ impl std::fmt::Display for LocalState {
     }
 }
 
+/// The most of a server's failure message klang keeps: a real one is a
+/// sentence; a megabyte of it would bloat the store and flood the screen.
+pub const FAIL_MSG_MAX_CHARS: usize = 2000;
+
+/// The head of `msg`, with how much was cut when it is longer than
+/// [`FAIL_MSG_MAX_CHARS`].
+pub(super) fn capped_fail_msg(msg: String) -> String {
+    let total = msg.chars().count();
+    if total <= FAIL_MSG_MAX_CHARS {
+        return msg;
+    }
+    let head: String = msg.chars().take(FAIL_MSG_MAX_CHARS).collect();
+    format!(
+        "{head}… [{} more characters cut by klang]",
+        total - FAIL_MSG_MAX_CHARS
+    )
+}
+
 pub(super) fn state_from_remote(remote: Option<&RemoteState>, current: LocalState) -> LocalState {
     if matches!(current, LocalState::Completed | LocalState::Failed) {
         return current;

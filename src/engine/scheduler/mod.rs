@@ -60,6 +60,8 @@ struct Tracked {
     /// When the server created it, on this process's clock (about).
     created: Instant,
     kind: Kind,
+    /// Since when the server has reported a state klang does not know.
+    unknown_since: Option<Instant>,
 }
 
 struct Scheduler {
@@ -192,6 +194,7 @@ impl Scheduler {
                 has_callback: record.has_callback,
                 created,
                 kind,
+                unknown_since: None,
             },
         );
     }

@@ -2,7 +2,7 @@
 //! there is none), and a poll's new state, 404, account problem or fault.
 
 use super::{Outcome, Scheduler};
-use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
+use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, RemoteState, TaskStatus};
 use crate::engine::poll::jitter;
 use crate::engine::{EngineEvent, PollPolicy};
 use std::time::Duration;
@@ -78,6 +78,54 @@ impl Scheduler {
         }
     }
 
+    /// A state klang does not know ("exploded"): said in the task's last
+    /// error, asked again at the slow rate, and given up (lost) once it has
+    /// lasted `give_up_unknown_after`.
+    fn on_unknown_state(
+        &mut self,
+        id: i64,
+        status: &TaskStatus,
+        now: Instant,
+    ) -> Option<(Duration, Instant)> {
+        let word = match &status.state {
+            Some(RemoteState::Unknown(word)) => crate::api::snippet(word.as_bytes()),
+            _ => String::new(),
+        };
+        let since = *self.tracked.get_mut(&id)?.unknown_since.get_or_insert(now);
+        let give_up = self.config.give_up_unknown_after;
+        let slow = self.config.poll.max_interval;
+        let written = if now.duration_since(since) >= give_up {
+            self.store.mark_lost(
+                id,
+                &format!(
+                    "the server reported the unknown state {word:?} for {} s, so klang stopped asking; check the task on the provider's dashboard",
+                    give_up.as_secs()
+                ),
+            )
+        } else {
+            self.store.set_last_error(
+                id,
+                &format!(
+                    "state unknown: the server reports {word:?}, which klang does not know; asking every {} s, giving up after {} s",
+                    slow.as_secs(),
+                    give_up.as_secs()
+                ),
+            )
+        };
+        let lost = match written {
+            Ok(record) => {
+                let lost = record.state == crate::store::LocalState::Lost;
+                self.changed(record);
+                lost
+            }
+            Err(e) => {
+                self.store_failed(&e);
+                false
+            }
+        };
+        (!lost).then(|| (slow, now + jitter(slow)))
+    }
+
     fn pause(&mut self, error: &ApiError) {
         if self.paused.is_none() {
             self.paused = Some(error.to_string());
@@ -95,8 +143,15 @@ impl Scheduler {
         let now = Instant::now();
         // (next interval, next due); None drops the task from the schedule.
         let next: Option<(Duration, Instant)> = match result {
+            Ok(status) if matches!(status.state, Some(RemoteState::Unknown(_))) => {
+                self.circuit.on_success();
+                self.on_unknown_state(id, &status, now)
+            }
             Ok(status) => {
                 self.circuit.on_success();
+                if let Some(t) = self.tracked.get_mut(&id) {
+                    t.unknown_since = None;
+                }
                 match self.store.apply_status(id, &status) {
                     Ok(applied) => {
                         let running = applied.after.state.is_running();
