@@ -4,6 +4,9 @@
 //! `notify = "off"`, and with `auto` only once the terminal lost focus.
 //! tokio's paused clock: no real waiting.
 
+mod common;
+
+use common::capture::Screen;
 use crossterm::event::Event;
 use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::engine::EngineEvent;
@@ -16,36 +19,9 @@ use klang::tui::{App, Effects, Message};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Clone, Default)]
-struct Screen(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Screen {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Screen {
-    fn bytes(&self) -> Vec<u8> {
-        self.0.lock().unwrap().clone()
-    }
-    fn count(&self, needle: &[u8]) -> usize {
-        self.bytes()
-            .windows(needle.len())
-            .filter(|w| *w == needle)
-            .count()
-    }
-}
 
 fn task(id: i64, state: LocalState) -> TaskRecord {
     TaskRecord {

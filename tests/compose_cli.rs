@@ -7,6 +7,30 @@ use common::home::{Home, json, stderr};
 use common::*;
 use klang::sandbox::SANDBOX_KEY;
 
+/// `klang --base-url URL submit tts --text T --voice-id V --lang L` and more.
+fn tts<'a>(
+    url: &'a str,
+    text: &'a str,
+    voice: &'a str,
+    lang: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "--base-url",
+        url,
+        "submit",
+        "tts",
+        "--text",
+        text,
+        "--voice-id",
+        voice,
+        "--lang",
+        lang,
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 #[tokio::test]
 async fn voices_are_listed_by_language_with_no_key_and_no_network() {
     let home = Home::new();
@@ -41,21 +65,7 @@ async fn a_voice_with_a_language_it_does_not_speak_is_refused_before_sending() {
     let home = Home::new();
     let url = sb.base_url();
     let out = home
-        .run(
-            Some(SANDBOX_KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "tts",
-                "--text",
-                "你好",
-                "--voice-id",
-                "uk_boy1",
-                "--lang",
-                "zh",
-            ],
-        )
+        .run(Some(SANDBOX_KEY), &tts(&url, "你好", "uk_boy1", "zh", &[]))
         .await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -77,18 +87,7 @@ async fn an_unknown_voice_is_sent_with_a_warning_and_the_server_answer_shown() {
     let out = home
         .run(
             Some(SANDBOX_KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "tts",
-                "--text",
-                "hello",
-                "--voice-id",
-                "brand_new_voice",
-                "--lang",
-                "en",
-            ],
+            &tts(&url, "hello", "brand_new_voice", "en", &[]),
         )
         .await;
     let err = stderr(&out);
@@ -106,26 +105,14 @@ async fn count_three_makes_three_creates_in_one_group_priced_first() {
     let sb = sandbox(50, 100).await;
     let home = Home::new();
     let url = sb.base_url();
-    let out = home
-        .run(
-            Some(SANDBOX_KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "tts",
-                "--text",
-                "take it from the top",
-                "--voice-id",
-                "calm_story1",
-                "--lang",
-                "en",
-                "--count",
-                "3",
-                "--wait",
-            ],
-        )
-        .await;
+    let args = tts(
+        &url,
+        "take it from the top",
+        "calm_story1",
+        "en",
+        &["--count", "3", "--wait"],
+    );
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     let price = err

@@ -6,28 +6,11 @@
 mod common;
 
 use common::tmux::Tmux;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-
-fn tmux_missing() -> bool {
-    if Command::new("tmux").arg("-V").output().is_ok() {
-        return false;
-    }
-    let required = ["CI", "KLANG_LONG_TESTS"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-    assert!(
-        !required,
-        "tmux is not installed, and CI or KLANG_LONG_TESTS requires this test"
-    );
-    println!("skipped: tmux is not installed (CI installs it)");
-    true
-}
 
 #[test]
 fn long_text_wraps_submits_with_the_default_voice_and_rings() {
-    if tmux_missing() {
+    if common::tmux::missing() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -35,26 +18,7 @@ fn long_text_wraps_submits_with_the_default_voice_and_rings() {
     let config = h.join("config/klang");
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "notify = \"always\"\n").unwrap();
-    let tmux = Tmux {
-        socket: format!("klang-compose-{}", std::process::id()),
-    };
-    let env = |name: &str, dir: &Path| format!("{name}={}", dir.display());
-    let vars = [
-        env("HOME", h),
-        env("XDG_CONFIG_HOME", &h.join("config")),
-        env("XDG_DATA_HOME", &h.join("data")),
-        env("XDG_STATE_HOME", &h.join("state")),
-        "KLANG_API_KEY=".to_string(),
-        "TERM=xterm-256color".to_string(),
-        "PS1=$ ".to_string(),
-    ];
-    let mut args = vec!["new-session", "-d", "-s", "klang", "-x", "100", "-y", "30"];
-    for v in &vars {
-        args.push("-e");
-        args.push(v);
-    }
-    args.push("sh");
-    tmux.run(&args);
+    let tmux = Tmux::start("klang-compose", h);
     let bin = env!("CARGO_BIN_EXE_klang");
     tmux.literal(&format!("clear; {bin} --sandbox; echo klang:EXIT:$?"));
     tmux.keys(&["Enter"]);

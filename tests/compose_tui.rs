@@ -225,3 +225,27 @@ async fn star_then_klang_list_starred() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["summary"], "keep this one");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_voice_is_sent_with_a_warning_and_the_answer_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox(dir.path(), 100, 40).await;
+    new_tts(&mut r);
+    r.type_text("Hello");
+    r.key(KeyCode::Tab);
+    r.ctrl('u');
+    r.type_text("brand_new_voice");
+    r.key(KeyCode::Enter); // no voice matches: Enter submits as typed
+    let warned = |r: &Runner, text: &str| r.app.toasts.iter().any(|t| t.text.contains(text));
+    assert!(warned(
+        &r,
+        "\"brand_new_voice\" is not in klang's voice table"
+    ));
+    r.wait_for("the server's answer", |a| {
+        a.toasts
+            .iter()
+            .any(|t| t.error && t.text.contains("voice id not found"))
+    })
+    .await;
+    assert_eq!(creates(&r), (0, 1), "sent once, refused by the server");
+}

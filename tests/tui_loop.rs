@@ -6,6 +6,9 @@
 //! so a tick that should not exist would show) costs no real time. Nothing
 //! here asserts how long anything takes.
 
+mod common;
+
+use common::capture::Screen;
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::engine::EngineEvent;
@@ -17,32 +20,8 @@ use klang::tui::{App, Effects, Message};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Clone, Default)]
-struct Screen(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Screen {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Screen {
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-    fn since(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
-    }
-}
 
 fn task(id: i64, state: LocalState) -> TaskRecord {
     let params = CreateRequest::SoundEffects(SoundEffectsParams {

@@ -9,7 +9,6 @@
 mod common;
 
 use common::tmux::Tmux;
-use std::path::Path;
 use std::process::Command;
 
 fn restored(tmux: &Tmux, marker: &str) {
@@ -39,15 +38,7 @@ fn start(tmux: &Tmux, bin: &str, run: &str) {
 
 #[test]
 fn real_binary_in_tmux_submits_and_restores_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        let required = ["CI", "KLANG_LONG_TESTS"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-        assert!(
-            !required,
-            "tmux is not installed, and CI or KLANG_LONG_TESTS requires this test"
-        );
-        println!("skipped: tmux is not installed (CI installs it)");
+    if common::tmux::missing() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -56,27 +47,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     let config = h.join("config/klang");
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "[keys]\ncopy = \"c\"\n").unwrap();
-    let tmux = Tmux {
-        socket: format!("klang-test-{}", std::process::id()),
-    };
-    let env = |name: &str, dir: &Path| format!("{name}={}", dir.display());
-    let vars = [
-        env("HOME", h),
-        env("XDG_CONFIG_HOME", &h.join("config")),
-        env("XDG_DATA_HOME", &h.join("data")),
-        env("XDG_STATE_HOME", &h.join("state")),
-        env("XDG_CACHE_HOME", &h.join("cache")),
-        "KLANG_API_KEY=".to_string(),
-        "TERM=xterm-256color".to_string(),
-        "PS1=$ ".to_string(),
-    ];
-    let mut args = vec!["new-session", "-d", "-s", "klang", "-x", "100", "-y", "30"];
-    for v in &vars {
-        args.push("-e");
-        args.push(v);
-    }
-    args.extend(["sh"]);
-    tmux.run(&args);
+    let tmux = Tmux::start("klang-test", h);
     let bin = env!("CARGO_BIN_EXE_klang");
 
     start(&tmux, bin, "first");

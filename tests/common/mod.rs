@@ -2,6 +2,7 @@
 //! a temp dir, and the real engine with a fast poll policy.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod home;
 pub mod hostile_api;
 pub mod mini_api;

@@ -1,7 +1,25 @@
 //! A private tmux server for tests that need a real terminal.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+/// True when tmux is missing and the test may skip (it says so); in CI or
+/// with `KLANG_LONG_TESTS` a missing tmux fails instead.
+pub fn missing() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return false;
+    }
+    let required = ["CI", "KLANG_LONG_TESTS"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    assert!(
+        !required,
+        "tmux is not installed, and CI or KLANG_LONG_TESTS requires this test"
+    );
+    println!("skipped: tmux is not installed (CI installs it)");
+    true
+}
 
 /// A private tmux server (own socket), killed on drop.
 pub struct Tmux {
@@ -9,6 +27,33 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// A 100x30 session named `klang` running `sh`, with every XDG
+    /// directory under `home` and no API key.
+    pub fn start(name: &str, home: &Path) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        };
+        let env = |name: &str, dir: &Path| format!("{name}={}", dir.display());
+        let vars = [
+            env("HOME", home),
+            env("XDG_CONFIG_HOME", &home.join("config")),
+            env("XDG_DATA_HOME", &home.join("data")),
+            env("XDG_STATE_HOME", &home.join("state")),
+            env("XDG_CACHE_HOME", &home.join("cache")),
+            "KLANG_API_KEY=".to_string(),
+            "TERM=xterm-256color".to_string(),
+            "PS1=$ ".to_string(),
+        ];
+        let mut args = vec!["new-session", "-d", "-s", "klang", "-x", "100", "-y", "30"];
+        for v in &vars {
+            args.push("-e");
+            args.push(v);
+        }
+        args.push("sh");
+        tmux.run(&args);
+        tmux
+    }
+
     pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "-f", "/dev/null"])

@@ -40,15 +40,18 @@ impl InputForm {
         }
     }
 
-    /// The TTS language chosen in the form.
-    pub fn language(&self) -> Language {
+    /// A field of the TTS form, whatever model is shown.
+    fn tts_field(&self, name: &str) -> Option<&super::Field> {
         let index = Model::ALL
             .iter()
             .position(|m| *m == Model::Tts)
             .unwrap_or(0);
-        self.fields[index]
-            .iter()
-            .find(|f| f.name == "voice_language")
+        self.fields[index].iter().find(|f| f.name == name)
+    }
+
+    /// The TTS language chosen in the form.
+    pub fn language(&self) -> Language {
+        self.tts_field("voice_language")
             .and_then(|f| super::LANGUAGES.get(f.choice))
             .and_then(|code| Language::parse(code))
             .unwrap_or(Language::En)
@@ -56,13 +59,7 @@ impl InputForm {
 
     /// The Voice field's text (whatever the current model).
     pub fn voice(&self) -> String {
-        let index = Model::ALL
-            .iter()
-            .position(|m| *m == Model::Tts)
-            .unwrap_or(0);
-        self.fields[index]
-            .iter()
-            .find(|f| f.name == "voice_id")
+        self.tts_field("voice_id")
             .map(|f| f.value().to_string())
             .unwrap_or_default()
     }
