@@ -148,6 +148,33 @@ fn help_overlay_shows_every_action_with_its_keys_from_the_key_map() {
 }
 
 #[test]
+fn help_lines_wrap_instead_of_being_cut_at_80_columns() {
+    // Tall enough that the help needs no scrolling: only the width matters.
+    let mut r = runner_with(vec![], (80, 120), |_| {});
+    r.key(KeyCode::Char('?'));
+    let screen = r.screen();
+    // The text inside the box, borders off, whitespace runs made one space:
+    // a description wrapped over two lines reads as one again.
+    let inside: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.strip_prefix('│')?.strip_suffix('│'))
+        .collect();
+    let joined = inside
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut texts: Vec<&str> = klang::tui::Action::all()
+        .map(|a| a.info().description)
+        .collect();
+    texts.extend(klang::tui::action::FIXED_KEYS.iter().map(|(_, what)| *what));
+    for text in texts {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains(&text), "cut or missing: {text:?}\n{screen}");
+    }
+}
+
+#[test]
 fn filter_prompt_narrows_rows_and_esc_clears() {
     for size in SIZES {
         let mut r = runner_with(mixed_tasks(), size, |_| {});
