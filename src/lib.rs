@@ -18,5 +18,6 @@ pub mod engine;
 pub mod notify;
 pub mod sandbox;
 pub mod sanitize;
+pub mod stats;
 pub mod store;
 pub mod tui;

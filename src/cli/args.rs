@@ -69,6 +69,10 @@ pub enum Command {
     Voices(VoicesArgs),
     /// Submit every line of a JSON Lines or CSV file, never paying twice for a line
     Batch(BatchArgs),
+    /// Write the task history as CSV or JSON Lines
+    Export(ExportArgs),
+    /// Spend per day and per model, failure rates, generation times
+    Stats(StatsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout

@@ -8,12 +8,14 @@ mod batch;
 mod batch_run;
 mod completions;
 mod download;
+mod export;
 mod headless;
 mod list;
 mod output;
 mod paths;
 mod sandbox_cmd;
 mod show;
+mod stats;
 mod submit;
 mod voices;
 mod wait;
@@ -131,6 +133,8 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),
+        Command::Export(args) => export::run(headless_context(global).await?, args),
+        Command::Stats(args) => stats::run(headless_context(global).await?, args),
         Command::Batch(args) => {
             let ctx = headless_context(global).await?;
             batch::run(ctx, args).await

@@ -4,6 +4,7 @@
 //! a paid task nobody knows about.
 
 mod compose;
+mod history;
 mod identity;
 mod leases;
 mod record;
@@ -13,6 +14,7 @@ mod spend;
 mod view;
 
 pub use compose::new_group_id;
+pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use record::{LocalState, TaskRecord};
 pub use spend::{BatchTag, Inserted, Intent};
 pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};

@@ -1,0 +1,277 @@
+//! `klang export`: the task history as CSV (with a header; prompts with
+//! commas, quotes and newlines quoted by the csv crate) or JSON Lines, one
+//! row per task, oldest first, streamed from the store.
+
+use super::args::{ExportArgs, ExportFormat};
+use super::{Context, Failure, exit};
+use crate::api::Model;
+use crate::store::{ExportError, HistoryFilter, LocalState, TaskRecord};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One exported task. Flat, so CSV and JSON Lines carry the same columns.
+/// Audio figures measured from the file (loudness, peak, ...) belong here
+/// once the store keeps them: add their columns after `audio_seconds`.
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    task_id: Option<String>,
+    model: &'static str,
+    state: LocalState,
+    /// Local time, RFC 3339 with offset.
+    submitted_at: String,
+    create_time: Option<String>,
+    complete_time: Option<String>,
+    generation_seconds: Option<f64>,
+    cost_usd: f64,
+    prompt: Option<String>,
+    duration: Option<String>,
+    text: Option<String>,
+    voice_id: Option<String>,
+    voice_language: Option<String>,
+    voice_speed: Option<String>,
+    video_url: Option<String>,
+    video_id: Option<String>,
+    sound_effect_prompt: Option<String>,
+    bgm_prompt: Option<String>,
+    asmr_mode: Option<String>,
+    /// Space-separated in CSV; an array in JSON Lines.
+    result_urls: String,
+    local_path: Option<String>,
+    /// What the server said, else what was asked for (completed tasks).
+    audio_seconds: Option<f64>,
+    fail_msg: Option<String>,
+    last_error: Option<String>,
+    group_id: Option<String>,
+    starred: bool,
+    batch_line: Option<i64>,
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_default()
+}
+
+fn row(r: &TaskRecord) -> Row {
+    let fields = r.params.fields();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
+    Row {
+        id: r.id,
+        task_id: r.task_id.clone(),
+        model: r.model.api_name(),
+        state: r.state,
+        submitted_at: time(r.submitted_at),
+        create_time: r.create_time.map(time),
+        complete_time: r.complete_time.map(time),
+        generation_seconds: r.generation_ms().map(|ms| ms as f64 / 1000.0),
+        cost_usd: r.cost_usd,
+        prompt: field("prompt"),
+        duration: field("duration"),
+        text: field("text"),
+        voice_id: field("voice_id"),
+        voice_language: field("voice_language"),
+        voice_speed: field("voice_speed"),
+        video_url: field("video_url"),
+        video_id: field("video_id"),
+        sound_effect_prompt: field("sound_effect_prompt"),
+        bgm_prompt: field("bgm_prompt"),
+        asmr_mode: field("asmr_mode"),
+        result_urls: r.result_urls.join(" "),
+        local_path: r.local_path.clone(),
+        audio_seconds: r.audio_seconds(),
+        fail_msg: r.fail_msg.clone(),
+        last_error: r.last_error.clone(),
+        group_id: r.group_id.clone(),
+        starred: r.starred,
+        batch_line: r.batch_line,
+    }
+}
+
+/// `--since`, `--state`, `--model` as a store filter (shared with `stats`).
+pub(super) fn filter(
+    since: Option<&str>,
+    state: Option<&str>,
+    model: Option<&str>,
+) -> Result<HistoryFilter, Failure> {
+    let since_ms = since.map(parse_date).transpose()?;
+    let state = state
+        .map(|s| {
+            LocalState::parse(s).ok_or_else(|| {
+                let all: Vec<&str> = LocalState::ALL.iter().map(|s| s.as_str()).collect();
+                Failure::usage(format!("--state {s:?} is not one of {}", all.join(", ")))
+            })
+        })
+        .transpose()?;
+    let model = model
+        .map(|m| {
+            Model::parse(m).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--model {m:?} is not sfx, v2a, tts or a full model name"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(HistoryFilter {
+        since_ms,
+        state,
+        model,
+    })
+}
+
+/// A local calendar date, as the ms epoch of its first instant.
+pub(super) fn parse_date(text: &str) -> Result<i64, Failure> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(crate::budget::local_midnight_ms)
+        .map_err(|_| Failure::usage(format!("--since {text:?} is not a date like 2026-11-01")))
+}
+
+pub fn run(ctx: Context, args: ExportArgs) -> Result<i32, Failure> {
+    let filter = filter(
+        args.since.as_deref(),
+        args.state.as_deref(),
+        args.model.as_deref(),
+    )?;
+    match &args.out {
+        Some(path) => export_to_file(&ctx, &filter, args.format, path),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match write_all(&ctx, &filter, args.format, &mut out) {
+                Ok(_) => Ok(exit::OK),
+                // The reader went away (`klang export ... | head`): fine.
+                Err(ExportError::Write(e)) if e.contains("Broken pipe") => Ok(exit::OK),
+                Err(e) => Err(failure(e)),
+            }
+        }
+    }
+}
+
+/// Written beside the target and renamed into place: a half-written
+/// export never passes for a whole one.
+fn export_to_file(
+    ctx: &Context,
+    filter: &HistoryFilter,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<i32, Failure> {
+    let mut part = PathBuf::from(path);
+    part.as_mut_os_string().push(".part");
+    let file = std::fs::File::create(&part).map_err(|e| Failure {
+        code: exit::USAGE,
+        message: format!("cannot write {}: {e}", part.display()),
+    })?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = write_all(ctx, filter, format, &mut out);
+    let result = written.and_then(|n| {
+        out.flush()
+            .map_err(|e| ExportError::Write(e.to_string()))
+            .map(|_| n)
+    });
+    drop(out);
+    let count = match result {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(failure(e));
+        }
+    };
+    std::fs::rename(&part, path).map_err(|e| Failure {
+        code: exit::USAGE,
+        message: format!("cannot write {}: {e}", path.display()),
+    })?;
+    eprintln!(
+        "klang: exported {count} task{} to {}",
+        if count == 1 { "" } else { "s" },
+        crate::sanitize::terminal_safe(&path.display().to_string())
+    );
+    Ok(exit::OK)
+}
+
+fn failure(e: ExportError) -> Failure {
+    match e {
+        ExportError::Store(e) => Failure::from(e),
+        ExportError::Write(e) => Failure {
+            code: exit::USAGE,
+            message: format!("cannot write the export: {e}"),
+        },
+    }
+}
+
+fn write_all(
+    ctx: &Context,
+    filter: &HistoryFilter,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    match format {
+        ExportFormat::Csv => {
+            let mut csv = csv::WriterBuilder::new().has_headers(true).from_writer(out);
+            let count = ctx.store.for_each_task(filter, |r| {
+                csv.serialize(row(&r)).map_err(|e| e.to_string())
+            })?;
+            if count == 0 {
+                // No rows, still a header: a script reads the columns.
+                write_header_only(&mut csv)?;
+            }
+            csv.flush().map_err(|e| ExportError::Write(e.to_string()))?;
+            Ok(count)
+        }
+        ExportFormat::Jsonl => {
+            let count = ctx.store.for_each_task(filter, |r| {
+                let mut value = serde_json::to_value(row(&r)).map_err(|e| e.to_string())?;
+                value["result_urls"] = serde_json::json!(r.result_urls);
+                serde_json::to_writer(&mut *out, &value).map_err(|e| e.to_string())?;
+                out.write_all(b"\n").map_err(|e| e.to_string())
+            })?;
+            out.flush().map_err(|e| ExportError::Write(e.to_string()))?;
+            Ok(count)
+        }
+    }
+}
+
+/// The column names, for an export with no rows.
+fn write_header_only<W: Write>(csv: &mut csv::Writer<W>) -> Result<(), ExportError> {
+    csv.write_record(COLUMNS)
+        .map_err(|e| ExportError::Write(e.to_string()))
+}
+
+const COLUMNS: [&str; 28] = [
+    "id",
+    "task_id",
+    "model",
+    "state",
+    "submitted_at",
+    "create_time",
+    "complete_time",
+    "generation_seconds",
+    "cost_usd",
+    "prompt",
+    "duration",
+    "text",
+    "voice_id",
+    "voice_language",
+    "voice_speed",
+    "video_url",
+    "video_id",
+    "sound_effect_prompt",
+    "bgm_prompt",
+    "asmr_mode",
+    "result_urls",
+    "local_path",
+    "audio_seconds",
+    "fail_msg",
+    "last_error",
+    "group_id",
+    "starred",
+    "batch_line",
+];
