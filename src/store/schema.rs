@@ -123,7 +123,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ),
     // 4: variations share a group id; a person can star a task; the values
     // typed into the form's text fields, per model and field, for recall
-    // (seeded from the tasks already stored). Re-using a value moves it to
+    // (seeded from the latest 2,000 tasks: recall keeps 500 per field, and
+    // a big history migrates in milliseconds). Re-using a value moves it to
     // the newest `seq`.
     "ALTER TABLE tasks ADD COLUMN group_id TEXT;
     ALTER TABLE tasks ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
@@ -139,7 +140,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX prompt_history_recent ON prompt_history(model, field, seq);
     INSERT OR REPLACE INTO prompt_history (model, field, value)
         SELECT t.model, f.name, json_extract(t.params, '$.' || f.name)
-        FROM tasks t,
+        FROM (SELECT id, model, params FROM tasks ORDER BY id DESC LIMIT 2000) t,
             (SELECT 'prompt' AS name UNION ALL SELECT 'text' UNION ALL SELECT 'video_url'
              UNION ALL SELECT 'video_id' UNION ALL SELECT 'sound_effect_prompt'
              UNION ALL SELECT 'bgm_prompt') f
