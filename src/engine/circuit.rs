@@ -107,3 +107,63 @@ impl Circuit {
         self.state = State::Closed;
     }
 }
+
+/// On tokio's paused clock: the windows are checked by advancing time, not
+/// by sleeping. (The engine tests over loopback keep real time: with a real
+/// socket in between, a paused clock jumps ahead while the runtime waits on
+/// I/O and the counts would mean nothing.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_outage_gets_one_probe_per_growing_window() {
+        let policy = PollPolicy::default();
+        let mut circuit = Circuit::new(policy.clone());
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 8);
+        let until = circuit.on_failure(Instant::now(), None, "HTTP 500".into());
+        let first = until - Instant::now();
+        assert!(
+            first >= policy.backoff_first.mul_f64(0.8)
+                && first <= policy.backoff_first.mul_f64(1.2)
+        );
+        // Failures of requests already out do not lengthen the wait.
+        assert_eq!(
+            circuit.on_failure(Instant::now(), None, "again".into()),
+            until
+        );
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 0);
+        assert_eq!(
+            circuit.retrying(Instant::now()).map(|(r, _)| r).as_deref(),
+            Some("HTTP 500")
+        );
+        tokio::time::advance(first).await;
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 1, "one probe");
+        // The probe fails too: the next window is about twice as long.
+        let until = circuit.on_failure(Instant::now(), None, "HTTP 500".into());
+        let second = until - Instant::now();
+        assert!(second >= policy.backoff(2).mul_f64(0.8), "{second:?}");
+        tokio::time::advance(second).await;
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 1);
+        circuit.on_success();
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 8);
+        assert_eq!(circuit.retrying(Instant::now()), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_sets_the_window_and_the_status_counts_whole_seconds() {
+        let mut circuit = Circuit::new(PollPolicy::default());
+        let start = Instant::now();
+        let until = circuit.on_failure(start, Some(Duration::from_secs(3)), "429".into());
+        assert_eq!(until, start + Duration::from_secs(3));
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        assert_eq!(
+            circuit.retrying(Instant::now()),
+            Some(("429".into(), Duration::from_secs(2)))
+        );
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 0);
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        assert_eq!(circuit.retrying(Instant::now()), None);
+        assert_eq!(circuit.allowed_in_flight(Instant::now(), 8), 1);
+    }
+}
