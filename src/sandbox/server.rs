@@ -271,6 +271,7 @@ async fn query(
         return unauthorized();
     }
     bump(&shared.stats.queries);
+    tracing::debug!("sandbox: query answered");
     let task_id = raw.as_deref().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "task_id")
