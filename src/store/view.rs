@@ -209,6 +209,17 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The totals of records held in memory (what the triggers would keep).
+    pub fn of<'a>(records: impl IntoIterator<Item = &'a TaskRecord>) -> Totals {
+        let mut per_state = HashMap::new();
+        for r in records {
+            let entry = per_state.entry(r.state).or_insert((0, 0));
+            entry.0 += 1;
+            entry.1 += (r.cost_usd * 1_000_000.0).round() as i64;
+        }
+        Totals { per_state }
+    }
+
     pub fn count(&self, state: LocalState) -> u64 {
         self.per_state.get(&state).map_or(0, |(n, _)| *n)
     }

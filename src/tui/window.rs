@@ -8,6 +8,7 @@
 
 pub mod worker;
 
+use super::task_list::TaskList;
 use crate::store::{LocalState, SortOrder, TaskRecord, Totals, ViewQuery};
 use std::collections::HashMap;
 
@@ -237,6 +238,8 @@ impl TaskWindow {
     pub fn set_sort(&mut self, sort: SortOrder) {
         if self.query.sort != sort {
             self.query.sort = sort;
+            // The selected task keeps the cursor if it is in the view.
+            self.cursor = 0;
             self.want = true;
         }
     }
@@ -248,6 +251,7 @@ impl TaskWindow {
     pub fn set_filter(&mut self, filter: &str) {
         if self.query.filter != filter {
             self.query.filter = filter.to_string();
+            self.cursor = 0;
             self.want = true;
         }
     }
@@ -307,6 +311,36 @@ impl TaskWindow {
             Some(row) => self.cursor = row,
             None => self.want = true,
         }
+    }
+}
+
+/// Answers a request from records held in memory (a dashboard without a
+/// store: tests and the draw benchmark) exactly as the worker answers it
+/// from SQLite.
+pub fn answer_from_list(list: &mut TaskList, request: &WindowRequest) -> WindowAnswer {
+    list.set_sort(request.query.sort);
+    list.set_filter(&request.query.filter);
+    list.refresh_view();
+    let total = list.len();
+    let cursor = request
+        .keep
+        .and_then(|id| list.row_of(id))
+        .unwrap_or(request.cursor)
+        .min(total.saturating_sub(1));
+    let len = request.len.max(1);
+    let start = cursor
+        .saturating_sub(len / 2)
+        .min(total.saturating_sub(len));
+    let rows = (start..(start + len).min(total))
+        .filter_map(|i| list.row(i).cloned())
+        .collect();
+    WindowAnswer {
+        generation: request.generation,
+        total,
+        totals: Totals::of(list.all()),
+        start,
+        rows,
+        cursor,
     }
 }
 

@@ -26,15 +26,40 @@ pub fn answer(
         }
     };
     let totals = reader.totals()?;
-    let kept = match request.keep {
-        Some(id) => reader.position_of(id, &request.query)?,
-        None => None,
-    };
-    let cursor = kept
-        .map(|p| p as usize)
-        .unwrap_or(request.cursor)
-        .min(total.saturating_sub(1));
     let len = request.len.max(1);
+    // Most refreshes find the kept task where it was: the rows around the
+    // old cursor say so without counting the rows above it.
+    let near = fetch(reader, request, request.cursor, total, len)?;
+    let found = request
+        .keep
+        .and_then(|id| near.1.iter().position(|r| r.id == id));
+    let (cursor, (start, rows)) = match (request.keep, found) {
+        (None, _) => (request.cursor.min(total.saturating_sub(1)), near),
+        (Some(_), Some(i)) => (near.0 + i, near),
+        (Some(id), None) => match reader.position_of(id, &request.query)? {
+            Some(p) => (p as usize, fetch(reader, request, p as usize, total, len)?),
+            None => (request.cursor.min(total.saturating_sub(1)), near),
+        },
+    };
+    Ok(WindowAnswer {
+        generation: request.generation,
+        total,
+        totals,
+        start,
+        rows,
+        cursor,
+    })
+}
+
+/// The `len` rows around `cursor`: (position of the first, rows).
+fn fetch(
+    reader: &ViewReader,
+    request: &WindowRequest,
+    cursor: usize,
+    total: usize,
+    len: usize,
+) -> crate::store::Result<(usize, Vec<crate::store::TaskRecord>)> {
+    let cursor = cursor.min(total.saturating_sub(1));
     let start = cursor
         .saturating_sub(len / 2)
         .min(total.saturating_sub(len));
@@ -45,14 +70,7 @@ pub fn answer(
     } else {
         reader.rows(&request.query, start as u64, take)?
     };
-    Ok(WindowAnswer {
-        generation: request.generation,
-        total,
-        totals,
-        start,
-        rows,
-        cursor,
-    })
+    Ok((start, rows))
 }
 
 /// The last count per query, valid while the store's data version holds.
