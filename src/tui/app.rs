@@ -5,15 +5,15 @@
 
 use super::input_form::InputForm;
 use super::keymap::KeyMap;
-use super::task_list::TaskList;
 use super::theme::Theme;
+use super::window::{TaskWindow, worker::Delivery};
 use crate::api::{CreateRequest, Model};
 use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
 use crate::notify::{BellGate, NotifyMode, TermEnv};
-use crate::store::{LocalState, TaskRecord};
+use crate::store::{LocalState, TaskRecord, Totals};
 use crossterm::event::Event;
 use ratatui::layout::Rect;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::Duration;
 // tokio's clock, so tests with a paused clock see toasts expire.
@@ -48,6 +48,8 @@ pub enum Message {
         url: String,
         result: Result<(), String>,
     },
+    /// The answer to [`Command::QueryWindow`].
+    Window(Delivery),
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -77,6 +79,8 @@ pub enum Command {
     Copy(String),
     /// Lift an engine pause (401/402 fixed).
     Resume,
+    /// Fetch the table's rows around the cursor (answer: `Window`).
+    QueryWindow(super::window::WindowRequest),
 }
 
 /// Commands from one message.
@@ -130,7 +134,12 @@ pub const TOAST_FOR: Duration = Duration::from_secs(5);
 
 /// What the dashboard starts with.
 pub struct AppInit {
+    /// The history held in memory (tests, benchmarks), when `store_totals`
+    /// is None.
     pub tasks: Vec<TaskRecord>,
+    /// The store's totals: the table then asks the store for its rows
+    /// ([`Command::QueryWindow`]) and holds only those around the cursor.
+    pub store_totals: Option<Totals>,
     /// `store.total_cost()` at start.
     pub history_cost: f64,
     pub sandbox: bool,
@@ -162,9 +171,9 @@ pub struct UiState {
 }
 
 pub struct App {
-    pub tasks: TaskList,
-    /// The selected task; the row follows it through inserts and re-sorts.
-    pub(super) selected_id: Option<i64>,
+    /// The rows around the cursor and the totals; the selection is its
+    /// cursor, which follows the selected task through inserts and re-sorts.
+    pub tasks: TaskWindow,
     pub focus: Focus,
     pub overlay: Overlay,
     pub form: InputForm,
@@ -175,7 +184,8 @@ pub struct App {
     /// The engine's events are the only source; nothing is added on a key.
     pub downloads: HashMap<i64, (u64, Option<u64>)>,
     pub toasts: VecDeque<Toast>,
-    session_ids: HashSet<i64>,
+    /// This run's tasks and what each costs so far (charged or not).
+    session: HashMap<i64, (LocalState, f64)>,
     history_cost: f64,
     pub sandbox: bool,
     pub key_hint: Option<String>,
@@ -202,8 +212,10 @@ pub struct App {
 impl App {
     pub fn new(init: AppInit) -> App {
         let mut app = App {
-            tasks: TaskList::new(init.tasks),
-            selected_id: None,
+            tasks: match init.store_totals {
+                Some(totals) => TaskWindow::new(totals),
+                None => TaskWindow::in_memory(init.tasks),
+            },
             focus: Focus::Table,
             overlay: Overlay::None,
             form: InputForm::default(),
@@ -212,7 +224,7 @@ impl App {
             status_since: Instant::now(),
             downloads: HashMap::new(),
             toasts: VecDeque::new(),
-            session_ids: HashSet::new(),
+            session: HashMap::new(),
             history_cost: init.history_cost,
             budget_today: init.budget_today,
             sandbox: init.sandbox,
@@ -231,8 +243,6 @@ impl App {
             bell_gate: BellGate::default(),
             clock: Clock::System,
         };
-        app.tasks.refresh_view();
-        app.selected_id = app.tasks.row(0).map(|r| r.id);
         for w in init.warnings {
             app.toast_error(w);
         }
@@ -251,11 +261,7 @@ impl App {
 
     /// Changes state for `msg` and returns what the loop must do.
     pub fn handle(&mut self, msg: Message) -> Commands {
-        // Engine events only mark the view stale: a burst of them (hundreds
-        // of rows changing under a sort) rebuilds it once, at the next draw
-        // or key, not once per event.
-        let refresh = !matches!(msg, Message::Engine(_));
-        let commands = match msg {
+        let mut commands = match msg {
             Message::Terminal(event) => self.on_terminal(event),
             Message::Engine(event) => self.on_engine(event),
             Message::Tick => self.on_tick(),
@@ -270,10 +276,9 @@ impl App {
             }
             Message::Resubmitted { from, result } => self.on_resubmitted(from, result),
             Message::Copied { url, result } => self.on_copied(url, result),
+            Message::Window(delivery) => self.on_window(delivery),
         };
-        if refresh {
-            self.tasks.refresh_view();
-        }
+        self.query_window(&mut commands);
         commands
     }
 
@@ -353,12 +358,15 @@ impl App {
                 let id = record.id;
                 let was = self.tasks.get(id).map(|r| r.state);
                 let bell = self.bell_for(was, &record);
+                if let Some(cost) = self.session.get_mut(&id) {
+                    *cost = (record.state, record.cost_usd);
+                }
                 self.tasks.upsert(*record);
                 if self.select_when_seen == Some(id) {
                     self.select_when_seen = None;
-                    self.selected_id = Some(id);
-                } else if self.selected_id.is_none() {
-                    self.selected_id = Some(id);
+                    self.tasks.select_id(id);
+                } else if self.tasks.selected_id().is_none() {
+                    self.tasks.select_id(id);
                 }
                 if let Some(bytes) = bell {
                     return vec![Command::Bell(bytes), Command::Redraw];
@@ -449,34 +457,29 @@ impl App {
 
     /// The selected row in the current view.
     pub fn selected_row(&self) -> Option<usize> {
-        match self.selected_id.and_then(|id| self.tasks.row_of(id)) {
-            Some(row) => Some(row),
-            None => (!self.tasks.is_empty()).then_some(0),
-        }
+        (!self.tasks.is_empty()).then(|| self.tasks.cursor())
     }
 
     pub fn selected(&self) -> Option<&TaskRecord> {
-        self.selected_row().and_then(|row| self.tasks.row(row))
+        self.tasks.selected()
     }
 
     pub(super) fn select_row(&mut self, row: usize) {
-        if self.tasks.is_empty() {
-            return;
-        }
-        let row = row.min(self.tasks.len() - 1);
-        self.selected_id = self.tasks.row(row).map(|r| r.id);
+        self.tasks.select_row(row);
         self.ui.detail_scroll = 0;
     }
 
     pub(super) fn move_selection(&mut self, delta: isize) {
-        let row = self.selected_row().unwrap_or(0);
-        self.select_row(row.saturating_add_signed(delta));
+        self.tasks.move_by(delta);
+        self.ui.detail_scroll = 0;
     }
 
     pub(super) fn note_submitted(&mut self, id: i64) {
-        self.session_ids.insert(id);
-        if self.tasks.get(id).is_some() {
-            self.selected_id = Some(id);
+        let known = self.tasks.get(id).map(|r| (r.state, r.cost_usd));
+        self.session
+            .insert(id, known.unwrap_or((LocalState::Submitting, 0.0)));
+        if known.is_some() {
+            self.tasks.select_id(id);
         } else {
             self.select_when_seen = Some(id);
         }
@@ -485,16 +488,23 @@ impl App {
     /// Cost of the tasks submitted in this run (what was charged so far:
     /// refused creates cost nothing).
     pub fn session_cost(&self) -> f64 {
-        self.session_ids
-            .iter()
-            .filter_map(|id| self.tasks.get(*id))
-            .filter(|r| !matches!(r.state, LocalState::SubmitFailed | LocalState::Submitting))
+        self.session
+            .values()
+            .filter(|(state, _)| {
+                !matches!(state, LocalState::SubmitFailed | LocalState::Submitting)
+            })
             // Folded from +0.0: an empty f64 sum is -0.0, shown as "$-0.0000".
-            .fold(0.0, |sum, r| sum + r.cost_usd)
+            .fold(0.0, |sum, (_, cost)| sum + cost)
     }
 
+    /// Everything spent: from the store's totals (this run included), or
+    /// the starting figure plus this run for a history held in memory.
     pub fn history_cost(&self) -> f64 {
-        self.history_cost + self.session_cost()
+        if self.tasks.is_in_memory() {
+            self.history_cost + self.session_cost()
+        } else {
+            self.tasks.totals().spent_usd()
+        }
     }
 
     /// Today's spend (at start, plus this run's tasks) against the daily

@@ -6,6 +6,7 @@
 use super::app::{Command, Message};
 use super::clipboard::Clipboard;
 use super::form_history::{HISTORY_FIELDS, HISTORY_LOAD};
+use super::window::worker::WindowWorker;
 use crate::api::Model;
 use crate::engine::{Engine, SubmitError};
 use tokio::sync::mpsc::UnboundedSender;
@@ -14,6 +15,8 @@ pub struct Effects {
     engine: Option<Engine>,
     clipboard: Box<dyn Clipboard>,
     tx: UnboundedSender<Message>,
+    /// Answers the table's queries from the store, off the UI task.
+    window: Option<WindowWorker>,
 }
 
 impl Effects {
@@ -27,7 +30,14 @@ impl Effects {
             engine,
             clipboard,
             tx,
+            window: None,
         }
+    }
+
+    /// Table queries go to `worker` (its answers come back as messages).
+    pub fn with_window(mut self, worker: WindowWorker) -> Effects {
+        self.window = Some(worker);
+        self
     }
 
     pub fn engine(&self) -> Option<&Engine> {
@@ -92,6 +102,10 @@ impl Effects {
                     engine.resume();
                 }
             }
+            Command::QueryWindow(request) => match &self.window {
+                Some(worker) => worker.request(request),
+                None => tracing::warn!("a table query with no store to ask"),
+            },
         }
     }
 

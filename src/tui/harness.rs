@@ -47,6 +47,7 @@ pub struct Runner {
 pub fn empty_init() -> AppInit {
     AppInit {
         tasks: Vec::new(),
+        store_totals: None,
         history_cost: 0.0,
         sandbox: false,
         key_hint: Some("sk-…abcd".into()),

@@ -5,13 +5,15 @@
 //! `app` (state + `handle(Message) -> Vec<Command>`, no I/O), `update`
 //! (keys to actions, and `App::perform`: what each action does), `effects`
 //! (carries commands out: engine, clipboard), `event_loop`, `input_form`
-//! (the new-task form), `task_list` (rows, filter, sort), the drawing
+//! (the new-task form), `window` (the rows around the cursor, asked of the
+//! store by a worker thread), `task_list` (a history held in memory), the drawing
 //! modules (`view`, `table`, `detail`, `input_view`, `status`, `help`),
 //! `theme`, `clipboard` and `terminal` (setup/restore). `harness` drives
 //! the app in tests (feature `test-support`).
 
 pub mod action;
 mod app;
+mod app_window;
 pub mod clipboard;
 mod detail;
 pub mod effects;
@@ -47,7 +49,6 @@ pub use view::draw;
 
 use crate::bootstrap::Context;
 use crate::engine::EventSink;
-use crate::store::ListFilter;
 use anyhow::Context as _;
 use futures::StreamExt;
 use ratatui::Terminal;
@@ -55,6 +56,7 @@ use ratatui::backend::CrosstermBackend;
 use std::sync::Arc;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
+use window::worker::WindowWorker;
 
 /// Flags for the dashboard.
 #[derive(Clone, Debug, Default)]
@@ -78,15 +80,11 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         theme::no_colour_requested(),
     );
     let mouse = !options.no_mouse && ctx.config.mouse.unwrap_or(true);
-    // Loaded before the terminal changes mode, so a store error prints plainly.
-    let tasks = ctx
-        .store
-        .list(&ListFilter::default())
-        .context("cannot read the task history")?;
-    let history_cost = ctx
-        .store
-        .total_cost()
-        .context("cannot read the task history")?;
+    // Read before the terminal changes mode, so a store error prints
+    // plainly. The totals cost the same for any history; the rows come
+    // from the window worker, a screenful at a time.
+    let totals = ctx.store.totals().context("cannot read the task history")?;
+    let reader = ctx.store.reader().context("cannot read the task history")?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sink_tx = tx.clone();
@@ -99,8 +97,9 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     let mut warnings = ctx.warnings.clone();
     warnings.extend(loaded.warnings);
     let mut app = App::new(AppInit {
-        tasks,
-        history_cost,
+        tasks: Vec::new(),
+        store_totals: Some(totals.clone()),
+        history_cost: totals.spent_usd(),
         sandbox,
         key_hint: ctx.key_hint.clone(),
         config_file: ctx.paths.config_file(),
@@ -114,7 +113,16 @@ pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     });
     let clipboard =
         clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());
-    let mut effects = Effects::new(Some(engine.clone()), Box::new(clipboard), tx.clone());
+    let window_tx = tx.clone();
+    let worker = WindowWorker::spawn(reader, move |delivery| {
+        let _ = window_tx.send(Message::Window(delivery));
+    })
+    .context("cannot start the table's query thread")?;
+    let mut effects =
+        Effects::new(Some(engine.clone()), Box::new(clipboard), tx.clone()).with_window(worker);
+    for command in app.startup_commands() {
+        effects.run(command);
+    }
 
     terminal::install_panic_hook();
     // The guard exists before the terminal changes, so a failure halfway

@@ -64,6 +64,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
     if shown != total {
         title.push_str(&format!(" of {total}"));
     }
+    if shown > 0 {
+        // Where the cursor is in a long history; "…" while its row loads.
+        let loading = if app.selected().is_some() { "" } else { " …" };
+        title.push_str(&format!(" · row {}{loading}", app.tasks.cursor() + 1));
+    }
     title.push_str(&format!(" · sort: {} ", app.tasks.sort().label()));
     let block = Block::bordered()
         .title(Span::styled(title, t.title))
@@ -99,6 +104,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
 
     // Keep the selection on screen, moving the window as little as possible.
     let height = rows_area.height as usize;
+    app.tasks.set_page(height);
     let selected = app.selected_row().unwrap_or(0).min(shown - 1);
     let mut offset = app.ui.table_offset.min(shown.saturating_sub(height));
     if selected < offset {

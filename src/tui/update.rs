@@ -27,8 +27,6 @@ fn typed_char(key: &KeyEvent) -> Option<InputRequest> {
 
 impl App {
     pub(super) fn on_terminal(&mut self, event: Event) -> Commands {
-        // Keys act on rows as the user sees them.
-        self.tasks.refresh_view();
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Event::Paste(text) => self.on_paste(&text),
@@ -313,17 +311,12 @@ impl App {
     }
 
     fn download_all(&mut self) -> Option<Command> {
-        let todo = self
-            .tasks
-            .all()
-            .iter()
-            .filter(|r| r.state == LocalState::Completed && r.local_path.is_none())
-            .count();
-        if todo == 0 {
-            self.toast("every completed task is already downloaded");
+        // The engine finds the completed tasks without a file in the store.
+        if self.tasks.count(LocalState::Completed) == 0 {
+            self.toast("no completed task to download");
             return None;
         }
-        self.toast(format!("downloading {todo} completed tasks"));
+        self.toast("downloading every completed task that has no file yet");
         Some(Command::DownloadAll)
     }
 

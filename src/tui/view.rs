@@ -19,7 +19,6 @@ pub const WIDE_MIN: (u16, u16) = (120, 32);
 const COMPACT_BOTTOM: u16 = 8;
 
 pub fn draw(frame: &mut Frame, app: &mut App) {
-    app.tasks.refresh_view();
     let area = frame.area();
     let filter_bar = app.focus == Focus::Filter || !app.tasks.filter().is_empty();
     let [header, body, filter, status_area, hints] = Layout::vertical([

@@ -65,9 +65,12 @@ pub struct TaskWindow {
     stale: bool,
     /// The first answer arrived.
     loaded: bool,
-    /// Records the engine reported, by id: the detail pane and the session's
-    /// cost read them even while their rows are scrolled away.
+    /// Records the engine reported, by id: the detail pane reads them even
+    /// while their rows are scrolled away.
     touched: HashMap<i64, TaskRecord>,
+    /// The whole history in memory instead of a store (tests, benchmarks):
+    /// requests are then answered here, at once.
+    local: Option<TaskList>,
 }
 
 impl Default for TaskWindow {
@@ -95,6 +98,44 @@ impl TaskWindow {
             stale: false,
             loaded: false,
             touched: HashMap::new(),
+            local: None,
+        }
+    }
+
+    /// A window over a history held in memory, answered at once.
+    pub fn in_memory(records: Vec<TaskRecord>) -> TaskWindow {
+        let mut window = TaskWindow::new(Totals::of(&records));
+        window.local = Some(TaskList::new(records));
+        window.settle_locally();
+        window
+    }
+
+    pub fn is_in_memory(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// Answers every request from the history in memory; true if anything
+    /// changed. Does nothing for a window over a store.
+    pub fn settle_locally(&mut self) -> bool {
+        let mut changed = false;
+        while self.local.is_some() {
+            let Some(request) = self.take_request() else {
+                break;
+            };
+            if let Some(list) = &mut self.local {
+                let answer = answer_from_list(list, &request);
+                changed |= self.apply(answer);
+            }
+        }
+        changed
+    }
+
+    /// The loaded rows in view order, or the whole history oldest first
+    /// when it is held in memory.
+    pub fn all(&self) -> &[TaskRecord] {
+        match &self.local {
+            Some(list) => list.all(),
+            None => &self.rows,
         }
     }
 
@@ -163,6 +204,9 @@ impl TaskWindow {
     /// totals.
     pub fn upsert(&mut self, record: TaskRecord) -> bool {
         let known = self.get(record.id).is_some();
+        if let Some(list) = &mut self.local {
+            list.upsert(record.clone());
+        }
         if let Some(row) = self.rows.iter_mut().find(|r| r.id == record.id) {
             *row = record.clone();
         }
