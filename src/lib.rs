@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod audio;
 pub mod bootstrap;
 pub mod budget;
 pub mod cli;

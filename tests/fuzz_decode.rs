@@ -81,3 +81,57 @@ proptest! {
         }
     }
 }
+
+/// Writes `bytes` as a file named `name` and analyses it: whatever the
+/// bytes, the answer is figures or "cannot decode", never a panic.
+fn analyse_bytes(
+    bytes: &[u8],
+    name: &str,
+) -> Result<klang::audio::Analysis, klang::audio::AudioError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    klang::audio::analyse_file(&path)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audio")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_bytes_never_crash_the_audio_decoder(
+        bytes in prop::collection::vec(any::<u8>(), 0..4096),
+        ext in prop_oneof![Just("mp3"), Just("wav"), Just("flac"), Just("ogg"), Just("m4a")],
+    ) {
+        let _ = analyse_bytes(&bytes, &format!("x.{ext}"));
+    }
+
+    #[test]
+    fn damaged_real_files_decode_or_are_refused(
+        file in prop_oneof![Just("stereo_44k.mp3"), Just("mono_22k.mp3"), Just("mono_32k.wav")],
+        cut in 0.0f64..1.0,
+        flips in prop::collection::vec((0.0f64..1.0, any::<u8>()), 0..8),
+    ) {
+        let mut bytes = fixture(file);
+        for (at, value) in flips {
+            let i = ((bytes.len() as f64) * at) as usize;
+            if let Some(b) = bytes.get_mut(i) {
+                *b = value;
+            }
+        }
+        bytes.truncate(((bytes.len() as f64) * cut) as usize);
+        if let Ok(a) = analyse_bytes(&bytes, file) {
+            let s = a.stats;
+            prop_assert!(s.duration_s.is_finite() && s.duration_s > 0.0);
+            prop_assert!(s.peak_dbfs.is_none_or(f64::is_finite));
+            prop_assert!(s.leading_silence_s <= s.duration_s + 1e-9);
+            prop_assert!(a.peaks.as_slice().iter().all(|p| p.min <= p.max));
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Audio results: decode (symphonia), measure (peak, EBU R128 loudness with
+//! `ebur128`, silence), the waveform overview, a one-line text waveform,
+//! and handing a file to a player. Nothing here draws or knows the terminal
+//! UI; decoding is blocking work for a worker thread.
+
+mod decode;
+mod measure;
+mod peaks;
+pub mod player;
+mod waveform;
+
+pub use peaks::{PEAK_COUNT, Peak, Peaks};
+pub use waveform::{Glyphs, text_waveform};
+
+use serde::Serialize;
+use std::path::Path;
+
+/// A frame whose every channel stays at or below this level counts as
+/// silence when measuring the quiet lead-in and tail (-60 dBFS: below the
+/// noise floor of any real recording, above MP3 encoder dither).
+pub const SILENCE_THRESHOLD_DBFS: f64 = -60.0;
+
+/// What `klang show --json` reports as `audio`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AudioStats {
+    pub duration_s: f64,
+    pub sample_rate: u32,
+    pub channels: u32,
+    /// Highest sample of any channel; `None` for digital silence.
+    pub peak_dbfs: Option<f64>,
+    /// EBU R128 integrated loudness; `None` when the file is shorter than
+    /// one 400 ms gating block or entirely below the -70 LUFS gate.
+    pub loudness_lufs: Option<f64>,
+    /// Time before the first, and after the last, frame above
+    /// [`SILENCE_THRESHOLD_DBFS`].
+    pub leading_silence_s: f64,
+    pub trailing_silence_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    pub stats: AudioStats,
+    pub peaks: Peaks,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AudioError {
+    #[error("cannot open {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("cannot decode {path}: {reason}; download it again or open it in another player")]
+    Undecodable { path: String, reason: String },
+}
+
+/// Decodes the file at `path` packet by packet and measures it. Blocking:
+/// call it from a worker thread (`spawn_blocking`), never a UI task.
+pub fn analyse_file(path: &Path) -> Result<Analysis, AudioError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| AudioError::Open {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    // symphonia is safe Rust, but a decoder bug on hostile input must end
+    // as "cannot decode", not take klang down.
+    let outcome =
+        std::panic::catch_unwind(move || decode::analyse(Box::new(file), extension.as_deref()));
+    let reason = match outcome {
+        Ok(Ok(analysis)) => return Ok(analysis),
+        Ok(Err(reason)) => reason,
+        Err(_) => "the decoder failed on this file".to_string(),
+    };
+    Err(AudioError::Undecodable {
+        path: shown,
+        reason: crate::sanitize::single_line(&reason).into_owned(),
+    })
+}

@@ -1,0 +1,226 @@
+//! Which program plays a result: the configured one, else the first known
+//! player on PATH. Over SSH with nothing configured, nothing is spawned: a
+//! player on the remote host would play into a room the user is not in.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Players tried in order when none is configured: program and arguments
+/// before the file. `aplay` only understands WAV.
+const KNOWN: &[(&str, &[&str])] = &[
+    ("mpv", &["--no-terminal", "--no-video"]),
+    ("ffplay", &["-nodisp", "-autoexit", "-loglevel", "quiet"]),
+    ("pw-play", &[]),
+    ("paplay", &[]),
+    ("aplay", &["-q"]),
+    ("afplay", &[]),
+];
+
+/// A player ready to be given a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Player {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl Player {
+    /// The command playing `file`, with every stream on /dev/null so it never
+    /// draws over the dashboard or waits for input.
+    pub fn command(&self, file: &Path) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .arg(file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// For messages: the program's name and its arguments.
+    pub fn describe(&self) -> String {
+        let name = self
+            .program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.program.display().to_string());
+        std::iter::once(name)
+            .chain(self.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Why nothing will play.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoPlayer {
+    #[error(
+        "klang runs over SSH, so it plays nothing on the remote host: {offer}, or set `player` in config.toml to play there anyway"
+    )]
+    Remote { offer: String },
+    #[error(
+        "no audio player found: install mpv (or ffmpeg for ffplay, or pipewire), or set `player` in config.toml"
+    )]
+    NotFound,
+    #[error(
+        "the configured player {0:?} is not an executable on PATH: fix `player` or KLANG_PLAYER"
+    )]
+    Configured(String),
+    #[error("`player` is empty: give a command, e.g. player = \"mpv --no-terminal\"")]
+    Empty,
+}
+
+/// What [`choose`] looks at, so tests need not touch the real environment.
+pub struct Environment {
+    /// `KLANG_PLAYER`, else `player` from config.toml.
+    pub configured: Option<String>,
+    /// `SSH_CONNECTION` or `SSH_TTY` is set.
+    pub over_ssh: bool,
+    pub path: Option<OsString>,
+}
+
+impl Environment {
+    /// The process environment plus the config's `player`.
+    pub fn current(config_player: Option<&str>) -> Environment {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        Environment {
+            configured: std::env::var("KLANG_PLAYER")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| config_player.map(str::to_string)),
+            over_ssh: set("SSH_CONNECTION") || set("SSH_TTY"),
+            path: std::env::var_os("PATH"),
+        }
+    }
+}
+
+/// The player for `file`. `offer` completes the SSH message with what does
+/// reach the user (e.g. "copy the URL with y").
+pub fn choose(env: &Environment, file: &Path, offer: &str) -> Result<Player, NoPlayer> {
+    if let Some(line) = &env.configured {
+        let mut words = line.split_whitespace();
+        let program = words.next().ok_or(NoPlayer::Empty)?;
+        let found = find_program(program, env.path.as_deref())
+            .ok_or_else(|| NoPlayer::Configured(program.to_string()))?;
+        return Ok(Player {
+            program: found,
+            args: words.map(str::to_string).collect(),
+        });
+    }
+    if env.over_ssh {
+        return Err(NoPlayer::Remote {
+            offer: offer.to_string(),
+        });
+    }
+    let is_wav = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    KNOWN
+        .iter()
+        .filter(|(name, _)| *name != "aplay" || is_wav)
+        .find_map(|(name, args)| {
+            find_program(name, env.path.as_deref()).map(|program| Player {
+                program,
+                args: args.iter().map(|a| a.to_string()).collect(),
+            })
+        })
+        .ok_or(NoPlayer::NotFound)
+}
+
+/// `name` itself when it contains a slash, else the first executable file
+/// of that name in `path`.
+fn find_program(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return is_executable(&p).then_some(p);
+    }
+    std::env::split_paths(path?)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn bin_dir(names: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for n in names {
+            let p = dir.path().join(n);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    fn env(dir: &tempfile::TempDir, configured: Option<&str>, ssh: bool) -> Environment {
+        Environment {
+            configured: configured.map(str::to_string),
+            over_ssh: ssh,
+            path: Some(dir.path().as_os_str().to_owned()),
+        }
+    }
+
+    #[test]
+    fn first_known_player_wins_and_aplay_only_for_wav() {
+        let dir = bin_dir(&["aplay", "paplay"]);
+        let mp3 = choose(&env(&dir, None, false), Path::new("a.mp3"), "").unwrap();
+        assert_eq!(mp3.describe(), "paplay");
+        let dir = bin_dir(&["aplay"]);
+        assert_eq!(
+            choose(&env(&dir, None, false), Path::new("a.mp3"), ""),
+            Err(NoPlayer::NotFound)
+        );
+        let wav = choose(&env(&dir, None, false), Path::new("a.WAV"), "").unwrap();
+        assert_eq!(wav.describe(), "aplay -q");
+    }
+
+    #[test]
+    fn ssh_spawns_nothing_unless_configured() {
+        let dir = bin_dir(&["mpv"]);
+        let err = choose(
+            &env(&dir, None, true),
+            Path::new("a.mp3"),
+            "copy the URL with y",
+        );
+        let Err(NoPlayer::Remote { offer }) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(offer, "copy the URL with y");
+        let p = choose(
+            &env(&dir, Some("mpv --no-terminal"), true),
+            Path::new("a.mp3"),
+            "",
+        )
+        .unwrap();
+        assert_eq!(p.args, vec!["--no-terminal"]);
+        assert_eq!(p.program, dir.path().join("mpv"));
+    }
+
+    #[test]
+    fn a_configured_player_that_is_missing_is_named() {
+        let dir = bin_dir(&[]);
+        assert_eq!(
+            choose(&env(&dir, Some("vlc -I dummy"), false), Path::new("a"), ""),
+            Err(NoPlayer::Configured("vlc".into()))
+        );
+        assert_eq!(
+            choose(&env(&dir, Some("  "), false), Path::new("a"), ""),
+            Err(NoPlayer::Empty)
+        );
+    }
+}
