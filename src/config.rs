@@ -85,6 +85,11 @@ pub struct Config {
     /// `copy = ["c", "ctrl+y"]`). The dashboard's key map checks the names.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<String, Spanned<KeyList>>,
+    /// Download each result as soon as it completes (dashboard; default true).
+    pub auto_download: Option<bool>,
+    /// The command that plays a result, e.g. "mpv --no-terminal" (the file
+    /// is added at the end); `KLANG_PLAYER` wins over it.
+    pub player: Option<String>,
 }
 
 /// One key or several, as `[keys]` accepts them.

@@ -27,6 +27,7 @@ pub fn synthetic(n: usize) -> Vec<TaskRecord> {
                     vec![]
                 },
                 audio_duration: Some(5.0),
+                measured_seconds: None,
                 fail_msg: (state == LocalState::Failed).then(|| "Content policy violation".into()),
                 updated_at: 1_700_000_000_000,
                 ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {

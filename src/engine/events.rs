@@ -1,7 +1,7 @@
 //! What the engine tells its listener.
 
 use crate::api::ApiError;
-use crate::store::TaskRecord;
+use crate::store::{StoredAnalysis, TaskRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +24,13 @@ pub enum EngineEvent {
     },
     /// A one-line message worth a toast.
     Notice(String),
+    /// A downloaded file was decoded and measured (or found undecodable);
+    /// the row (with its measured length) and the figures, in one event so
+    /// a listener redraws once.
+    AudioAnalysed {
+        record: Box<TaskRecord>,
+        analysis: Arc<StoredAnalysis>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -3,6 +3,7 @@
 //! TUI's message queue, or the CLI waiting for a result). It knows nothing
 //! of the terminal.
 
+mod analysis;
 pub mod callbacks;
 mod circuit;
 pub mod download;
@@ -13,6 +14,7 @@ mod scheduler;
 mod spend;
 mod transfers;
 
+pub use analysis::analyse_and_store;
 pub use events::{DownloadEvent, EngineEvent, EngineStatus, EventSink};
 pub use poll::PollPolicy;
 pub use spend::check as check_budget;
@@ -43,6 +45,9 @@ pub struct EngineConfig {
     /// A task whose server keeps reporting a state klang does not know is
     /// asked at the slow rate, then given up (marked lost) after this.
     pub give_up_unknown_after: Duration,
+    /// Download each result as soon as its task completes (the dashboard;
+    /// headless commands download only when asked).
+    pub auto_download: bool,
 }
 
 impl EngineConfig {
@@ -55,6 +60,7 @@ impl EngineConfig {
             store_watch_interval: Duration::from_secs(1),
             budget: Budget::default(),
             give_up_unknown_after: Duration::from_secs(3600),
+            auto_download: false,
         }
     }
 }
@@ -130,6 +136,7 @@ pub struct Engine {
     /// This engine's name in poll leases (see `Store::claim_poll`).
     owner: Arc<str>,
     spend: SpendMeter,
+    analyser: analysis::Analyser,
 }
 
 impl Engine {
@@ -143,6 +150,7 @@ impl Engine {
     ) -> Engine {
         let (commands, receiver) = mpsc::unbounded_channel();
         let downloads_running = Arc::new(AtomicUsize::new(0));
+        let analyser = analysis::Analyser::default();
         let owner: Arc<str> =
             Arc::from(format!("{}-{}", std::process::id(), callbacks::new_token()));
         let spend = SpendMeter::new(store.clone(), config.budget);
@@ -154,6 +162,7 @@ impl Engine {
             sink: sink.clone(),
             callback_url: Arc::default(),
             owner: owner.clone(),
+            analyser: analyser.clone(),
         };
         scheduler::spawn(scheduler::Parts {
             client,
@@ -164,6 +173,7 @@ impl Engine {
             downloads_running,
             owner,
             spend,
+            analyser,
         });
         engine
     }
@@ -318,6 +328,14 @@ impl Engine {
     /// Downloads every completed task that has no local file yet.
     pub fn download_all(&self) {
         let _ = self.commands.send(Command::DownloadAll);
+    }
+
+    /// Decodes and measures task `id`'s downloaded file in the background
+    /// (a file downloaded before klang measured files, say); the result
+    /// arrives as [`EngineEvent::AudioAnalysed`].
+    pub fn analyse(&self, id: i64) {
+        self.analyser
+            .start(self.store.clone(), self.sink.clone(), id);
     }
 
     pub fn resume(&self) {

@@ -2,6 +2,7 @@
 //! time, with progress events and one retry on a fresh URL when the old one
 //! has gone stale.
 
+use super::analysis::Analyser;
 use super::download::{DownloadError, Downloader};
 use super::{DownloadEvent, EngineConfig, EngineEvent, EventSink};
 use crate::api::ApiClient;
@@ -28,6 +29,7 @@ struct Inner {
     running: Arc<AtomicUsize>,
     slots: Semaphore,
     active: Mutex<HashSet<i64>>,
+    analyser: Analyser,
 }
 
 /// Decrements the running count however the download ends.
@@ -50,6 +52,7 @@ impl Transfers {
         sink: EventSink,
         config: EngineConfig,
         running: Arc<AtomicUsize>,
+        analyser: Analyser,
     ) -> Transfers {
         Transfers {
             inner: Arc::new(Inner {
@@ -61,6 +64,7 @@ impl Transfers {
                 running,
                 slots: Semaphore::new(config.max_downloads.max(1)),
                 active: Mutex::new(HashSet::new()),
+                analyser,
             }),
         }
     }
@@ -99,7 +103,13 @@ impl Transfers {
             };
             (inner.sink)(EngineEvent::Download(DownloadEvent::Started { id }));
             let event = match run(&inner, record, &dir).await {
-                Ok(path) => DownloadEvent::Finished { id, path },
+                Ok(path) => {
+                    // Measured right away, so the waveform follows the file.
+                    inner
+                        .analyser
+                        .start(inner.store.clone(), inner.sink.clone(), id);
+                    DownloadEvent::Finished { id, path }
+                }
                 Err(error) => {
                     let message = error.to_string();
                     if let Ok(record) = inner.store.set_last_error(id, &message) {

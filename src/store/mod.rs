@@ -4,6 +4,7 @@
 //! a paid task nobody knows about.
 
 mod compose;
+mod audio;
 mod history;
 mod identity;
 mod leases;
@@ -14,6 +15,7 @@ mod spend;
 mod view;
 
 pub use compose::new_group_id;
+pub use audio::StoredAnalysis;
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use record::{LocalState, TaskRecord};
 pub use spend::{BatchTag, Inserted, Intent};
@@ -136,6 +138,7 @@ impl Applied {
             || b.complete_time != a.complete_time
             || b.fail_msg != a.fail_msg
             || b.audio_duration != a.audio_duration
+            || b.measured_seconds != a.measured_seconds
             || b.last_error != a.last_error
     }
 }

@@ -127,6 +127,8 @@ pub struct TaskRecord {
     pub result_urls: Vec<String>,
     /// Seconds, when the server said.
     pub audio_duration: Option<f64>,
+    /// Seconds, as decoding the downloaded file measured.
+    pub measured_seconds: Option<f64>,
     pub fail_msg: Option<String>,
     pub cost_usd: f64,
     pub local_path: Option<String>,
@@ -165,6 +167,7 @@ impl TaskRecord {
             complete_time: None,
             result_urls: vec![],
             audio_duration: None,
+            measured_seconds: None,
             fail_msg: None,
             local_path: None,
             last_poll_at: None,
@@ -195,9 +198,10 @@ impl TaskRecord {
         self.result_urls.first().map(String::as_str)
     }
 
-    /// The audio length: what the server said, else what was asked for.
+    /// The audio length: what the server said, else what the file measured,
+    /// else what was asked for.
     pub fn audio_seconds(&self) -> Option<f64> {
-        self.audio_duration.or_else(|| {
+        self.audio_duration.or(self.measured_seconds).or_else(|| {
             (self.state == LocalState::Completed)
                 .then(|| self.params.requested_seconds())
                 .flatten()
@@ -205,7 +209,7 @@ impl TaskRecord {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line";
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line, measured_seconds";
 
 pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
     let model_name: String = row.get(2)?;
@@ -246,5 +250,6 @@ pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> 
         group_id: row.get(19)?,
         starred: row.get(20)?,
         batch_line: row.get(21)?,
+        measured_seconds: row.get(22)?,
     })
 }

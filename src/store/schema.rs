@@ -17,8 +17,18 @@ macro_rules! state_rank_sql {
 }
 
 /// The Duration sort's key: the audio length the server reported, else the
-/// length a finished sound effect asked for, else -1 (sorts last).
+/// length decoding the file measured, else the length a finished sound
+/// effect asked for, else -1 (sorts last).
 macro_rules! duration_key_sql {
+    () => {
+        "COALESCE(audio_duration, measured_seconds, CASE WHEN state = 'completed' AND model = 'kling-sound-effects' \
+         AND json_valid(params) \
+         THEN CAST(json_extract(params, '$.duration') AS REAL) END, -1.0)"
+    };
+}
+
+/// The key as schema version 3 indexed it (before `measured_seconds`).
+macro_rules! duration_key_v3_sql {
     () => {
         "COALESCE(audio_duration, CASE WHEN state = 'completed' AND model = 'kling-sound-effects' \
          AND json_valid(params) \
@@ -71,7 +81,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         ", id DESC);
         CREATE INDEX tasks_by_cost ON tasks(cost_usd DESC, id DESC);
         CREATE INDEX tasks_by_duration ON tasks(",
-        duration_key_sql!(),
+        duration_key_v3_sql!(),
         " DESC, id DESC);
         CREATE INDEX tasks_unfinished ON tasks(id) WHERE state IN ('pending', 'processing');
         CREATE TABLE task_totals (
@@ -159,6 +169,33 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX tasks_batch_key ON tasks(batch_key)
         WHERE batch_key IS NOT NULL AND state <> 'submit-failed';
     CREATE INDEX tasks_submitted ON tasks(submitted_at);",
+    // 6: what decoding the downloaded file measured, once per file, so a
+    // restart or a second process does not decode again. `error` holds why
+    // a file could not be decoded (also stored: a broken file stays broken).
+    // `measured_seconds` on the task feeds the length column when the API
+    // gave no audioDuration.
+    // The Duration sort's index now counts the measured length too.
+    concat!(
+        "ALTER TABLE tasks ADD COLUMN measured_seconds REAL;
+    CREATE TABLE audio_analysis (
+        task INTEGER PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        analysed_at INTEGER NOT NULL,
+        error TEXT,
+        duration_s REAL,
+        sample_rate INTEGER,
+        channels INTEGER,
+        peak_dbfs REAL,
+        loudness_lufs REAL,
+        leading_silence_s REAL,
+        trailing_silence_s REAL,
+        peaks BLOB
+    );
+    DROP INDEX tasks_by_duration;
+    CREATE INDEX tasks_by_duration ON tasks(",
+        duration_key_sql!(),
+        " DESC, id DESC);"
+    ),
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -384,6 +384,9 @@ impl App {
                 self.toast_error(format!("task #{id} was not created: {error}"));
             }
             EngineEvent::Notice(text) => self.toast(text),
+            EngineEvent::AudioAnalysed { record, .. } => {
+                self.tasks.upsert(*record);
+            }
         }
         vec![Command::Redraw]
     }

@@ -72,7 +72,10 @@ pub struct TuiOptions {
 /// Runs the dashboard until the user quits or a signal arrives. The
 /// terminal is restored on every exit path; engine work still in flight is
 /// abandoned and resumes at the next start.
-pub async fn run(ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
+pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
+    // The dashboard fetches each result as it completes, before its URL
+    // can expire; headless commands download only when asked.
+    ctx.engine_config.auto_download = ctx.config.auto_download.unwrap_or(true);
     let theme_name = options.theme.clone().or_else(|| ctx.config.theme.clone());
     let loaded = theme::load(
         theme_name.as_deref(),

@@ -73,10 +73,32 @@ impl Harness {
         base_url: &str,
         key: &str,
     ) -> Harness {
+        Self::configured(dir, store, base_url, key, |_| {})
+    }
+
+    /// Like [`Harness::start`], with the engine config adjusted first.
+    pub fn start_with(
+        base_url: &str,
+        key: &str,
+        adjust: impl FnOnce(&mut EngineConfig),
+    ) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(&dir.path().join("tasks.db")).expect("store"));
+        Self::configured(dir, store, base_url, key, adjust)
+    }
+
+    fn configured(
+        dir: tempfile::TempDir,
+        store: Arc<Store>,
+        base_url: &str,
+        key: &str,
+        adjust: impl FnOnce(&mut EngineConfig),
+    ) -> Harness {
         let (tx, events) = mpsc::unbounded_channel();
         let mut config = EngineConfig::new(dir.path().join("downloads"));
         config.poll = fast_policy();
         config.store_watch_interval = Duration::from_millis(100);
+        adjust(&mut config);
         let engine = Engine::start(
             client(base_url, key),
             store.clone(),

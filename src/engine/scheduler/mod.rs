@@ -29,6 +29,7 @@ pub(super) struct Parts {
     pub downloads_running: Arc<AtomicUsize>,
     pub owner: Arc<str>,
     pub spend: super::spend::SpendMeter,
+    pub analyser: super::analysis::Analyser,
 }
 
 pub(super) fn spawn(parts: Parts) {
@@ -104,6 +105,7 @@ impl Scheduler {
             parts.sink.clone(),
             parts.config.clone(),
             parts.downloads_running,
+            parts.analyser,
         );
         Scheduler {
             circuit: Circuit::new(parts.config.poll.clone()),

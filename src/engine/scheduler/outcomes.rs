@@ -4,7 +4,8 @@
 use super::{Outcome, Scheduler};
 use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, RemoteState, TaskStatus};
 use crate::engine::poll::jitter;
-use crate::engine::{EngineEvent, PollPolicy};
+use crate::engine::{EngineEvent, PollPolicy, transfers};
+use crate::store::LocalState;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -174,8 +175,14 @@ impl Scheduler {
                                 (interval, now + jitter(interval))
                             }
                         };
+                        let completed_now = applied.before.state != LocalState::Completed
+                            && applied.after.state == LocalState::Completed;
+                        let has_file = transfers::has_file(&applied.after);
                         if applied.visible() {
                             self.changed(applied.after);
+                        }
+                        if completed_now && self.config.auto_download && !has_file {
+                            self.transfers.download(id, None);
                         }
                         running.then_some(next)
                     }

@@ -1,0 +1,62 @@
+//! Measuring downloaded files: decoding runs on tokio's blocking pool,
+//! never on a task that serves the UI, and its result is stored once per
+//! file and announced in one event.
+
+use super::{EngineEvent, EventSink};
+use crate::audio;
+use crate::store::{Store, StoreError, StoredAnalysis, TaskRecord};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Decodes the task's file and stores what it measured. Blocking.
+pub fn analyse_and_store(
+    store: &Store,
+    record: &TaskRecord,
+) -> Result<(TaskRecord, StoredAnalysis), StoreError> {
+    let Some(path) = record.local_path.clone() else {
+        return Err(StoreError::NoSuchTask(record.id));
+    };
+    let outcome = audio::analyse_file(Path::new(&path)).map_err(|e| e.to_string());
+    let record = store.save_analysis(record.id, &path, &outcome)?;
+    Ok((record, StoredAnalysis { path, outcome }))
+}
+
+/// Analyses in flight, so a task is never decoded twice at once.
+#[derive(Clone, Default)]
+pub(super) struct Analyser {
+    running: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl Analyser {
+    /// Starts analysing task `id`'s file in the background, unless it is
+    /// already being analysed or has no file.
+    pub fn start(&self, store: Arc<Store>, sink: EventSink, id: i64) {
+        {
+            let Ok(mut running) = self.running.lock() else {
+                return;
+            };
+            if !running.insert(id) {
+                return;
+            }
+        }
+        let running = self.running.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = store
+                .get(id)
+                .and_then(|record| analyse_and_store(&store, &record));
+            if let Ok(mut r) = running.lock() {
+                r.remove(&id);
+            }
+            match result {
+                Ok((record, analysis)) => sink(EngineEvent::AudioAnalysed {
+                    record: Box::new(record),
+                    analysis: Arc::new(analysis),
+                }),
+                Err(e) => sink(EngineEvent::Notice(format!(
+                    "task {id}: cannot store its audio figures: {e}"
+                ))),
+            }
+        });
+    }
+}

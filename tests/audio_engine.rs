@@ -1,0 +1,76 @@
+//! Results measured by themselves: with `auto_download`, a completed task
+//! is downloaded, decoded off the async workers, stored once, announced in
+//! one event, and not decoded again after a restart.
+
+mod common;
+
+use common::*;
+use klang::engine::{DownloadEvent, EngineEvent};
+use klang::sandbox::SANDBOX_KEY;
+use klang::store::Store;
+
+#[tokio::test]
+async fn a_completed_task_is_downloaded_and_measured_by_itself() {
+    let sb = sandbox(50, 100).await;
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| c.auto_download = true);
+    let id = h.engine.submit(sfx("rain on a tin roof", "3.0")).unwrap();
+    let event = h
+        .wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
+        .await;
+    let EngineEvent::AudioAnalysed { record, analysis } = event else {
+        unreachable!()
+    };
+    let stats = analysis.outcome.clone().expect("decodable").stats;
+    assert!((stats.duration_s - 3.0).abs() < 0.1, "{stats:?}");
+    assert!(stats.loudness_lufs.is_some_and(|l| l > -40.0), "{stats:?}");
+    assert!(!analysis.outcome.as_ref().unwrap().peaks.is_empty());
+    assert_eq!(record.local_path.as_deref(), Some(analysis.path.as_str()));
+    assert_eq!(record.measured_seconds, Some(stats.duration_s));
+    // The measured length fills the column where the API gave none.
+    assert!(record.audio_seconds().is_some());
+
+    // A second process (or a restart) reads it instead of decoding again.
+    let again = Store::open(&h.dir.path().join("tasks.db")).unwrap();
+    let stored = again.analysis(id).unwrap().expect("stored");
+    assert_eq!(stored, *analysis);
+}
+
+#[tokio::test]
+async fn without_auto_download_nothing_is_fetched() {
+    let sb = sandbox(50, 100).await;
+    let mut h = Harness::start(&sb.base_url(), SANDBOX_KEY);
+    let id = h.engine.submit(sfx("door knock", "3.0")).unwrap();
+    h.wait_task(id, |r| r.state.is_final()).await;
+    // A second task's whole life gives a download that should not happen
+    // time to start.
+    let later = h.engine.submit(sfx("door creak", "3.0")).unwrap();
+    h.wait_task(later, |r| r.state.is_final()).await;
+    while let Ok(e) = h.events.try_recv() {
+        assert!(
+            !matches!(e, EngineEvent::Download(DownloadEvent::Started { .. })),
+            "{e:?}"
+        );
+    }
+    assert_eq!(sb.stats().file_requests, 0);
+    assert!(h.store.get(id).unwrap().local_path.is_none());
+}
+
+#[tokio::test]
+async fn an_old_download_is_measured_on_request() {
+    let sb = sandbox(50, 100).await;
+    let mut h = Harness::start(&sb.base_url(), SANDBOX_KEY);
+    let id = h.engine.submit(sfx("wind", "3.0")).unwrap();
+    h.wait_task(id, |r| r.state.is_final()).await;
+    h.engine.download(id, None);
+    h.wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
+        .await;
+    let first = h.store.analysis(id).unwrap().unwrap();
+    h.engine.analyse(id);
+    let event = h
+        .wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { .. }))
+        .await;
+    let EngineEvent::AudioAnalysed { analysis, .. } = event else {
+        unreachable!()
+    };
+    assert_eq!(*analysis, first);
+}
