@@ -89,6 +89,9 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
         buffer.starts_with("http://127.0.0.1:") && buffer.contains("/files/"),
         "tmux buffer: {buffer:?}"
     );
+    // The dashboard downloads each result by itself (auto_download); quit
+    // once it is in, so no download is cut short.
+    tmux.wait_for("_rain-over-tmux.");
     tmux.keys(&["q"]);
     restored(&tmux, "first:EXIT:0");
 
@@ -109,6 +112,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     start(&tmux, bin, "third");
     let screen = tmux.wait_for("✓2");
     assert!(screen.contains("dropped connection"), "{screen}");
+    tmux.wait_for("_dropped-connection.");
     tmux.keys(&["q"]);
     restored(&tmux, "third:EXIT:0");
 }
