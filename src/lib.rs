@@ -9,8 +9,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
-pub mod batch;
 pub mod audio;
+pub mod batch;
 pub mod bootstrap;
 pub mod budget;
 pub mod cli;

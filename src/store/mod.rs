@@ -3,8 +3,8 @@
 //! create request is sent, so a crash in between leaves a visible row, never
 //! a paid task nobody knows about.
 
-mod compose;
 mod audio;
+mod compose;
 mod history;
 mod identity;
 mod leases;
@@ -14,8 +14,8 @@ mod schema;
 mod spend;
 mod view;
 
-pub use compose::new_group_id;
 pub use audio::StoredAnalysis;
+pub use compose::new_group_id;
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use record::{LocalState, TaskRecord};
 pub use spend::{BatchTag, Inserted, Intent};
