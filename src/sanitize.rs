@@ -61,6 +61,30 @@ fn replacement(c: char) -> char {
     }
 }
 
+/// The URL as an OSC 8 hyperlink target, or `None` when it must not be one:
+/// only http(s) URLs whose canonical form is printable ASCII without
+/// spaces (the url crate percent-encodes everything else), so nothing in
+/// the URL can end the escape sequence early or start another one.
+pub fn hyperlink_target(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let target = parsed.as_str();
+    (target.len() <= 2048 && target.bytes().all(|b| (0x21..=0x7e).contains(&b)))
+        .then(|| target.to_string())
+}
+
+/// `text` (made terminal-safe) as an OSC 8 hyperlink to `url` when the URL
+/// is a safe target; otherwise just the safe text.
+pub fn hyperlink(url: &str, text: &str) -> String {
+    let shown = single_line(text);
+    match hyperlink_target(url) {
+        Some(target) => format!("\x1b]8;;{target}\x1b\\{shown}\x1b]8;;\x1b\\"),
+        None => shown.into_owned(),
+    }
+}
+
 /// Characters that change the display order of the text around them.
 fn is_bidi_control(c: char) -> bool {
     matches!(
@@ -118,6 +142,33 @@ mod tests {
     #[test]
     fn del_and_tab_are_replaced() {
         assert_eq!(terminal_safe("a\x7fb\tc"), "a␡b c");
+    }
+
+    #[test]
+    fn hyperlinks_cannot_smuggle_escapes() {
+        let ok = hyperlink("https://r2.example/a b.mp3?x=1", "a.mp3");
+        assert_eq!(
+            ok,
+            "\x1b]8;;https://r2.example/a%20b.mp3?x=1\x1b\\a.mp3\x1b]8;;\x1b\\"
+        );
+        // An escape, BEL or C1 in the URL never reaches the terminal raw.
+        for evil in [
+            "https://x.example/\x1b]52;c;ZXZpbA==\x07",
+            "https://x.example/\u{9c}\u{9d}a",
+            "https://x.example/\u{202E}fdp.3pm",
+        ] {
+            let out = hyperlink(evil, evil);
+            let inner = out
+                .strip_prefix("\x1b]8;;")
+                .and_then(|s| s.strip_suffix("\x1b]8;;\x1b\\"))
+                .unwrap_or(&out);
+            let controls = inner.chars().filter(|c| c.is_control()).count();
+            // Only the ESC of the one "\x1b\\" separating target and text.
+            assert!(controls <= 1, "{out:?}");
+            assert!(!out.contains('\x07') && !out.contains('\u{9c}'), "{out:?}");
+        }
+        assert_eq!(hyperlink("javascript:alert(1)", "x"), "x");
+        assert_eq!(hyperlink("file:///etc/passwd", "x"), "x");
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Download a completed task's audio
     Download(DownloadArgs),
+    /// Play a completed task's audio (downloading it first if needed)
+    Play(PlayArgs),
     /// Resume polling and wait until the given tasks (default: every unfinished one) end
     Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
@@ -280,6 +282,12 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PlayArgs {
+    /// Local id, task id, or a unique prefix of it
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct DownloadArgs {
     pub id: String,
     /// Directory to save into [default: the download directory]
@@ -326,4 +334,7 @@ pub struct SandboxArgs {
     /// Fraction whose connection is dropped without an answer
     #[arg(long, default_value_t = 0.0)]
     pub reset_rate: f64,
+    /// Serve results as WAV instead of MP3
+    #[arg(long)]
+    pub wav: bool,
 }

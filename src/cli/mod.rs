@@ -4,6 +4,7 @@
 //! and nothing else on stdout; progress and errors go to stderr.
 
 mod args;
+mod audio;
 mod batch;
 mod batch_run;
 mod completions;
@@ -152,6 +153,10 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> 
         Command::Download(args) => {
             let ctx = headless_context(global).await?;
             download::run(ctx, args).await
+        }
+        Command::Play(args) => {
+            let ctx = headless_context(global).await?;
+            audio::play(ctx, args).await
         }
         Command::List(args) => list::run(headless_context(global).await?, args),
         Command::Show(args) => show::run(headless_context(global).await?, args),

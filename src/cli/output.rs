@@ -18,6 +18,12 @@ pub struct TaskView<'a> {
     /// the task even then, so a script learns what it paid for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the file on disk measured (`klang show`), once it is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<crate::audio::AudioStats>,
+    /// Why the file on disk could not be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_error: Option<String>,
 }
 
 impl TaskView<'_> {
@@ -33,6 +39,8 @@ pub fn task_view(record: &TaskRecord) -> TaskView<'_> {
         generation_seconds: record.generation_ms().map(|ms| ms as f64 / 1000.0),
         audio_seconds: record.audio_seconds(),
         error: None,
+        audio: None,
+        audio_error: None,
     }
 }
 
@@ -151,7 +159,7 @@ pub fn print_detail(r: &TaskRecord) {
         line("audio", &format!("{s:.1} s"));
     }
     for url in &r.result_urls {
-        line("result url", url);
+        outln!("{:<16} {}", "result url", super::audio::link(url));
     }
     if let Some(m) = &r.fail_msg {
         line("failMsg", m);

@@ -28,6 +28,11 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Failure> {
         rate_limit_rate: args.rate_limit_rate,
         malformed_rate: args.malformed_rate,
         reset_rate: args.reset_rate,
+        audio_format: if args.wav {
+            sandbox::AudioFormat::Wav
+        } else {
+            sandbox::AudioFormat::Mp3
+        },
         ..SandboxConfig::default()
     };
     let handle = sandbox::start(config).await.map_err(|e| Failure {

@@ -1,8 +1,9 @@
-//! `klang show ID`: one task in full.
+//! `klang show ID`: one task in full, with the figures and a one-line
+//! waveform of its file once it is on disk.
 
 use super::args::ShowArgs;
 use super::output::{self, print_json, task_view};
-use super::{Context, Failure, exit};
+use super::{Context, Failure, audio, exit};
 
 pub(super) fn run(ctx: Context, args: ShowArgs) -> Result<i32, Failure> {
     let record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
@@ -11,10 +12,25 @@ pub(super) fn run(ctx: Context, args: ShowArgs) -> Result<i32, Failure> {
             args.id
         ))
     })?;
+    let analysis = audio::analysis_for(&ctx.store, &record);
+    // Measuring just now may have filled the length.
+    let record = match &analysis {
+        Some(_) => ctx.store.get(record.id)?,
+        None => record,
+    };
     if args.json {
-        print_json(&task_view(&record));
+        let mut view = task_view(&record);
+        match analysis.map(|a| a.outcome) {
+            Some(Ok(a)) => view.audio = Some(a.stats),
+            Some(Err(e)) => view.audio_error = Some(e),
+            None => {}
+        }
+        print_json(&view);
     } else {
         output::print_detail(&record);
+        if let Some(stored) = &analysis {
+            audio::print_audio(stored);
+        }
     }
     Ok(exit::OK)
 }

@@ -144,7 +144,7 @@ fn parse_range(value: &str, len: usize) -> RangeReq {
 }
 
 /// 200 with the whole file, 206 with a slice, or 416.
-pub fn file_response(bytes: &[u8], headers: &HeaderMap) -> Response {
+pub fn file_response(bytes: &[u8], headers: &HeaderMap, content_type: &'static str) -> Response {
     let len = bytes.len();
     let range = headers
         .get(header::RANGE)
@@ -172,7 +172,7 @@ pub fn file_response(bytes: &[u8], headers: &HeaderMap) -> Response {
         }
     };
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     resp
 }

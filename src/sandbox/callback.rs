@@ -49,7 +49,13 @@ async fn deliver(shared: &Shared, task_id: &str, id: &TaskId, params: &Value, ur
     tokio::time::sleep(Duration::from_millis(wait)).await;
 
     // Serialized once: every retry and duplicate carries identical bytes.
-    let payload = tasks::callback_payload(task_id, id, shared.timings, &shared.base_url, params);
+    let payload = tasks::callback_payload(
+        task_id,
+        id,
+        shared.timings,
+        (&shared.base_url, shared.audio_format.extension()),
+        params,
+    );
     let body = Bytes::from(payload.to_string());
     let started = Instant::now();
 

@@ -21,6 +21,7 @@ mod audio;
 mod callback;
 mod conn;
 mod faults;
+mod mp3;
 mod server;
 mod taskid;
 mod tasks;
@@ -68,6 +69,28 @@ pub struct SandboxConfig {
     pub callback_duplicates: u32,
     /// Seed of the fault-injection RNG, for reproducible runs.
     pub seed: u64,
+    /// What result files are: MP3 like the provider's (default), or WAV.
+    pub audio_format: AudioFormat,
+}
+
+/// The format of the result files the sandbox serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AudioFormat {
+    /// Cut from synthesized assets at frame boundaries; the sound follows
+    /// the prompt (rain, tone, chirp, impact; a voice for TTS).
+    #[default]
+    Mp3,
+    /// 16-bit mono PCM, synthesized per task.
+    Wav,
+}
+
+impl AudioFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            AudioFormat::Mp3 => "mp3",
+            AudioFormat::Wav => "wav",
+        }
+    }
 }
 
 impl Default for SandboxConfig {
@@ -85,6 +108,7 @@ impl Default for SandboxConfig {
             callback_retry_window: Duration::from_secs(30 * 60),
             callback_duplicates: 0,
             seed: 0,
+            audio_format: AudioFormat::default(),
         }
     }
 }
@@ -239,9 +263,11 @@ pub fn sandbox_keys_help() -> &'static str {
         "task fails (\"Content policy violation\") when its prompt,\n",
         "sound_effect_prompt, bgm_prompt or text contains the whole word \"fail\" (any\n",
         "case: \"door slam fail\" fails, \"waterfall\" does not). By default a task is\n",
-        "pending for 1.5 s, processing for 2.5 s, then completed; results are WAV\n",
-        "files served by the sandbox itself (sound effects last the requested\n",
-        "duration, TTS about 0.07 s per character, video-to-audio 5 s). Task ids\n",
+        "pending for 1.5 s, processing for 2.5 s, then completed; results are MP3\n",
+        "files served by the sandbox itself (WAV with --wav) that sound like their\n",
+        "prompt: rain, a chime, a chirp or knocks, and a voice for TTS (sound\n",
+        "effects last the requested duration, TTS about 0.07 s per character,\n",
+        "video-to-audio 5 s). Task ids\n",
         "encode their own state, so a restarted sandbox still knows tasks created\n",
         "earlier (pending callbacks are lost on restart)."
     )

@@ -19,8 +19,10 @@ use super::conn::ConnReset;
 use super::faults::{self, Fault};
 use super::taskid::TaskId;
 use super::tasks::{self, Phase, Timings};
-use super::{Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxStats};
-use super::{audio, callback, validate};
+use super::{
+    AudioFormat, Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxStats,
+};
+use super::{audio, callback, mp3, validate};
 
 #[derive(Default)]
 pub struct Stats {
@@ -64,11 +66,13 @@ pub struct Shared {
     pub http: reqwest::Client,
     pub retry_window: Duration,
     pub duplicates: u32,
+    pub audio_format: AudioFormat,
     faults: Mutex<Faults>,
     /// Seeded so a run with the same config injects the same faults.
     rng: Mutex<StdRng>,
-    /// The last rendered file: resumed downloads ask for the same one again.
-    wav_cache: Mutex<Option<(String, Arc<Vec<u8>>)>>,
+    /// The last rendered file (by name): resumed downloads ask for the same
+    /// one again.
+    file_cache: Mutex<Option<(String, Arc<Vec<u8>>)>>,
 }
 
 /// A poisoned lock only means another request panicked; the data (rates, an
@@ -101,9 +105,10 @@ impl Shared {
             http,
             retry_window: config.callback_retry_window,
             duplicates: config.callback_duplicates,
+            audio_format: config.audio_format,
             faults: Mutex::new(config.faults()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
-            wav_cache: Mutex::new(None),
+            file_cache: Mutex::new(None),
         })
     }
 
@@ -237,7 +242,8 @@ fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Respon
         model: spec.model,
         fail: spec.fail,
         audio_cs: spec.audio_cs,
-        seed: rand::rng().random_range(0..1 << 24),
+        // The sound follows the prompt; the low bits vary it per task.
+        seed: mp3::Texture::for_request(&params).seed(rand::rng().random_range(0..1 << 24)),
     };
     let task_id = id.encode();
     bump(&shared.stats.creates);
@@ -288,7 +294,7 @@ async fn query(
         &id,
         tasks::now_ms(),
         shared.timings,
-        &shared.base_url,
+        (&shared.base_url, shared.audio_format.extension()),
     );
     envelope(StatusCode::OK, "success", data)
 }
@@ -306,7 +312,13 @@ async fn file(
     }
     tracing::debug!(%name, authorization_header = with_auth, "sandbox: file request");
     let not_found = || (StatusCode::NOT_FOUND, "file not found").into_response();
-    let Some(task_id) = name.strip_suffix(".wav") else {
+    // Both formats are served whatever the config, so a task created by a
+    // sandbox in the other mode still downloads.
+    let (task_id, format) = if let Some(t) = name.strip_suffix(".mp3") {
+        (t, AudioFormat::Mp3)
+    } else if let Some(t) = name.strip_suffix(".wav") {
+        (t, AudioFormat::Wav)
+    } else {
         return not_found();
     };
     let Some(id) = TaskId::decode(task_id) else {
@@ -316,21 +328,23 @@ async fn file(
     if tasks::phase_at(&id, tasks::now_ms(), shared.timings) != Phase::Completed {
         return not_found();
     }
-    let cached = lock(&shared.wav_cache)
+    let cached = lock(&shared.file_cache)
         .as_ref()
-        .filter(|(k, _)| k == task_id)
+        .filter(|(k, _)| *k == name)
         .map(|(_, b)| b.clone());
     let bytes = match cached {
         Some(b) => b,
         None => {
-            let samples = audio::sample_count(id.audio_cs);
-            // Up to ~70 s of audio: keep the synthesis off the async workers.
-            let rendered =
-                tokio::task::spawn_blocking(move || audio::render_wav(id.seed, samples)).await;
+            // Up to ~160 s of audio: keep the synthesis off the async workers.
+            let rendered = tokio::task::spawn_blocking(move || match format {
+                AudioFormat::Mp3 => Ok(mp3::render(id.seed, id.audio_cs)),
+                AudioFormat::Wav => audio::render_wav(id.seed, audio::sample_count(id.audio_cs)),
+            })
+            .await;
             match rendered {
                 Ok(Ok(b)) => {
                     let b = Arc::new(b);
-                    *lock(&shared.wav_cache) = Some((task_id.to_string(), b.clone()));
+                    *lock(&shared.file_cache) = Some((name.clone(), b.clone()));
                     b
                 }
                 Ok(Err(err)) => {
@@ -338,11 +352,15 @@ async fn file(
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
                 Err(err) => {
-                    tracing::error!(%err, "sandbox: WAV synthesis task failed");
+                    tracing::error!(%err, "sandbox: audio synthesis task failed");
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
             }
         }
     };
-    audio::file_response(&bytes, &headers)
+    let content_type = match format {
+        AudioFormat::Mp3 => "audio/mpeg",
+        AudioFormat::Wav => "audio/wav",
+    };
+    audio::file_response(&bytes, &headers, content_type)
 }

@@ -59,8 +59,8 @@ pub fn phase_at(id: &TaskId, now: u64, t: Timings) -> Phase {
     }
 }
 
-pub fn file_url(base_url: &str, task_id: &str) -> String {
-    format!("{base_url}/files/{task_id}.wav")
+pub fn file_url(base_url: &str, task_id: &str, extension: &str) -> String {
+    format!("{base_url}/files/{task_id}.{extension}")
 }
 
 pub fn audio_seconds(id: &TaskId) -> f64 {
@@ -72,7 +72,13 @@ fn bit(id: &TaskId, n: u32) -> bool {
 }
 
 /// `data` of a query answer.
-pub fn query_data(task_id: &str, id: &TaskId, now: u64, t: Timings, base_url: &str) -> Value {
+pub fn query_data(
+    task_id: &str,
+    id: &TaskId,
+    now: u64,
+    t: Timings,
+    (base_url, extension): (&str, &str),
+) -> Value {
     let phase = phase_at(id, now, t);
     let mut d = Map::new();
     d.insert("taskId".into(), json!(task_id));
@@ -100,7 +106,10 @@ pub fn query_data(task_id: &str, id: &TaskId, now: u64, t: Timings, base_url: &s
             }
         }
         Phase::Completed => {
-            d.insert("resultUrls".into(), json!([file_url(base_url, task_id)]));
+            d.insert(
+                "resultUrls".into(),
+                json!([file_url(base_url, task_id, extension)]),
+            );
             d.insert("createTime".into(), json!(id.created_ms));
             d.insert("completeTime".into(), json!(complete_ms(id, t)));
             if bit(id, 3) {
@@ -124,7 +133,7 @@ pub fn callback_payload(
     task_id: &str,
     id: &TaskId,
     t: Timings,
-    base_url: &str,
+    (base_url, extension): (&str, &str),
     params: &Value,
 ) -> Value {
     let complete = complete_ms(id, t);
@@ -138,7 +147,10 @@ pub fn callback_payload(
         ("failed", result, json!(FAIL_CODE), json!(FAIL_MSG))
     } else {
         let mut r = Map::new();
-        r.insert("resultUrls".into(), json!([file_url(base_url, task_id)]));
+        r.insert(
+            "resultUrls".into(),
+            json!([file_url(base_url, task_id, extension)]),
+        );
         if !bit(id, 6) {
             r.insert("audioDuration".into(), json!(audio_seconds(id)));
         }

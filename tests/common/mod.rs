@@ -146,8 +146,10 @@ impl Harness {
     }
 }
 
-/// Seconds of audio in a WAV file.
-pub fn wav_seconds(path: &std::path::Path) -> f64 {
-    let reader = hound::WavReader::open(path).expect("a valid WAV file");
-    reader.duration() as f64 / reader.spec().sample_rate as f64
+/// Seconds of audio in a downloaded result (MP3 or WAV), decoded.
+pub fn audio_seconds(path: &std::path::Path) -> f64 {
+    klang::audio::analyse_file(path)
+        .expect("a decodable audio file")
+        .stats
+        .duration_s
 }

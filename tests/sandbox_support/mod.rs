@@ -23,6 +23,15 @@ pub async fn fast() -> Result<SandboxHandle> {
     Ok(sandbox::start(fast_config()).await?)
 }
 
+/// A fast sandbox serving WAV (`klang sandbox --wav`).
+pub async fn fast_wav() -> Result<SandboxHandle> {
+    Ok(sandbox::start(SandboxConfig {
+        audio_format: sandbox::AudioFormat::Wav,
+        ..fast_config()
+    })
+    .await?)
+}
+
 pub fn client() -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .no_proxy()

@@ -1,0 +1,184 @@
+//! The audio side of the CLI: the figures and one-line waveform `klang
+//! show` prints (measuring a file on disk that was never measured), and
+//! `klang play`.
+
+use super::args::PlayArgs;
+use super::headless::Headless;
+use super::output::outln;
+use super::{Context, Failure, exit};
+use crate::audio::player::{self, Environment, NoPlayer};
+use crate::audio::{AudioStats, Glyphs, Peaks, text_waveform};
+use crate::engine::analyse_and_store;
+use crate::sanitize::{hyperlink, terminal_safe};
+use crate::store::{LocalState, Store, StoredAnalysis, TaskRecord};
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Characters in the one-line waveform.
+const WAVEFORM_WIDTH: usize = 60;
+
+/// The stored analysis of the task's file, measuring it now when the file
+/// is on disk but was never measured (or was replaced). `None` without a
+/// file.
+pub(super) fn analysis_for(store: &Store, record: &TaskRecord) -> Option<StoredAnalysis> {
+    let path = record.local_path.as_deref()?;
+    if !Path::new(path).is_file() {
+        return None;
+    }
+    match store.analysis(record.id) {
+        Ok(Some(stored)) if stored.is_for(record) => Some(stored),
+        _ => match analyse_and_store(store, record) {
+            Ok((_, stored)) => Some(stored),
+            Err(e) => Some(StoredAnalysis {
+                path: path.to_string(),
+                outcome: Err(e.to_string()),
+            }),
+        },
+    }
+}
+
+/// `-60.2 dBFS`, or `silent`.
+pub fn db(value: Option<f64>, unit: &str) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.1} {unit}"))
+}
+
+/// One line of figures: `4.52 s · 44.1 kHz mono · peak -3.0 dBFS · -18.4 LUFS`.
+pub fn stats_line(s: &AudioStats) -> String {
+    let channels = match s.channels {
+        1 => "mono".to_string(),
+        2 => "stereo".to_string(),
+        n => format!("{n} ch"),
+    };
+    format!(
+        "{:.2} s · {:.1} kHz {channels} · peak {} · {}",
+        s.duration_s,
+        f64::from(s.sample_rate) / 1000.0,
+        s.peak_dbfs
+            .map_or("silent".into(), |p| format!("{p:.1} dBFS")),
+        db(s.loudness_lufs, "LUFS"),
+    )
+}
+
+/// Braille where the terminal can be expected to draw it, else blocks.
+fn glyphs() -> Glyphs {
+    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
+    if plain {
+        Glyphs::Blocks
+    } else {
+        Glyphs::Braille
+    }
+}
+
+pub(super) fn print_audio(stored: &StoredAnalysis) {
+    match &stored.outcome {
+        Ok(a) => {
+            let s = &a.stats;
+            outln!("{:<16} {}", "audio", stats_line(s));
+            outln!(
+                "{:<16} {:.2} s lead, {:.2} s tail (below {} dBFS)",
+                "silence",
+                s.leading_silence_s,
+                s.trailing_silence_s,
+                crate::audio::SILENCE_THRESHOLD_DBFS
+            );
+            outln!("{:<16} {}", "waveform", waveform(&a.peaks));
+        }
+        Err(reason) => outln!("{:<16} {}", "audio", terminal_safe(reason)),
+    }
+}
+
+fn waveform(peaks: &Peaks) -> String {
+    text_waveform(peaks, WAVEFORM_WIDTH, glyphs())
+}
+
+/// A result URL for a person: a clickable OSC 8 link on a terminal (so a
+/// click over SSH opens it on the user's machine), plain text otherwise.
+pub fn link(url: &str) -> String {
+    let term_ok = !matches!(std::env::var("TERM").as_deref(), Ok("dumb" | "linux"));
+    if std::io::stdout().is_terminal() && term_ok {
+        hyperlink(url, url)
+    } else {
+        terminal_safe(url).into_owned()
+    }
+}
+
+/// `klang play ID`: download first when needed, then hand the file to the
+/// player and wait for it to finish.
+pub async fn play(ctx: Context, args: PlayArgs) -> Result<i32, Failure> {
+    let mut record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
+        Failure::usage(format!(
+            "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
+            args.id
+        ))
+    })?;
+    if record.state != LocalState::Completed {
+        return Err(Failure {
+            code: exit::TASK_FAILED,
+            message: format!(
+                "task {} is {}: only completed tasks have audio to play",
+                record.id, record.state
+            ),
+        });
+    }
+    let on_disk = |r: &TaskRecord| {
+        r.local_path
+            .as_deref()
+            .is_some_and(|p| Path::new(p).is_file())
+    };
+    let env = Environment::current(ctx.config.player.as_deref());
+    // Decide before downloading: over SSH nothing will play anyway.
+    let offer = match record.first_url() {
+        Some(url) => format!("open the result URL where you are: {}", link(url)),
+        None => "copy the file to your machine".to_string(),
+    };
+    if let Err(why @ (NoPlayer::Remote { .. } | NoPlayer::NotFound)) = player::choose(
+        &env,
+        Path::new(record.local_path.as_deref().unwrap_or("x.mp3")),
+        &offer,
+    ) {
+        return Err(Failure {
+            code: exit::USAGE,
+            message: why.to_string(),
+        });
+    }
+    if !on_disk(&record) {
+        let mut headless = Headless::start(&ctx, false).await?;
+        record = headless.download(record.id, None).await?;
+    }
+    let path = record
+        .local_path
+        .clone()
+        .ok_or_else(|| Failure::usage("the download left no file; try `klang download` first"))?;
+    let player = player::choose(&env, Path::new(&path), &offer).map_err(|e| Failure {
+        code: exit::USAGE,
+        message: e.to_string(),
+    })?;
+    eprintln!(
+        "klang: playing {} with {}",
+        terminal_safe(&path),
+        terminal_safe(&player.describe())
+    );
+    let status = tokio::process::Command::from(player.command(Path::new(&path)))
+        .kill_on_drop(true)
+        .status()
+        .await
+        .map_err(|e| Failure {
+            code: exit::USAGE,
+            message: format!(
+                "cannot start {}: {e}; set `player` in config.toml",
+                player.describe()
+            ),
+        })?;
+    if status.success() {
+        Ok(exit::OK)
+    } else {
+        Err(Failure {
+            code: exit::TASK_FAILED,
+            message: format!(
+                "{} stopped with {status}; try another `player` in config.toml",
+                player.describe()
+            ),
+        })
+    }
+}

@@ -1,0 +1,253 @@
+//! `klang show` and `klang play` with real audio files: the figures in
+//! `--json`, the one-line waveform, and the player chosen and run (a
+//! stand-in script on PATH that records its arguments).
+
+mod common;
+
+use common::home::{Home, json, stderr};
+use common::*;
+use klang::api::{RemoteState, TaskStatus};
+use klang::sandbox::SANDBOX_KEY;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audio")
+        .join(name)
+}
+
+/// A completed task in the real store whose file is a copy of `file`.
+fn completed_task_with(home: &Home, file: &Path) -> i64 {
+    let store = home.store();
+    let id = store.insert_intent(&sfx("rain", "3.0"), false).unwrap();
+    store
+        .mark_submitted(id, &format!("clfixture{id:015}"))
+        .unwrap();
+    let status = TaskStatus {
+        state: Some(RemoteState::Completed),
+        result_urls: vec!["https://r2.example/audio/result.mp3".into()],
+        ..Default::default()
+    };
+    store.apply_status(id, &status).unwrap();
+    let dir = home.downloads();
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join(file.file_name().unwrap());
+    std::fs::copy(file, &copy).unwrap();
+    store.set_local_path(id, &copy).unwrap();
+    id
+}
+
+/// Reference figures from ffmpeg's ebur128 filter (see tests/audio_analysis.rs).
+const FIXTURES: [(&str, f64, f64, u64); 4] = [
+    ("mono_22k.mp3", -16.9, -12.4, 1),
+    ("stereo_44k.mp3", -26.0, -16.6, 2),
+    ("stereo_48k.wav", -6.9, -6.0, 2),
+    ("mono_32k.wav", -24.9, -19.3, 1),
+];
+
+#[tokio::test]
+async fn show_json_carries_the_audio_figures_once_the_file_is_on_disk() {
+    let home = Home::new();
+    for (file, lufs, peak, channels) in FIXTURES {
+        let id = completed_task_with(&home, &fixture(file)).to_string();
+        let doc = json(&home.run(None, &["show", &id, "--json"]).await);
+        let audio = &doc["audio"];
+        assert_eq!(audio["channels"], channels, "{file}: {doc}");
+        assert!(
+            (audio["loudness_lufs"].as_f64().unwrap() - lufs).abs() <= 0.5,
+            "{file}: {audio}"
+        );
+        assert!(
+            (audio["peak_dbfs"].as_f64().unwrap() - peak).abs() <= 0.5,
+            "{file}: {audio}"
+        );
+        for key in [
+            "duration_s",
+            "sample_rate",
+            "leading_silence_s",
+            "trailing_silence_s",
+        ] {
+            assert!(audio[key].is_number(), "{file}: {key} in {audio}");
+        }
+        // Stored: the length column now has the measured length.
+        let measured = home
+            .store()
+            .get(id.parse().unwrap())
+            .unwrap()
+            .measured_seconds;
+        assert_eq!(measured, audio["duration_s"].as_f64());
+    }
+}
+
+#[tokio::test]
+async fn show_prints_the_figures_and_a_waveform_line() {
+    let home = Home::new();
+    let id = completed_task_with(&home, &fixture("mono_22k.mp3")).to_string();
+    let out = home.run(None, &["show", &id]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("22.1 kHz mono"), "{text}");
+    assert!(text.contains("LUFS"), "{text}");
+    let wave = text
+        .lines()
+        .find(|l| l.starts_with("waveform"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let drawn: String = wave.trim_start_matches("waveform").trim().to_string();
+    assert_eq!(drawn.chars().count(), 60, "{wave}");
+    // Not a TTY: the URL is plain text, no escape sequences at all.
+    assert!(!text.contains('\x1b'), "{text:?}");
+    // A file that is not audio says so instead of figures.
+    let broken = home.dir.path().join("page.mp3");
+    std::fs::write(&broken, "<html><body>expired</body></html>").unwrap();
+    let id = completed_task_with(&home, &broken).to_string();
+    let doc = json(&home.run(None, &["show", &id, "--json"]).await);
+    assert!(doc["audio"].is_null(), "{doc}");
+    assert!(
+        doc["audio_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot decode"),
+        "{doc}"
+    );
+}
+
+/// A directory holding a stand-in `name` that writes its arguments to
+/// `args.txt` beside it.
+fn stand_in_player(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("args.txt");
+    let script = dir.path().join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn recorded(dir: &tempfile::TempDir) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(dir.path().join("args.txt")).ok()?;
+    Some(text.lines().map(str::to_string).collect())
+}
+
+#[tokio::test]
+async fn play_hands_the_file_to_the_first_player_found() {
+    let home = Home::new();
+    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let bin = stand_in_player("ffplay");
+    let out = home
+        .cmd(None)
+        .env("PATH", bin.path())
+        .args(["play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("the player ran");
+    assert_eq!(args[..2], ["-nodisp", "-autoexit"]);
+    assert_eq!(
+        args.last().unwrap(),
+        &home
+            .downloads()
+            .join("stereo_44k.mp3")
+            .display()
+            .to_string()
+    );
+}
+
+#[tokio::test]
+async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
+    let home = Home::new();
+    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let bin = stand_in_player("mpv");
+    let out = home
+        .cmd(None)
+        .env("PATH", bin.path())
+        .env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
+        .args(["play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("SSH") && err.contains("https://r2.example/audio/result.mp3"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(recorded(&bin), None, "a player ran over SSH");
+
+    // A configured player is the user's choice: it runs.
+    let out = home
+        .cmd(None)
+        .env("PATH", bin.path())
+        .env("SSH_TTY", "/dev/pts/0")
+        .env("KLANG_PLAYER", "mpv --no-terminal --volume=50")
+        .args(["play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("the configured player ran");
+    assert_eq!(args[..2], ["--no-terminal", "--volume=50"]);
+}
+
+#[tokio::test]
+async fn no_player_says_what_to_install() {
+    let home = Home::new();
+    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let empty = tempfile::tempdir().unwrap();
+    let out = home
+        .cmd(None)
+        .env("PATH", empty.path())
+        .args(["play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("install mpv"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[tokio::test]
+async fn play_downloads_a_result_first() {
+    let sb = sandbox(50, 100).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "--base-url",
+                &url,
+                "submit",
+                "sfx",
+                "--prompt",
+                "thunder",
+                "--duration",
+                "3.0",
+                "--wait",
+                "--json",
+            ],
+        )
+        .await;
+    let id = json(&out)["id"].to_string();
+    let bin = stand_in_player("paplay");
+    let out = home
+        .cmd(Some(SANDBOX_KEY))
+        .env("PATH", bin.path())
+        .args(["--base-url", &url, "play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("the player ran");
+    let file = PathBuf::from(args.last().unwrap());
+    assert!(
+        file.starts_with(home.downloads()) && file.is_file(),
+        "{file:?}"
+    );
+    assert!((audio_seconds(&file) - 3.0).abs() < 0.06);
+}
