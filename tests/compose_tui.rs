@@ -131,8 +131,10 @@ async fn the_forms_count_makes_takes_in_one_group_priced_first() {
         groups[0].is_some() && groups.iter().all(|g| *g == groups[0]),
         "{groups:?}"
     );
-    // `=` shows the selected task's takes together.
+    // The details name the group; `=` shows the takes together.
     r.key(KeyCode::Esc);
+    let screen = r.screen();
+    assert!(screen.contains("= shows them together"), "{screen}");
     r.key(KeyCode::Char('='));
     assert_eq!(r.app.tasks.len(), 3);
     assert!(r.app.filter_input.value().starts_with("group:"));

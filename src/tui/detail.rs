@@ -72,6 +72,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .unwrap_or_else(|| "(not created yet)".into()),
         t.text,
     );
+    if let Some(group) = &r.group_id {
+        let key = app.key_name(super::Action::Group);
+        push(
+            "takes",
+            format!("group {group} ({key} shows them together)"),
+            t.text,
+        );
+    }
+    if r.starred {
+        push("starred", "★ yes".into(), t.accent);
+    }
     for (name, value) in r.params.fields() {
         push(name, value, t.text);
     }
