@@ -84,6 +84,7 @@ pub enum Action {
     HistorySearch,
     Newline,
     // The app.
+    Stats,
     Help,
     Quit,
     ForceQuit,
@@ -233,6 +234,12 @@ impl Action {
                 &["="],
                 "takes",
                 "show the selected task's takes together (filter group:ID)",
+                TABLE,
+            ),
+            Stats => info(
+                &["$"],
+                "stats",
+                "spend per day and per model, failure rates, generation times (again closes it)",
                 TABLE,
             ),
             Help => info(&["?"], "help", "this help (again closes it)", TABLE),

@@ -43,6 +43,8 @@ pub enum Message {
         from: i64,
         result: Result<i64, SubmitError>,
     },
+    /// The answer to [`Command::LoadStats`].
+    StatsLoaded(Result<Box<crate::stats::Stats>, String>),
     /// The answer to [`Command::Copy`].
     Copied {
         url: String,
@@ -81,6 +83,8 @@ pub enum Command {
     Resume,
     /// Fetch the table's rows around the cursor (answer: `Window`).
     QueryWindow(super::window::WindowRequest),
+    /// Compute spend and stats from the store (answer: `StatsLoaded`).
+    LoadStats,
 }
 
 /// Commands from one message.
@@ -99,6 +103,8 @@ pub enum Focus {
 pub enum Overlay {
     None,
     Help,
+    /// Spend and stats (`app.stats` holds the figures).
+    Stats,
     /// `quit` while downloads run.
     ConfirmQuit,
 }
@@ -200,6 +206,8 @@ pub struct App {
     /// Select this task as soon as its row shows up (after a submit).
     pub(super) select_when_seen: Option<i64>,
     pub ui: UiState,
+    /// The figures the stats overlay shows, from the last `LoadStats`.
+    pub stats: Option<Box<crate::stats::Stats>>,
     pub spinner: usize,
     pub notify: NotifyMode,
     pub(super) term_env: TermEnv,
@@ -237,6 +245,7 @@ impl App {
             select_when_seen: None,
             ui: UiState::default(),
             spinner: 0,
+            stats: None,
             notify: init.notify,
             term_env: init.term_env,
             term_focused: true,
@@ -277,6 +286,7 @@ impl App {
             Message::Resubmitted { from, result } => self.on_resubmitted(from, result),
             Message::Copied { url, result } => self.on_copied(url, result),
             Message::Window(delivery) => self.on_window(delivery),
+            Message::StatsLoaded(result) => self.on_stats_loaded(result),
         };
         self.query_window(&mut commands);
         commands
@@ -313,6 +323,17 @@ impl App {
                 self.focus = Focus::Input;
             }
             Err(e) => self.toast_error(format!("not submitted: {e}")),
+        }
+        vec![Command::Redraw]
+    }
+
+    fn on_stats_loaded(&mut self, result: Result<Box<crate::stats::Stats>, String>) -> Commands {
+        match result {
+            Ok(stats) => {
+                self.stats = Some(stats);
+                self.overlay = Overlay::Stats;
+            }
+            Err(e) => self.toast_error(format!("cannot read the stats: {e}")),
         }
         vec![Command::Redraw]
     }

@@ -67,6 +67,16 @@ impl Effects {
                     )
                 });
             }
+            Command::LoadStats => {
+                let stopped = Message::StatsLoaded(Err("the engine has stopped".into()));
+                self.on_blocking_thread(stopped, |engine| {
+                    Message::StatsLoaded(
+                        crate::stats::compute_now(engine.store(), None)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
             Command::LoadHistory => {
                 let empty = Message::HistoryLoaded(Vec::new());
                 self.on_blocking_thread(empty, |engine| {

@@ -27,6 +27,7 @@ mod help;
 pub mod input_form;
 mod input_view;
 pub mod keymap;
+mod stats_view;
 mod status;
 mod table;
 pub mod task_list;

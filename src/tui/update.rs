@@ -47,6 +47,7 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Commands {
         match self.overlay {
             Overlay::Help => return self.on_help_key(key),
+            Overlay::Stats => return self.on_stats_key(key),
             Overlay::ConfirmQuit => return self.on_confirm_quit_key(key),
             Overlay::None => {}
         }
@@ -102,6 +103,19 @@ impl App {
         }
     }
 
+    /// The stats overlay closes on Back, Quit or its own key.
+    fn on_stats_key(&mut self, key: KeyEvent) -> Commands {
+        use Action::*;
+        match self.keys.action(&key, Scope::Table) {
+            Some(ForceQuit) => vec![Command::Quit],
+            Some(Back | Quit | Stats) => {
+                self.overlay = Overlay::None;
+                vec![Command::Redraw]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn on_confirm_quit_key(&mut self, key: KeyEvent) -> Commands {
         let yes = matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter)
             || self.keys.is(&key, Action::Quit)
@@ -149,6 +163,7 @@ impl App {
             Action::Newline => self.newline(),
             Action::Star => self.star_selected(),
             Action::Group => self.show_group(),
+            Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),
             Action::ForceQuit => Some(Command::Quit),

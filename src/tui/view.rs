@@ -70,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     draw_toasts(frame, app, table_area);
     match app.overlay {
         Overlay::Help => help::draw_help(frame, app, area),
+        Overlay::Stats => super::stats_view::draw(frame, app, area),
         Overlay::ConfirmQuit => help::draw_confirm_quit(frame, app, area),
         Overlay::None => {}
     }
