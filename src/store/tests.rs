@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::{RemoteState, SoundEffectsParams};
+use crate::api::{RemoteState, SoundEffectsParams, TaskStatus};
 use crate::store::view::{SortOrder, ViewQuery};
 use std::time::Duration;
 
