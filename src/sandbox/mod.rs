@@ -254,6 +254,13 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<SandboxHandle> {
     })
 }
 
+/// The MP3 the sandbox would serve for a sound-effects `prompt` lasting
+/// `audio_cs` centiseconds (for benchmarks and demos).
+pub fn sample_mp3(prompt: &str, audio_cs: u32) -> Vec<u8> {
+    let params = serde_json::json!({"model": "kling-sound-effects", "prompt": prompt});
+    mp3::render(mp3::Texture::for_request(&params).seed(1), audio_cs)
+}
+
 /// A short paragraph for the CLI's `sandbox` command and the README.
 pub fn sandbox_keys_help() -> &'static str {
     concat!(
