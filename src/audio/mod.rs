@@ -4,6 +4,7 @@
 //! UI; decoding is blocking work for a worker thread.
 
 mod decode;
+pub mod format;
 mod measure;
 mod peaks;
 pub mod player;

@@ -7,7 +7,7 @@ use super::headless::Headless;
 use super::output::outln;
 use super::{Context, Failure, exit};
 use crate::audio::player::{self, Environment, NoPlayer};
-use crate::audio::{AudioStats, Glyphs, Peaks, text_waveform};
+use crate::audio::{Glyphs, Peaks, text_waveform};
 use crate::engine::analyse_and_store;
 use crate::sanitize::{hyperlink, terminal_safe};
 use crate::store::{LocalState, Store, StoredAnalysis, TaskRecord};
@@ -37,28 +37,6 @@ pub(super) fn analysis_for(store: &Store, record: &TaskRecord) -> Option<StoredA
     }
 }
 
-/// `-60.2 dBFS`, or `silent`.
-pub fn db(value: Option<f64>, unit: &str) -> String {
-    value.map_or_else(|| "-".to_string(), |v| format!("{v:.1} {unit}"))
-}
-
-/// One line of figures: `4.52 s · 44.1 kHz mono · peak -3.0 dBFS · -18.4 LUFS`.
-pub fn stats_line(s: &AudioStats) -> String {
-    let channels = match s.channels {
-        1 => "mono".to_string(),
-        2 => "stereo".to_string(),
-        n => format!("{n} ch"),
-    };
-    format!(
-        "{:.2} s · {:.1} kHz {channels} · peak {} · {}",
-        s.duration_s,
-        f64::from(s.sample_rate) / 1000.0,
-        s.peak_dbfs
-            .map_or("silent".into(), |p| format!("{p:.1} dBFS")),
-        db(s.loudness_lufs, "LUFS"),
-    )
-}
-
 /// Braille where the terminal can be expected to draw it, else blocks.
 fn glyphs() -> Glyphs {
     let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
@@ -74,7 +52,7 @@ pub(super) fn print_audio(stored: &StoredAnalysis) {
     match &stored.outcome {
         Ok(a) => {
             let s = &a.stats;
-            outln!("{:<16} {}", "audio", stats_line(s));
+            outln!("{:<16} {}", "audio", crate::audio::format::summary(s));
             outln!(
                 "{:<16} {:.2} s lead, {:.2} s tail (below {} dBFS)",
                 "silence",

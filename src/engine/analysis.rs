@@ -4,21 +4,32 @@
 
 use super::{EngineEvent, EventSink};
 use crate::audio;
-use crate::store::{Store, StoreError, StoredAnalysis, TaskRecord};
+use crate::store::{Store, StoredAnalysis, TaskRecord};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// Decodes the task's file and stores what it measured. Blocking.
+/// Decodes the task's file and stores what it measured. Blocking. A file
+/// that cannot be opened (deleted, moved) is an error, not a fact about
+/// the file, so nothing is stored for it.
 pub fn analyse_and_store(
     store: &Store,
     record: &TaskRecord,
-) -> Result<(TaskRecord, StoredAnalysis), StoreError> {
+) -> Result<(TaskRecord, StoredAnalysis), String> {
     let Some(path) = record.local_path.clone() else {
-        return Err(StoreError::NoSuchTask(record.id));
+        return Err(format!("task {} has no downloaded file", record.id));
     };
-    let outcome = audio::analyse_file(Path::new(&path)).map_err(|e| e.to_string());
-    let record = store.save_analysis(record.id, &path, &outcome)?;
+    let outcome = match audio::analyse_file(Path::new(&path)) {
+        Ok(a) => Ok(a),
+        // A file that is gone is not a fact about the file: not stored.
+        Err(e @ audio::AudioError::Open { .. }) => {
+            return Err(format!("{e}; download it again"));
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let record = store
+        .save_analysis(record.id, &path, &outcome)
+        .map_err(|e| e.to_string())?;
     Ok((record, StoredAnalysis { path, outcome }))
 }
 
@@ -42,9 +53,13 @@ impl Analyser {
         }
         let running = self.running.clone();
         tokio::task::spawn_blocking(move || {
-            let result = store
-                .get(id)
-                .and_then(|record| analyse_and_store(&store, &record));
+            // Another process (or an earlier run) may have measured it.
+            let result = store.get(id).map_err(|e| e.to_string()).and_then(|record| {
+                match store.analysis(id) {
+                    Ok(Some(stored)) if stored.is_for(&record) => Ok((record, stored)),
+                    _ => analyse_and_store(&store, &record),
+                }
+            });
             if let Ok(mut r) = running.lock() {
                 r.remove(&id);
             }
@@ -53,9 +68,7 @@ impl Analyser {
                     record: Box::new(record),
                     analysis: Arc::new(analysis),
                 }),
-                Err(e) => sink(EngineEvent::Notice(format!(
-                    "task {id}: cannot store its audio figures: {e}"
-                ))),
+                Err(e) => sink(EngineEvent::Notice(format!("task {id}: {e}"))),
             }
         });
     }

@@ -70,6 +70,7 @@ pub enum Action {
     Copy,
     Download,
     DownloadAll,
+    Play,
     Filter,
     Sort,
     Resume,
@@ -183,6 +184,12 @@ impl Action {
                 TABLE,
             ),
             Download => info(&["d"], "dl", "download the selected task's file", TABLE),
+            Play => info(
+                &["p"],
+                "play",
+                "play the selected result (downloading it first); again or Esc stops",
+                TABLE,
+            ),
             DownloadAll => info(
                 &["D"],
                 "all",

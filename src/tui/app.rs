@@ -3,6 +3,7 @@
 //! [`Command`]s the loop must carry out (`tui/effects.rs`), so tests drive
 //! the app with no terminal, engine or clipboard at all.
 
+use super::audio::Playback;
 use super::input_form::InputForm;
 use super::keymap::KeyMap;
 use super::theme::Theme;
@@ -10,13 +11,14 @@ use super::window::{TaskWindow, worker::Delivery};
 use crate::api::{CreateRequest, Model};
 use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
 use crate::notify::{BellGate, NotifyMode, TermEnv};
-use crate::store::{LocalState, TaskRecord, Totals};
+use crate::store::{LocalState, StoredAnalysis, TaskRecord, Totals};
 use crossterm::event::Event;
 use ratatui::layout::Rect;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::time::Duration;
 // tokio's clock, so tests with a paused clock see toasts expire.
+use std::sync::Arc;
 use tokio::time::Instant;
 use tui_input::Input;
 
@@ -52,6 +54,12 @@ pub enum Message {
     },
     /// The answer to [`Command::QueryWindow`].
     Window(Delivery),
+    /// The player of [`Command::Play`] `token` ended; `error` says why it
+    /// did not play (none when it finished or was stopped).
+    PlayerEnded {
+        token: u64,
+        error: Option<String>,
+    },
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -85,6 +93,17 @@ pub enum Command {
     QueryWindow(super::window::WindowRequest),
     /// Compute spend and stats from the store (answer: `StatsLoaded`).
     LoadStats,
+    /// Measure the task's file (answer: an `AudioAnalysed` engine event).
+    Analyse(i64),
+    /// Hand `path` to the player (answer: `PlayerEnded` with `token`);
+    /// `offer` says what reaches an SSH user when nothing may play.
+    Play {
+        token: u64,
+        path: PathBuf,
+        offer: String,
+    },
+    /// Stop the player.
+    StopPlayer,
 }
 
 /// Commands from one message.
@@ -215,6 +234,16 @@ pub struct App {
     pub term_focused: bool,
     pub(super) bell_gate: BellGate,
     pub clock: Clock,
+    /// Measured figures per task (loaded at start, then from events).
+    pub analyses: HashMap<i64, Arc<StoredAnalysis>>,
+    /// (task, path) pairs whose measurement was asked for.
+    pub(super) analysis_requested: HashSet<(i64, String)>,
+    pub playback: Playback,
+    pub(super) play_token: u64,
+    /// Draw the waveform with block characters (basic16, NO_COLOR).
+    pub waveform_blocks: bool,
+    /// Result URLs become OSC 8 hyperlinks in the details pane.
+    pub hyperlinks: bool,
 }
 
 impl App {
@@ -251,6 +280,12 @@ impl App {
             term_focused: true,
             bell_gate: BellGate::default(),
             clock: Clock::System,
+            analyses: HashMap::new(),
+            analysis_requested: HashSet::new(),
+            playback: Playback::Stopped,
+            play_token: 0,
+            waveform_blocks: false,
+            hyperlinks: false,
         };
         for w in init.warnings {
             app.toast_error(w);
@@ -287,7 +322,11 @@ impl App {
             Message::Copied { url, result } => self.on_copied(url, result),
             Message::Window(delivery) => self.on_window(delivery),
             Message::StatsLoaded(result) => self.on_stats_loaded(result),
+            Message::PlayerEnded { token, error } => self.on_player_ended(token, error),
         };
+        if let Some(ask) = self.request_missing_analysis() {
+            commands.insert(0, ask);
+        }
         self.query_window(&mut commands);
         commands
     }
@@ -400,19 +439,24 @@ impl App {
                 self.status = status;
                 self.status_since = Instant::now();
             }
-            EngineEvent::Download(d) => self.on_download(d),
+            EngineEvent::Download(d) => {
+                if let Some(play) = self.on_download(d) {
+                    return vec![play, Command::Redraw];
+                }
+            }
             EngineEvent::CreateFailed { id, error } => {
                 self.toast_error(format!("task #{id} was not created: {error}"));
             }
             EngineEvent::Notice(text) => self.toast(text),
-            EngineEvent::AudioAnalysed { record, .. } => {
-                self.tasks.upsert(*record);
+            EngineEvent::AudioAnalysed { record, analysis } => {
+                self.on_audio_analysed(*record, analysis);
             }
         }
         vec![Command::Redraw]
     }
 
-    fn on_download(&mut self, event: DownloadEvent) {
+    /// Returns the command to play the file when it was waited for.
+    fn on_download(&mut self, event: DownloadEvent) -> Option<Command> {
         match event {
             DownloadEvent::Started { id } => {
                 self.downloads.insert(id, (0, None));
@@ -423,12 +467,16 @@ impl App {
             DownloadEvent::Finished { id, path } => {
                 self.downloads.remove(&id);
                 self.toast(format!("#{id} saved to {}", path.display()));
+                if let Some(play) = self.play_if_waiting(id, path) {
+                    return Some(play);
+                }
             }
             DownloadEvent::Failed { id, error } => {
                 self.downloads.remove(&id);
                 self.toast_error(format!("#{id} download failed: {error}"));
             }
         }
+        None
     }
 
     fn on_tick(&mut self) -> Commands {

@@ -1,12 +1,16 @@
-//! Everything known about the selected task: every request parameter, the
-//! server's id, result URLs, failure reason, timestamps, file and last error.
+//! Everything known about the selected task: its waveform and figures once
+//! the file is measured, every request parameter, the server's id, result
+//! URLs (OSC 8 links where the terminal takes them), failure reason,
+//! timestamps, file and last error.
 
 use super::app::{App, Focus};
 use super::format;
 use super::table::{state_label, state_style, timing};
+use super::waveform;
 use crate::sanitize::terminal_safe;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::buffer::CellDiffOption;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
@@ -49,6 +53,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(msg) = &r.fail_msg {
         push("failMsg", msg.clone(), t.error);
+    }
+    let analysis = app.analysis_of(r);
+    match analysis.map(|a| &a.outcome) {
+        Some(Ok(a)) => push("figures", crate::audio::format::summary(&a.stats), t.text),
+        Some(Err(reason)) => push("audio", reason.clone(), t.error),
+        None => {}
+    }
+    if app.playback == super::audio::Playback::Playing(r.id) {
+        let key = app.key_name(super::action::Action::Play);
+        push("player", format!("playing ({key} or Esc stops)"), t.accent);
     }
     if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
         let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
@@ -113,13 +127,79 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         push("callback", "yes (polling is the fallback)".into(), t.muted);
     }
 
-    let lines = label_column(rows, area.width.saturating_sub(2), t.muted);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut text_area = inner;
+    // The waveform takes up to HEIGHT rows, leaving at least three lines
+    // (state, result, figures) below it.
+    let wave_rows = inner.height.saturating_sub(3).min(waveform::HEIGHT);
+    if let Some(Ok(a)) = analysis.map(|a| &a.outcome)
+        && wave_rows >= 2
+        && inner.width >= waveform::MIN_WIDTH
+    {
+        let [wave, rest] =
+            Layout::vertical([Constraint::Length(wave_rows), Constraint::Min(0)]).areas(inner);
+        waveform::draw(frame, wave, a, app.waveform_blocks, t.accent, t.text);
+        text_area = rest;
+    }
+    let scroll = app.ui.detail_scroll;
+    let column = label_width(&rows, inner.width);
+    let lines = label_column(rows, column, t.muted);
     let paragraph = Paragraph::new(lines)
-        .block(block)
         .style(t.text)
         .wrap(Wrap { trim: false })
-        .scroll((app.ui.detail_scroll, 0));
-    frame.render_widget(paragraph, area);
+        .scroll((scroll, 0));
+    frame.render_widget(paragraph, text_area);
+    // The result URL is the second line; link it where it fits one row.
+    if app.hyperlinks
+        && scroll == 0
+        && let Some(url) = r.first_url()
+    {
+        link_cells(frame, text_area, 1, column as u16 + 1, url);
+    }
+}
+
+/// Turns the cells showing `url` on `line` (from column `x`) into an OSC 8
+/// hyperlink. ratatui has no links, so each pair of cells carries the
+/// escape around its two characters (the trick of ratatui's hyperlink
+/// example): the escapes have no width, and a URL that is not a safe
+/// printable-ASCII target is left as plain text.
+fn link_cells(frame: &mut Frame, area: Rect, line: u16, x: u16, url: &str) {
+    let Some(target) = crate::sanitize::hyperlink_target(url) else {
+        return;
+    };
+    let len = target.chars().count();
+    if target != url || line >= area.height || usize::from(area.width) < usize::from(x) + len {
+        return;
+    }
+    let y = area.y + line;
+    let chars: Vec<char> = target.chars().collect();
+    let buffer = frame.buffer_mut();
+    for (i, pair) in chars.chunks(2).enumerate() {
+        let col = area.x + x + (i * 2) as u16;
+        let text: String = pair.iter().collect();
+        let cell = &mut buffer[(col, y)];
+        cell.set_symbol(&format!("\x1b]8;;{target}\x1b\\{text}\x1b]8;;\x1b\\"));
+        // The escapes take no room on screen: the cell is as wide as its
+        // characters, and the second cell is drawn by the first.
+        if let Some(width) = std::num::NonZeroU16::new(pair.len() as u16) {
+            cell.diff_option = CellDiffOption::ForcedWidth(width);
+        }
+        if pair.len() == 2 {
+            buffer[(col + 1, y)].diff_option = CellDiffOption::Skip;
+        }
+    }
+}
+
+/// The label column: as wide as the longest label, up to a third of the
+/// pane, at least 8.
+fn label_width(rows: &[(String, String, Style)], width: u16) -> usize {
+    let widest = rows
+        .iter()
+        .map(|(l, ..)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    widest.min(usize::from(width / 3)).max(8)
 }
 
 /// Labels in a column as wide as the longest (up to a third of the pane),
@@ -127,15 +207,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 /// value. Multi-line values (a TTS text) keep their lines, indented.
 fn label_column(
     rows: Vec<(String, String, Style)>,
-    width: u16,
+    column: usize,
     muted: Style,
 ) -> Vec<Line<'static>> {
-    let widest = rows
-        .iter()
-        .map(|(l, ..)| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    let column = widest.min(usize::from(width / 3)).max(8);
     let mut lines = Vec::new();
     for (name, value, style) in rows {
         for (i, part) in terminal_safe(&value).split('\n').enumerate() {

@@ -8,8 +8,11 @@ use super::clipboard::Clipboard;
 use super::form_history::{HISTORY_FIELDS, HISTORY_LOAD};
 use super::window::worker::WindowWorker;
 use crate::api::Model;
+use crate::audio::player::{self, Environment};
 use crate::engine::{Engine, SubmitError};
+use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 
 pub struct Effects {
     engine: Option<Engine>,
@@ -17,6 +20,10 @@ pub struct Effects {
     tx: UnboundedSender<Message>,
     /// Answers the table's queries from the store, off the UI task.
     window: Option<WindowWorker>,
+    /// Where players are looked for, and whether this is an SSH session.
+    player_env: Environment,
+    /// Dropping this stops the running player.
+    player_stop: Option<oneshot::Sender<()>>,
 }
 
 impl Effects {
@@ -31,6 +38,8 @@ impl Effects {
             clipboard,
             tx,
             window: None,
+            player_env: Environment::current(None),
+            player_stop: None,
         }
     }
 
@@ -38,6 +47,12 @@ impl Effects {
     pub fn with_window(mut self, worker: WindowWorker) -> Effects {
         self.window = Some(worker);
         self
+    }
+
+    /// The environment players are chosen from (`player` from config.toml,
+    /// or a test's own PATH).
+    pub fn set_player_env(&mut self, env: Environment) {
+        self.player_env = env;
     }
 
     pub fn engine(&self) -> Option<&Engine> {
@@ -116,7 +131,63 @@ impl Effects {
                 Some(worker) => worker.request(request),
                 None => tracing::warn!("a table query with no store to ask"),
             },
+            Command::Analyse(id) => {
+                if let Some(engine) = &self.engine {
+                    engine.analyse(id);
+                }
+            }
+            Command::Play { token, path, offer } => self.play(token, path, &offer),
+            // Dropping the sender ends the player's task, which kills it.
+            Command::StopPlayer => self.player_stop = None,
         }
+    }
+
+    /// Starts the player on `path` (stopping any other); its end comes back
+    /// as `PlayerEnded`. Its output goes to /dev/null, never over the
+    /// dashboard.
+    fn play(&mut self, token: u64, path: PathBuf, offer: &str) {
+        self.player_stop = None;
+        let ended = |error: String| Message::PlayerEnded {
+            token,
+            error: Some(error),
+        };
+        let player = match player::choose(&self.player_env, &path, offer) {
+            Ok(p) => p,
+            Err(why) => {
+                let _ = self.tx.send(ended(why.to_string()));
+                return;
+            }
+        };
+        let name = player.describe();
+        let mut child = match tokio::process::Command::from(player.command(&path))
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = self.tx.send(ended(format!(
+                    "cannot start {name}: {e}; set `player` in config.toml"
+                )));
+                return;
+            }
+        };
+        let (stop, stopped) = oneshot::channel();
+        self.player_stop = Some(stop);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let error = tokio::select! {
+                status = child.wait() => match status {
+                    Ok(s) if s.success() => None,
+                    Ok(s) => Some(format!("{name} stopped with {s}; try another `player` in config.toml")),
+                    Err(e) => Some(format!("{name}: {e}")),
+                },
+                _ = stopped => {
+                    let _ = child.kill().await;
+                    None
+                }
+            };
+            let _ = tx.send(Message::PlayerEnded { token, error });
+        });
     }
 
     /// Runs `work` off the UI task and queues its answer. Without an engine

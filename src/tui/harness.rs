@@ -100,6 +100,12 @@ impl Runner {
     /// tasks (100 ms pending, 200 ms processing), the store and downloads
     /// under `dir`. Needs a tokio runtime.
     pub async fn sandbox(dir: &Path, width: u16, height: u16) -> Runner {
+        Runner::sandbox_with(dir, width, height, false).await
+    }
+
+    /// Like [`Runner::sandbox`], with `auto_download` as the dashboard's
+    /// config would set it.
+    pub async fn sandbox_with(dir: &Path, width: u16, height: u16, auto_download: bool) -> Runner {
         let handle = sandbox::start(SandboxConfig {
             pending_ms: 100,
             processing_ms: 200,
@@ -107,8 +113,13 @@ impl Runner {
         })
         .await
         .unwrap_or_else(|e| panic!("sandbox did not start: {e}"));
-        let mut runner =
-            Runner::on_server(dir, &handle.base_url(), sandbox::SANDBOX_KEY, width, height);
+        let mut runner = Runner::on_server_with(
+            dir,
+            &handle.base_url(),
+            sandbox::SANDBOX_KEY,
+            (width, height),
+            auto_download,
+        );
         runner.app.sandbox = true;
         runner.sandbox = Some(handle);
         runner
@@ -117,6 +128,16 @@ impl Runner {
     /// A runner on a real engine talking HTTP to any server that follows
     /// the contract at `base_url`, with a fast poll policy.
     pub fn on_server(dir: &Path, base_url: &str, key: &str, width: u16, height: u16) -> Runner {
+        Runner::on_server_with(dir, base_url, key, (width, height), false)
+    }
+
+    fn on_server_with(
+        dir: &Path,
+        base_url: &str,
+        key: &str,
+        (width, height): (u16, u16),
+        auto_download: bool,
+    ) -> Runner {
         let store =
             Arc::new(Store::open(&dir.join("tasks.db")).unwrap_or_else(|e| panic!("store: {e}")));
         let client = ApiClient::new(base_url, ApiKey::new(key), &ClientOptions::default())
@@ -130,6 +151,7 @@ impl Runner {
             ..PollPolicy::default()
         };
         config.store_watch_interval = Duration::from_millis(200);
+        config.auto_download = auto_download;
         let (tx, rx) = mpsc::unbounded_channel();
         let sink_tx = tx.clone();
         let sink: EventSink = Arc::new(move |ev| {

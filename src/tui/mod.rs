@@ -14,6 +14,7 @@
 pub mod action;
 mod app;
 mod app_window;
+mod audio;
 pub mod clipboard;
 mod detail;
 pub mod effects;
@@ -38,12 +39,14 @@ mod update;
 mod update_compose;
 mod view;
 pub mod voice_picker;
+mod waveform;
 pub mod window;
 
 pub use action::{Action, Scope};
 pub use app::{
     App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
 };
+pub use audio::Playback;
 pub use effects::Effects;
 pub use keymap::{Key, KeyMap};
 pub use view::draw;
@@ -58,6 +61,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 use window::worker::WindowWorker;
+
+/// How many tasks' stored audio figures are read at start.
+const STARTUP_ANALYSES: usize = 500;
 
 /// Flags for the dashboard.
 #[derive(Clone, Debug, Default)]
@@ -122,8 +128,22 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         let _ = window_tx.send(Message::Window(delivery));
     })
     .context("cannot start the table's query thread")?;
+    // Figures measured earlier (by this or another process): read once
+    // here; older tasks' figures are read when they are selected.
+    if let Ok(stored) = ctx.store.recent_analyses(STARTUP_ANALYSES) {
+        app.analyses = stored
+            .into_iter()
+            .map(|(id, a)| (id, Arc::new(a)))
+            .collect();
+    }
+    // basic16 and NO_COLOR terminals may lack braille in their fonts.
+    app.waveform_blocks = theme::no_colour_requested() || theme_name.as_deref() == Some("basic16");
+    app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
     let mut effects =
         Effects::new(Some(engine.clone()), Box::new(clipboard), tx.clone()).with_window(worker);
+    effects.set_player_env(crate::audio::player::Environment::current(
+        ctx.config.player.as_deref(),
+    ));
     for command in app.startup_commands() {
         effects.run(command);
     }

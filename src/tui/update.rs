@@ -151,6 +151,7 @@ impl App {
             Action::Copy => self.copy_selected(),
             Action::Download => self.download_selected(),
             Action::DownloadAll => self.download_all(),
+            Action::Play => self.play_selected(),
             Action::Filter => self.start_filter(),
             Action::Sort => self.next_sort(),
             Action::Resume => self.resume_engine(),
@@ -239,6 +240,10 @@ impl App {
         if self.overlay == Overlay::Help {
             self.overlay = Overlay::None;
             return None;
+        }
+        // Esc stops a playing result before it leaves anything.
+        if self.playback != super::audio::Playback::Stopped {
+            return self.stop_playback();
         }
         match self.focus {
             Focus::Detail | Focus::Input => self.focus = Focus::Table,

@@ -1,0 +1,74 @@
+//! The figures as people read them, for the CLI and the dashboard alike.
+
+use super::AudioStats;
+
+fn channels(n: u32) -> String {
+    match n {
+        1 => "mono".into(),
+        2 => "stereo".into(),
+        n => format!("{n} ch"),
+    }
+}
+
+fn peak(s: &AudioStats) -> String {
+    s.peak_dbfs
+        .map_or_else(|| "silent".into(), |p| format!("{p:.1} dBFS"))
+}
+
+fn loudness(s: &AudioStats) -> String {
+    s.loudness_lufs
+        .map_or_else(|| "- LUFS".into(), |l| format!("{l:.1} LUFS"))
+}
+
+/// One line: `4.52 s · 44.1 kHz mono · peak -3.0 dBFS · -18.4 LUFS`.
+pub fn summary(s: &AudioStats) -> String {
+    format!(
+        "{:.2} s · {:.1} kHz {} · peak {} · {}",
+        s.duration_s,
+        f64::from(s.sample_rate) / 1000.0,
+        channels(s.channels),
+        peak(s),
+        loudness(s),
+    )
+}
+
+/// A few short lines, for beside the waveform.
+pub fn stats_lines(s: &AudioStats) -> Vec<String> {
+    vec![
+        format!(
+            "{:.2} s  {:.1} kHz {}",
+            s.duration_s,
+            f64::from(s.sample_rate) / 1000.0,
+            channels(s.channels)
+        ),
+        format!("peak {}", peak(s)),
+        format!("loud {}", loudness(s)),
+        format!(
+            "quiet {:.2} s + {:.2} s",
+            s.leading_silence_s, s.trailing_silence_s
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_a_sound_designer_expects() {
+        let s = AudioStats {
+            duration_s: 4.519,
+            sample_rate: 44_100,
+            channels: 2,
+            peak_dbfs: Some(-0.04),
+            loudness_lufs: None,
+            leading_silence_s: 0.25,
+            trailing_silence_s: 0.0,
+        };
+        assert_eq!(
+            summary(&s),
+            "4.52 s · 44.1 kHz stereo · peak -0.0 dBFS · - LUFS"
+        );
+        assert_eq!(stats_lines(&s)[3], "quiet 0.25 s + 0.00 s");
+    }
+}

@@ -1,0 +1,145 @@
+//! The dashboard against the sandbox over HTTP: a result is downloaded by
+//! itself, measured off the UI task, and its waveform and loudness appear
+//! in the details; `p` hands the file to a player (a stand-in script that
+//! records its arguments), `p` again stops it; over SSH with no player
+//! configured nothing runs and the dashboard says why.
+
+use crossterm::event::KeyCode;
+use klang::audio::player::Environment;
+use klang::store::LocalState;
+use klang::tui::harness::Runner;
+use klang::tui::{Focus, Playback};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+/// A PATH directory holding a stand-in `mpv` that records its arguments,
+/// then stays up (like a player) until it is killed.
+fn stand_in_player() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("args.txt");
+    let script = dir.path().join("mpv");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 30\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, log)
+}
+
+async fn completed_and_measured(r: &mut Runner, prompt: &str) -> i64 {
+    r.key(KeyCode::Char('n'));
+    assert_eq!(r.app.focus, Focus::Input);
+    r.type_text(prompt);
+    r.key(KeyCode::Enter);
+    r.wait_for("the submit's answer", |a| !a.submitting()).await;
+    r.wait_for("the row", |a| a.tasks.total() == 1).await;
+    r.wait_for("completion, download and measurement", |a| {
+        a.selected().is_some_and(|t| {
+            t.state == LocalState::Completed && t.local_path.is_some() && a.analysis_of(t).is_some()
+        })
+    })
+    .await;
+    r.app.selected().map(|t| t.id).unwrap()
+}
+
+#[tokio::test]
+async fn a_result_arrives_by_itself_with_its_waveform_and_loudness() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
+    completed_and_measured(&mut r, "heavy rain").await;
+    // Nobody pressed d: the dashboard fetched it.
+    assert!(
+        !r.commands
+            .iter()
+            .any(|c| matches!(c, klang::tui::Command::Download(_)))
+    );
+    let screen = r.screen();
+    assert!(screen.contains("LUFS"), "{screen}");
+    assert!(screen.contains("44.1 kHz mono"), "{screen}");
+    let braille = screen
+        .chars()
+        .filter(|c| ('\u{2801}'..='\u{28FF}').contains(c))
+        .count();
+    assert!(braille > 50, "no braille waveform:\n{screen}");
+
+    // Narrower: drawn again from the stored peaks, nothing decoded again.
+    let before = r.commands.len();
+    r.terminal.backend_mut().resize(70, 40);
+    let narrow = r.screen();
+    assert!(
+        narrow
+            .chars()
+            .any(|c| ('\u{2801}'..='\u{28FF}').contains(&c)),
+        "{narrow}"
+    );
+    assert!(
+        !r.commands[before..]
+            .iter()
+            .any(|c| matches!(c, klang::tui::Command::Analyse(_)))
+    );
+
+    // basic16 / NO_COLOR: block characters instead of braille.
+    r.app.waveform_blocks = true;
+    let blocks = r.screen();
+    assert!(blocks.contains('█'), "{blocks}");
+    assert!(
+        !blocks
+            .chars()
+            .any(|c| ('\u{2801}'..='\u{28FF}').contains(&c)),
+        "{blocks}"
+    );
+}
+
+#[tokio::test]
+async fn p_plays_the_file_and_p_again_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
+    let (bin, log) = stand_in_player();
+    r.effects.set_player_env(Environment {
+        configured: None,
+        over_ssh: false,
+        path: Some(bin.path().as_os_str().to_owned()),
+    });
+    let id = completed_and_measured(&mut r, "door knocks").await;
+    let file = r.app.selected().and_then(|t| t.local_path.clone()).unwrap();
+
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Playing(id));
+    r.wait_for("the player to start", |_| log.exists()).await;
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(args.lines().last(), Some(file.as_str()), "{args}");
+    assert!(r.screen().contains("playing"));
+
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Stopped);
+    // The killed player's end comes back as a message, and says nothing.
+    r.wait_for("the player's end", |a| {
+        a.toasts.iter().any(|t| t.text.contains("stopped"))
+    })
+    .await;
+    assert!(!r.app.toasts.iter().any(|t| t.error), "{:?}", r.app.toasts);
+}
+
+#[tokio::test]
+async fn over_ssh_without_a_configured_player_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
+    let (bin, log) = stand_in_player();
+    r.effects.set_player_env(Environment {
+        configured: None,
+        over_ssh: true,
+        path: Some(bin.path().as_os_str().to_owned()),
+    });
+    completed_and_measured(&mut r, "laser chirps").await;
+    r.key(KeyCode::Char('p'));
+    r.wait_for("the refusal", |a| a.playback == Playback::Stopped)
+        .await;
+    let screen = r.screen();
+    assert!(screen.contains("SSH"), "{screen}");
+    assert!(screen.contains("copy the URL with y"), "{screen}");
+    assert!(!log.exists(), "a player ran over SSH");
+}
