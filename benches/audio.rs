@@ -9,8 +9,11 @@ use std::time::Duration;
 fn decode_and_measure(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("rain-10s.mp3");
-    std::fs::write(&path, klang::sandbox::sample_mp3("rain on a tin roof", 1000))
-        .expect("write the sample");
+    std::fs::write(
+        &path,
+        klang::sandbox::sample_mp3("rain on a tin roof", 1000),
+    )
+    .expect("write the sample");
     let mut group = c.benchmark_group("audio");
     group.measurement_time(Duration::from_secs(5));
     group.sample_size(30);
