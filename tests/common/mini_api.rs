@@ -72,10 +72,16 @@ pub async fn start(key: &str, chunk_delay: Duration) -> MiniApi {
 }
 
 fn authorized(ctx: &Ctx, headers: &HeaderMap) -> bool {
+    bearer_is(headers, &ctx.key)
+}
+
+/// Whether a request carries `Authorization: Bearer <key>`; shared by the
+/// test servers written apart from the sandbox.
+pub fn bearer_is(headers: &HeaderMap, key: &str) -> bool {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {}", ctx.key))
+        == Some(&format!("Bearer {key}"))
 }
 
 async fn create(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {

@@ -72,10 +72,7 @@ pub async fn start(key: &str, shape: Shape) -> ShapesApi {
 }
 
 fn authorized(ctx: &Ctx, headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {}", ctx.key))
+    super::mini_api::bearer_is(headers, &ctx.key)
 }
 
 async fn create(State(ctx): State<Ctx>, headers: HeaderMap, body: String) -> Response {
