@@ -5,14 +5,21 @@
 //! imports the other; both start here.
 
 use crate::api::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};
-use crate::config::{Config, Paths, check_base_url_security};
+use crate::config::{Config, KeyRebind, Paths, check_base_url_security};
 use crate::engine::callbacks::{self, CallbackReceiver};
 use crate::engine::{Engine, EngineConfig, EventSink};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::Store;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Checks `[keys]` from config.toml (action names, key names, clashes) and
+/// returns the one-line error naming `config.toml:LINE`. The key names and
+/// actions belong to the dashboard, which this module must not import, so
+/// the binary passes the dashboard's check in: then every command refuses a
+/// broken `[keys]` the same way, not only the dashboard.
+pub type KeyCheck = fn(&[KeyRebind], &Path) -> Result<(), String>;
 
 /// The settings that can come from flags; `None` falls back to env, then
 /// config.toml, then the default.
@@ -27,6 +34,9 @@ pub struct Overrides {
     pub callback_listen: Option<String>,
     /// Public base URL the provider should call.
     pub callback_url: Option<String>,
+    /// Run on `[keys]` right after config.toml is read; a refusal is a
+    /// usage error (exit 2).
+    pub check_keys: Option<KeyCheck>,
 }
 
 /// Where the callback receiver listens and how the provider reaches it.
@@ -43,8 +53,8 @@ pub struct Context {
     pub config: Config,
     /// One-line warnings for the user (config problems, open key file).
     pub warnings: Vec<String>,
-    /// `[keys]` from config.toml, checked by the dashboard's key map.
-    pub keys: Vec<crate::config::KeyRebind>,
+    /// `[keys]` from config.toml, checked by [`Overrides::check_keys`].
+    pub keys: Vec<KeyRebind>,
     pub store: Arc<Store>,
     pub client: ApiClient,
     pub base_url: String,
@@ -70,6 +80,9 @@ impl Context {
         let config = loaded.config;
         let warnings = loaded.warnings;
         let keys = loaded.keys;
+        if let Some(check) = overrides.check_keys {
+            check(&keys, &paths.config_file()).map_err(ContextError::Usage)?;
+        }
 
         let download_dir = download_dir(overrides, &config, &paths)?;
         let mut engine_config = EngineConfig::new(download_dir);

@@ -82,7 +82,8 @@ pub struct Config {
     /// Most dollars to spend per local calendar month.
     pub monthly_budget_usd: Option<f64>,
     /// `[keys]`: action name → a key or a list of keys (`copy = "c"`,
-    /// `copy = ["c", "ctrl+y"]`). The dashboard's key map checks the names.
+    /// `copy = ["c", "ctrl+y"]`). The dashboard's key map checks the
+    /// names, for every command (see `bootstrap::KeyCheck`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<String, Spanned<KeyList>>,
     /// Download each result as soon as it completes (dashboard; default true).

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use klang::cli::{self, Cli, Failure};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(command) => cli::run(&cli.global, command).await,
+            Some(command) => cli::run(&cli.global, command, check_keys).await,
             None => dashboard(&cli.global).await,
         }
     });
@@ -36,9 +37,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// `[keys]` is the dashboard's, but a broken entry is a config error like
+/// any other: every command that reads config.toml refuses it (exit 2).
+fn check_keys(rebinds: &[klang::config::KeyRebind], file: &Path) -> Result<(), String> {
+    klang::tui::KeyMap::from_config(rebinds, file).map(drop)
+}
+
 async fn dashboard(global: &cli::GlobalArgs) -> Result<i32, Failure> {
-    let ctx = cli::Context::build(&cli::overrides(global)).await?;
-    // A bad `[keys]` entry is a config error like any other: exit 2.
+    let overrides = cli::Overrides {
+        check_keys: Some(check_keys),
+        ..cli::overrides(global)
+    };
+    let ctx = cli::Context::build(&overrides).await?;
     let keys = klang::tui::KeyMap::from_config(&ctx.keys, &ctx.paths.config_file()).map_err(
         |message| Failure {
             code: cli::exit::USAGE,

@@ -374,8 +374,8 @@ async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
     }
 }
 
-#[tokio::test]
-async fn a_bad_key_binding_stops_the_dashboard_with_status_2_naming_the_line() {
+/// A home whose config.toml binds download to a key name that does not exist.
+fn home_with_a_bad_key_binding() -> Home {
     let home = Home::new();
     let config = home.dir.path().join("config/klang");
     std::fs::create_dir_all(&config).unwrap();
@@ -384,13 +384,38 @@ async fn a_bad_key_binding_stops_the_dashboard_with_status_2_naming_the_line() {
         "mouse = true\n\n[keys]\ncopy = \"c\"\ndownload = \"ctl+d\"\n",
     )
     .unwrap();
-    // No terminal needed: the key map is checked before the screen changes.
-    let out = home.run(None, &[]).await;
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
+    home
+}
+
+fn assert_refused_naming_the_bad_key(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    let err = stderr(out);
     assert!(
         err.contains("klang/config.toml:5: \"ctl+d\" is not a key"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+#[tokio::test]
+async fn a_bad_key_binding_stops_the_dashboard_with_status_2_naming_the_line() {
+    let home = home_with_a_bad_key_binding();
+    // No terminal needed: the key map is checked before the screen changes.
+    assert_refused_naming_the_bad_key(&home.run(None, &[]).await);
+}
+
+#[tokio::test]
+async fn a_bad_key_binding_stops_headless_commands_the_same_way() {
+    let home = home_with_a_bad_key_binding();
+    for args in [
+        &["list", "--json"][..],
+        &["stats"],
+        &["--sandbox", "submit", "sfx", "--prompt", "rain"],
+    ] {
+        let out = home.run(None, args).await;
+        assert_refused_naming_the_bad_key(&out);
+    }
+    // Nothing was submitted: the sandbox store was never even opened.
+    assert!(!home.dir.path().join("data/klang/sandbox.db").exists());
 }

@@ -21,7 +21,7 @@ mod submit;
 mod voices;
 mod wait;
 
-pub use crate::bootstrap::{Context, ContextError, Overrides};
+pub use crate::bootstrap::{Context, ContextError, KeyCheck, Overrides};
 pub use args::{Cli, Command, GlobalArgs};
 
 /// Process exit codes.
@@ -105,6 +105,8 @@ impl Failure {
     }
 }
 
+/// The flags as overrides. `check_keys` is left empty: the binary wires in
+/// the dashboard's check (this module does not import the dashboard).
 pub fn overrides(global: &GlobalArgs) -> Overrides {
     Overrides {
         base_url: global.base_url.clone(),
@@ -114,51 +116,61 @@ pub fn overrides(global: &GlobalArgs) -> Overrides {
         max_in_flight: global.max_in_flight,
         callback_listen: global.callback_listen.clone(),
         callback_url: global.callback_url.clone(),
+        check_keys: None,
     }
 }
 
 /// The context for a headless command. Its warnings (a key file others can
 /// read, say) go to stderr, where they reach the user without breaking
 /// `--json` output.
-async fn headless_context(global: &GlobalArgs) -> Result<Context, Failure> {
-    let ctx = Context::build(&overrides(global)).await?;
+async fn headless_context(global: &GlobalArgs, check_keys: KeyCheck) -> Result<Context, Failure> {
+    let overrides = Overrides {
+        check_keys: Some(check_keys),
+        ..overrides(global)
+    };
+    let ctx = Context::build(&overrides).await?;
     for warning in &ctx.warnings {
         eprintln!("klang: warning: {}", crate::sanitize::single_line(warning));
     }
     Ok(ctx)
 }
 
-/// Runs a subcommand; returns the exit code.
-pub async fn run(global: &GlobalArgs, command: Command) -> Result<i32, Failure> {
+/// Runs a subcommand; returns the exit code. `check_keys` checks `[keys]`
+/// in config.toml for every command that reads it.
+pub async fn run(
+    global: &GlobalArgs,
+    command: Command,
+    check_keys: KeyCheck,
+) -> Result<i32, Failure> {
     match command {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),
-        Command::Export(args) => export::run(headless_context(global).await?, args),
-        Command::Stats(args) => stats::run(headless_context(global).await?, args),
+        Command::Export(args) => export::run(headless_context(global, check_keys).await?, args),
+        Command::Stats(args) => stats::run(headless_context(global, check_keys).await?, args),
         Command::Batch(args) => {
-            let ctx = headless_context(global).await?;
+            let ctx = headless_context(global, check_keys).await?;
             batch::run(ctx, args).await
         }
         Command::Paths(flag) => paths::run(global, flag.json),
         Command::Voices(args) => Ok(voices::run(&args)),
         Command::Submit(sub) => {
-            let ctx = headless_context(global).await?;
+            let ctx = headless_context(global, check_keys).await?;
             submit::run(ctx, sub).await
         }
         Command::Wait(args) => {
-            let ctx = headless_context(global).await?;
+            let ctx = headless_context(global, check_keys).await?;
             wait::run(ctx, args).await
         }
         Command::Download(args) => {
-            let ctx = headless_context(global).await?;
+            let ctx = headless_context(global, check_keys).await?;
             download::run(ctx, args).await
         }
         Command::Play(args) => {
-            let ctx = headless_context(global).await?;
+            let ctx = headless_context(global, check_keys).await?;
             audio::play(ctx, args).await
         }
-        Command::List(args) => list::run(headless_context(global).await?, args),
-        Command::Show(args) => show::run(headless_context(global).await?, args),
+        Command::List(args) => list::run(headless_context(global, check_keys).await?, args),
+        Command::Show(args) => show::run(headless_context(global, check_keys).await?, args),
     }
 }
