@@ -194,6 +194,37 @@ async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
 }
 
 #[tokio::test]
+async fn a_configured_player_path_and_arguments_may_hold_spaces() {
+    let home = Home::new();
+    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let bin = stand_in_player("mpv");
+    let spaced = bin.path().join("My Players");
+    std::fs::create_dir(&spaced).unwrap();
+    std::fs::rename(bin.path().join("mpv"), spaced.join("mpv")).unwrap();
+    let config = home.dir.path().join("config/klang");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "player = \"'{}' --title 'rain on a roof'\"\n",
+            spaced.join("mpv").display()
+        ),
+    )
+    .unwrap();
+    let out = home
+        .cmd(None)
+        .env("PATH", bin.path())
+        .args(["play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("the configured player ran");
+    assert_eq!(args[..2], ["--title", "rain on a roof"]);
+    assert_eq!(args.len(), 3, "title, then the file: {args:?}");
+}
+
+#[tokio::test]
 async fn no_player_says_what_to_install() {
     let home = Home::new();
     let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();

@@ -37,17 +37,17 @@ impl Player {
         cmd
     }
 
-    /// For messages: the program's name and its arguments.
+    /// For messages: the program's name and its arguments, quoted where
+    /// they hold spaces, as `player` would spell them.
     pub fn describe(&self) -> String {
         let name = self
             .program
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.program.display().to_string());
-        std::iter::once(name)
-            .chain(self.args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        shell_words::join(
+            std::iter::once(name.as_str()).chain(self.args.iter().map(String::as_str)),
+        )
     }
 }
 
@@ -68,6 +68,10 @@ pub enum NoPlayer {
     Configured(String),
     #[error("`player` is empty: give a command, e.g. player = \"mpv --no-terminal\"")]
     Empty,
+    #[error(
+        "the configured player {0:?} has a quote that is never closed: fix `player` or KLANG_PLAYER"
+    )]
+    Unquoted(String),
 }
 
 /// What [`choose`] looks at, so tests need not touch the real environment.
@@ -98,13 +102,17 @@ impl Environment {
 /// reach the user (e.g. "copy the URL with y").
 pub fn choose(env: &Environment, file: &Path, offer: &str) -> Result<Player, NoPlayer> {
     if let Some(line) = &env.configured {
-        let mut words = line.split_whitespace();
+        // Split as a shell would (quotes, backslashes), so a path or an
+        // argument with spaces stays one word; nothing else of a shell runs.
+        let mut words = shell_words::split(line)
+            .map_err(|_| NoPlayer::Unquoted(line.clone()))?
+            .into_iter();
         let program = words.next().ok_or(NoPlayer::Empty)?;
-        let found = find_program(program, env.path.as_deref())
-            .ok_or_else(|| NoPlayer::Configured(program.to_string()))?;
+        let found =
+            find_program(&program, env.path.as_deref()).ok_or(NoPlayer::Configured(program))?;
         return Ok(Player {
             program: found,
-            args: words.map(str::to_string).collect(),
+            args: words.collect(),
         });
     }
     if env.over_ssh {
@@ -209,6 +217,28 @@ mod tests {
         .unwrap();
         assert_eq!(p.args, vec!["--no-terminal"]);
         assert_eq!(p.program, dir.path().join("mpv"));
+    }
+
+    #[test]
+    fn a_configured_player_is_split_like_a_shell_line() {
+        let dir = bin_dir(&[]);
+        let spaced = dir.path().join("my players");
+        std::fs::create_dir(&spaced).unwrap();
+        let program = spaced.join("play it");
+        std::fs::write(&program, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let line = format!("'{}' --title \"rain on a roof\" it\\'s", program.display());
+        let p = choose(&env(&dir, Some(&line), false), Path::new("a.mp3"), "").unwrap();
+        assert_eq!(p.program, program);
+        assert_eq!(p.args, vec!["--title", "rain on a roof", "it's"]);
+        assert_eq!(
+            p.describe(),
+            "'play it' --title 'rain on a roof' 'it'\\''s'"
+        );
+        assert_eq!(
+            choose(&env(&dir, Some("mpv 'unclosed"), false), Path::new("a"), ""),
+            Err(NoPlayer::Unquoted("mpv 'unclosed".into()))
+        );
     }
 
     #[test]
