@@ -179,3 +179,57 @@ fn the_video_placeholder_fits_its_line_at_120_columns() {
         );
     }
 }
+
+/// The column where `label`'s value (or hint) starts on the form row that
+/// carries the label.
+fn value_column(screen: &str, label: &str) -> usize {
+    let line = screen
+        .lines()
+        .find(|l| {
+            (l.contains(&format!(" {label} ")) || l.contains(&format!("›{label} ")))
+                && !l.contains("Model")
+        })
+        .unwrap_or_else(|| panic!("no {label:?} row in\n{screen}"));
+    let chars: Vec<char> = line.chars().collect();
+    let at = line[..line.find(label).unwrap()].chars().count() + label.chars().count();
+    at + chars[at..]
+        .iter()
+        .position(|c| *c != ' ')
+        .unwrap_or_else(|| panic!("{label:?} row has no value: {line:?}"))
+}
+
+#[test]
+fn text_areas_line_up_with_single_line_fields() {
+    for size in SIZES {
+        let mut r = runner_with(vec![], size, |_| {});
+        r.key(KeyCode::Char('n'));
+        // Off the empty prompt, so its hint shows.
+        r.key(KeyCode::Tab);
+        let screen = r.screen();
+        assert_eq!(
+            value_column(&screen, "Prompt"),
+            value_column(&screen, "Duration"),
+            "{size:?} sfx:\n{screen}"
+        );
+        r.ctrl('n');
+        // Focus on the BGM prompt: the video and SFX prompt show hints.
+        r.key(KeyCode::Tab);
+        r.key(KeyCode::Tab);
+        let screen = r.screen();
+        let video = value_column(&screen, "Video");
+        for label in ["SFX prompt", "ASMR mode", "Takes"] {
+            assert_eq!(
+                value_column(&screen, label),
+                video,
+                "{size:?} v2a {label}:\n{screen}"
+            );
+        }
+        // A text area holding text starts where the hints do.
+        for c in "rain".chars() {
+            r.key(KeyCode::Char(c));
+        }
+        r.key(KeyCode::Tab);
+        let screen = r.screen();
+        assert_eq!(value_column(&screen, "BGM prompt"), video, "{screen}");
+    }
+}

@@ -63,7 +63,7 @@ impl Field {
     /// Edited in a wrapping text area; `newlines` when the API takes them.
     fn long(mut self, newlines: bool) -> Field {
         self.newlines = newlines;
-        self.area = Some(super::text_area::new_area(self.input.value(), self.hint));
+        self.area = Some(super::text_area::new_area(self.input.value()));
         self
     }
 
@@ -88,7 +88,7 @@ impl Field {
         let v = v.unwrap_or_default();
         self.input = Input::new(v.to_string());
         if self.area.is_some() {
-            self.area = Some(super::text_area::new_area(v, self.hint));
+            self.area = Some(super::text_area::new_area(v));
         }
     }
 }

@@ -142,17 +142,24 @@ fn form_lines(app: &App, inner_width: u16) -> FormLines {
                     .max(1);
                 let value = field.value();
                 if field.area.is_some() {
-                    // Drawn over these blank rows by the text area widget.
                     let rows = text_area::rows(value, width).clamp(1, text_area::MAX_ROWS);
-                    spans.push(Span::raw(" ".repeat(width)));
-                    areas.push(AreaSpot {
-                        field: i,
-                        line: line_index,
-                        rows,
-                        x: LABEL_WIDTH as u16,
-                        width: width as u16,
-                        focused: on,
-                    });
+                    if value.is_empty() && !on {
+                        // The hint is drawn here, not by the widget: its
+                        // placeholder starts one column late, after a
+                        // cursor cell, out of line with the other fields.
+                        spans.push(Span::styled(fit(field.hint, 0, width), t.muted));
+                    } else {
+                        // Drawn over these blank rows by the text area widget.
+                        spans.push(Span::raw(" ".repeat(width)));
+                        areas.push(AreaSpot {
+                            field: i,
+                            line: line_index,
+                            rows,
+                            x: LABEL_WIDTH as u16,
+                            width: width as u16,
+                            focused: on,
+                        });
+                    }
                     if let Some((text, over)) = counter {
                         let style = if over { t.counter_over } else { t.muted };
                         spans.push(Span::styled(format!(" {text}"), style));
@@ -398,7 +405,6 @@ fn draw_area(frame: &mut Frame, app: &App, inner: Rect, offset: u16, spot: &Area
     let mut editor = area.clone();
     editor.set_style(t.text);
     editor.set_cursor_line_style(ratatui::style::Style::default());
-    editor.set_placeholder_style(t.muted);
     if spot.focused {
         editor.set_cursor_style(
             ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED),

@@ -16,12 +16,13 @@ use tui_input::Input;
 /// Most rows a text area takes before it scrolls within itself.
 pub const MAX_ROWS: usize = 6;
 
-/// A fresh editor holding `value`, the cursor at its end.
-pub fn new_area(value: &str, hint: &str) -> TextArea<'static> {
+/// A fresh editor holding `value`, the cursor at its end. It has no
+/// placeholder: the form draws an empty field's hint itself, in line with
+/// the single-line fields.
+pub fn new_area(value: &str) -> TextArea<'static> {
     let lines: Vec<String> = value.split('\n').map(str::to_string).collect();
     let mut area = TextArea::new(lines);
     area.set_wrap_mode(WrapMode::WordOrGlyph);
-    area.set_placeholder_text(hint.to_string());
     area.move_cursor(CursorMove::Bottom);
     area.move_cursor(CursorMove::End);
     area
