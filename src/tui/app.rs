@@ -1,18 +1,19 @@
 //! The dashboard's state and how each message changes it. Nothing here does
 //! I/O: `handle` takes a [`Message`], changes state and returns the
 //! [`Command`]s the loop must carry out (`tui/effects.rs`), so tests drive
-//! the app with no terminal, engine or clipboard at all.
+//! the app with no terminal, engine or clipboard at all. The answers to
+//! commands and the engine's events are handled in `app_events.rs`.
 
 use super::audio::Playback;
 use super::input_form::InputForm;
 use super::keymap::KeyMap;
+pub use super::message::{Command, Commands, Message};
 use super::theme::Theme;
-use super::window::{TaskWindow, worker::Delivery};
-use crate::api::{CreateRequest, Model};
-use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
+use super::window::TaskWindow;
+use crate::api::Model;
+use crate::engine::EngineStatus;
 use crate::notify::{BellGate, NotifyMode, TermEnv};
 use crate::store::{LocalState, StoredAnalysis, TaskRecord, Totals};
-use crossterm::event::Event;
 use ratatui::layout::Rect;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -21,93 +22,6 @@ use std::time::Duration;
 use std::sync::Arc;
 use tokio::time::Instant;
 use tui_input::Input;
-
-/// Everything that can happen to the dashboard, from any source. One queue
-/// carries them all.
-#[derive(Debug)]
-pub enum Message {
-    /// A key, paste, mouse or resize event from the terminal.
-    Terminal(Event),
-    Engine(EngineEvent),
-    /// Time passed (only sent while something is running).
-    Tick,
-    /// SIGTERM / SIGHUP / the input stream ended.
-    Quit,
-    /// The answer to [`Command::Submit`]: the new tasks' local ids.
-    Submitted(Result<Vec<i64>, SubmitError>),
-    /// The answer to [`Command::ToggleStar`]: the task as it now is.
-    Starred(Result<Box<TaskRecord>, String>),
-    /// The answer to [`Command::LoadHistory`]: earlier values per model and
-    /// field, newest first.
-    HistoryLoaded(Vec<(Model, &'static str, Vec<String>)>),
-    /// The answer to [`Command::Resubmit`].
-    Resubmitted {
-        from: i64,
-        result: Result<i64, SubmitError>,
-    },
-    /// The answer to [`Command::LoadStats`].
-    StatsLoaded(Result<Box<crate::stats::Stats>, String>),
-    /// The answer to [`Command::Copy`].
-    Copied {
-        url: String,
-        result: Result<(), String>,
-    },
-    /// The answer to [`Command::QueryWindow`].
-    Window(Delivery),
-    /// The player of [`Command::Play`] `token` ended; `error` says why it
-    /// did not play (none when it finished or was stopped).
-    PlayerEnded {
-        token: u64,
-        error: Option<String>,
-    },
-}
-
-/// What the loop must do after a message; `handle` itself does none of it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Something on screen changed.
-    Redraw,
-    Quit,
-    /// Write `count` tasks (takes) to the store and send them (answer:
-    /// `Submitted`).
-    Submit {
-        request: CreateRequest,
-        count: usize,
-    },
-    /// Star or unstar a task in the store (answer: `Starred`).
-    ToggleStar(i64),
-    /// Read the form's prompt history from the store (answer: `HistoryLoaded`).
-    LoadHistory,
-    /// Write these bytes (BEL and a notification escape) to the terminal:
-    /// the loop does, between frames.
-    Bell(Vec<u8>),
-    /// A new task with a failed task's parameters (answer: `Resubmitted`).
-    Resubmit(i64),
-    Download(i64),
-    DownloadAll,
-    /// Put this text on the clipboard (answer: `Copied`).
-    Copy(String),
-    /// Lift an engine pause (401/402 fixed).
-    Resume,
-    /// Fetch the table's rows around the cursor (answer: `Window`).
-    QueryWindow(super::window::WindowRequest),
-    /// Compute spend and stats from the store (answer: `StatsLoaded`).
-    LoadStats,
-    /// Measure the task's file (answer: an `AudioAnalysed` engine event).
-    Analyse(i64),
-    /// Hand `path` to the player (answer: `PlayerEnded` with `token`);
-    /// `offer` says what reaches an SSH user when nothing may play.
-    Play {
-        token: u64,
-        path: PathBuf,
-        offer: String,
-    },
-    /// Stop the player.
-    StopPlayer,
-}
-
-/// Commands from one message.
-pub type Commands = Vec<Command>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -210,7 +124,7 @@ pub struct App {
     pub downloads: HashMap<i64, (u64, Option<u64>)>,
     pub toasts: VecDeque<Toast>,
     /// This run's tasks and what each costs so far (charged or not).
-    session: HashMap<i64, (LocalState, f64)>,
+    pub(super) session: HashMap<i64, (LocalState, f64)>,
     history_cost: f64,
     pub sandbox: bool,
     pub key_hint: Option<String>,
@@ -329,165 +243,6 @@ impl App {
         }
         self.query_window(&mut commands);
         commands
-    }
-
-    fn on_submitted(&mut self, result: Result<Vec<i64>, SubmitError>) -> Commands {
-        let model = self.submitting.take();
-        match result {
-            Ok(ids) => {
-                for &id in &ids {
-                    self.note_submitted(id);
-                }
-                // The first take is selected.
-                if let Some(&first) = ids.first() {
-                    self.note_submitted(first);
-                }
-                self.form.clear_main_text();
-                if self.focus == Focus::Input {
-                    self.focus = Focus::Table;
-                }
-                let price = model
-                    .map(|m| format!(" ({})", m.price_for(ids.len())))
-                    .unwrap_or_default();
-                let which = match ids.as_slice() {
-                    [one] => format!("#{one}"),
-                    [first, .., last] => format!("{} takes #{first}-#{last}", ids.len()),
-                    [] => String::new(),
-                };
-                self.toast(format!("submitted {which}{price}"));
-                return vec![Command::LoadHistory, Command::Redraw];
-            }
-            Err(SubmitError::Invalid(e)) => {
-                self.form.show_error(e.field.to_string(), e.message);
-                self.focus = Focus::Input;
-            }
-            Err(e) => self.toast_error(format!("not submitted: {e}")),
-        }
-        vec![Command::Redraw]
-    }
-
-    fn on_stats_loaded(&mut self, result: Result<Box<crate::stats::Stats>, String>) -> Commands {
-        match result {
-            Ok(stats) => {
-                self.stats = Some(stats);
-                self.overlay = Overlay::Stats;
-            }
-            Err(e) => self.toast_error(format!("cannot read the stats: {e}")),
-        }
-        vec![Command::Redraw]
-    }
-
-    fn on_starred(&mut self, result: Result<Box<TaskRecord>, String>) -> Commands {
-        match result {
-            Ok(record) => {
-                let (id, starred) = (record.id, record.starred);
-                self.tasks.upsert(*record);
-                self.toast(if starred {
-                    format!("★ starred #{id}")
-                } else {
-                    format!("unstarred #{id}")
-                });
-            }
-            Err(e) => self.toast_error(format!("star not saved: {e}")),
-        }
-        vec![Command::Redraw]
-    }
-
-    fn on_resubmitted(&mut self, from: i64, result: Result<i64, SubmitError>) -> Commands {
-        match result {
-            Ok(id) => {
-                self.note_submitted(id);
-                self.toast(format!("resubmitted #{from} as #{id}"));
-            }
-            Err(e) => self.toast_error(format!("not resubmitted: {e}")),
-        }
-        vec![Command::Redraw]
-    }
-
-    fn on_copied(&mut self, url: String, result: Result<(), String>) -> Commands {
-        match result {
-            Ok(()) => self.toast(format!("copied {url}")),
-            Err(e) => self.toast_error(format!("{e}; the URL is {url}")),
-        }
-        vec![Command::Redraw]
-    }
-
-    fn on_engine(&mut self, event: EngineEvent) -> Commands {
-        match event {
-            EngineEvent::TaskChanged(record) => {
-                let id = record.id;
-                let was = self.tasks.get(id).map(|r| r.state);
-                let bell = self.bell_for(was, &record);
-                if let Some(cost) = self.session.get_mut(&id) {
-                    *cost = (record.state, record.cost_usd);
-                }
-                self.tasks.upsert(*record);
-                if self.select_when_seen == Some(id) {
-                    self.select_when_seen = None;
-                    self.tasks.select_id(id);
-                } else if self.tasks.selected_id().is_none() {
-                    self.tasks.select_id(id);
-                }
-                if let Some(bytes) = bell {
-                    return vec![Command::Bell(bytes), Command::Redraw];
-                }
-            }
-            EngineEvent::Status(status) => {
-                if self.status == status {
-                    return Vec::new();
-                }
-                self.status = status;
-                self.status_since = Instant::now();
-            }
-            EngineEvent::Download(d) => {
-                if let Some(play) = self.on_download(d) {
-                    return vec![play, Command::Redraw];
-                }
-            }
-            EngineEvent::CreateFailed { id, error } => {
-                self.toast_error(format!("task #{id} was not created: {error}"));
-            }
-            EngineEvent::Notice(text) => self.toast(text),
-            EngineEvent::AudioAnalysed { record, analysis } => {
-                self.on_audio_analysed(*record, analysis);
-            }
-        }
-        vec![Command::Redraw]
-    }
-
-    /// Returns the command to play the file when it was waited for.
-    fn on_download(&mut self, event: DownloadEvent) -> Option<Command> {
-        match event {
-            DownloadEvent::Started { id } => {
-                self.downloads.insert(id, (0, None));
-            }
-            DownloadEvent::Progress { id, bytes, total } => {
-                self.downloads.insert(id, (bytes, total));
-            }
-            DownloadEvent::Finished { id, path } => {
-                self.downloads.remove(&id);
-                self.toast(format!("#{id} saved to {}", path.display()));
-                if let Some(play) = self.play_if_waiting(id, path) {
-                    return Some(play);
-                }
-            }
-            DownloadEvent::Failed { id, error } => {
-                self.downloads.remove(&id);
-                self.toast_error(format!("#{id} download failed: {error}"));
-            }
-        }
-        None
-    }
-
-    fn on_tick(&mut self) -> Commands {
-        self.spinner = self.spinner.wrapping_add(1);
-        let before = self.toasts.len();
-        self.toasts.retain(|t| t.shown_at.elapsed() < TOAST_FOR);
-        if self.anything_running() || before != self.toasts.len() {
-            vec![Command::Redraw]
-        } else {
-            Vec::new()
-        }
     }
 
     /// Tasks the engine works on, downloads, or a retry countdown: the

@@ -13,6 +13,7 @@
 
 pub mod action;
 mod app;
+mod app_events;
 mod app_window;
 mod audio;
 pub mod clipboard;
@@ -28,6 +29,7 @@ mod help;
 pub mod input_form;
 mod input_view;
 pub mod keymap;
+mod message;
 mod stats_view;
 mod status;
 mod table;
