@@ -21,4 +21,5 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod stats;
 pub mod store;
+pub mod tls;
 pub mod tui;

@@ -129,6 +129,7 @@ impl ApiClient {
             // that could carry it elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("klang/", env!("CARGO_PKG_VERSION")))
+            .tls_backend_preconfigured(crate::tls::client_config()?)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(ApiClient {

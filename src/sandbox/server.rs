@@ -92,6 +92,7 @@ impl Shared {
             // environment would only get in the way.
             .no_proxy()
             .connect_timeout(callback::ATTEMPT_TIMEOUT)
+            .tls_backend_preconfigured(crate::tls::client_config().map_err(std::io::Error::other)?)
             .build()
             .map_err(std::io::Error::other)?;
         Ok(Self {

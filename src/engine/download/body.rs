@@ -5,11 +5,11 @@
 
 use super::files::{blocking, io_error};
 use super::request::Answer;
+use super::writer::{DiskWriter, Written};
 use super::{DownloadError, network_error};
 use futures::StreamExt;
 use std::path::Path;
 use std::time::Duration;
-use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::time::Instant;
 
 /// Progress is reported at most this often (by time or by bytes), plus a
@@ -80,12 +80,12 @@ pub(super) struct Limits {
 }
 
 /// Writes the body after `answer.start` and checks it is whole. Returns the
-/// file (flushed) and the bytes it now holds. On failure what arrived is
-/// kept for a resume, except when it cannot be trusted (too large, more
-/// than announced).
+/// file (written, not yet synced) and the bytes it now holds. On failure
+/// what arrived is kept for a resume, except when it cannot be trusted (too
+/// large, more than announced).
 pub(super) async fn stream_into(
     answer: Answer,
-    part: tokio::fs::File,
+    part: std::fs::File,
     dir: &Path,
     part_path: &Path,
     limits: Limits,
@@ -96,22 +96,17 @@ pub(super) async fn stream_into(
         start,
         total,
     } = answer;
-    let mut writer = BufWriter::with_capacity(256 * 1024, part);
+    let writer = DiskWriter::start(part);
     let mut written = start;
-    let streamed = copy(
-        response,
-        &mut writer,
-        &mut written,
-        total,
-        limits,
-        dir,
-        progress,
-    )
-    .await;
-    // Flush even on failure: whatever arrived is what the next attempt
-    // resumes from.
-    let flushed = writer.flush().await;
-    let part = writer.into_inner().into_std().await;
+    let streamed = copy(response, &writer, &mut written, total, limits, progress).await;
+    // Whatever was queued is written even on failure: it is what the next
+    // attempt resumes from.
+    let Written { file: part, error } = writer.finish().await;
+    // A failed write explains a stopped transfer better than anything else.
+    let streamed = match error {
+        Some(e) => Err(io_error(dir, &e)),
+        None => streamed,
+    };
     if let Err(e) = streamed {
         if matches!(e, DownloadError::TooLarge { .. }) {
             drop(part);
@@ -126,7 +121,6 @@ pub(super) async fn stream_into(
         }
         return Err(e);
     }
-    flushed.map_err(|e| io_error(dir, &e))?;
     if let Some(expected) = total
         && written != expected
     {
@@ -143,26 +137,30 @@ pub(super) async fn stream_into(
     Ok((part, written))
 }
 
-/// The read loop: chunks into the writer, within the size cap and the
-/// stall rule, with throttled progress.
+/// The read loop: chunks to the disk writer, within the size cap and the
+/// stall rule, with throttled progress. The work per chunk is constant:
+/// no copy, no new timer.
 async fn copy(
     response: reqwest::Response,
-    writer: &mut BufWriter<tokio::fs::File>,
+    writer: &DiskWriter,
     written: &mut u64,
     total: Option<u64>,
     limits: Limits,
-    dir: &Path,
     progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
 ) -> Result<(), DownloadError> {
     let mut body = response.bytes_stream();
     let mut stall = StallWatch::new(limits.stall);
+    let window = tokio::time::sleep_until(stall.window_end);
+    tokio::pin!(window);
     let mut reported = (*written, Instant::now());
     progress(*written, total);
     loop {
-        let next = match tokio::time::timeout_at(stall.window_end, body.next()).await {
-            Ok(next) => next,
-            Err(_) => {
+        let next = tokio::select! {
+            biased;
+            next = body.next() => next,
+            () = &mut window => {
                 stall.close_window()?;
+                window.as_mut().reset(stall.window_end);
                 continue;
             }
         };
@@ -177,18 +175,20 @@ async fn copy(
                 limit: limits.max_bytes,
             });
         }
-        writer
-            .write_all(&chunk)
-            .await
-            .map_err(|e| io_error(dir, &e))?;
+        if !writer.write(chunk).await {
+            // The writer stopped on an error; stream_into reports it.
+            return Ok(());
+        }
         *written += len;
         stall.bytes += len;
-        if Instant::now() >= stall.window_end {
+        let now = Instant::now();
+        if now >= stall.window_end {
             stall.close_window()?;
+            window.as_mut().reset(stall.window_end);
         }
-        if *written - reported.0 >= PROGRESS_BYTES || reported.1.elapsed() >= PROGRESS_INTERVAL {
+        if *written - reported.0 >= PROGRESS_BYTES || now - reported.1 >= PROGRESS_INTERVAL {
             progress(*written, total);
-            reported = (*written, Instant::now());
+            reported = (*written, now);
         }
     }
 }

@@ -12,6 +12,7 @@ mod body;
 mod files;
 pub mod naming;
 mod request;
+mod writer;
 
 use files::{blocking, io_error, open_part, place, remove_if_empty, remove_stale_parts};
 
@@ -127,6 +128,7 @@ impl Downloader {
             .redirect(policy)
             .referer(false)
             .user_agent(concat!("klang/", env!("CARGO_PKG_VERSION")))
+            .tls_backend_preconfigured(crate::tls::client_config()?)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Downloader { http, options })
@@ -211,6 +213,7 @@ impl Downloader {
             max_bytes: limit,
             stall: self.options.stall,
         };
+        let part = part.into_std().await;
         let (part, written) =
             body::stream_into(answer, part, dir, part_path, limits, progress).await?;
         // The cleaned URL has the same path as the original, so the same
