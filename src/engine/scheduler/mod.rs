@@ -2,16 +2,18 @@
 //! task, launches queries with bounded concurrency (at most one per task),
 //! and backs off as a whole when the server or the network fails.
 
+mod launch;
 mod outcomes;
+mod wake;
 
-use outcomes::create_with_retry;
+use launch::process_alive;
+use wake::sleep_until_opt;
 
 use super::circuit::Circuit;
 use super::download::Downloader;
 use super::learned::{self, Kind};
-use super::poll::jitter;
 use super::{Command, EngineConfig, EngineEvent, EngineStatus, EventSink, transfers};
-use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, TaskStatus};
+use crate::api::{ApiClient, ApiError, CreatedTask, TaskStatus};
 use crate::store::{Store, TaskRecord, now_ms};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -235,91 +237,6 @@ impl Scheduler {
         tracing::info!("engine stopped; unfinished tasks resume at the next start");
     }
 
-    /// The earliest moment something becomes due, if anything will.
-    fn next_wake(&self) -> Option<Instant> {
-        let now = Instant::now();
-        wake_time(&Wake {
-            paused: self.paused.is_some() || self.store_failed.is_some(),
-            open_until: self.circuit.open_until(),
-            room: self.in_flight < self.circuit.capacity(now, self.config.max_in_flight),
-            earliest_due: self
-                .tracked
-                .values()
-                .filter(|t| !t.in_flight)
-                .map(|t| t.due)
-                .min(),
-            now,
-        })
-    }
-
-    fn launch_due(&mut self) {
-        if self.paused.is_some() || self.store_failed.is_some() {
-            return;
-        }
-        let now = Instant::now();
-        let mut due: Vec<(Instant, i64)> = self
-            .tracked
-            .iter()
-            .filter(|(_, t)| !t.in_flight && t.due <= now)
-            .map(|(id, t)| (t.due, *id))
-            .collect();
-        due.sort_unstable();
-        for (_, id) in due {
-            let allowed = self
-                .circuit
-                .allowed_in_flight(now, self.config.max_in_flight);
-            if self.in_flight >= allowed {
-                break;
-            }
-            match self.claim(id) {
-                Ok(true) => {}
-                Ok(false) => {
-                    // Another klang polls it; its answers arrive through the
-                    // store. Look again in case that process goes away.
-                    if let Some(t) = self.tracked.get_mut(&id) {
-                        t.due = now + jitter(self.config.poll.max_interval);
-                    }
-                    continue;
-                }
-                // A store that refuses writes would lose every answer.
-                Err(e) if e.refuses_writes() => {
-                    self.store_failed(&e);
-                    return;
-                }
-                // A busy store should not stop polling.
-                Err(e) => tracing::warn!("poll lease: {e}"),
-            }
-            let Some(t) = self.tracked.get_mut(&id) else {
-                continue;
-            };
-            t.in_flight = true;
-            self.in_flight += 1;
-            let client = self.client.clone();
-            let task_id = t.task_id.clone();
-            let tx = self.outcomes_tx.clone();
-            tokio::spawn(async move {
-                let result = client.query(&task_id).await;
-                let _ = tx.send(Outcome::Polled { id, result });
-            });
-        }
-    }
-
-    /// Claims the right to poll `id`, taking it over from a klang process
-    /// that holds it but no longer exists (killed, not shut down).
-    fn claim(&self, id: i64) -> crate::store::Result<bool> {
-        let lease = self.config.poll.lease;
-        if self.store.claim_poll(id, &self.owner, lease)? {
-            return Ok(true);
-        }
-        match self.store.poll_owner(id)? {
-            Some(holder) if !process_alive(&holder) => {
-                tracing::info!("taking over task {id} from {holder}, which has exited");
-                self.store.take_poll(id, &holder, &self.owner, lease)
-            }
-            _ => Ok(false),
-        }
-    }
-
     fn handle_command(&mut self, command: Command) {
         match command {
             Command::Create { id, request } => self.launch_create(id, request),
@@ -346,24 +263,6 @@ impl Scheduler {
             }
             Command::Shutdown => {}
         }
-    }
-
-    fn poll_now(&mut self, id: i64) {
-        if let Some(t) = self.tracked.get_mut(&id) {
-            t.due = Instant::now();
-        } else if let Ok(record) = self.store.get(id) {
-            self.track(&record, Instant::now());
-        }
-    }
-
-    fn launch_create(&mut self, id: i64, request: CreateRequest) {
-        let client = self.client.clone();
-        let tx = self.outcomes_tx.clone();
-        let policy = self.config.poll.clone();
-        tokio::spawn(async move {
-            let result = create_with_retry(&client, &request, &policy).await;
-            let _ = tx.send(Outcome::Created { id, result });
-        });
     }
 
     /// Picks up rows another klang process wrote to the same store.
@@ -418,94 +317,5 @@ impl Scheduler {
             self.last_status = Some(status.clone());
             self.emit(EngineEvent::Status(status));
         }
-    }
-}
-
-/// What decides when the loop must wake by itself (answers and commands
-/// wake it anyway).
-struct Wake {
-    paused: bool,
-    open_until: Option<Instant>,
-    /// Whether another request may go out now.
-    room: bool,
-    earliest_due: Option<Instant>,
-    now: Instant,
-}
-
-/// Never a past instant unless something can actually be launched then:
-/// a past wake-up that launches nothing makes the loop spin.
-fn wake_time(w: &Wake) -> Option<Instant> {
-    if w.paused {
-        return None;
-    }
-    // While the circuit is open nothing launches before it closes.
-    if let Some(until) = w.open_until
-        && until > w.now
-    {
-        return Some(until);
-    }
-    // All slots taken: the next answer frees one and wakes the loop.
-    if !w.room {
-        return None;
-    }
-    w.earliest_due
-}
-
-/// Whether the process named in a lease owner ("PID-random") still runs.
-/// Only Linux can tell cheaply (/proc); elsewhere the lease just expires.
-pub(super) fn process_alive(owner: &str) -> bool {
-    let Some(pid) = owner.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-        return true;
-    };
-    let proc_root = std::path::Path::new("/proc/self");
-    if pid == std::process::id() || !proc_root.exists() {
-        return true;
-    }
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-async fn sleep_until_opt(when: Option<Instant>) {
-    match when {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn wake(open_until: Option<Instant>, room: bool, due: Option<Instant>) -> Option<Instant> {
-        wake_time(&Wake {
-            paused: false,
-            open_until,
-            room,
-            earliest_due: due,
-            now: Instant::now(),
-        })
-    }
-
-    #[test]
-    fn the_loop_never_wakes_for_nothing() {
-        let now = Instant::now();
-        let past = now - Duration::from_secs(1);
-        let soon = now + Duration::from_secs(2);
-        let later = now + Duration::from_secs(9);
-        // A backoff that has ended: wait for the next due poll, not the past.
-        assert_eq!(wake(Some(past), true, Some(later)), Some(later));
-        // A backoff still running holds everything.
-        assert_eq!(wake(Some(soon), true, Some(past)), Some(soon));
-        // Due tasks but no free slot: the next answer wakes the loop.
-        assert_eq!(wake(None, false, Some(past)), None);
-        assert_eq!(wake(None, true, Some(past)), Some(past));
-        assert_eq!(wake(None, true, None), None);
-        let paused = Wake {
-            paused: true,
-            open_until: None,
-            room: true,
-            earliest_due: Some(past),
-            now,
-        };
-        assert_eq!(wake_time(&paused), None);
     }
 }
