@@ -38,6 +38,7 @@ pub mod terminal;
 mod text_area;
 pub mod theme;
 mod update;
+mod update_actions;
 mod update_compose;
 mod view;
 pub mod voice_picker;
