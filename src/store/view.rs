@@ -4,10 +4,13 @@
 //! [`ViewReader`] has its own connection (WAL lets it read while the engine
 //! writes) and an interrupt handle, so a newer query can cancel an older one.
 
+mod filter;
+
 use super::record::{self, LocalState, TaskRecord};
 use super::schema::{DURATION_KEY, STATE_RANK};
 use super::{Result, Store, StoreError};
-use crate::api::Model;
+pub use filter::ViewQuery;
+use filter::compile;
 use rusqlite::types::Value;
 use rusqlite::{Connection, InterruptHandle, OptionalExtension, params_from_iter};
 use std::collections::HashMap;
@@ -85,120 +88,6 @@ impl SortOrder {
             ),
         }
     }
-}
-
-/// What the table shows: a filter and a sort order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct ViewQuery {
-    /// Matches, case-insensitively, a substring of the prompt or text or of
-    /// the task id, a model's name, or a state's name; `is:starred` keeps
-    /// starred tasks and `group:G` the takes of one group.
-    pub filter: String,
-    pub sort: SortOrder,
-}
-
-impl ViewQuery {
-    pub fn new(filter: &str, sort: SortOrder) -> ViewQuery {
-        ViewQuery {
-            filter: filter.to_string(),
-            sort,
-        }
-    }
-}
-
-/// A filter as SQL: a condition (empty = every row) and its arguments.
-struct Condition {
-    sql: String,
-    args: Vec<Value>,
-}
-
-/// `is:starred` and `group:G` narrow the rows; the other words are the
-/// text filter below.
-fn compile(filter: &str) -> Condition {
-    let mut scoped = Vec::new();
-    let mut scoped_args = Vec::new();
-    let mut words = Vec::new();
-    for word in filter.split_whitespace() {
-        if word.eq_ignore_ascii_case("is:starred") {
-            scoped.push("starred = 1".to_string());
-        } else if let Some(group) = word.strip_prefix("group:").filter(|g| !g.is_empty()) {
-            scoped.push("group_id = ?".to_string());
-            scoped_args.push(Value::Text(group.to_string()));
-        } else {
-            words.push(word);
-        }
-    }
-    let text = compile_text(&words.join(" "));
-    if !text.sql.is_empty() {
-        scoped.push(text.sql);
-        scoped_args.extend(text.args);
-    }
-    Condition {
-        sql: if scoped.is_empty() {
-            String::new()
-        } else {
-            format!("({})", scoped.join(" AND "))
-        },
-        args: scoped_args,
-    }
-}
-
-fn compile_text(filter: &str) -> Condition {
-    let needle = filter.trim().to_lowercase();
-    if needle.is_empty() {
-        return Condition {
-            sql: String::new(),
-            args: vec![],
-        };
-    }
-    let mut terms = Vec::new();
-    let mut args = Vec::new();
-    if needle.chars().count() >= 3 {
-        // The trigram index answers substrings of three characters or more
-        // (as a phrase: the trigrams in a row).
-        terms.push("id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)".to_string());
-        args.push(Value::Text(format!("\"{}\"", needle.replace('"', "\"\""))));
-    } else {
-        // Shorter ones match most rows anyway: a scan in index order finds
-        // a screenful at once.
-        let escaped = needle
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        terms.push("(summary LIKE ? ESCAPE '\\' OR task_id LIKE ? ESCAPE '\\')".to_string());
-        let pattern = Value::Text(format!("%{escaped}%"));
-        args.extend([pattern.clone(), pattern]);
-    }
-    let models: Vec<Value> = Model::ALL
-        .into_iter()
-        .filter(|m| {
-            m.short() == needle
-                || m.label().to_lowercase().contains(&needle)
-                || m.api_name().contains(&needle)
-        })
-        .map(|m| Value::Text(m.api_name().into()))
-        .collect();
-    if !models.is_empty() {
-        terms.push(format!("model IN ({})", placeholders(models.len())));
-        args.extend(models);
-    }
-    let states: Vec<Value> = LocalState::ALL
-        .into_iter()
-        .filter(|s| s.as_str().contains(&needle))
-        .map(|s| Value::Text(s.as_str().into()))
-        .collect();
-    if !states.is_empty() {
-        terms.push(format!("state IN ({})", placeholders(states.len())));
-        args.extend(states);
-    }
-    Condition {
-        sql: format!("({})", terms.join(" OR ")),
-        args,
-    }
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 /// Counts and spend per state, kept by triggers in the same transaction as
