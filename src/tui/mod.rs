@@ -28,6 +28,7 @@ pub mod harness;
 mod help;
 pub mod input_form;
 mod input_view;
+mod key;
 pub mod keymap;
 mod message;
 mod stats_view;
