@@ -228,10 +228,11 @@ impl CreateRequest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn sfx(prompt: &str, duration: &str) -> CreateRequest {
+    /// A sound-effects request (validation's tests use it too).
+    pub(in crate::api) fn sfx(prompt: &str, duration: &str) -> CreateRequest {
         CreateRequest::SoundEffects(SoundEffectsParams {
             prompt: prompt.into(),
             duration: duration.into(),

@@ -194,14 +194,7 @@ impl TtsParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sfx(prompt: &str, duration: &str) -> CreateRequest {
-        CreateRequest::SoundEffects(SoundEffectsParams {
-            prompt: prompt.into(),
-            duration: duration.into(),
-            callback_url: None,
-        })
-    }
+    use crate::api::model::tests::sfx;
 
     #[test]
     fn duration_normalizes_and_refuses_out_of_range() {

@@ -241,37 +241,55 @@ fn write_all(
 
 /// The column names, for an export with no rows.
 fn write_header_only<W: Write>(csv: &mut csv::Writer<W>) -> Result<(), ExportError> {
-    csv.write_record(COLUMNS)
+    csv.write_record(columns())
         .map_err(|e| ExportError::Write(e.to_string()))
 }
 
-const COLUMNS: [&str; 28] = [
-    "id",
-    "task_id",
-    "model",
-    "state",
-    "submitted_at",
-    "create_time",
-    "complete_time",
-    "generation_seconds",
-    "cost_usd",
-    "prompt",
-    "duration",
-    "text",
-    "voice_id",
-    "voice_language",
-    "voice_speed",
-    "video_url",
-    "video_id",
-    "sound_effect_prompt",
-    "bgm_prompt",
-    "asmr_mode",
-    "result_urls",
-    "local_path",
-    "audio_seconds",
-    "fail_msg",
-    "last_error",
-    "group_id",
-    "starred",
-    "batch_line",
-];
+/// [`Row`]'s columns, in its order: the task, the request's parameters (the
+/// fields a batch line takes, `model` having its own column), then what
+/// came of it. A test holds this to what serializing a row writes.
+fn columns() -> Vec<&'static str> {
+    const TASK: [&str; 9] = [
+        "id",
+        "task_id",
+        "model",
+        "state",
+        "submitted_at",
+        "create_time",
+        "complete_time",
+        "generation_seconds",
+        "cost_usd",
+    ];
+    const OUTCOME: [&str; 8] = [
+        "result_urls",
+        "local_path",
+        "audio_seconds",
+        "fail_msg",
+        "last_error",
+        "group_id",
+        "starred",
+        "batch_line",
+    ];
+    let params = crate::batch::FIELDS.iter().filter(|f| **f != "model");
+    TASK.iter().chain(params).chain(&OUTCOME).copied().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{CreateRequest, SoundEffectsParams};
+
+    #[test]
+    fn the_header_only_export_has_the_columns_of_a_row() {
+        let record = TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
+            prompt: "rain".into(),
+            duration: "5.0".into(),
+            callback_url: None,
+        }));
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.serialize(row(&record)).unwrap();
+        let written = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        let header = written.lines().next().unwrap();
+        assert_eq!(header, columns().join(","));
+    }
+}
