@@ -6,36 +6,15 @@
 
 mod common;
 
-use common::capture::Screen;
+use common::live_loop::{LiveLoop, task};
 use crossterm::event::Event;
-use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::engine::EngineEvent;
 use klang::notify::{NotifyMode, TermEnv};
-use klang::store::{LocalState, TaskRecord, now_ms};
-use klang::tui::clipboard::CaptureClipboard;
-use klang::tui::event_loop::run_loop;
+use klang::store::LocalState;
+use klang::tui::Message;
 use klang::tui::harness::empty_init;
-use klang::tui::{App, Effects, Message};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
-
-fn task(id: i64, state: LocalState) -> TaskRecord {
-    TaskRecord {
-        id,
-        task_id: Some(format!("t{id}")),
-        state,
-        create_time: Some(now_ms()),
-        ..TaskRecord::new(CreateRequest::SoundEffects(SoundEffectsParams {
-            prompt: format!("sound {id}"),
-            duration: "5.0".into(),
-            callback_url: None,
-        }))
-    }
-}
 
 fn tmux_kitty() -> TermEnv {
     TermEnv::from_lookup(|name| match name {
@@ -46,20 +25,8 @@ fn tmux_kitty() -> TermEnv {
     })
 }
 
-/// A running loop over two processing tasks; returns the screen, the queue
-/// and the cancel token.
-fn start(
-    notify: NotifyMode,
-    env: TermEnv,
-) -> (Screen, UnboundedSender<Message>, CancellationToken) {
-    let screen = Screen::default();
-    let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(screen.clone()),
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )
-    .unwrap();
+/// A running loop over two processing tasks.
+fn start(notify: NotifyMode, env: TermEnv) -> LiveLoop {
     let mut init = empty_init();
     init.tasks = vec![
         task(1, LocalState::Processing),
@@ -67,15 +34,7 @@ fn start(
     ];
     init.notify = notify;
     init.term_env = env;
-    let mut app = App::new(init);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
-    let cancel = CancellationToken::new();
-    let loop_cancel = cancel.clone();
-    tokio::spawn(async move {
-        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
-    });
-    (screen, tx, cancel)
+    LiveLoop::start(init)
 }
 
 fn end(tx: &UnboundedSender<Message>, id: i64) {
@@ -93,11 +52,12 @@ const WRAPPED_OSC: &[u8] = b"\x1bPtmux;\x1b\x1b]9;#1 completed: sound 1\x07\x1b\
 
 #[tokio::test(start_paused = true)]
 async fn always_rings_with_bel_and_the_tmux_wrapped_notification_once_per_burst() {
-    let (screen, tx, cancel) = start(NotifyMode::Always, tmux_kitty());
+    let live = start(NotifyMode::Always, tmux_kitty());
+    let (screen, tx) = (&live.screen, &live.tx);
     settle().await;
     assert_eq!(screen.count(b"\x07"), 0, "nothing ended yet");
-    end(&tx, 1);
-    end(&tx, 2);
+    end(tx, 1);
+    end(tx, 2);
     settle().await;
     assert_eq!(
         screen.count(WRAPPED_OSC),
@@ -108,28 +68,30 @@ async fn always_rings_with_bel_and_the_tmux_wrapped_notification_once_per_burst(
     assert_eq!(screen.count(b"\x1bPtmux;"), 1, "one bell for the burst");
     // BEL itself, outside the passthrough, for tmux to mark the window.
     assert_eq!(screen.count(b"\x07\x1bPtmux;"), 1);
-    cancel.cancel();
+    live.stop().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn off_never_rings_and_auto_rings_once_focus_is_lost() {
-    let (screen, tx, cancel) = start(NotifyMode::Off, tmux_kitty());
-    end(&tx, 1);
+    let live = start(NotifyMode::Off, tmux_kitty());
+    let (screen, tx) = (&live.screen, &live.tx);
+    end(tx, 1);
     settle().await;
     assert_eq!(screen.count(b"\x1bPtmux;"), 0);
     assert_eq!(screen.count(b"\x07"), 0);
-    cancel.cancel();
+    live.stop().await;
 
     // auto: a 2 s task with the terminal focused stays quiet...
-    let (screen, tx, cancel) = start(NotifyMode::Auto, TermEnv::default());
-    end(&tx, 1);
+    let live = start(NotifyMode::Auto, TermEnv::default());
+    let (screen, tx) = (&live.screen, &live.tx);
+    end(tx, 1);
     settle().await;
     assert_eq!(screen.count(b"\x07"), 0);
     // ...and rings once the user has looked away.
     tx.send(Message::Terminal(Event::FocusLost)).unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    end(&tx, 2);
+    end(tx, 2);
     settle().await;
     assert_eq!(screen.count(b"\x07"), 1, "BEL only: a plain terminal");
-    cancel.cancel();
+    live.stop().await;
 }

@@ -8,38 +8,15 @@
 
 mod common;
 
-use common::capture::Screen;
+use common::live_loop::{LiveLoop, queue, task, terminal};
 use crossterm::event::{Event, KeyCode, KeyEvent};
-use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::engine::EngineEvent;
-use klang::store::{LocalState, TaskRecord, now_ms};
-use klang::tui::clipboard::CaptureClipboard;
+use klang::store::LocalState;
 use klang::tui::event_loop::run_loop;
 use klang::tui::harness::empty_init;
-use klang::tui::{App, Effects, Message};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
+use klang::tui::{App, Message};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn task(id: i64, state: LocalState) -> TaskRecord {
-    let params = CreateRequest::SoundEffects(SoundEffectsParams {
-        prompt: format!("sound {id}"),
-        duration: "5.0".into(),
-        callback_url: None,
-    });
-    TaskRecord {
-        id,
-        task_id: Some(format!("t{id}")),
-        state,
-        submitted_at: now_ms(),
-        create_time: Some(now_ms()),
-        cost_usd: 0.0295,
-        updated_at: now_ms(),
-        ..TaskRecord::new(params)
-    }
-}
 
 /// Lets the loop task handle what was sent.
 async fn settle() {
@@ -61,25 +38,10 @@ const IDLE: Duration = Duration::from_secs(10);
 
 #[tokio::test(start_paused = true)]
 async fn idle_writes_nothing_and_frames_are_synchronized() {
-    let screen = Screen::default();
-    let backend = CrosstermBackend::new(screen.clone());
-    let mut terminal = Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )
-    .unwrap();
     let mut init = empty_init();
     init.tasks = vec![task(1, LocalState::Completed)];
-    let mut app = App::new(init);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
-    let cancel = CancellationToken::new();
-    let loop_cancel = cancel.clone();
-    let handle = tokio::spawn(async move {
-        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
-    });
+    let live = LiveLoop::start(init);
+    let (screen, tx) = (live.screen.clone(), live.tx.clone());
 
     wait_until("the first frame", || screen.len() > 0).await;
     settle().await;
@@ -140,24 +102,15 @@ async fn idle_writes_nothing_and_frames_are_synchronized() {
     tokio::time::sleep(IDLE).await;
     assert_eq!(screen.len(), quiet, "idle again: {:?}", screen.since(quiet));
 
-    cancel.cancel();
-    handle.await.unwrap().unwrap();
+    live.stop().await;
 }
 
 #[tokio::test]
 async fn a_burst_of_events_is_drawn_once() {
-    let screen = Screen::default();
-    let backend = CrosstermBackend::new(screen.clone());
-    let mut terminal = Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )
-    .unwrap();
+    let screen = common::capture::Screen::default();
+    let mut terminal = terminal(&screen);
     let mut app = App::new(empty_init());
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
+    let (tx, mut rx, mut effects) = queue();
     // Queue many changes before the loop even starts.
     for id in 1..=500 {
         tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
@@ -185,25 +138,10 @@ async fn a_burst_of_events_is_drawn_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_toast_ticks_until_it_expires_and_then_the_loop_is_silent() {
-    let screen = Screen::default();
-    let backend = CrosstermBackend::new(screen.clone());
-    let mut terminal = Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )
-    .unwrap();
     let mut init = empty_init();
     init.tasks = vec![task(1, LocalState::Completed)];
-    let mut app = App::new(init);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
-    let cancel = CancellationToken::new();
-    let loop_cancel = cancel.clone();
-    let handle = tokio::spawn(async move {
-        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
-    });
+    let live = LiveLoop::start(init);
+    let (screen, tx) = (live.screen.clone(), live.tx.clone());
     wait_until("the first frame", || screen.len() > 0).await;
     // `s` sorts and says so in a toast.
     tx.send(Message::Terminal(Event::Key(KeyEvent::from(
@@ -221,6 +159,5 @@ async fn a_toast_ticks_until_it_expires_and_then_the_loop_is_silent() {
     // And then nothing at all.
     tokio::time::sleep(IDLE).await;
     assert_eq!(screen.len(), gone, "idle again: {:?}", screen.since(gone));
-    cancel.cancel();
-    handle.await.unwrap().unwrap();
+    live.stop().await;
 }

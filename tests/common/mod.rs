@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod home;
 pub mod hostile_api;
+pub mod live_loop;
 pub mod mini_api;
 pub mod shapes_api;
 pub mod tmux;
