@@ -32,12 +32,6 @@ async fn batch(home: &Home, sb: &SandboxHandle, args: &[&str]) -> std::process::
     home.run(Some(SANDBOX_KEY), &all).await
 }
 
-fn set_config(home: &Home, text: &str) {
-    let dir = home.dir.path().join("config/klang");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), text).unwrap();
-}
-
 #[tokio::test]
 async fn a_bad_line_refuses_the_whole_file_naming_it() {
     let sb = sandbox(100, 200).await;
@@ -206,7 +200,7 @@ async fn a_run_killed_midway_resumes_without_paying_twice() {
 async fn a_budget_refuses_before_any_request_in_every_command() {
     let sb = sandbox(100, 200).await;
     let home = Home::new();
-    set_config(&home, "daily_budget_usd = 0.05\n");
+    home.write_config("daily_budget_usd = 0.05\n");
     let url = sb.base_url();
     let submit = |prompt: &'static str| {
         let url = url.clone();

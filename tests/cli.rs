@@ -355,10 +355,7 @@ async fn callback_listen_delivers_results_through_the_cli() {
 #[tokio::test]
 async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
     let home = Home::new();
-    let config = home.dir.path().join("config/klang");
-    std::fs::create_dir_all(&config).unwrap();
-    let file = config.join("config.toml");
-    std::fs::write(&file, "api_key = \"sk-test-from-file\"\n").unwrap();
+    let file = home.write_config("api_key = \"sk-test-from-file\"\n");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -377,13 +374,7 @@ async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
 /// A home whose config.toml binds download to a key name that does not exist.
 fn home_with_a_bad_key_binding() -> Home {
     let home = Home::new();
-    let config = home.dir.path().join("config/klang");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("config.toml"),
-        "mouse = true\n\n[keys]\ncopy = \"c\"\ndownload = \"ctl+d\"\n",
-    )
-    .unwrap();
+    home.write_config("mouse = true\n\n[keys]\ncopy = \"c\"\ndownload = \"ctl+d\"\n");
     home
 }
 

@@ -10,6 +10,7 @@ use klang::api::{RemoteState, TaskStatus};
 use klang::sandbox::SANDBOX_KEY;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -126,6 +127,17 @@ fn stand_in_player(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `klang play ID` with `bin` as the whole PATH, plus `env`.
+async fn play(home: &Home, bin: &Path, id: &str, env: &[(&str, &str)]) -> Output {
+    home.cmd(None)
+        .env("PATH", bin)
+        .envs(env.iter().copied())
+        .args(["play", id])
+        .output()
+        .await
+        .expect("klang runs")
+}
+
 fn recorded(dir: &tempfile::TempDir) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(dir.path().join("args.txt")).ok()?;
     Some(text.lines().map(str::to_string).collect())
@@ -136,13 +148,7 @@ async fn play_hands_the_file_to_the_first_player_found() {
     let home = Home::new();
     let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
     let bin = stand_in_player("ffplay");
-    let out = home
-        .cmd(None)
-        .env("PATH", bin.path())
-        .args(["play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play(&home, bin.path(), &id, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args = recorded(&bin).expect("the player ran");
     assert_eq!(args[..2], ["-nodisp", "-autoexit"]);
@@ -161,14 +167,13 @@ async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
     let home = Home::new();
     let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
     let bin = stand_in_player("mpv");
-    let out = home
-        .cmd(None)
-        .env("PATH", bin.path())
-        .env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
-        .args(["play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play(
+        &home,
+        bin.path(),
+        &id,
+        &[("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -179,15 +184,16 @@ async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
     assert_eq!(recorded(&bin), None, "a player ran over SSH");
 
     // A configured player is the user's choice: it runs.
-    let out = home
-        .cmd(None)
-        .env("PATH", bin.path())
-        .env("SSH_TTY", "/dev/pts/0")
-        .env("KLANG_PLAYER", "mpv --no-terminal --volume=50")
-        .args(["play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play(
+        &home,
+        bin.path(),
+        &id,
+        &[
+            ("SSH_TTY", "/dev/pts/0"),
+            ("KLANG_PLAYER", "mpv --no-terminal --volume=50"),
+        ],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args = recorded(&bin).expect("the configured player ran");
     assert_eq!(args[..2], ["--no-terminal", "--volume=50"]);
@@ -201,23 +207,11 @@ async fn a_configured_player_path_and_arguments_may_hold_spaces() {
     let spaced = bin.path().join("My Players");
     std::fs::create_dir(&spaced).unwrap();
     std::fs::rename(bin.path().join("mpv"), spaced.join("mpv")).unwrap();
-    let config = home.dir.path().join("config/klang");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("config.toml"),
-        format!(
-            "player = \"'{}' --title 'rain on a roof'\"\n",
-            spaced.join("mpv").display()
-        ),
-    )
-    .unwrap();
-    let out = home
-        .cmd(None)
-        .env("PATH", bin.path())
-        .args(["play", &id])
-        .output()
-        .await
-        .unwrap();
+    home.write_config(&format!(
+        "player = \"'{}' --title 'rain on a roof'\"\n",
+        spaced.join("mpv").display()
+    ));
+    let out = play(&home, bin.path(), &id, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args = recorded(&bin).expect("the configured player ran");
     assert_eq!(args[..2], ["--title", "rain on a roof"]);
@@ -229,13 +223,7 @@ async fn no_player_says_what_to_install() {
     let home = Home::new();
     let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
     let empty = tempfile::tempdir().unwrap();
-    let out = home
-        .cmd(None)
-        .env("PATH", empty.path())
-        .args(["play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play(&home, empty.path(), &id, &[]).await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("install mpv"), "{err}");

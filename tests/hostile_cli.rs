@@ -7,12 +7,6 @@ mod common;
 use common::home::{Home, stderr};
 use std::process::Stdio;
 
-fn write_config(home: &Home, text: &str) {
-    let dir = home.dir.path().join("config/klang");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), text).unwrap();
-}
-
 /// Tasks whose task ids share the prefix `clshared`.
 fn seed(home: &Home, count: usize) {
     let store = home.store();
@@ -96,7 +90,7 @@ async fn empty_or_relative_download_dirs_in_config_are_refused() {
         ("", "not an absolute path"),
         ("audio", "not an absolute path"),
     ] {
-        write_config(&home, &format!("download_dir = {value:?}\n"));
+        home.write_config(&format!("download_dir = {value:?}\n"));
         let mut cmd = home.cmd(None);
         cmd.env_remove("KLANG_DOWNLOAD_DIR").arg("list");
         let out = cmd.output().await.unwrap();
@@ -104,7 +98,7 @@ async fn empty_or_relative_download_dirs_in_config_are_refused() {
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
     // A relative flag is resolved once, against the current directory.
-    write_config(&home, "");
+    home.write_config("");
     let out = home
         .cmd(None)
         .current_dir(home.dir.path())
@@ -131,7 +125,7 @@ async fn a_store_that_cannot_be_opened_has_its_own_exit_code() {
 #[tokio::test]
 async fn a_half_configured_callback_receiver_blocks_only_what_needs_it() {
     let home = Home::new();
-    write_config(&home, "callback_listen = \"0.0.0.0:8787\"\n");
+    home.write_config("callback_listen = \"0.0.0.0:8787\"\n");
     let out = home.run(None, &["list"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let out = home.run(Some("sk-test"), &["wait"]).await;

@@ -45,6 +45,16 @@ impl Home {
         self.cmd(key).args(args).output().await.expect("klang runs")
     }
 
+    /// Writes `text` as config.toml (where `klang` run from here reads it)
+    /// and returns its path.
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let dir = self.dir.path().join("config/klang");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        let file = dir.join("config.toml");
+        std::fs::write(&file, text).expect("config.toml");
+        file
+    }
+
     /// The real (not sandbox) task store.
     pub fn store(&self) -> klang::store::Store {
         klang::store::Store::open(&self.dir.path().join("data/klang/tasks.db")).expect("store")
