@@ -167,8 +167,9 @@ async fn a_huge_answer_is_refused_whether_announced_or_not() {
     );
 }
 
-#[tokio::test]
-async fn a_create_cut_off_at_the_cap_is_submit_unknown_in_the_cli() {
+/// `klang submit sfx` (plus `extra`) against an API whose create answer
+/// never ends, so the size cap cuts it off.
+async fn submit_cut_off(extra: &[&str]) -> (Home, std::process::Output) {
     let api = hostile_api::start(
         hostile_api::Answer::Endless,
         hostile_api::Answer::Honest("pending"),
@@ -177,12 +178,15 @@ async fn a_create_cut_off_at_the_cap_is_submit_unknown_in_the_cli() {
     .await;
     let home = Home::new();
     let base = api.base_url();
-    let out = home
-        .run(
-            Some("sk-test"),
-            &["--base-url", &base, "submit", "sfx", "--prompt", "endless"],
-        )
-        .await;
+    let mut args = vec!["--base-url", &base, "submit", "sfx", "--prompt", "endless"];
+    args.extend(extra);
+    let out = home.run(Some("sk-test"), &args).await;
+    (home, out)
+}
+
+#[tokio::test]
+async fn a_create_cut_off_at_the_cap_is_submit_unknown_in_the_cli() {
+    let (home, out) = submit_cut_off(&[]).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("answer too large"),
@@ -246,28 +250,7 @@ async fn json_still_names_the_paid_task_when_a_local_step_fails_after_the_create
 
 #[tokio::test]
 async fn json_prints_the_row_of_a_create_that_was_cut_off() {
-    let api = hostile_api::start(
-        hostile_api::Answer::Endless,
-        hostile_api::Answer::Honest("pending"),
-        Duration::from_secs(1),
-    )
-    .await;
-    let home = Home::new();
-    let base = api.base_url();
-    let out = home
-        .run(
-            Some("sk-test"),
-            &[
-                "--base-url",
-                &base,
-                "submit",
-                "sfx",
-                "--prompt",
-                "x",
-                "--json",
-            ],
-        )
-        .await;
+    let (_home, out) = submit_cut_off(&["--json"]).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(doc["state"], "submit-unknown", "{doc}");
