@@ -96,9 +96,9 @@ pub(super) async fn stream_into(
         start,
         total,
     } = answer;
-    let writer = DiskWriter::start(part);
+    let mut writer = DiskWriter::start(part);
     let mut written = start;
-    let streamed = copy(response, &writer, &mut written, total, limits, progress).await;
+    let streamed = copy(response, &mut writer, &mut written, total, limits, progress).await;
     // Whatever was queued is written even on failure: it is what the next
     // attempt resumes from.
     let Written { file: part, error } = writer.finish().await;
@@ -138,11 +138,11 @@ pub(super) async fn stream_into(
 }
 
 /// The read loop: chunks to the disk writer, within the size cap and the
-/// stall rule, with throttled progress. The work per chunk is constant:
-/// no copy, no new timer.
+/// stall rule, with throttled progress. Per chunk: one copy into the
+/// writer's buffer, no new timer.
 async fn copy(
     response: reqwest::Response,
-    writer: &DiskWriter,
+    writer: &mut DiskWriter,
     written: &mut u64,
     total: Option<u64>,
     limits: Limits,
@@ -175,7 +175,7 @@ async fn copy(
                 limit: limits.max_bytes,
             });
         }
-        if !writer.write(chunk).await {
+        if !writer.write(&chunk).await {
             // The writer stopped on an error; stream_into reports it.
             return Ok(());
         }

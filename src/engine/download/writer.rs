@@ -1,23 +1,35 @@
-//! The disk side of a transfer: a blocking thread that writes each chunk
-//! the network delivers straight into the partial file. The chunks are
-//! handed over, not copied (a buffered async file copies every byte twice
-//! on its way to the kernel), and the network keeps reading while the disk
-//! writes. A few chunks in flight bound the memory: a slow disk slows the
-//! reading down instead of filling memory.
+//! The disk side of a transfer: the network side copies each chunk into
+//! one of a few reused buffers, and a blocking thread writes each full
+//! buffer into the partial file while the network keeps reading.
+//!
+//! Why this shape: handing the network's chunks to the thread as they are
+//! keeps them alive while the socket is read again, so hyper allocates a
+//! fresh buffer for nearly every read and the kernel faults in and clears
+//! ~50,000 new pages per 200 MB (measured: as much CPU as the copy it
+//! saves). A copy into a recycled buffer lets hyper reuse its own, and
+//! touches no new memory after the first few buffers. A buffered async
+//! file would copy every byte twice and round-trip the blocking pool per
+//! write.
 
-use bytes::Bytes;
 use std::fs::File;
 use std::io::Write;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// Chunks queued for the disk at most (hyper's chunks are at most about
-/// 400 KiB, so a few MiB).
-const CHUNKS_IN_FLIGHT: usize = 8;
+/// One write to the file: large enough that syscalls are few, small
+/// enough to stay in cache between the copy and the write.
+const BUFFER_BYTES: usize = 256 * 1024;
+/// Buffers in all (filling, queued, being written): 1 MiB of memory, and a
+/// slow disk slows the reading down instead of filling memory.
+const BUFFERS: usize = 4;
 
-/// The network side's handle: send chunks, then [`DiskWriter::finish`].
+/// The network side's handle: [`DiskWriter::write`], then
+/// [`DiskWriter::finish`].
 pub(super) struct DiskWriter {
-    chunks: mpsc::Sender<Bytes>,
+    filling: Vec<u8>,
+    allocated: usize,
+    full: mpsc::Sender<Vec<u8>>,
+    free: mpsc::Receiver<Vec<u8>>,
     thread: JoinHandle<Written>,
 }
 
@@ -30,30 +42,78 @@ pub(super) struct Written {
 
 impl DiskWriter {
     pub(super) fn start(mut file: File) -> DiskWriter {
-        let (chunks, mut queue) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
+        let (full, mut queue) = mpsc::channel::<Vec<u8>>(BUFFERS);
+        let (give_back, free) = mpsc::channel::<Vec<u8>>(BUFFERS);
         let thread = tokio::task::spawn_blocking(move || {
-            while let Some(chunk) = queue.blocking_recv() {
-                if let Err(error) = file.write_all(&chunk) {
+            while let Some(mut buffer) = queue.blocking_recv() {
+                if let Err(error) = file.write_all(&buffer) {
                     return Written {
                         file,
                         error: Some(error),
                     };
                 }
+                buffer.clear();
+                // The network side may be gone (finished): nothing to do.
+                let _ = give_back.try_send(buffer);
             }
             Written { file, error: None }
         });
-        DiskWriter { chunks, thread }
+        DiskWriter {
+            filling: Vec::with_capacity(BUFFER_BYTES),
+            allocated: 1,
+            full,
+            free,
+            thread,
+        }
     }
 
-    /// Queues a chunk; false when the writing thread has stopped (a write
-    /// failed: [`DiskWriter::finish`] says why).
-    pub(super) async fn write(&self, chunk: Bytes) -> bool {
-        self.chunks.send(chunk).await.is_ok()
+    /// Copies `bytes` towards the file; false when the writing thread has
+    /// stopped (a write failed: [`DiskWriter::finish`] says why).
+    pub(super) async fn write(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            let room = BUFFER_BYTES - self.filling.len();
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.filling.extend_from_slice(now);
+            bytes = rest;
+            if self.filling.len() == BUFFER_BYTES && !self.hand_over().await {
+                return false;
+            }
+        }
+        true
     }
 
-    /// Waits until every queued chunk is written.
-    pub(super) async fn finish(self) -> Written {
-        drop(self.chunks);
+    /// Queues the full buffer and takes an empty one: a returned one, a
+    /// new one while fewer than [`BUFFERS`] exist, else waits for the disk.
+    async fn hand_over(&mut self) -> bool {
+        let next = match self.free.try_recv() {
+            Ok(buffer) => buffer,
+            Err(_) if self.allocated < BUFFERS => {
+                self.allocated += 1;
+                Vec::with_capacity(BUFFER_BYTES)
+            }
+            Err(_) => Vec::new(),
+        };
+        let full = std::mem::replace(&mut self.filling, next);
+        if self.full.send(full).await.is_err() {
+            return false;
+        }
+        if self.filling.capacity() == 0 {
+            match self.free.recv().await {
+                Some(buffer) => self.filling = buffer,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Writes what is left and waits until everything is written.
+    pub(super) async fn finish(mut self) -> Written {
+        if !self.filling.is_empty() {
+            let last = std::mem::take(&mut self.filling);
+            // If the thread stopped, its error is in what it returns.
+            let _ = self.full.send(last).await;
+        }
+        drop(self.full);
         match self.thread.await {
             Ok(written) => written,
             // The thread only ends by returning; a panic in write_all is
@@ -68,33 +128,43 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn chunks_arrive_in_order_and_the_file_comes_back() {
+    async fn bytes_arrive_in_order_across_buffers_and_the_file_comes_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
-        let writer = DiskWriter::start(File::create(&path).unwrap());
-        for i in 0..100u8 {
-            assert!(writer.write(Bytes::from(vec![i; 1000])).await);
+        let mut writer = DiskWriter::start(File::create(&path).unwrap());
+        // Chunks that do not divide the buffer size, plus one larger than
+        // all the buffers together.
+        let mut expected = Vec::new();
+        for i in 0..300u32 {
+            let chunk: Vec<u8> = (0..7001).map(|j| (i * 31 + j) as u8).collect();
+            assert!(writer.write(&chunk).await);
+            expected.extend_from_slice(&chunk);
         }
+        let big: Vec<u8> = (0..BUFFER_BYTES * BUFFERS * 2 + 5)
+            .map(|j| j as u8)
+            .collect();
+        assert!(writer.write(&big).await);
+        expected.extend_from_slice(&big);
         let written = writer.finish().await;
         assert!(written.error.is_none());
-        assert_eq!(written.file.metadata().unwrap().len(), 100_000);
-        let data = std::fs::read(&path).unwrap();
-        assert!(
-            data.chunks(1000)
-                .enumerate()
-                .all(|(i, c)| c.iter().all(|&b| b == i as u8))
+        assert_eq!(
+            written.file.metadata().unwrap().len(),
+            expected.len() as u64
         );
+        assert!(std::fs::read(&path).unwrap() == expected);
     }
 
     #[tokio::test]
     async fn a_failed_write_stops_the_writer_and_says_why() {
         // /dev/full refuses every write with ENOSPC.
-        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
-            return;
-        };
-        let writer = DiskWriter::start(full);
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut writer = DiskWriter::start(full);
+        let chunk = vec![0u8; 64 * 1024];
         let mut accepted = 0;
-        while writer.write(Bytes::from_static(b"data")).await {
+        while writer.write(&chunk).await {
             accepted += 1;
             assert!(accepted < 1000, "the writer never stopped");
         }
