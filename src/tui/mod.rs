@@ -22,6 +22,7 @@ pub mod effects;
 pub mod event_loop;
 mod form_fields;
 pub mod form_history;
+mod form_lines;
 mod format;
 #[cfg(any(test, feature = "test-support"))]
 pub mod harness;
