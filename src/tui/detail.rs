@@ -8,6 +8,7 @@ use super::format;
 use super::table::{state_label, state_style, timing};
 use super::waveform;
 use crate::sanitize::terminal_safe;
+use crate::store::TaskRecord;
 use ratatui::Frame;
 use ratatui::buffer::CellDiffOption;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -35,97 +36,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
 
-    // (label, value, style), laid out below once the widest label is known.
-    let mut rows: Vec<(String, String, Style)> = Vec::new();
-    let mut push = |name: &str, value: String, style: Style| {
-        rows.push((name.to_string(), value, style));
-    };
-
-    // Most useful first: small terminals show only the top lines.
-    let (glyph, word) = state_label(r.state, app.spinner);
-    push(
-        "state",
-        format!("{glyph} {word}   #{}", r.id),
-        state_style(t, r.state),
-    );
-    for (i, url) in r.result_urls.iter().enumerate() {
-        push(if i == 0 { "result" } else { "" }, url.clone(), t.accent);
-    }
-    if let Some(msg) = &r.fail_msg {
-        push("failMsg", msg.clone(), t.error);
-    }
     let analysis = app.analysis_of(r);
-    match analysis.map(|a| &a.outcome) {
-        Some(Ok(a)) => push("figures", crate::audio::format::summary(&a.stats), t.text),
-        Some(Err(reason)) => push("audio", reason.clone(), t.error),
-        None => {}
-    }
-    if app.playback == super::audio::Playback::Playing(r.id) {
-        let key = app.key_name(super::action::Action::Play);
-        push("player", format!("playing ({key} or Esc stops)"), t.accent);
-    }
-    if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
-        let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
-        push("download", format!("{bytes} bytes{total}"), t.downloading);
-    }
-    match &r.local_path {
-        Some(path) => push("file", path.clone(), t.text),
-        None if r.first_url().is_some() => {
-            let key = app.key_name(super::action::Action::Download);
-            push("file", format!("not downloaded ({key})"), t.muted)
-        }
-        None => {}
-    }
-    if let Some(err) = &r.last_error {
-        push("last error", err.clone(), t.error);
-    }
-    push(
-        "task id",
-        r.task_id
-            .clone()
-            .unwrap_or_else(|| "(not created yet)".into()),
-        t.text,
-    );
-    if let Some(group) = &r.group_id {
-        let key = app.key_name(super::Action::Group);
-        push(
-            "takes",
-            format!("group {group} ({key} shows them together)"),
-            t.text,
-        );
-    }
-    if r.starred {
-        push("starred", "★ yes".into(), t.accent);
-    }
-    for (name, value) in r.params.fields() {
-        push(name, value, t.text);
-    }
-    push("cost", format::cost(r.cost_usd), t.cost);
-    let took = timing(r, app.clock.now_ms());
-    if !took.is_empty() {
-        let name = if r.generation_ms().is_some() {
-            "took"
-        } else {
-            "running"
-        };
-        push(name, took, t.text);
-    }
-    if let Some(s) = r.audio_seconds() {
-        push("audio", format::audio(s), t.text);
-    }
-    push("submitted", format::full_time(r.submitted_at), t.text);
-    if let Some(ms) = r.create_time {
-        push("created", format::full_time(ms), t.text);
-    }
-    if let Some(ms) = r.complete_time {
-        push("completed", format::full_time(ms), t.text);
-    }
-    if let Some(ms) = r.last_poll_at {
-        push("last poll", format::full_time(ms), t.muted);
-    }
-    if r.has_callback {
-        push("callback", "yes (polling is the fallback)".into(), t.muted);
-    }
+    // Laid out below once the widest label is known.
+    let mut rows = Rows::default();
+    rows.outcome(app, r);
+    rows.identity(app, r);
+    rows.timing(app, r);
+    let rows = rows.0;
 
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -156,6 +73,117 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         && let Some(url) = r.first_url()
     {
         link_cells(frame, text_area, 1, column as u16 + 1, url);
+    }
+}
+
+/// (label, value, style) per line of the details, most useful first:
+/// small terminals show only the top lines.
+#[derive(Default)]
+struct Rows(Vec<(String, String, Style)>);
+
+impl Rows {
+    fn push(&mut self, name: &str, value: String, style: Style) {
+        self.0.push((name.to_string(), value, style));
+    }
+
+    /// What became of the task: state, results, failure, figures, player,
+    /// download, file, last error.
+    fn outcome(&mut self, app: &App, r: &TaskRecord) {
+        let t = &app.theme;
+        let (glyph, word) = state_label(r.state, app.spinner);
+        self.push(
+            "state",
+            format!("{glyph} {word}   #{}", r.id),
+            state_style(t, r.state),
+        );
+        for (i, url) in r.result_urls.iter().enumerate() {
+            self.push(if i == 0 { "result" } else { "" }, url.clone(), t.accent);
+        }
+        if let Some(msg) = &r.fail_msg {
+            self.push("failMsg", msg.clone(), t.error);
+        }
+        match app.analysis_of(r).map(|a| &a.outcome) {
+            Some(Ok(a)) => self.push("figures", crate::audio::format::summary(&a.stats), t.text),
+            Some(Err(reason)) => self.push("audio", reason.clone(), t.error),
+            None => {}
+        }
+        if app.playback == super::audio::Playback::Playing(r.id) {
+            let key = app.key_name(super::action::Action::Play);
+            self.push("player", format!("playing ({key} or Esc stops)"), t.accent);
+        }
+        if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
+            let total = total.map(|n| format!(" of {n}")).unwrap_or_default();
+            self.push("download", format!("{bytes} bytes{total}"), t.downloading);
+        }
+        match &r.local_path {
+            Some(path) => self.push("file", path.clone(), t.text),
+            None if r.first_url().is_some() => {
+                let key = app.key_name(super::action::Action::Download);
+                self.push("file", format!("not downloaded ({key})"), t.muted)
+            }
+            None => {}
+        }
+        if let Some(err) = &r.last_error {
+            self.push("last error", err.clone(), t.error);
+        }
+    }
+
+    /// Which task it is and what was asked: the server's id, its takes,
+    /// the star, every request parameter and the price.
+    fn identity(&mut self, app: &App, r: &TaskRecord) {
+        let t = &app.theme;
+        self.push(
+            "task id",
+            r.task_id
+                .clone()
+                .unwrap_or_else(|| "(not created yet)".into()),
+            t.text,
+        );
+        if let Some(group) = &r.group_id {
+            let key = app.key_name(super::Action::Group);
+            self.push(
+                "takes",
+                format!("group {group} ({key} shows them together)"),
+                t.text,
+            );
+        }
+        if r.starred {
+            self.push("starred", "★ yes".into(), t.accent);
+        }
+        for (name, value) in r.params.fields() {
+            self.push(name, value, t.text);
+        }
+        self.push("cost", format::cost(r.cost_usd), t.cost);
+    }
+
+    /// How long it took and when each step happened.
+    fn timing(&mut self, app: &App, r: &TaskRecord) {
+        let t = &app.theme;
+        let took = timing(r, app.clock.now_ms());
+        if !took.is_empty() {
+            let name = if r.generation_ms().is_some() {
+                "took"
+            } else {
+                "running"
+            };
+            self.push(name, took, t.text);
+        }
+        if let Some(s) = r.audio_seconds() {
+            self.push("audio", format::audio(s), t.text);
+        }
+        self.push("submitted", format::full_time(r.submitted_at), t.text);
+        if let Some(ms) = r.create_time {
+            self.push("created", format::full_time(ms), t.text);
+        }
+        if let Some(ms) = r.complete_time {
+            self.push("completed", format::full_time(ms), t.text);
+        }
+        if let Some(ms) = r.last_poll_at {
+            self.push("last poll", format::full_time(ms), t.muted);
+        }
+        if r.has_callback {
+            self.push("callback", "yes (polling is the fallback)".into(), t.muted);
+        }
     }
 }
 
