@@ -13,6 +13,7 @@ pub mod audio;
 pub mod batch;
 pub mod bootstrap;
 pub mod budget;
+pub mod caught;
 pub mod cli;
 pub mod config;
 pub mod engine;

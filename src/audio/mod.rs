@@ -65,13 +65,14 @@ pub fn analyse_file(path: &Path) -> Result<Analysis, AudioError> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     // symphonia is safe Rust, but a decoder bug on hostile input must end
-    // as "cannot decode", not take klang down.
+    // as "cannot decode", not take klang down or restore the terminal
+    // under a running dashboard.
     let outcome =
-        std::panic::catch_unwind(move || decode::analyse(Box::new(file), extension.as_deref()));
+        crate::caught::catching(move || decode::analyse(Box::new(file), extension.as_deref()));
     let reason = match outcome {
-        Ok(Ok(analysis)) => return Ok(analysis),
-        Ok(Err(reason)) => reason,
-        Err(_) => "the decoder failed on this file".to_string(),
+        Some(Ok(analysis)) => return Ok(analysis),
+        Some(Err(reason)) => reason,
+        None => "the decoder failed on this file".to_string(),
     };
     Err(AudioError::Undecodable {
         path: shown,

@@ -64,11 +64,17 @@ pub fn restore() {
 }
 
 /// Restores the terminal before the default hook prints the panic, so the
-/// message is readable and the shell usable.
+/// message is readable and the shell usable. A panic klang catches and
+/// survives (a decoder bug, see [`crate::caught`]) only goes to the log:
+/// the dashboard keeps running in its own terminal mode.
 pub fn install_panic_hook() {
     HOOK.call_once(|| {
         let original = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if crate::caught::is_caught() {
+                tracing::warn!("caught a panic: {info}");
+                return;
+            }
             restore();
             original(info);
         }));
@@ -94,5 +100,22 @@ impl Default for Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         restore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caught_panic_leaves_the_dashboard_terminal_alone() {
+        install_panic_hook();
+        // As if the dashboard were running (no escapes are written unless
+        // the hook wrongly restores).
+        ACTIVE.store(true, Ordering::SeqCst);
+        let outcome = crate::caught::catching(|| -> u8 { panic!("a decoder bug") });
+        let still_active = ACTIVE.swap(false, Ordering::SeqCst);
+        assert_eq!(outcome, None);
+        assert!(still_active, "the panic hook restored the terminal");
     }
 }
