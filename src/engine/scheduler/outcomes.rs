@@ -140,7 +140,6 @@ impl Scheduler {
         };
         t.in_flight = false;
         let (interval, has_callback) = (t.interval, t.has_callback);
-        let policy = self.config.poll.clone();
         let now = Instant::now();
         // (next interval, next due); None drops the task from the schedule.
         let next: Option<(Duration, Instant)> = match result {
@@ -153,69 +152,11 @@ impl Scheduler {
                 if let Some(t) = self.tracked.get_mut(&id) {
                     t.unknown_since = None;
                 }
-                match self.store.apply_status(id, &status) {
-                    Ok(applied) => {
-                        let running = applied.after.state.is_running();
-                        if let Some(generation_ms) = applied.after.generation_ms()
-                            && applied.before.state != applied.after.state
-                            && let Some(t) = self.tracked.get(&id)
-                        {
-                            self.history.record(t.kind, generation_ms);
-                        }
-                        let next = match self.learned_delay(id) {
-                            // The history knows when it should finish: no
-                            // jitter, the timing is the point.
-                            Some(delay) => (policy.first, now + delay),
-                            None => {
-                                let interval = if applied.before.state != applied.after.state {
-                                    policy.first
-                                } else {
-                                    policy.next_interval(interval, has_callback)
-                                };
-                                (interval, now + jitter(interval))
-                            }
-                        };
-                        let completed_now = applied.before.state != LocalState::Completed
-                            && applied.after.state == LocalState::Completed;
-                        let has_file = transfers::has_file(&applied.after);
-                        if applied.visible() {
-                            self.changed(applied.after);
-                        }
-                        if completed_now && self.config.auto_download && !has_file {
-                            self.transfers.download(id, None);
-                        }
-                        running.then_some(next)
-                    }
-                    Err(e) => {
-                        self.store_failed(&e);
-                        Some((interval, now + jitter(policy.max_interval)))
-                    }
-                }
+                self.on_status(id, &status, (interval, has_callback), now)
             }
             Err(ApiError::NotFound) => {
                 self.circuit.on_success();
-                let interval = policy.next_interval(interval, has_callback);
-                let message = ApiError::NotFound.to_string();
-                match self.store.record_poll_error(id, &message, true) {
-                    Ok(record) if record.not_found_count >= policy.lost_after_404s => {
-                        let why = format!(
-                            "the server answered 404 {} times in a row: it no longer knows this task",
-                            record.not_found_count
-                        );
-                        if let Ok(record) = self.store.mark_lost(id, &why) {
-                            self.changed(record);
-                        }
-                        None
-                    }
-                    Ok(record) => {
-                        self.changed(record);
-                        Some((interval, now + jitter(interval)))
-                    }
-                    Err(e) => {
-                        self.store_failed(&e);
-                        Some((interval, now + jitter(interval)))
-                    }
-                }
+                self.on_not_found(id, (interval, has_callback), now)
             }
             Err(e) if e.is_account_problem() => {
                 let _ = self.store.set_last_error(id, &e.to_string());
@@ -241,6 +182,90 @@ impl Scheduler {
             }
             None => {
                 self.tracked.remove(&id);
+            }
+        }
+    }
+
+    /// A state klang knows: stored, announced when visible, downloaded when
+    /// it just completed; the next poll as the kind's history or the
+    /// backoff says (none once finished). `(interval, has_callback)` is
+    /// the task's schedule before this answer.
+    fn on_status(
+        &mut self,
+        id: i64,
+        status: &TaskStatus,
+        (interval, has_callback): (Duration, bool),
+        now: Instant,
+    ) -> Option<(Duration, Instant)> {
+        let policy = self.config.poll.clone();
+        let applied = match self.store.apply_status(id, status) {
+            Ok(applied) => applied,
+            Err(e) => {
+                self.store_failed(&e);
+                return Some((interval, now + jitter(policy.max_interval)));
+            }
+        };
+        let running = applied.after.state.is_running();
+        if let Some(generation_ms) = applied.after.generation_ms()
+            && applied.before.state != applied.after.state
+            && let Some(t) = self.tracked.get(&id)
+        {
+            self.history.record(t.kind, generation_ms);
+        }
+        let next = match self.learned_delay(id) {
+            // The history knows when it should finish: no jitter, the
+            // timing is the point.
+            Some(delay) => (policy.first, now + delay),
+            None => {
+                let interval = if applied.before.state != applied.after.state {
+                    policy.first
+                } else {
+                    policy.next_interval(interval, has_callback)
+                };
+                (interval, now + jitter(interval))
+            }
+        };
+        let completed_now = applied.before.state != LocalState::Completed
+            && applied.after.state == LocalState::Completed;
+        let has_file = transfers::has_file(&applied.after);
+        if applied.visible() {
+            self.changed(applied.after);
+        }
+        if completed_now && self.config.auto_download && !has_file {
+            self.transfers.download(id, None);
+        }
+        running.then_some(next)
+    }
+
+    /// A 404: counted, and after enough in a row the task is lost.
+    fn on_not_found(
+        &mut self,
+        id: i64,
+        (interval, has_callback): (Duration, bool),
+        now: Instant,
+    ) -> Option<(Duration, Instant)> {
+        let policy = &self.config.poll;
+        let interval = policy.next_interval(interval, has_callback);
+        let lost_after = policy.lost_after_404s;
+        let message = ApiError::NotFound.to_string();
+        match self.store.record_poll_error(id, &message, true) {
+            Ok(record) if record.not_found_count >= lost_after => {
+                let why = format!(
+                    "the server answered 404 {} times in a row: it no longer knows this task",
+                    record.not_found_count
+                );
+                if let Ok(record) = self.store.mark_lost(id, &why) {
+                    self.changed(record);
+                }
+                None
+            }
+            Ok(record) => {
+                self.changed(record);
+                Some((interval, now + jitter(interval)))
+            }
+            Err(e) => {
+                self.store_failed(&e);
+                Some((interval, now + jitter(interval)))
             }
         }
     }
