@@ -89,11 +89,6 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     // can expire; headless commands download only when asked.
     ctx.engine_config.auto_download = ctx.config.auto_download.unwrap_or(true);
     let theme_name = options.theme.clone().or_else(|| ctx.config.theme.clone());
-    let loaded = theme::load(
-        theme_name.as_deref(),
-        &ctx.paths.user_themes_dir(),
-        theme::no_colour_requested(),
-    );
     let mouse = !options.no_mouse && ctx.config.mouse.unwrap_or(true);
     // Read before the terminal changes mode, so a store error prints
     // plainly. The totals cost the same for any history; the rows come
@@ -106,26 +101,16 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     let sink: EventSink = Arc::new(move |event| {
         let _ = sink_tx.send(Message::Engine(event));
     });
-    let sandbox = ctx.is_sandbox();
     // The callback receiver, when configured, lives as long as this binding.
     let (engine, _receiver) = ctx.start_engine(sink).await?;
-    let mut warnings = ctx.warnings.clone();
-    warnings.extend(loaded.warnings);
-    let mut app = App::new(AppInit {
-        tasks: Vec::new(),
-        store_totals: Some(totals.clone()),
-        history_cost: totals.spent_usd(),
-        sandbox,
-        key_hint: ctx.key_hint.clone(),
-        config_file: ctx.paths.config_file(),
-        theme: loaded.theme,
+    let mut app = starting_app(
+        &ctx,
+        options.keys,
+        theme_name.as_deref(),
         mouse,
-        warnings,
-        keys: options.keys,
-        notify: ctx.config.notify.unwrap_or_default(),
-        term_env: crate::notify::TermEnv::from_env(),
-        budget_today: engine.today(),
-    });
+        totals,
+        engine.today(),
+    );
     let clipboard =
         clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());
     let window_tx = tx.clone();
@@ -133,17 +118,6 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         let _ = window_tx.send(Message::Window(delivery));
     })
     .context("cannot start the table's query thread")?;
-    // Figures measured earlier (by this or another process): read once
-    // here; older tasks' figures are read when they are selected.
-    if let Ok(stored) = ctx.store.recent_analyses(STARTUP_ANALYSES) {
-        app.analyses = stored
-            .into_iter()
-            .map(|(id, a)| (id, Arc::new(a)))
-            .collect();
-    }
-    // basic16 and NO_COLOR terminals may lack braille in their fonts.
-    app.waveform_blocks = theme::no_colour_requested() || theme_name.as_deref() == Some("basic16");
-    app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
     let mut effects =
         Effects::new(Some(engine.clone()), Box::new(clipboard), tx.clone()).with_window(worker);
     effects.set_player_env(crate::audio::player::Environment::current(
@@ -174,6 +148,49 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         handle.shutdown().await;
     }
     result.context("terminal error")
+}
+
+/// The app as the dashboard starts: the store's totals, the theme, the
+/// key map, the warnings so far, and the figures measured earlier (by this
+/// or another process), read once here; older tasks' figures are read
+/// when they are selected.
+fn starting_app(
+    ctx: &Context,
+    keys: KeyMap,
+    theme_name: Option<&str>,
+    mouse: bool,
+    totals: crate::store::Totals,
+    budget_today: Option<crate::budget::Today>,
+) -> App {
+    let no_colour = theme::no_colour_requested();
+    let loaded = theme::load(theme_name, &ctx.paths.user_themes_dir(), no_colour);
+    let mut warnings = ctx.warnings.clone();
+    warnings.extend(loaded.warnings);
+    let mut app = App::new(AppInit {
+        tasks: Vec::new(),
+        store_totals: Some(totals.clone()),
+        history_cost: totals.spent_usd(),
+        sandbox: ctx.is_sandbox(),
+        key_hint: ctx.key_hint.clone(),
+        config_file: ctx.paths.config_file(),
+        theme: loaded.theme,
+        mouse,
+        warnings,
+        keys,
+        notify: ctx.config.notify.unwrap_or_default(),
+        term_env: crate::notify::TermEnv::from_env(),
+        budget_today,
+    });
+    if let Ok(stored) = ctx.store.recent_analyses(STARTUP_ANALYSES) {
+        app.analyses = stored
+            .into_iter()
+            .map(|(id, a)| (id, Arc::new(a)))
+            .collect();
+    }
+    // basic16 and NO_COLOR terminals may lack braille in their fonts.
+    app.waveform_blocks = no_colour || theme_name == Some("basic16");
+    app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
+    app
 }
 
 /// Terminal events into the queue. The stream ending (terminal gone) quits.
