@@ -111,22 +111,8 @@ pub fn new_group_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::SoundEffectsParams;
     use crate::store::ListFilter;
-
-    fn sfx(prompt: &str) -> CreateRequest {
-        CreateRequest::SoundEffects(SoundEffectsParams {
-            prompt: prompt.into(),
-            duration: "5.0".into(),
-            callback_url: None,
-        })
-    }
-
-    fn temp_store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tasks.db")).unwrap();
-        (dir, store)
-    }
+    use crate::store::tests::{sfx, temp_store};
 
     #[test]
     fn variations_share_a_group_and_list_by_it() {

@@ -136,6 +136,7 @@ mod tests {
     use super::*;
     use crate::api::TtsParams;
     use crate::budget::Period;
+    use crate::store::tests::temp_store;
 
     fn tts(text: &str) -> CreateRequest {
         CreateRequest::Tts(TtsParams {
@@ -157,8 +158,7 @@ mod tests {
 
     #[test]
     fn a_budget_counts_unknown_submits_but_not_refused_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let (_dir, store) = temp_store();
         let req = tts("hi");
         let intent = Intent {
             request: &req,
@@ -190,8 +190,7 @@ mod tests {
 
     #[test]
     fn variations_are_refused_whole_when_the_budget_covers_only_some() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let (_dir, store) = temp_store();
         let req = tts("takes");
         let intent = Intent {
             request: &req,
@@ -214,8 +213,7 @@ mod tests {
 
     #[test]
     fn a_batch_key_admits_one_live_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let (_dir, store) = temp_store();
         let req = tts("line one");
         let tag = BatchTag {
             key: "k1".into(),

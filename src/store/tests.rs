@@ -3,7 +3,8 @@ use crate::api::{RemoteState, SoundEffectsParams, TaskStatus};
 use crate::store::view::{SortOrder, ViewQuery};
 use std::time::Duration;
 
-fn sfx(prompt: &str) -> CreateRequest {
+/// A sound-effects request (the store's other test modules use it too).
+pub(super) fn sfx(prompt: &str) -> CreateRequest {
     CreateRequest::SoundEffects(SoundEffectsParams {
         prompt: prompt.into(),
         duration: "5.0".into(),
@@ -11,7 +12,8 @@ fn sfx(prompt: &str) -> CreateRequest {
     })
 }
 
-fn temp_store() -> (tempfile::TempDir, Store) {
+/// A fresh store in a temp dir (kept alive by the returned guard).
+pub(super) fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("tasks.db")).unwrap();
     (dir, store)

@@ -37,8 +37,7 @@ fn record(i: i64) -> TaskRecord {
 }
 
 fn seeded(n: i64) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("tasks.db")).unwrap();
+    let (dir, store) = crate::store::tests::temp_store();
     let records: Vec<_> = (1..=n).map(record).collect();
     store.insert_many(&records).unwrap();
     (dir, store)
