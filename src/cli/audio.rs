@@ -10,7 +10,7 @@ use crate::audio::player::{self, Environment, NoPlayer};
 use crate::audio::{Glyphs, Peaks, text_waveform};
 use crate::engine::analyse_and_store;
 use crate::sanitize::{hyperlink, terminal_safe};
-use crate::store::{LocalState, Store, StoredAnalysis, TaskRecord};
+use crate::store::{Store, StoredAnalysis, TaskRecord};
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -84,21 +84,7 @@ pub fn link(url: &str) -> String {
 /// `klang play ID`: download first when needed, then hand the file to the
 /// player and wait for it to finish.
 pub async fn play(ctx: Context, args: PlayArgs) -> Result<i32, Failure> {
-    let mut record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
-        Failure::usage(format!(
-            "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
-            args.id
-        ))
-    })?;
-    if record.state != LocalState::Completed {
-        return Err(Failure {
-            code: exit::TASK_FAILED,
-            message: format!(
-                "task {} is {}: only completed tasks have audio to play",
-                record.id, record.state
-            ),
-        });
-    }
+    let mut record = super::find_completed(&ctx, &args.id, "play")?;
     let on_disk = |r: &TaskRecord| {
         r.local_path
             .as_deref()

@@ -5,24 +5,9 @@ use super::headless::Headless;
 use super::output::{print_json, task_view};
 use super::{Context, Failure, exit};
 use crate::sanitize::terminal_safe;
-use crate::store::LocalState;
 
 pub async fn run(ctx: Context, args: DownloadArgs) -> Result<i32, Failure> {
-    let record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
-        Failure::usage(format!(
-            "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
-            args.id
-        ))
-    })?;
-    if record.state != LocalState::Completed {
-        return Err(Failure {
-            code: exit::TASK_FAILED,
-            message: format!(
-                "task {} is {}: only completed tasks have audio to download",
-                record.id, record.state
-            ),
-        });
-    }
+    let record = super::find_completed(&ctx, &args.id, "download")?;
     // The stored path must not depend on where klang was started.
     let out =
         match args.out {

@@ -120,6 +120,31 @@ pub fn overrides(global: &GlobalArgs) -> Overrides {
     }
 }
 
+/// The task `key` names: a local id, a task id or a unique prefix.
+fn find_task(ctx: &Context, key: &str) -> Result<crate::store::TaskRecord, Failure> {
+    ctx.store.resolve(key)?.ok_or_else(|| {
+        Failure::usage(format!(
+            "no task matches {key:?}: give a local id, a task id, or a unique prefix (see `klang list`)"
+        ))
+    })
+}
+
+/// The completed task `key` names; any other is refused (status 1) with
+/// what it is, `to` saying what was wanted ("play", "download").
+fn find_completed(ctx: &Context, key: &str, to: &str) -> Result<crate::store::TaskRecord, Failure> {
+    let record = find_task(ctx, key)?;
+    if record.state != crate::store::LocalState::Completed {
+        return Err(Failure {
+            code: exit::TASK_FAILED,
+            message: format!(
+                "task {} is {}: only completed tasks have audio to {to}",
+                record.id, record.state
+            ),
+        });
+    }
+    Ok(record)
+}
+
 /// The context for a headless command. Its warnings (a key file others can
 /// read, say) go to stderr, where they reach the user without breaking
 /// `--json` output.

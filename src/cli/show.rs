@@ -6,12 +6,7 @@ use super::output::{self, print_json, task_view};
 use super::{Context, Failure, audio, exit};
 
 pub(super) fn run(ctx: Context, args: ShowArgs) -> Result<i32, Failure> {
-    let record = ctx.store.resolve(&args.id)?.ok_or_else(|| {
-        Failure::usage(format!(
-            "no task matches {:?}: give a local id, a task id, or a unique prefix (see `klang list`)",
-            args.id
-        ))
-    })?;
+    let record = super::find_task(&ctx, &args.id)?;
     let analysis = audio::analysis_for(&ctx.store, &record);
     // Measuring just now may have filled the length.
     let record = match &analysis {

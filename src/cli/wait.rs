@@ -9,12 +9,7 @@ use crate::store::LocalState;
 pub async fn run(ctx: Context, args: WaitArgs) -> Result<i32, Failure> {
     let mut ids = Vec::new();
     for key in &args.ids {
-        let record = ctx.store.resolve(key)?.ok_or_else(|| {
-            Failure::usage(format!(
-                "no task matches {key:?}: give a local id, a task id, or a unique prefix (see `klang list`)"
-            ))
-        })?;
-        ids.push(record.id);
+        ids.push(super::find_task(&ctx, key)?.id);
     }
     if ids.is_empty() {
         ids = ctx.store.unfinished()?.iter().map(|r| r.id).collect();
