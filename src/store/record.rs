@@ -64,6 +64,22 @@ impl LocalState {
             LocalState::Submitting | LocalState::Pending | LocalState::Processing
         )
     }
+
+    /// The State sort's key: failures first, then what is running, then
+    /// the finished, so what needs attention sorts to the top. The store's
+    /// SQL spells the same order (a test holds them together).
+    pub fn attention_rank(self) -> u8 {
+        match self {
+            LocalState::Failed => 0,
+            LocalState::SubmitFailed => 1,
+            LocalState::Lost => 2,
+            LocalState::SubmitUnknown => 3,
+            LocalState::Processing => 4,
+            LocalState::Pending => 5,
+            LocalState::Submitting => 6,
+            LocalState::Completed => 7,
+        }
+    }
 }
 
 impl std::fmt::Display for LocalState {

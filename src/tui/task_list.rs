@@ -132,8 +132,10 @@ impl TaskList {
             SortOrder::Newest => view.reverse(),
             SortOrder::Oldest => {}
             SortOrder::State => view.sort_by(|&a, &b| {
-                state_rank(data[a].state)
-                    .cmp(&state_rank(data[b].state))
+                data[a]
+                    .state
+                    .attention_rank()
+                    .cmp(&data[b].state.attention_rank())
                     .then(b.cmp(&a))
             }),
             SortOrder::Cost => view.sort_by(|&a, &b| {
@@ -178,21 +180,6 @@ impl TaskList {
             None => Some(self.data.len() - 1 - pos),
             Some(v) => v.iter().position(|&p| p == pos),
         }
-    }
-}
-
-/// Failures first, then what is running, then the finished: what needs
-/// attention sorts to the top.
-fn state_rank(state: LocalState) -> u8 {
-    match state {
-        LocalState::Failed => 0,
-        LocalState::SubmitFailed => 1,
-        LocalState::Lost => 2,
-        LocalState::SubmitUnknown => 3,
-        LocalState::Processing => 4,
-        LocalState::Pending => 5,
-        LocalState::Submitting => 6,
-        LocalState::Completed => 7,
     }
 }
 

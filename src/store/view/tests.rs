@@ -59,16 +59,7 @@ fn reference(all: &[TaskRecord], query: &ViewQuery) -> Vec<i64> {
                 || r.state.as_str().contains(&needle)
         })
         .collect();
-    let rank = |s: LocalState| match s {
-        LocalState::Failed => 0,
-        LocalState::SubmitFailed => 1,
-        LocalState::Lost => 2,
-        LocalState::SubmitUnknown => 3,
-        LocalState::Processing => 4,
-        LocalState::Pending => 5,
-        LocalState::Submitting => 6,
-        LocalState::Completed => 7,
-    };
+    let rank = LocalState::attention_rank;
     let newest = |a: &TaskRecord, b: &TaskRecord| b.id.cmp(&a.id);
     rows.sort_by(|a, b| match query.sort {
         SortOrder::Newest => newest(a, b),
@@ -276,4 +267,20 @@ fn starred_and_group_terms_narrow_the_view() {
             .unwrap(),
         2
     );
+}
+
+#[test]
+fn the_sql_state_rank_is_the_attention_rank() {
+    let (_dir, store) = crate::store::tests::temp_store();
+    let conn = store.conn();
+    for state in LocalState::ALL {
+        let sql_rank: i64 = conn
+            .query_row(
+                &format!("SELECT {STATE_RANK} FROM (SELECT ?1 AS state)"),
+                [state.as_str()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sql_rank, i64::from(state.attention_rank()), "{state}");
+    }
 }
