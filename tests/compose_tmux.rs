@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::home::Home;
 use common::tmux::Tmux;
 use std::time::Duration;
 
@@ -13,16 +14,10 @@ fn long_text_wraps_submits_with_the_default_voice_and_rings() {
     if common::tmux::missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    let h = home.path();
-    let config = h.join("config/klang");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("config.toml"), "notify = \"always\"\n").unwrap();
-    let tmux = Tmux::start("klang-compose", h);
-    let bin = env!("CARGO_BIN_EXE_klang");
-    tmux.literal(&format!("clear; {bin} --sandbox; echo klang:EXIT:$?"));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("SANDBOX");
+    let home = Home::new();
+    home.write_config("notify = \"always\"\n");
+    let tmux = Tmux::start("klang-compose", home.dir.path());
+    tmux.start_klang("klang");
 
     tmux.keys(&["n", "C-p"]);
     tmux.wait_for("Text to speech");

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::home::Home;
 use common::tmux::Tmux;
 use std::process::Command;
 
@@ -29,28 +30,17 @@ fn restored(tmux: &Tmux, marker: &str) {
     );
 }
 
-/// Runs klang in the pane; when it exits the shell prints `<run>:EXIT:<code>`.
-fn start(tmux: &Tmux, bin: &str, run: &str) {
-    tmux.literal(&format!("clear; {bin} --sandbox; echo {run}:EXIT:$?"));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("SANDBOX");
-}
-
 #[test]
 fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     if common::tmux::missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    let h = home.path();
+    let home = Home::new();
     // The user's own key for copy: `c`, not `y`.
-    let config = h.join("config/klang");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("config.toml"), "[keys]\ncopy = \"c\"\n").unwrap();
-    let tmux = Tmux::start("klang-test", h);
-    let bin = env!("CARGO_BIN_EXE_klang");
+    home.write_config("[keys]\ncopy = \"c\"\n");
+    let tmux = Tmux::start("klang-test", home.dir.path());
 
-    start(&tmux, bin, "first");
+    tmux.start_klang("first");
     tmux.keys(&["n"]);
     tmux.literal("rain over tmux");
     tmux.keys(&["Enter"]);
@@ -95,7 +85,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     tmux.keys(&["q"]);
     restored(&tmux, "first:EXIT:0");
 
-    start(&tmux, bin, "second");
+    tmux.start_klang("second");
     // The task from the first run is still there.
     tmux.wait_for("rain over tmux");
     // The SSH connection drops while a task runs.
@@ -109,7 +99,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     restored(&tmux, "second:EXIT:");
 
     // The next start picks the task up and finishes it.
-    start(&tmux, bin, "third");
+    tmux.start_klang("third");
     let screen = tmux.wait_for("✓2");
     assert!(screen.contains("dropped connection"), "{screen}");
     tmux.wait_for("_dropped-connection.");

@@ -77,6 +77,15 @@ impl Tmux {
         self.run(&["send-keys", "-t", "klang", "-l", text]);
     }
 
+    /// Runs `klang --sandbox` in the pane and waits for the dashboard; when
+    /// it exits the shell prints `<run>:EXIT:<code>`.
+    pub fn start_klang(&self, run: &str) {
+        let bin = env!("CARGO_BIN_EXE_klang");
+        self.literal(&format!("clear; {bin} --sandbox; echo {run}:EXIT:$?"));
+        self.keys(&["Enter"]);
+        self.wait_for("SANDBOX");
+    }
+
     /// Polls the pane until it shows `needle` (the limit only fails the test).
     pub fn wait_for(&self, needle: &str) -> String {
         for _ in 0..300 {
