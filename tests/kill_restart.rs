@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::home::{Home, json};
+use common::home::{Home, json, stderr};
 use common::mini_api;
 use common::*;
 use klang::sandbox::SANDBOX_KEY;
@@ -21,6 +21,17 @@ async fn until(mut cond: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("condition never held");
+}
+
+/// `--base-url URL submit sfx --prompt PROMPT`, then `extra`.
+fn submit<'a>(url: &'a str, prompt: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--base-url", url, "submit", "sfx", "--prompt", prompt];
+    args.extend(extra);
+    args
+}
+
+fn assert_ok(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -40,15 +51,7 @@ async fn killed_while_polling_the_next_start_finishes_the_task() {
     let url = sb.base_url();
     let mut child = home
         .cmd(Some(SANDBOX_KEY))
-        .args([
-            "--base-url",
-            &url,
-            "submit",
-            "sfx",
-            "--prompt",
-            "interrupted",
-            "--wait",
-        ])
+        .args(submit(&url, "interrupted", &["--wait"]))
         .spawn()
         .unwrap();
     until(|| {
@@ -75,12 +78,7 @@ async fn killed_while_polling_the_next_start_finishes_the_task() {
     )
     .await
     .expect("klang wait took over the dead process's task");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let done = json(&out);
     assert_eq!(done[0]["state"], "completed");
     assert_eq!(done[0]["id"], row.id);
@@ -94,16 +92,7 @@ async fn killed_mid_download_leaves_only_a_part_file_and_resumes() {
     let url = api.base_url();
     let mut child = home
         .cmd(Some(SECRET_KEY))
-        .args([
-            "--base-url",
-            &url,
-            "submit",
-            "sfx",
-            "--prompt",
-            "big file",
-            "--wait",
-            "--download",
-        ])
+        .args(submit(&url, "big file", &["--wait", "--download"]))
         .spawn()
         .unwrap();
     let downloads = home.downloads();
@@ -131,12 +120,7 @@ async fn killed_mid_download_leaves_only_a_part_file_and_resumes() {
             &["--base-url", &url, "download", "1", "--json"],
         )
         .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let doc = json(&out);
     let path = doc["local_path"].as_str().unwrap();
     assert_eq!(std::fs::read(path).unwrap(), mini_api::file_bytes());
@@ -159,28 +143,10 @@ async fn killed_mid_download_leaves_only_a_part_file_and_resumes() {
 async fn the_key_is_never_written_to_the_store_or_the_log() {
     let api = mini_api::start(SECRET_KEY, Duration::ZERO).await;
     let home = Home::new();
-    let out = home
-        .run(
-            Some(SECRET_KEY),
-            &[
-                "--base-url",
-                &api.base_url(),
-                "submit",
-                "sfx",
-                "--prompt",
-                "secret test",
-                "--wait",
-                "--download",
-                "--json",
-            ],
-        )
-        .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let url = api.base_url();
+    let args = submit(&url, "secret test", &["--wait", "--download", "--json"]);
+    let out = home.run(Some(SECRET_KEY), &args).await;
+    assert_ok(&out);
     assert!(api.seen.lock().unwrap().file_auth.is_empty());
     let mut checked = 0;
     for dir in ["data", "state", "config"] {
