@@ -56,6 +56,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Completed tasks submitted since `since_ms` that were never saved to
+    /// a file, newest first, at most `limit`: what a dashboard that saves
+    /// results missed while it was closed, or left half-downloaded when it
+    /// stopped. The submit-time index keeps this cheap in any history.
+    pub fn completed_without_file(&self, since_ms: i64, limit: usize) -> Result<Vec<TaskRecord>> {
+        self.query(
+            "WHERE submitted_at >= ?1 AND state = 'completed' AND local_path IS NULL
+             ORDER BY id DESC LIMIT ?2",
+            params![since_ms, limit as i64],
+        )
+    }
+
     /// Newest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<TaskRecord>> {
         let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);

@@ -88,7 +88,8 @@ impl Harness {
         Self::configured(dir, store, base_url, key, adjust)
     }
 
-    fn configured(
+    /// A new engine on an existing store, with the engine config adjusted.
+    pub fn configured(
         dir: tempfile::TempDir,
         store: Arc<Store>,
         base_url: &str,

@@ -22,6 +22,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+/// How far back a starting dashboard looks for results without a file.
+const CATCH_UP_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// At most this many such results are fetched at start.
+const CATCH_UP_MAX: usize = 50;
+
 pub(super) struct Parts {
     pub client: ApiClient,
     pub store: Arc<Store>,
@@ -165,6 +170,29 @@ impl Scheduler {
             Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
         }
         self.data_version = self.store.data_version().unwrap_or(0);
+        if self.config.auto_download {
+            self.catch_up_downloads();
+        }
+    }
+
+    /// With `auto_download`, results of the last day that have no file yet
+    /// are fetched now: they completed while no dashboard was open, or a
+    /// download was cut off (its partial file is resumed). Older ones are
+    /// left to `D`: their links may have expired, and a big backlog is the
+    /// user's call.
+    fn catch_up_downloads(&self) {
+        let since = now_ms() - CATCH_UP_WINDOW.as_millis() as i64;
+        match self.store.completed_without_file(since, CATCH_UP_MAX) {
+            Ok(records) => {
+                if !records.is_empty() {
+                    tracing::info!("saving {} recent results that have no file", records.len());
+                }
+                for record in records {
+                    self.transfers.download(record.id, None);
+                }
+            }
+            Err(e) => self.emit(EngineEvent::Notice(e.to_string())),
+        }
     }
 
     fn track(&mut self, record: &TaskRecord, due: Instant) {
