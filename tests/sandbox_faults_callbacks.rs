@@ -13,14 +13,49 @@ use klang::sandbox::{self, Faults, SANDBOX_KEY, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// A sandbox with one task, the create body and the two API URLs (create,
+/// and query for that task).
+struct Faulted {
+    sb: sandbox::SandboxHandle,
+    c: reqwest::Client,
+    id: String,
+    body: Value,
+    url: String,
+    qurl: String,
+}
+
+impl Faulted {
+    async fn start() -> Result<Faulted> {
+        let sb = fast().await?;
+        let c = client()?;
+        let body = sfx("boom", "3.0");
+        let id = create_ok(&c, &sb, &body).await?;
+        let url = format!("{}{GEN}", sb.base_url());
+        let qurl = format!("{url}?task_id={id}");
+        Ok(Faulted {
+            sb,
+            c,
+            id,
+            body,
+            url,
+            qurl,
+        })
+    }
+
+    /// Faults off again: creating works, then the sandbox stops.
+    async fn recover(self) -> Result<()> {
+        self.sb.set_faults(Faults::default());
+        create_ok(&self.c, &self.sb, &self.body).await?;
+        self.sb.shutdown().await;
+        Ok(())
+    }
+}
+
 #[tokio::test]
-async fn each_injected_fault_creates_nothing() -> Result<()> {
-    let sb = fast().await?;
-    let c = client()?;
-    let id = create_ok(&c, &sb, &sfx("boom", "3.0")).await?;
-    let body = sfx("boom", "3.0");
-    let url = format!("{}{GEN}", sb.base_url());
-    let qurl = format!("{url}?task_id={id}");
+async fn each_answered_fault_creates_nothing() -> Result<()> {
+    let f = Faulted::start().await?;
+    let (sb, c, body) = (&f.sb, &f.c, &f.body);
+    let (url, qurl) = (f.url.clone(), f.qurl.clone());
     let none = Faults::default();
     let kinds = [
         (
@@ -92,7 +127,14 @@ async fn each_injected_fault_creates_nothing() -> Result<()> {
         assert_eq!(after.faults_injected, before.faults_injected + 2, "{name}");
     }
 
-    // Reset: no response at all; the create may or may not have happened.
+    f.recover().await
+}
+
+#[tokio::test]
+async fn a_reset_answers_nothing_and_may_or_may_not_create() -> Result<()> {
+    let f = Faulted::start().await?;
+    let (sb, c, body) = (&f.sb, &f.c, &f.body);
+    let (url, qurl) = (f.url.clone(), f.qurl.clone());
     sb.set_faults(Faults {
         reset_rate: 1.0,
         ..Default::default()
@@ -117,7 +159,14 @@ async fn each_injected_fault_creates_nothing() -> Result<()> {
         "resets created {created} of 12"
     );
 
-    // Files are never faulted; latency applies to the API.
+    f.recover().await
+}
+
+#[tokio::test]
+async fn files_are_never_faulted_and_latency_applies_to_the_api() -> Result<()> {
+    let f = Faulted::start().await?;
+    let (sb, c, id) = (&f.sb, &f.c, &f.id);
+    let qurl = f.qurl.clone();
     sb.set_faults(Faults {
         error_rate: 1.0,
         latency_ms: 300,
@@ -142,10 +191,7 @@ async fn each_injected_fault_creates_nothing() -> Result<()> {
     assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(t.elapsed() >= Duration::from_millis(300));
 
-    sb.set_faults(Faults::default());
-    create_ok(&c, &sb, &body).await?;
-    sb.shutdown().await;
-    Ok(())
+    f.recover().await
 }
 
 /// A callback receiver answering 500 to the first `fail_first` posts.
