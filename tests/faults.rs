@@ -37,62 +37,14 @@ async fn every_task_reaches_its_true_state_through_a_fifth_of_requests_failing()
         reset_rate: 0.04,
         latency_ms: 0,
     });
-    let seconds = fault_seconds();
     let started = Instant::now();
-    let mut submitted = Vec::new();
-    let mut saw_retrying = false;
-    // Keep submitting new tasks through the whole faulty period; every
-    // fifth one is made to fail on the server.
-    let mut n = 0;
-    while started.elapsed() < Duration::from_secs(seconds) {
-        let prompt = if n % 5 == 4 {
-            format!("task {n} fail")
-        } else {
-            format!("task {n}")
-        };
-        submitted.push((h.engine.submit(sfx(&prompt, "3.0")).unwrap(), n % 5 == 4));
-        n += 1;
-        let tick = tokio::time::sleep(Duration::from_millis(500));
-        tokio::pin!(tick);
-        loop {
-            tokio::select! {
-                _ = &mut tick => break,
-                Some(e) = h.events.recv() => {
-                    if matches!(e, EngineEvent::Status(EngineStatus::Retrying { .. })) {
-                        saw_retrying = true;
-                    }
-                }
-            }
-        }
-    }
+    let (submitted, saw_retrying) = submit_for(&mut h, Duration::from_secs(fault_seconds())).await;
     let faulty_for = started.elapsed().as_secs_f64();
     let stats = sb.stats();
     let requests = stats.creates + stats.queries + stats.faults_injected;
     sb.set_faults(Faults::default());
 
-    let mut created = 0;
-    for (id, should_fail) in &submitted {
-        let row = h.wait_task(*id, |r| r.state.is_final()).await;
-        match row.task_id {
-            Some(_) => {
-                created += 1;
-                let truth = if *should_fail {
-                    LocalState::Failed
-                } else {
-                    LocalState::Completed
-                };
-                assert_eq!(row.state, truth, "{row:?}");
-            }
-            // The create itself met a fault: the row says so, visibly.
-            None => assert!(
-                matches!(
-                    row.state,
-                    LocalState::SubmitUnknown | LocalState::SubmitFailed
-                ),
-                "{row:?}"
-            ),
-        }
-    }
+    let created = assert_true_states(&mut h, &submitted).await;
     let rate = requests as f64 / faulty_for;
     eprintln!(
         "{} tasks ({created} created) over {faulty_for:.1} s: {requests} API requests, {rate:.1}/s, {} faults injected",
@@ -118,6 +70,67 @@ async fn every_task_reaches_its_true_state_through_a_fifth_of_requests_failing()
         submitted.len(),
         "no task missing"
     );
+}
+
+/// Keeps submitting a task every half second for `period`; every fifth is
+/// made to fail on the server. Returns (local id, made to fail) per task,
+/// and whether the engine's status ever said it was retrying.
+async fn submit_for(h: &mut Harness, period: Duration) -> (Vec<(i64, bool)>, bool) {
+    let started = Instant::now();
+    let mut submitted = Vec::new();
+    let mut saw_retrying = false;
+    let mut n = 0;
+    while started.elapsed() < period {
+        let prompt = if n % 5 == 4 {
+            format!("task {n} fail")
+        } else {
+            format!("task {n}")
+        };
+        submitted.push((h.engine.submit(sfx(&prompt, "3.0")).unwrap(), n % 5 == 4));
+        n += 1;
+        let tick = tokio::time::sleep(Duration::from_millis(500));
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                _ = &mut tick => break,
+                Some(e) = h.events.recv() => {
+                    if matches!(e, EngineEvent::Status(EngineStatus::Retrying { .. })) {
+                        saw_retrying = true;
+                    }
+                }
+            }
+        }
+    }
+    (submitted, saw_retrying)
+}
+
+/// Waits for every task to end and checks it ended in its true state;
+/// returns how many were created on the server.
+async fn assert_true_states(h: &mut Harness, submitted: &[(i64, bool)]) -> usize {
+    let mut created = 0;
+    for (id, should_fail) in submitted {
+        let row = h.wait_task(*id, |r| r.state.is_final()).await;
+        match row.task_id {
+            Some(_) => {
+                created += 1;
+                let truth = if *should_fail {
+                    LocalState::Failed
+                } else {
+                    LocalState::Completed
+                };
+                assert_eq!(row.state, truth, "{row:?}");
+            }
+            // The create itself met a fault: the row says so, visibly.
+            None => assert!(
+                matches!(
+                    row.state,
+                    LocalState::SubmitUnknown | LocalState::SubmitFailed
+                ),
+                "{row:?}"
+            ),
+        }
+    }
+    created
 }
 
 #[tokio::test]
