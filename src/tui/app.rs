@@ -334,11 +334,15 @@ impl App {
         }
     }
 
-    /// Today's spend (at start, plus this run's tasks) against the daily
-    /// cap, when one is set.
+    /// Today's spend against the daily cap, when one is set: from the
+    /// store as of the table's last answer (every process, since local
+    /// midnight), else the figure at start plus this run's tasks.
     pub fn budget_today(&self) -> Option<crate::budget::Today> {
         self.budget_today.map(|t| crate::budget::Today {
-            spent_usd: t.spent_usd + self.session_cost(),
+            spent_usd: self
+                .tasks
+                .spent_today_usd()
+                .unwrap_or(t.spent_usd + self.session_cost()),
             cap_usd: t.cap_usd,
         })
     }

@@ -39,6 +39,9 @@ pub struct WindowAnswer {
     /// Rows in the view.
     pub total: usize,
     pub totals: Totals,
+    /// Spent since local midnight by every process on the store (None:
+    /// a history held in memory).
+    pub spent_today_usd: Option<f64>,
     /// The view position of `rows[0]`.
     pub start: usize,
     pub rows: Vec<TaskRecord>,
@@ -52,6 +55,7 @@ pub struct TaskWindow {
     generation: u64,
     total: usize,
     totals: Totals,
+    spent_today_usd: Option<f64>,
     start: usize,
     rows: Vec<TaskRecord>,
     cursor: usize,
@@ -88,6 +92,7 @@ impl TaskWindow {
             generation: 0,
             total: totals.tasks() as usize,
             totals,
+            spent_today_usd: None,
             start: 0,
             rows: Vec::new(),
             cursor: 0,
@@ -166,6 +171,7 @@ impl TaskWindow {
         self.loaded = true;
         self.total = answer.total;
         self.totals = answer.totals;
+        self.spent_today_usd = answer.spent_today_usd;
         self.start = answer.start;
         self.rows = answer.rows;
         // The selection may have moved while the request was out: follow
@@ -256,6 +262,11 @@ impl TaskWindow {
 
     pub fn totals(&self) -> &Totals {
         &self.totals
+    }
+
+    /// Today's spend as of the last answer from the store.
+    pub fn spent_today_usd(&self) -> Option<f64> {
+        self.spent_today_usd
     }
 
     pub fn count(&self, state: LocalState) -> usize {
@@ -382,6 +393,7 @@ pub fn answer_from_list(list: &mut TaskList, request: &WindowRequest) -> WindowA
         generation: request.generation,
         total,
         totals: Totals::of(list.all()),
+        spent_today_usd: None,
         start,
         rows,
         cursor,
