@@ -87,7 +87,13 @@ async fn export_writes_one_row_per_task_and_quotes_what_needs_it() {
     assert!(done[col("result_urls")].starts_with("http://127.0.0.1"));
     assert!(!done[col("generation_seconds")].is_empty());
 
-    // Filters, JSON Lines, and a file.
+    assert_filters_jsonl_and_file(&home, &out.stdout).await;
+}
+
+/// `--model`, `--state` and `--since` narrow the export, JSON Lines carry
+/// the URLs as arrays, `--out` writes what stdout had (`csv`), and a date
+/// that is not one is refused.
+async fn assert_filters_jsonl_and_file(home: &Home, csv: &[u8]) {
     let only = home
         .run(None, &["export", "--format", "jsonl", "--model", "tts"])
         .await;
@@ -133,7 +139,7 @@ async fn export_writes_one_row_per_task_and_quotes_what_needs_it() {
         )
         .await;
     assert_eq!(to_file.status.code(), Some(0));
-    assert_eq!(std::fs::read(&target).unwrap(), out.stdout);
+    assert_eq!(std::fs::read(&target).unwrap(), csv);
     let bad = home
         .run(None, &["export", "--format", "csv", "--since", "yesterday"])
         .await;

@@ -165,10 +165,8 @@ async fn fail_word_fails_the_task() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn invalid_params_answer_400_naming_the_field() -> Result<()> {
-    let sb = fast().await?;
-    let c = client()?;
+/// Bodies the contract refuses, each with the field its message names.
+fn invalid_bodies() -> Vec<(Value, &'static str)> {
     let mut both = v2a();
     both["video_id"] = json!("vid123");
     let mut speed = tts("hello");
@@ -177,7 +175,7 @@ async fn invalid_params_answer_400_naming_the_field() -> Result<()> {
     lang["voice_language"] = json!("fr");
     let mut cb = sfx("boom", "3.0");
     cb["callback_url"] = json!("ftp://example.com/hook");
-    let cases: Vec<(Value, &str)> = vec![
+    vec![
         (
             json!({"model": "kling-sound-effects", "prompt": "x", "duration": 5.0}),
             "duration",
@@ -209,7 +207,14 @@ async fn invalid_params_answer_400_naming_the_field() -> Result<()> {
         (json!({"model": "kling-music", "prompt": "x"}), "model"),
         (json!({"prompt": "x", "duration": "5.0"}), "model"),
         (cb, "callback_url"),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn invalid_params_answer_400_naming_the_field() -> Result<()> {
+    let sb = fast().await?;
+    let c = client()?;
+    let cases = invalid_bodies();
     for (body, field) in &cases {
         let (status, v) = create(&c, &sb, Some(SANDBOX_KEY), body).await?;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
