@@ -1,7 +1,11 @@
 //! Config and theme files, valid and invalid, as a user would write them
 //! (tests/fixtures): valid ones load, invalid ones are reported with the
-//! file and the line, and never crash anything.
+//! file and the line, and never crash anything. The real binary too: a bad
+//! `[keys]` stops every command, a key file others can read is warned of.
 
+mod common;
+
+use common::home::{Home, json, stderr};
 use klang::config::Config;
 use klang::tui::theme;
 use std::path::{Path, PathBuf};
@@ -106,4 +110,63 @@ fn user_themes_load_and_broken_ones_fall_back_with_file_and_line() {
         "{:?}",
         odd.warnings
     );
+}
+
+#[tokio::test]
+async fn a_key_file_others_can_read_is_warned_about_on_stderr() {
+    let home = Home::new();
+    let file = home.write_config("api_key = \"sk-test-from-file\"\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = home.run(None, &["list", "--json"]).await;
+        assert_eq!(out.status.code(), Some(0));
+        assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("sk-test-from-file"));
+        json(&out);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = home.run(None, &["list", "--json"]).await;
+        assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    }
+}
+
+/// A home whose config.toml binds download to a key name that does not exist.
+fn home_with_a_bad_key_binding() -> Home {
+    let home = Home::new();
+    home.write_config("mouse = true\n\n[keys]\ncopy = \"c\"\ndownload = \"ctl+d\"\n");
+    home
+}
+
+fn assert_refused_naming_the_bad_key(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    let err = stderr(out);
+    assert!(
+        err.contains("klang/config.toml:5: \"ctl+d\" is not a key"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+#[tokio::test]
+async fn a_bad_key_binding_stops_the_dashboard_with_status_2_naming_the_line() {
+    let home = home_with_a_bad_key_binding();
+    // No terminal needed: the key map is checked before the screen changes.
+    assert_refused_naming_the_bad_key(&home.run(None, &[]).await);
+}
+
+#[tokio::test]
+async fn a_bad_key_binding_stops_headless_commands_the_same_way() {
+    let home = home_with_a_bad_key_binding();
+    for args in [
+        &["list", "--json"][..],
+        &["stats"],
+        &["--sandbox", "submit", "sfx", "--prompt", "rain"],
+    ] {
+        let out = home.run(None, args).await;
+        assert_refused_naming_the_bad_key(&out);
+    }
+    // Nothing was submitted: the sandbox store was never even opened.
+    assert!(!home.dir.path().join("data/klang/sandbox.db").exists());
 }
