@@ -45,9 +45,31 @@ impl Store {
         sql_tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<TaskRecord>> {
+        self.query_from("tasks", sql_tail, args)
+    }
+
+    /// Like [`Store::query`], through the index `index`.
+    fn query_indexed(
+        &self,
+        index: &str,
+        sql_tail: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<TaskRecord>> {
+        self.query_from(&format!("tasks INDEXED BY {index}"), sql_tail, args)
+    }
+
+    fn query_from(
+        &self,
+        from: &str,
+        sql_tail: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<TaskRecord>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {} FROM tasks {sql_tail}", record::COLUMNS))
+            .prepare_cached(&format!(
+                "SELECT {} FROM {from} {sql_tail}",
+                record::COLUMNS
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, record::from_row)
@@ -61,9 +83,12 @@ impl Store {
     /// results missed while it was closed, or left half-downloaded when it
     /// stopped. The submit-time index keeps this cheap in any history.
     pub fn completed_without_file(&self, since_ms: i64, limit: usize) -> Result<Vec<TaskRecord>> {
-        self.query(
+        // Named: left to itself the planner walks the state index, all the
+        // completed tasks of the history (0.9 s with a million).
+        self.query_indexed(
+            "tasks_submitted",
             "WHERE submitted_at >= ?1 AND state = 'completed' AND local_path IS NULL
-             ORDER BY id DESC LIMIT ?2",
+             ORDER BY submitted_at DESC LIMIT ?2",
             params![since_ms, limit as i64],
         )
     }
