@@ -24,25 +24,15 @@ fn long_text_wraps_submits_with_the_default_voice_and_rings() {
     let middle = "and the words go on ".repeat(12);
     let text = format!("BEGINNING of a long text {middle}until the FINALE");
     tmux.literal(&text);
-    let screen = tmux.wait_for("FINALE");
-    assert!(
-        screen.contains("BEGINNING"),
-        "the start is visible too:\n{screen}"
-    );
+    let count = format!("{}/1000", text.chars().count());
+    // The end typed last, the start still visible, the default voice and
+    // the counter.
+    let screen = tmux.wait_for_all(&["FINALE", "BEGINNING", "reader_en_m-v1", &count]);
     let rows = screen
         .lines()
         .filter(|l| l.contains("and the words go on"))
         .count();
     assert!(rows >= 3, "the text wraps over several rows:\n{screen}");
-    assert!(
-        screen.contains("reader_en_m-v1"),
-        "the default voice:\n{screen}"
-    );
-    let count = format!("{}/1000", text.chars().count());
-    assert!(
-        screen.contains(&count),
-        "the counter stays: {count}\n{screen}"
-    );
 
     tmux.keys(&["Enter"]);
     tmux.wait_for("pending");

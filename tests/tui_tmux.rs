@@ -44,16 +44,16 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     tmux.keys(&["n"]);
     tmux.literal("rain over tmux");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("✓ completed");
-    assert!(screen.contains("rain over tmux"), "{screen}");
-    assert!(screen.contains("$0.0295"), "{screen}");
+    tmux.wait_for_all(&["✓ completed", "rain over tmux", "$0.0295"]);
     // `c` copies through tmux itself (OSC 52 with set-clipboard on), as it
     // would over SSH: the URL lands in tmux's paste buffer. `y`, the
     // default, was rebound away and copies nothing.
     tmux.run(&["set", "-g", "set-clipboard", "on"]);
     tmux.keys(&["y"]);
     tmux.keys(&["?"]);
-    let help = tmux.wait_for("Help");
+    // Waiting for the line itself, not the title: a capture can catch a
+    // frame half-written.
+    let help = tmux.wait_for("copy the result URL");
     let copy_line = help
         .lines()
         .find(|l| l.contains("copy the result URL"))
@@ -100,8 +100,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
 
     // The next start picks the task up and finishes it.
     tmux.start_klang("third");
-    let screen = tmux.wait_for("✓2");
-    assert!(screen.contains("dropped connection"), "{screen}");
+    tmux.wait_for_all(&["✓2", "dropped connection"]);
     tmux.wait_for("_dropped-connection.");
     tmux.keys(&["q"]);
     restored(&tmux, "third:EXIT:0");

@@ -88,14 +88,22 @@ impl Tmux {
 
     /// Polls the pane until it shows `needle` (the limit only fails the test).
     pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_for_all(&[needle])
+    }
+
+    /// Waits until the pane shows every one of `needles` at once. A capture
+    /// can catch a frame half-written, so what a test reads from the screen
+    /// belongs here, not in an assertion on the first capture that shows
+    /// one of them.
+    pub fn wait_for_all(&self, needles: &[&str]) -> String {
         for _ in 0..300 {
             let screen = self.capture();
-            if screen.contains(needle) {
+            if needles.iter().all(|n| screen.contains(n)) {
                 return screen;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("{needle:?} never appeared; pane:\n{}", self.capture());
+        panic!("{needles:?} never all appeared; pane:\n{}", self.capture());
     }
 
     /// The pid of the program running in the pane's shell.
