@@ -6,7 +6,10 @@
 //! the older one. The selection follows its task, not its row number, so
 //! rows arriving above it do not move it.
 
+mod memory;
 pub mod worker;
+
+pub use memory::answer_from_list;
 
 use super::task_list::TaskList;
 use crate::store::{LocalState, SortOrder, TaskRecord, Totals, ViewQuery};
@@ -366,37 +369,6 @@ impl TaskWindow {
             Some(row) => self.cursor = row,
             None => self.want = true,
         }
-    }
-}
-
-/// Answers a request from records held in memory (a dashboard without a
-/// store: tests and the draw benchmark) exactly as the worker answers it
-/// from SQLite.
-pub fn answer_from_list(list: &mut TaskList, request: &WindowRequest) -> WindowAnswer {
-    list.set_sort(request.query.sort);
-    list.set_filter(&request.query.filter);
-    list.refresh_view();
-    let total = list.len();
-    let cursor = request
-        .keep
-        .and_then(|id| list.row_of(id))
-        .unwrap_or(request.cursor)
-        .min(total.saturating_sub(1));
-    let len = request.len.max(1);
-    let start = cursor
-        .saturating_sub(len / 2)
-        .min(total.saturating_sub(len));
-    let rows = (start..(start + len).min(total))
-        .filter_map(|i| list.row(i).cloned())
-        .collect();
-    WindowAnswer {
-        generation: request.generation,
-        total,
-        totals: Totals::of(list.all()),
-        spent_today_usd: None,
-        start,
-        rows,
-        cursor,
     }
 }
 
