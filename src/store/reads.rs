@@ -45,31 +45,9 @@ impl Store {
         sql_tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<TaskRecord>> {
-        self.query_from("tasks", sql_tail, args)
-    }
-
-    /// Like [`Store::query`], through the index `index`.
-    fn query_indexed(
-        &self,
-        index: &str,
-        sql_tail: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<TaskRecord>> {
-        self.query_from(&format!("tasks INDEXED BY {index}"), sql_tail, args)
-    }
-
-    fn query_from(
-        &self,
-        from: &str,
-        sql_tail: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<TaskRecord>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {} FROM {from} {sql_tail}",
-                record::COLUMNS
-            ))
+            .prepare_cached(&format!("SELECT {} FROM tasks {sql_tail}", record::COLUMNS))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, record::from_row)
@@ -85,9 +63,9 @@ impl Store {
     pub fn completed_without_file(&self, since_ms: i64, limit: usize) -> Result<Vec<TaskRecord>> {
         // Named: left to itself the planner walks the state index, all the
         // completed tasks of the history (0.9 s with a million).
-        self.query_indexed(
-            "tasks_submitted",
-            "WHERE submitted_at >= ?1 AND state = 'completed' AND local_path IS NULL
+        self.query(
+            "INDEXED BY tasks_submitted
+             WHERE submitted_at >= ?1 AND state = 'completed' AND local_path IS NULL
              ORDER BY submitted_at DESC LIMIT ?2",
             params![since_ms, limit as i64],
         )
