@@ -300,3 +300,32 @@ async fn a_second_task_of_a_known_kind_is_polled_around_its_expected_finish() {
     // (How soon it is seen is a figure: scripts/bench-poll.sh.)
     assert!(queries <= 3, "{queries} queries for a 3 s task");
 }
+
+#[tokio::test]
+async fn todays_spend_is_announced_for_this_and_another_process() {
+    let sb = sandbox(100, 200).await;
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| {
+        c.budget = klang::budget::Budget {
+            daily_usd: Some(1.0),
+            monthly_usd: None,
+        }
+    });
+    let spent = |e: &EngineEvent| match e {
+        EngineEvent::SpendToday(today) => Some(today.spent_usd),
+        _ => None,
+    };
+    let here = h.engine.submit(sfx("door knock", "3.0")).unwrap();
+    let cost = h.store.get(here).unwrap().cost_usd;
+    assert!(cost > 0.0);
+    h.wait_event(|e| spent(e) == Some(cost)).await;
+    // A batch in another terminal: a second connection writes a task.
+    let other = klang::store::Store::open(&h.dir.path().join("tasks.db")).unwrap();
+    other
+        .insert_intent(&sfx("door creak", "3.0"), false)
+        .unwrap();
+    let event = h.wait_event(|e| spent(e) == Some(2.0 * cost)).await;
+    assert!(
+        matches!(event, EngineEvent::SpendToday(t) if t.cap_usd == 1.0),
+        "{event:?}"
+    );
+}

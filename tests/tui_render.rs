@@ -55,6 +55,37 @@ fn key_hints_and_status_fit_at_80x24() {
 }
 
 #[test]
+fn the_status_bar_follows_the_spend_the_engine_announces() {
+    let mut r = runner_with(mixed_tasks(), (200, 50), |_| {});
+    let status = |r: &mut Runner| {
+        let screen = r.screen();
+        let line = screen.lines().find(|l| l.contains("session $"));
+        line.unwrap_or_else(|| panic!("no status line:\n{screen}"))
+            .to_string()
+    };
+    assert!(!status(&mut r).contains("today"), "no cap, no figure");
+    let today = |spent_usd| {
+        Message::Engine(EngineEvent::SpendToday(klang::budget::Today {
+            spent_usd,
+            cap_usd: 2.0,
+        }))
+    };
+    r.handle(today(0.0123));
+    assert!(
+        status(&mut r).contains("today $0.0123/$2.0000"),
+        "{}",
+        status(&mut r)
+    );
+    // Another process spent: the engine's next figure replaces the last.
+    r.handle(today(0.5));
+    assert!(
+        status(&mut r).contains("today $0.5000/$2.0000"),
+        "{}",
+        status(&mut r)
+    );
+}
+
+#[test]
 fn detail_pane_lists_parameters_ids_urls_and_failure() {
     for size in SIZES {
         let mut r = runner_with(mixed_tasks(), size, |_| {});

@@ -1,6 +1,7 @@
 //! What the engine tells its listener.
 
 use crate::api::ApiError;
+use crate::budget::Today;
 use crate::store::{StoredAnalysis, TaskRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +25,9 @@ pub enum EngineEvent {
     },
     /// A one-line message worth a toast.
     Notice(String),
+    /// Today's spend against the daily cap changed (a submit, a refused
+    /// create, another process's task); only with a daily cap.
+    SpendToday(Today),
     /// A downloaded file was decoded and measured (or found undecodable);
     /// the row (with its measured length) and the figures, in one event so
     /// a listener redraws once.

@@ -153,7 +153,7 @@ impl Engine {
         let analyser = analysis::Analyser::default();
         let owner: Arc<str> =
             Arc::from(format!("{}-{}", std::process::id(), callbacks::new_token()));
-        let spend = SpendMeter::new(store.clone(), config.budget);
+        let spend = SpendMeter::new(store.clone(), config.budget, sink.clone());
         let engine = Engine {
             commands,
             spend: spend.clone(),

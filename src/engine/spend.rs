@@ -1,6 +1,8 @@
 //! The budget guard every submit goes through, and today's spend for the
-//! status bar (kept in memory so drawing never reads the store).
+//! status bar (kept in memory so drawing never reads the store, and
+//! announced as [`EngineEvent::SpendToday`] whenever it changes).
 
+use super::{EngineEvent, EventSink};
 use crate::budget::{Budget, OverBudget, Period, Today};
 use crate::store::{Inserted, Intent, Store};
 use std::sync::{Arc, Mutex};
@@ -10,14 +12,16 @@ pub(crate) struct SpendMeter {
     store: Arc<Store>,
     budget: Budget,
     today: Arc<Mutex<Option<Today>>>,
+    sink: EventSink,
 }
 
 impl SpendMeter {
-    pub(crate) fn new(store: Arc<Store>, budget: Budget) -> SpendMeter {
+    pub(crate) fn new(store: Arc<Store>, budget: Budget, sink: EventSink) -> SpendMeter {
         let meter = SpendMeter {
             store,
             budget,
             today: Arc::default(),
+            sink,
         };
         meter.refresh();
         meter
@@ -43,7 +47,8 @@ impl SpendMeter {
         check(&self.store, self.budget, cost)
     }
 
-    /// Re-reads today's spend (after any change to the store).
+    /// Re-reads today's spend (after any change to the store, by this
+    /// process or another) and announces it when it changed.
     pub(crate) fn refresh(&self) {
         let Some(day) = self
             .budget
@@ -55,11 +60,16 @@ impl SpendMeter {
         };
         match self.store.spent_since(day.since_ms) {
             Ok(spent) => {
-                if let Ok(mut slot) = self.today.lock() {
-                    *slot = Some(Today {
-                        spent_usd: spent,
-                        cap_usd: day.cap_usd,
-                    });
+                let today = Today {
+                    spent_usd: spent,
+                    cap_usd: day.cap_usd,
+                };
+                let changed = match self.today.lock() {
+                    Ok(mut slot) => slot.replace(today) != Some(today),
+                    Err(_) => false,
+                };
+                if changed {
+                    (self.sink)(EngineEvent::SpendToday(today));
                 }
             }
             Err(e) => tracing::warn!("reading today's spend: {e}"),

@@ -42,7 +42,7 @@ pub enum Inserted {
 /// certainly refused. `submitting` counts because its request is in flight.
 const SPEND_SQL: &str = "SELECT COALESCE(SUM(cost_usd), 0) FROM tasks WHERE submitted_at >= ?1 AND state <> 'submit-failed'";
 
-pub(super) fn spent_since(conn: &Connection, since_ms: i64) -> rusqlite::Result<f64> {
+fn spent_since(conn: &Connection, since_ms: i64) -> rusqlite::Result<f64> {
     conn.query_row(SPEND_SQL, params![since_ms], |r| r.get(0))
 }
 

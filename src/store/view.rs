@@ -292,12 +292,6 @@ impl ViewReader {
         count(&self.conn, query).map_err(|e| self.err(e))
     }
 
-    /// Dollars spent since `since_ms`, as budgets count them (every
-    /// process's tasks; the submit-time index reads only that period).
-    pub fn spent_since(&self, since_ms: i64) -> Result<f64> {
-        super::spend::spent_since(&self.conn, since_ms).map_err(|e| self.err(e))
-    }
-
     pub fn rows(&self, query: &ViewQuery, offset: u64, limit: usize) -> Result<Vec<TaskRecord>> {
         rows(&self.conn, query, offset, limit, false).map_err(|e| self.err(e))
     }

@@ -132,7 +132,8 @@ pub struct App {
     pub theme: Theme,
     pub mouse: bool,
     pub keys: KeyMap,
-    budget_today: Option<crate::budget::Today>,
+    /// Today's spend and the daily cap, as the engine last announced them.
+    pub(super) budget_today: Option<crate::budget::Today>,
     /// The model of a submit whose answer has not come back yet; Enter
     /// does nothing meanwhile.
     pub(super) submitting: Option<Model>,
@@ -334,17 +335,10 @@ impl App {
         }
     }
 
-    /// Today's spend against the daily cap, when one is set: from the
-    /// store as of the table's last answer (every process, since local
-    /// midnight), else the figure at start plus this run's tasks.
+    /// Today's spend against the daily cap, when one is set: every
+    /// process's, as the engine last announced it.
     pub fn budget_today(&self) -> Option<crate::budget::Today> {
-        self.budget_today.map(|t| crate::budget::Today {
-            spent_usd: self
-                .tasks
-                .spent_today_usd()
-                .unwrap_or(t.spent_usd + self.session_cost()),
-            cap_usd: t.cap_usd,
-        })
+        self.budget_today
     }
 
     /// Seconds left before the engine retries, for "retrying in N s".

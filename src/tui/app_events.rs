@@ -131,6 +131,7 @@ impl App {
                 self.toast_error(format!("task #{id} was not created: {error}"));
             }
             EngineEvent::Notice(text) => self.toast(text),
+            EngineEvent::SpendToday(today) => self.budget_today = Some(today),
             EngineEvent::AudioAnalysed { record, analysis } => {
                 self.on_audio_analysed(*record, analysis);
             }

@@ -42,9 +42,6 @@ pub struct WindowAnswer {
     /// Rows in the view.
     pub total: usize,
     pub totals: Totals,
-    /// Spent since local midnight by every process on the store (None:
-    /// a history held in memory).
-    pub spent_today_usd: Option<f64>,
     /// The view position of `rows[0]`.
     pub start: usize,
     pub rows: Vec<TaskRecord>,
@@ -58,7 +55,6 @@ pub struct TaskWindow {
     generation: u64,
     total: usize,
     totals: Totals,
-    spent_today_usd: Option<f64>,
     start: usize,
     rows: Vec<TaskRecord>,
     cursor: usize,
@@ -95,7 +91,6 @@ impl TaskWindow {
             generation: 0,
             total: totals.tasks() as usize,
             totals,
-            spent_today_usd: None,
             start: 0,
             rows: Vec::new(),
             cursor: 0,
@@ -174,7 +169,6 @@ impl TaskWindow {
         self.loaded = true;
         self.total = answer.total;
         self.totals = answer.totals;
-        self.spent_today_usd = answer.spent_today_usd;
         self.start = answer.start;
         self.rows = answer.rows;
         // The selection may have moved while the request was out: follow
@@ -265,11 +259,6 @@ impl TaskWindow {
 
     pub fn totals(&self) -> &Totals {
         &self.totals
-    }
-
-    /// Today's spend as of the last answer from the store.
-    pub fn spent_today_usd(&self) -> Option<f64> {
-        self.spent_today_usd
     }
 
     pub fn count(&self, state: LocalState) -> usize {

@@ -30,7 +30,6 @@ pub fn answer_from_list(list: &mut TaskList, request: &WindowRequest) -> WindowA
         generation: request.generation,
         total,
         totals: Totals::of(list.all()),
-        spent_today_usd: None,
         start,
         rows,
         cursor,

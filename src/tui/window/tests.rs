@@ -273,19 +273,3 @@ fn the_worker_thread_answers_the_newest_request() {
     assert_eq!(window.len(), 2500);
     assert!(window.row(0).unwrap().summary.starts_with("thunder"));
 }
-
-#[test]
-fn todays_spend_counts_every_process_from_local_midnight() {
-    let mut f = Fixture::new();
-    // The fixture's tasks were all submitted in 1970.
-    assert_eq!(f.window.spent_today_usd(), Some(0.0));
-    let other = Store::open(f.store.path()).unwrap();
-    let id = other
-        .insert_intent(&sfx("a batch elsewhere", 3), false)
-        .unwrap();
-    let cost = other.get(id).unwrap().cost_usd;
-    assert!(cost > 0.0);
-    f.window.changed();
-    f.settle();
-    assert_eq!(f.window.spent_today_usd(), Some(cost));
-}

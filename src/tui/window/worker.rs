@@ -26,10 +26,6 @@ pub fn answer(
         }
     };
     let totals = reader.totals()?;
-    // Every answer, so another process's spend (a batch in another
-    // terminal) and midnight show in the status bar.
-    let today = chrono::Local::now().date_naive();
-    let spent_today_usd = Some(reader.spent_since(crate::budget::local_midnight_ms(today))?);
     let len = request.len.max(1);
     // Most refreshes find the kept task where it was: the rows around the
     // old cursor say so without counting the rows above it.
@@ -49,7 +45,6 @@ pub fn answer(
         generation: request.generation,
         total,
         totals,
-        spent_today_usd,
         start,
         rows,
         cursor,
