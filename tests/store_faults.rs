@@ -93,7 +93,7 @@ async fn a_replaced_store_file_is_noticed_before_a_create() {
 fn as_unprivileged(home: &common::home::Home) -> tokio::process::Command {
     let root = std::process::Command::new("id").arg("-u").output().unwrap();
     let is_root = String::from_utf8_lossy(&root.stdout).trim() == "0";
-    let mut cmd = if is_root {
+    let cmd = if is_root {
         let chown = std::process::Command::new("chown")
             .args(["-R", "65534:65534"])
             .arg(home.dir.path())
@@ -107,17 +107,7 @@ fn as_unprivileged(home: &common::home::Home) -> tokio::process::Command {
     } else {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"))
     };
-    let root = home.dir.path();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", root.join("home"))
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"))
-        .env("XDG_STATE_HOME", root.join("state"))
-        .env("KLANG_DOWNLOAD_DIR", home.downloads())
-        .env("KLANG_API_KEY", "sk-test")
-        .kill_on_drop(true);
-    cmd
+    home.cmd_via(cmd, Some("sk-test"))
 }
 
 #[tokio::test]

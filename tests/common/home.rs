@@ -24,8 +24,20 @@ impl Home {
     /// `klang` with `KLANG_API_KEY` set to `key`, if given. Logs at trace
     /// level so tests can check what the log holds.
     pub fn cmd(&self, key: Option<&str>) -> tokio::process::Command {
+        self.cmd_via(
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_klang")),
+            key,
+        )
+    }
+
+    /// `cmd` (klang, or a program that runs klang) in this home's
+    /// environment, as [`Home::cmd`] sets it.
+    pub fn cmd_via(
+        &self,
+        mut cmd: tokio::process::Command,
+        key: Option<&str>,
+    ) -> tokio::process::Command {
         let root = self.dir.path();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_klang"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", root.join("home"))
