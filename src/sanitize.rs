@@ -85,6 +85,35 @@ pub fn hyperlink(url: &str, text: &str) -> String {
     }
 }
 
+/// JSON text (as serde_json writes it) with every DEL, C1 control, bidi
+/// control and line/paragraph separator inside its strings written as a
+/// `\uXXXX` escape. serde_json escapes C0 already; these others it passes
+/// raw, and a terminal acts on them (U+009B is a CSI, U+202E reverses the
+/// line). The escaped text decodes to exactly the same value, so `--json`
+/// is safe on a terminal and exact in a file. Outside strings JSON text is
+/// ASCII, so every such character is inside one.
+pub fn json_escaped(json: &str) -> Cow<'_, str> {
+    let escape = |c: char| {
+        c == '\u{7F}' || is_c1(c) || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if !json.chars().any(escape) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_c1(c: char) -> bool {
+    ('\u{80}'..='\u{9F}').contains(&c)
+}
+
 /// Characters that change the display order of the text around them.
 fn is_bidi_control(c: char) -> bool {
     matches!(
@@ -169,6 +198,29 @@ mod tests {
         }
         assert_eq!(hyperlink("javascript:alert(1)", "x"), "x");
         assert_eq!(hyperlink("file:///etc/passwd", "x"), "x");
+    }
+
+    #[test]
+    fn json_escapes_c1_and_bidi_and_still_decodes_to_the_same_text() {
+        let text = "a\u{9b}2J \u{202e}fdp.exe \u{2066}x\u{2069} \u{85}\u{7f}\u{2028} ok ✓";
+        let json = serde_json::to_string(&serde_json::json!({ "t": text })).unwrap();
+        let escaped = json_escaped(&json);
+        assert!(
+            !escaped
+                .chars()
+                .any(|c| c.is_control() || is_bidi_control(c)),
+            "{escaped}"
+        );
+        assert!(
+            escaped.contains("\\u009b") && escaped.contains("\\u202e"),
+            "{escaped}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back["t"], text);
+        assert!(matches!(
+            json_escaped("{\"t\":\"plain ✓\"}"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -138,6 +138,9 @@ pub struct ExportArgs {
     /// Write here instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// CSV: keep cells starting with = + - @ as they are (by default they get a leading ' so a spreadsheet does not run them)
+    #[arg(long)]
+    pub keep_formulas: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,7 +7,7 @@ use super::{Context, Failure, exit};
 use crate::api::Model;
 use crate::store::{ExportError, HistoryFilter, LocalState, TaskRecord};
 use serde::Serialize;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// One exported task. Flat, so CSV and JSON Lines carry the same columns.
@@ -141,12 +141,18 @@ pub fn run(ctx: Context, args: ExportArgs) -> Result<i32, Failure> {
         args.state.as_deref(),
         args.model.as_deref(),
     )?;
+    let mut encoding = Encoding {
+        format: args.format,
+        keep_formulas: args.keep_formulas,
+        terminal: false,
+    };
     match &args.out {
-        Some(path) => export_to_file(&ctx, &filter, args.format, path),
+        Some(path) => export_to_file(&ctx, &filter, encoding, path),
         None => {
             let stdout = std::io::stdout();
+            encoding.terminal = stdout.is_terminal();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            match write_all(&ctx, &filter, args.format, &mut out) {
+            match write_all(&ctx, &filter, encoding, &mut out) {
                 Ok(_) => Ok(exit::OK),
                 // The reader went away (`klang export ... | head`): fine.
                 Err(ExportError::Write(e)) if e.contains("Broken pipe") => Ok(exit::OK),
@@ -156,12 +162,24 @@ pub fn run(ctx: Context, args: ExportArgs) -> Result<i32, Failure> {
     }
 }
 
+/// How rows become text.
+#[derive(Clone, Copy)]
+struct Encoding {
+    format: ExportFormat,
+    /// `--keep-formulas`: CSV cells starting with `=`, `+`, `-`, `@`, tab
+    /// or CR stay as they are instead of getting a leading `'`.
+    keep_formulas: bool,
+    /// Stdout is a terminal: CSV cells are shown terminal-safe (control
+    /// characters as visible pictures). To a file or pipe they stay exact.
+    terminal: bool,
+}
+
 /// Written beside the target and renamed into place: a half-written
 /// export never passes for a whole one.
 fn export_to_file(
     ctx: &Context,
     filter: &HistoryFilter,
-    format: ExportFormat,
+    encoding: Encoding,
     path: &Path,
 ) -> Result<i32, Failure> {
     let mut part = PathBuf::from(path);
@@ -171,7 +189,7 @@ fn export_to_file(
         message: format!("cannot write {}: {e}", part.display()),
     })?;
     let mut out = std::io::BufWriter::new(file);
-    let written = write_all(ctx, filter, format, &mut out);
+    let written = write_all(ctx, filter, encoding, &mut out);
     let result = written.and_then(|n| {
         out.flush()
             .map_err(|e| ExportError::Write(e.to_string()))
@@ -210,19 +228,19 @@ fn failure(e: ExportError) -> Failure {
 fn write_all(
     ctx: &Context,
     filter: &HistoryFilter,
-    format: ExportFormat,
+    encoding: Encoding,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
-    match format {
+    match encoding.format {
         ExportFormat::Csv => {
-            let mut csv = csv::WriterBuilder::new().has_headers(true).from_writer(out);
+            let mut csv = csv::WriterBuilder::new().from_writer(out);
+            write_header_only(&mut csv)?;
+            let columns = columns();
             let count = ctx.store.for_each_task(filter, |r| {
-                csv.serialize(row(&r)).map_err(|e| e.to_string())
+                let value = serde_json::to_value(row(&r)).map_err(|e| e.to_string())?;
+                let cells = columns.iter().map(|c| csv_cell(&value[*c], encoding));
+                csv.write_record(cells).map_err(|e| e.to_string())
             })?;
-            if count == 0 {
-                // No rows, still a header: a script reads the columns.
-                write_header_only(&mut csv)?;
-            }
             csv.flush().map_err(|e| ExportError::Write(e.to_string()))?;
             Ok(count)
         }
@@ -230,8 +248,11 @@ fn write_all(
             let count = ctx.store.for_each_task(filter, |r| {
                 let mut value = serde_json::to_value(row(&r)).map_err(|e| e.to_string())?;
                 value["result_urls"] = serde_json::json!(r.result_urls);
-                serde_json::to_writer(&mut *out, &value).map_err(|e| e.to_string())?;
-                out.write_all(b"\n").map_err(|e| e.to_string())
+                let line = serde_json::to_string(&value).map_err(|e| e.to_string())?;
+                let line = crate::sanitize::json_escaped(&line);
+                out.write_all(line.as_bytes())
+                    .and_then(|()| out.write_all(b"\n"))
+                    .map_err(|e| e.to_string())
             })?;
             out.flush().map_err(|e| ExportError::Write(e.to_string()))?;
             Ok(count)
@@ -239,7 +260,29 @@ fn write_all(
     }
 }
 
-/// The column names, for an export with no rows.
+/// One CSV cell from a row's JSON value. Text that a spreadsheet would run
+/// as a formula (a leading `=`, `+`, `-`, `@`, tab or CR) gets a leading
+/// `'`, as OWASP advises for CSV injection, unless `--keep-formulas`.
+fn csv_cell(value: &serde_json::Value, encoding: Encoding) -> String {
+    let text = match value {
+        serde_json::Value::Null => return String::new(),
+        serde_json::Value::String(s) => s,
+        other => return other.to_string(),
+    };
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let text = if formula && !encoding.keep_formulas {
+        format!("'{text}")
+    } else {
+        text.clone()
+    };
+    if encoding.terminal {
+        crate::sanitize::terminal_safe(&text).into_owned()
+    } else {
+        text
+    }
+}
+
+/// The header line: the column names.
 fn write_header_only<W: Write>(csv: &mut csv::Writer<W>) -> Result<(), ExportError> {
     csv.write_record(columns())
         .map_err(|e| ExportError::Write(e.to_string()))

@@ -68,9 +68,12 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// Pretty JSON on stdout, with C1 and bidi controls escaped as `\uXXXX`
+/// (serde_json escapes only C0): exact JSON, and nothing in it a terminal
+/// would act on.
 pub fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => outln!("{text}"),
+        Ok(text) => outln!("{}", crate::sanitize::json_escaped(&text)),
         Err(e) => eprintln!("klang: cannot encode JSON: {e}"),
     }
 }
