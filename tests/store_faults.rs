@@ -31,12 +31,15 @@ fn a_completed_task_never_moves_back_when_another_process_writes_between_read_an
     // The other process: its own connection holds the write lock...
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
-    // ...while this one applies a late "processing" answer. It must wait for
-    // the lock before it reads the row, not after.
+    // ...while this one applies a late "processing" answer that says
+    // something new (an answer that changes nothing writes nothing). It
+    // must read the row again under the lock before it writes.
     let late = std::thread::spawn(move || {
-        store
-            .apply_status(id, &status(RemoteState::Processing))
-            .unwrap()
+        let answer = TaskStatus {
+            create_time: Some(1_000),
+            ..status(RemoteState::Processing)
+        };
+        store.apply_status(id, &answer).unwrap()
     });
     // Give the late answer time to read the row if it reads without the lock.
     std::thread::sleep(Duration::from_millis(300));

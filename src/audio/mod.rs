@@ -8,6 +8,7 @@ pub mod format;
 mod measure;
 mod peaks;
 pub mod player;
+pub mod sniff;
 mod waveform;
 
 pub use peaks::{PEAK_COUNT, Peak, Peaks};

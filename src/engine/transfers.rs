@@ -112,7 +112,7 @@ impl Transfers {
                 }
                 Err(error) => {
                     let message = error.to_string();
-                    if let Ok(record) = inner.store.set_last_error(id, &message) {
+                    if let Ok(Some(record)) = inner.store.set_last_error(id, &message) {
                         (inner.sink)(EngineEvent::TaskChanged(Box::new(record)));
                     }
                     DownloadEvent::Failed { id, error: message }

@@ -10,54 +10,96 @@ impl Store {
     /// Records a query answer. A task already terminal never moves back,
     /// even with several processes answering at once: the row is read and
     /// written in one IMMEDIATE transaction, so no other writer can slip a
-    /// newer state in between.
+    /// newer state in between. An answer that changes nothing a person
+    /// could see writes nothing at all (a task that stays `processing` for
+    /// an hour costs no disk): when the answer was last asked lives in
+    /// the engine's memory, not the file.
     pub fn apply_status(&self, id: i64, status: &TaskStatus) -> Result<Applied> {
+        self.apply_statuses(&[(id, status)])?
+            .pop()
+            .unwrap_or(Err(StoreError::NoSuchTask(id)))
+    }
+
+    /// [`Store::apply_status`] for every answer of one poll round, in one
+    /// transaction (one commit however many tasks changed), taken only when
+    /// one of them changes something. One result per answer, in order; the
+    /// outer error is a transaction that could not start or commit.
+    pub fn apply_statuses(&self, answers: &[(i64, &TaskStatus)]) -> Result<Vec<Result<Applied>>> {
         let mut conn = self.conn();
+        // A first look without the write lock: most answers change nothing.
+        let rows: Vec<Result<TaskRecord>> = answers
+            .iter()
+            .map(|(id, _)| self.read_row(&conn, *id))
+            .collect();
+        let changes = answers
+            .iter()
+            .zip(&rows)
+            .any(|((_, status), row)| row.as_ref().is_ok_and(|r| planned(r, status).is_some()));
+        if !changes {
+            return Ok(rows
+                .into_iter()
+                .map(|r| r.map(Applied::unchanged))
+                .collect());
+        }
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
-        let read = |tx: &rusqlite::Transaction<'_>| {
-            tx.query_row(
-                &format!("SELECT {} FROM tasks WHERE id = ?1", record::COLUMNS),
-                params![id],
-                record::from_row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or(StoreError::NoSuchTask(id))
+        let now = now_ms();
+        let results = answers
+            .iter()
+            .map(|(id, status)| self.apply_in(&tx, *id, status, now))
+            .collect();
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(results)
+    }
+
+    /// One answer inside the round's transaction, re-read under the lock:
+    /// another process may have written since the first look.
+    fn apply_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: i64,
+        status: &TaskStatus,
+        now: i64,
+    ) -> Result<Applied> {
+        let current = self.read_row(tx, id)?;
+        let Some(change) = planned(&current, status) else {
+            return Ok(Applied::unchanged(current));
         };
-        let current = read(&tx)?;
-        let state = record::state_from_remote(status.state.as_ref(), current.state);
-        let urls = if status.result_urls.is_empty() {
-            current.result_urls.clone()
-        } else {
-            status.result_urls.clone()
-        };
-        let urls_json = serde_json::to_string(&urls).unwrap_or_else(|_| "[]".into());
+        let urls_json = serde_json::to_string(&change.result_urls).unwrap_or_else(|_| "[]".into());
         tx.execute(
-            "UPDATE tasks SET state = ?2, create_time = COALESCE(?3, create_time),
-                complete_time = COALESCE(?4, complete_time), result_urls = ?5,
-                audio_duration = COALESCE(?6, audio_duration), fail_msg = COALESCE(?7, fail_msg),
-                last_poll_at = ?8, last_error = NULL, not_found_count = 0, updated_at = ?8
+            "UPDATE tasks SET state = ?2, create_time = ?3, complete_time = ?4, result_urls = ?5,
+                audio_duration = ?6, fail_msg = ?7, last_poll_at = ?8, last_error = NULL,
+                not_found_count = 0, updated_at = ?8
              WHERE id = ?1",
             params![
                 id,
-                state.as_str(),
-                status.create_time,
-                status.complete_time,
+                change.state.as_str(),
+                change.create_time,
+                change.complete_time,
                 urls_json,
-                status.audio_duration,
-                status.failure_reason().map(record::capped_fail_msg),
-                now_ms(),
+                change.audio_duration,
+                change.fail_msg,
+                now,
             ],
         )
         .map_err(|e| self.err(e))?;
-        let after = read(&tx)?;
-        tx.commit().map_err(|e| self.err(e))?;
+        let after = self.read_row(tx, id)?;
         Ok(Applied {
             before: current,
             after,
         })
+    }
+
+    fn read_row(&self, conn: &rusqlite::Connection, id: i64) -> Result<TaskRecord> {
+        conn.query_row(
+            &format!("SELECT {} FROM tasks WHERE id = ?1", record::COLUMNS),
+            params![id],
+            record::from_row,
+        )
+        .optional()
+        .map_err(|e| self.err(e))?
+        .ok_or(StoreError::NoSuchTask(id))
     }
 
     /// Rows whose submitting process died mid-request become "submit
@@ -96,4 +138,44 @@ impl Store {
         }
         stale.iter().map(|t| self.get(t.id)).collect()
     }
+}
+
+/// The fields an answer sets on a row.
+struct Change {
+    state: crate::store::LocalState,
+    create_time: Option<i64>,
+    complete_time: Option<i64>,
+    result_urls: Vec<String>,
+    audio_duration: Option<f64>,
+    fail_msg: Option<String>,
+}
+
+/// What `status` would write on `current`, or None when it writes nothing
+/// new: the same state and fields, no error to clear, no 404 streak to
+/// reset.
+fn planned(current: &TaskRecord, status: &TaskStatus) -> Option<Change> {
+    let change = Change {
+        state: record::state_from_remote(status.state.as_ref(), current.state),
+        create_time: status.create_time.or(current.create_time),
+        complete_time: status.complete_time.or(current.complete_time),
+        result_urls: if status.result_urls.is_empty() {
+            current.result_urls.clone()
+        } else {
+            status.result_urls.clone()
+        },
+        audio_duration: status.audio_duration.or(current.audio_duration),
+        fail_msg: status
+            .failure_reason()
+            .map(record::capped_fail_msg)
+            .or_else(|| current.fail_msg.clone()),
+    };
+    let same = change.state == current.state
+        && change.create_time == current.create_time
+        && change.complete_time == current.complete_time
+        && change.result_urls == current.result_urls
+        && change.audio_duration == current.audio_duration
+        && change.fail_msg == current.fail_msg
+        && current.last_error.is_none()
+        && current.not_found_count == 0;
+    (!same).then_some(change)
 }

@@ -131,6 +131,14 @@ pub struct Applied {
 }
 
 impl Applied {
+    /// An answer that changed nothing: the row as it is.
+    pub fn unchanged(record: TaskRecord) -> Applied {
+        Applied {
+            before: record.clone(),
+            after: record,
+        }
+    }
+
     /// Something a person would see changed (a poll that only moved
     /// `last_poll_at` is not worth a redraw).
     pub fn visible(&self) -> bool {
@@ -285,13 +293,20 @@ impl Store {
         )
     }
 
-    /// A poll went wrong; the task keeps its state.
-    pub fn record_poll_error(&self, id: i64, error: &str, not_found: bool) -> Result<TaskRecord> {
-        self.update(
+    /// A poll went wrong; the task keeps its state. None when that was
+    /// already its last error (the same fault again writes nothing); a 404
+    /// always counts.
+    pub fn record_poll_error(
+        &self,
+        id: i64,
+        error: &str,
+        not_found: bool,
+    ) -> Result<Option<TaskRecord>> {
+        self.update_if_new(
             id,
             "UPDATE tasks SET last_error = ?2, last_poll_at = ?3, updated_at = ?3,
                 not_found_count = CASE WHEN ?4 THEN not_found_count + 1 ELSE not_found_count END
-             WHERE id = ?1",
+             WHERE id = ?1 AND (?4 OR last_error IS NOT ?2)",
             params![id, error, now_ms(), not_found],
         )
     }
@@ -312,12 +327,29 @@ impl Store {
         )
     }
 
-    pub fn set_last_error(&self, id: i64, error: &str) -> Result<TaskRecord> {
-        self.update(
+    /// None when `error` already is the task's last error: nothing written.
+    pub fn set_last_error(&self, id: i64, error: &str) -> Result<Option<TaskRecord>> {
+        self.update_if_new(
             id,
-            "UPDATE tasks SET last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            "UPDATE tasks SET last_error = ?2, updated_at = ?3 WHERE id = ?1 AND last_error IS NOT ?2",
             params![id, error, now_ms()],
         )
+    }
+
+    /// Like `update`, for statements that skip a row already as asked:
+    /// None then, after checking the row exists.
+    fn update_if_new(
+        &self,
+        id: i64,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Option<TaskRecord>> {
+        let changed = self.conn().execute(sql, args).map_err(|e| self.err(e))?;
+        if changed == 0 {
+            self.get(id)?;
+            return Ok(None);
+        }
+        self.get(id).map(Some)
     }
 
     fn update(&self, id: i64, sql: &str, args: impl rusqlite::Params) -> Result<TaskRecord> {

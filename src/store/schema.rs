@@ -196,6 +196,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         duration_key_sql!(),
         " DESC, id DESC);"
     ),
+    // 7: one heartbeat per polling process instead of a lease renewed on
+    // every poll: a process's claims on its tasks hold while its row here
+    // is fresh, so polling a thousand tasks writes one small row now and
+    // then instead of a thousand task rows per round.
+    "CREATE TABLE poll_owners (
+        owner TEXT PRIMARY KEY,
+        alive_until INTEGER NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -257,7 +257,14 @@ impl Scheduler {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => self.handle_command(command),
                 },
-                Some(outcome) = self.outcomes.recv() => self.handle_outcome(outcome),
+                Some(outcome) = self.outcomes.recv() => {
+                    // Everything else that has arrived joins this round.
+                    let mut round = vec![outcome];
+                    while let Ok(more) = self.outcomes.try_recv() {
+                        round.push(more);
+                    }
+                    self.handle_outcomes(round);
+                }
                 _ = sleep_until_opt(wake) => {}
                 _ = store_watch.tick() => self.watch_store(),
             }

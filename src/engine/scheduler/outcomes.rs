@@ -5,17 +5,45 @@ use super::{Outcome, Scheduler};
 use crate::api::{ApiClient, ApiError, CreateRequest, CreatedTask, RemoteState, TaskStatus};
 use crate::engine::poll::jitter;
 use crate::engine::{EngineEvent, PollPolicy, transfers};
-use crate::store::LocalState;
+use crate::store::{Applied, LocalState, StoreError};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
 impl Scheduler {
-    pub(super) fn handle_outcome(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Created { id, result } => self.on_created(id, result),
-            Outcome::Polled { id, result } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                self.on_polled(id, result);
+    /// Every answer that has arrived, as one round: the known states go to
+    /// the store in one transaction (written only if one of them changes
+    /// something), then each answer is handled in order.
+    pub(super) fn handle_outcomes(&mut self, outcomes: Vec<Outcome>) {
+        let answers: Vec<(i64, &TaskStatus)> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Polled {
+                    id,
+                    result: Ok(status),
+                } if !matches!(status.state, Some(RemoteState::Unknown(_))) => Some((*id, status)),
+                _ => None,
+            })
+            .collect();
+        let mut applied: HashMap<i64, Result<Applied, StoreError>> = HashMap::new();
+        if !answers.is_empty() {
+            match self.store.apply_statuses(&answers) {
+                Ok(results) => {
+                    for ((id, _), result) in answers.iter().zip(results) {
+                        applied.insert(*id, result);
+                    }
+                }
+                Err(e) => self.store_failed(&e),
+            }
+        }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Created { id, result } => self.on_created(id, result),
+                Outcome::Polled { id, result } => {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                    let applied = applied.remove(&id);
+                    self.on_polled(id, result, applied);
+                }
             }
         }
     }
@@ -96,13 +124,15 @@ impl Scheduler {
         let give_up = self.config.give_up_unknown_after;
         let slow = self.config.poll.max_interval;
         let written = if now.duration_since(since) >= give_up {
-            self.store.mark_lost(
-                id,
-                &format!(
-                    "the server reported the unknown state {word:?} for {} s, so klang stopped asking; check the task on the provider's dashboard",
-                    give_up.as_secs()
-                ),
-            )
+            self.store
+                .mark_lost(
+                    id,
+                    &format!(
+                        "the server reported the unknown state {word:?} for {} s, so klang stopped asking; check the task on the provider's dashboard",
+                        give_up.as_secs()
+                    ),
+                )
+                .map(Some)
         } else {
             self.store.set_last_error(
                 id,
@@ -114,7 +144,9 @@ impl Scheduler {
             )
         };
         let lost = match written {
-            Ok(record) => {
+            // The same unknown state again: already said.
+            Ok(None) => false,
+            Ok(Some(record)) => {
                 let lost = record.state == crate::store::LocalState::Lost;
                 self.changed(record);
                 lost
@@ -134,7 +166,14 @@ impl Scheduler {
         }
     }
 
-    fn on_polled(&mut self, id: i64, result: Result<TaskStatus, ApiError>) {
+    /// `applied` is what the round's transaction did with this answer
+    /// (None when it was not a known state, or the round failed).
+    fn on_polled(
+        &mut self,
+        id: i64,
+        result: Result<TaskStatus, ApiError>,
+        applied: Option<Result<Applied, StoreError>>,
+    ) {
         let Some(t) = self.tracked.get_mut(&id) else {
             return;
         };
@@ -147,12 +186,16 @@ impl Scheduler {
                 self.circuit.on_success();
                 self.on_unknown_state(id, &status, now)
             }
-            Ok(status) => {
+            Ok(_) => {
                 self.circuit.on_success();
                 if let Some(t) = self.tracked.get_mut(&id) {
                     t.unknown_since = None;
                 }
-                self.on_status(id, &status, (interval, has_callback), now)
+                match applied {
+                    Some(applied) => self.on_status(id, applied, (interval, has_callback), now),
+                    // The round could not be written: ask again later.
+                    None => Some((interval, now + jitter(self.config.poll.max_interval))),
+                }
             }
             Err(ApiError::NotFound) => {
                 self.circuit.on_success();
@@ -167,7 +210,7 @@ impl Scheduler {
             Err(e) => {
                 tracing::warn!("poll failed: {e}");
                 let hold = self.circuit.on_failure(now, e.retry_after(), e.to_string());
-                if let Ok(record) = self.store.record_poll_error(id, &e.to_string(), false) {
+                if let Ok(Some(record)) = self.store.record_poll_error(id, &e.to_string(), false) {
                     self.changed(record);
                 }
                 Some((interval, hold.max(now + jitter(interval))))
@@ -193,12 +236,12 @@ impl Scheduler {
     fn on_status(
         &mut self,
         id: i64,
-        status: &TaskStatus,
+        applied: Result<Applied, StoreError>,
         (interval, has_callback): (Duration, bool),
         now: Instant,
     ) -> Option<(Duration, Instant)> {
         let policy = self.config.poll.clone();
-        let applied = match self.store.apply_status(id, status) {
+        let applied = match applied {
             Ok(applied) => applied,
             Err(e) => {
                 self.store_failed(&e);
@@ -249,7 +292,7 @@ impl Scheduler {
         let lost_after = policy.lost_after_404s;
         let message = ApiError::NotFound.to_string();
         match self.store.record_poll_error(id, &message, true) {
-            Ok(record) if record.not_found_count >= lost_after => {
+            Ok(Some(record)) if record.not_found_count >= lost_after => {
                 let why = format!(
                     "the server answered 404 {} times in a row: it no longer knows this task",
                     record.not_found_count
@@ -260,7 +303,9 @@ impl Scheduler {
                 None
             }
             Ok(record) => {
-                self.changed(record);
+                if let Some(record) = record {
+                    self.changed(record);
+                }
                 Some((interval, now + jitter(interval)))
             }
             Err(e) => {
