@@ -4,8 +4,8 @@
 //! "number 99"`. Seed a store with the `seed_history` example.
 
 use klang::store::Store;
-use klang::tui::window::TaskWindow;
-use klang::tui::window::worker::{self, CountCache};
+use klang::tui::table::window::TaskWindow;
+use klang::tui::table::window::worker::{self, CountCache};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,4 @@
-//! The README's key table is made from the key map (`src/tui/action.rs`).
+//! The README's key table is made from the key map (`src/tui/keys/action.rs`).
 //! When an action or a default key changes, this test fails until the table
 //! is regenerated: `KLANG_UPDATE_README=1 cargo test --test readme_keys`.
 
@@ -6,7 +6,7 @@ use klang::tui::KeyMap;
 use std::path::Path;
 
 const BEGIN: &str =
-    "<!-- keys:begin (made from src/tui/action.rs by tests/readme_keys.rs; do not edit here) -->\n";
+    "<!-- keys:begin (made from src/tui/keys/action.rs by tests/readme_keys.rs; do not edit here) -->\n";
 const END: &str = "<!-- keys:end -->";
 
 #[test]

@@ -79,7 +79,11 @@ fn help_lines_wrap_instead_of_being_cut_at_80_columns() {
     let mut texts: Vec<&str> = klang::tui::Action::all()
         .map(|a| a.info().description)
         .collect();
-    texts.extend(klang::tui::action::FIXED_KEYS.iter().map(|(_, what)| *what));
+    texts.extend(
+        klang::tui::keys::action::FIXED_KEYS
+            .iter()
+            .map(|(_, what)| *what),
+    );
     for text in texts {
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(joined.contains(&text), "cut or missing: {text:?}\n{screen}");

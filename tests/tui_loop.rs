@@ -12,7 +12,7 @@ use common::live_loop::{LiveLoop, queue, task, terminal};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use klang::engine::EngineEvent;
 use klang::store::LocalState;
-use klang::tui::event_loop::run_loop;
+use klang::tui::app::event_loop::run_loop;
 use klang::tui::harness::empty_init;
 use klang::tui::{App, Message};
 use std::time::Duration;

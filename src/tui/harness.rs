@@ -7,15 +7,15 @@
 //! Built only for tests (`cfg(test)` or the `test-support` feature, which
 //! the integration tests enable through a dev-dependency on this crate).
 
-use super::app::{App, AppInit, Command, Message};
 use super::clipboard::CaptureClipboard;
-use super::effects::Effects;
-use super::keymap::KeyMap;
-use super::theme::Theme;
 use crate::api::{ApiClient, ApiKey, ClientOptions};
 use crate::engine::{Engine, EngineConfig, EventSink, PollPolicy};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::{ListFilter, Store};
+use crate::tui::app::effects::Effects;
+use crate::tui::app::{App, AppInit, Command, Message};
+use crate::tui::keys::keymap::KeyMap;
+use crate::tui::theme::Theme;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

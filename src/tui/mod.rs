@@ -1,59 +1,45 @@
 //! The terminal dashboard. `run` is the entry point.
 //!
-//! Layout of the module: `action` (every user action by name, its default
-//! keys and words), `keymap` (keys to actions, `[keys]` in config.toml),
-//! `app` (state + `handle(Message) -> Vec<Command>`, no I/O), `update`
-//! (keys to actions, and `App::perform`: what each action does), `effects`
-//! (carries commands out: engine, clipboard), `event_loop`, `input_form`
-//! (the new-task form), `window` (the rows around the cursor, asked of the
-//! store by a worker thread), `task_list` (a history held in memory), the drawing
-//! modules (`view`, `table`, `detail`, `input_view`, `status`, `help`),
-//! `theme`, `clipboard` and `terminal` (setup/restore). `harness` drives
-//! the app in tests (feature `test-support`).
+//! The folders follow the screen:
+//! - `app/`: the state, the one `Message` enum, `handle(Message) ->
+//!   Vec<Command>` (no I/O), what each action does, the effects that carry
+//!   commands out, and the event loop;
+//! - `keys/`: every user action by name with its default keys and words,
+//!   key parsing, and `[keys]` from config.toml;
+//! - `table/`: the task table, the window of rows around the cursor (asked
+//!   of the store by a worker thread) and a history held in memory;
+//! - `form/`: the new-task form, its fields, lines, history, text areas and
+//!   voice picker;
+//! - `details/`: the selected task's figures, waveform and playback;
+//! - `overlays/`: what opens over the screen (help, stats, confirmations);
+//! - `theme/`: colours from TOML files.
+//!
+//! Beside them: `view` (where each pane goes), `status` (the status bar),
+//! `format` (shared text helpers), `clipboard`, `terminal` (setup/restore)
+//! and `harness`, which drives the app in tests (feature `test-support`).
 
-pub mod action;
-mod app;
-mod app_events;
-mod app_window;
-mod audio;
+pub mod app;
 pub mod clipboard;
-mod detail;
-pub mod effects;
-pub mod event_loop;
-mod form_fields;
-pub mod form_history;
-mod form_lines;
+pub mod details;
+pub mod form;
 mod format;
 #[cfg(any(test, feature = "test-support"))]
 pub mod harness;
-mod help;
-pub mod input_form;
-mod input_view;
-mod key;
-pub mod keymap;
-mod message;
-mod stats_view;
+pub mod keys;
+mod overlays;
 mod status;
-mod table;
-pub mod task_list;
+pub mod table;
 pub mod terminal;
-mod text_area;
 pub mod theme;
-mod update;
-mod update_actions;
-mod update_compose;
 mod view;
-pub mod voice_picker;
-mod waveform;
-pub mod window;
 
-pub use action::{Action, Scope};
+pub use app::effects::Effects;
 pub use app::{
     App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
 };
-pub use audio::Playback;
-pub use effects::Effects;
-pub use keymap::{Key, KeyMap};
+pub use details::playback::Playback;
+pub use keys::action::{Action, Scope};
+pub use keys::keymap::{Key, KeyMap};
 pub use view::draw;
 
 use crate::bootstrap::Context;
@@ -63,9 +49,9 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::sync::Arc;
+use table::window::worker::WindowWorker;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
-use window::worker::WindowWorker;
 
 /// How many tasks' stored audio figures are read at start.
 const STARTUP_ANALYSES: usize = 500;
@@ -138,7 +124,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         term.clear()?;
         spawn_input(tx.clone(), cancel.clone());
         spawn_signals(cancel.clone())?;
-        event_loop::run_loop(&mut term, &mut app, &mut effects, &mut rx, cancel.clone()).await
+        app::event_loop::run_loop(&mut term, &mut app, &mut effects, &mut rx, cancel.clone()).await
     }
     .await;
     cancel.cancel();

@@ -1,13 +1,13 @@
 //! The status line (engine state, counts, costs) and the key hints under it.
 
-use super::action::Action;
-use super::app::{App, Focus};
 use super::format;
-use super::keymap::Key;
-use super::table::state_label;
 use crate::engine::EngineStatus;
 use crate::sanitize::single_line;
 use crate::store::LocalState;
+use crate::tui::app::{App, Focus};
+use crate::tui::keys::action::Action;
+use crate::tui::keys::keymap::Key;
+use crate::tui::table::state_label;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -50,7 +50,10 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             let n = app.tasks.count(state);
             (n > 0).then(|| {
                 let (glyph, _) = state_label(state, 0);
-                Span::styled(format!(" {glyph}{n}"), super::table::state_style(t, state))
+                Span::styled(
+                    format!(" {glyph}{n}"),
+                    crate::tui::table::state_style(t, state),
+                )
             })
         })
         .collect();

@@ -3,10 +3,11 @@
 //! otherwise), the status line and key hints; bigger terminals show the form
 //! and the details side by side.
 
-use super::action::Action;
-use super::app::{App, Focus, Overlay};
-use super::keymap::Key;
-use super::{detail, help, input_view, status, table};
+use crate::tui::app::{App, Focus, Overlay};
+use crate::tui::keys::action::Action;
+use crate::tui::keys::keymap::Key;
+use crate::tui::overlays::help;
+use crate::tui::{details, form, status, table};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -41,7 +42,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     // a few rows of the table in sight.
     let bottom_height = if app.focus == Focus::Input && app.has_key() {
         let width = if wide { body.width / 2 } else { body.width };
-        let wanted = input_view::wanted_height(app, width);
+        let wanted = form::view::wanted_height(app, width);
         bottom_height.max(wanted.min(body.height.saturating_sub(5)))
     } else {
         bottom_height
@@ -53,14 +54,14 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(bottom);
-        input_view::draw(frame, app, left);
-        detail::draw(frame, app, right);
+        form::view::draw(frame, app, left);
+        details::draw(frame, app, right);
     } else if app.focus == Focus::Input || (!app.has_key() && app.selected().is_none()) {
         // Without a key and with nothing selected, the bottom pane says how
         // to set one instead of an empty details pane.
-        input_view::draw(frame, app, bottom);
+        form::view::draw(frame, app, bottom);
     } else {
-        detail::draw(frame, app, bottom);
+        details::draw(frame, app, bottom);
     }
     if filter_bar {
         draw_filter(frame, app, filter);
@@ -70,7 +71,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     draw_toasts(frame, app, table_area);
     match app.overlay {
         Overlay::Help => help::draw_help(frame, app, area),
-        Overlay::Stats => super::stats_view::draw(frame, app, area),
+        Overlay::Stats => crate::tui::overlays::stats::draw(frame, app, area),
         Overlay::ConfirmQuit => help::draw_confirm_quit(frame, app, area),
         Overlay::None => {}
     }

@@ -1,0 +1,225 @@
+//! Carrying out what `App::handle` asked for. This is the only part of the
+//! dashboard that touches the engine or the clipboard. Store writes
+//! (submitting a task is an SQLite insert) run on a blocking thread, never
+//! on the UI task; their results come back through the message queue.
+
+use crate::api::Model;
+use crate::audio::player::{self, Environment};
+use crate::engine::{Engine, SubmitError};
+use crate::tui::app::{Command, Message};
+use crate::tui::clipboard::Clipboard;
+use crate::tui::form::history::{HISTORY_FIELDS, HISTORY_LOAD};
+use crate::tui::table::window::worker::WindowWorker;
+use std::path::PathBuf;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+pub struct Effects {
+    engine: Option<Engine>,
+    clipboard: Box<dyn Clipboard>,
+    tx: UnboundedSender<Message>,
+    /// Answers the table's queries from the store, off the UI task.
+    window: Option<WindowWorker>,
+    /// Where players are looked for, and whether this is an SSH session.
+    player_env: Environment,
+    /// Dropping this stops the running player.
+    player_stop: Option<oneshot::Sender<()>>,
+}
+
+impl Effects {
+    /// `tx` is the dashboard's own queue: results arrive as messages.
+    pub fn new(
+        engine: Option<Engine>,
+        clipboard: Box<dyn Clipboard>,
+        tx: UnboundedSender<Message>,
+    ) -> Effects {
+        Effects {
+            engine,
+            clipboard,
+            tx,
+            window: None,
+            player_env: Environment::current(None),
+            player_stop: None,
+        }
+    }
+
+    /// Table queries go to `worker` (its answers come back as messages).
+    pub fn with_window(mut self, worker: WindowWorker) -> Effects {
+        self.window = Some(worker);
+        self
+    }
+
+    /// The environment players are chosen from (`player` from config.toml,
+    /// or a test's own PATH).
+    pub fn set_player_env(&mut self, env: Environment) {
+        self.player_env = env;
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// Runs one command. `Redraw`, `Quit` and `Bell` are the loop's own
+    /// business and do nothing here.
+    pub fn run(&mut self, command: Command) {
+        match command {
+            Command::Redraw | Command::Quit | Command::Bell(_) => {}
+            Command::Submit { request, count } => {
+                let stopped = Message::Submitted(Err(SubmitError::Stopped));
+                self.on_blocking_thread(stopped, move |engine| {
+                    Message::Submitted(engine.submit_variations(request, count))
+                });
+            }
+            Command::ToggleStar(id) => {
+                let stopped = Message::Starred(Err(SubmitError::Stopped.to_string()));
+                self.on_blocking_thread(stopped, move |engine| {
+                    Message::Starred(
+                        engine
+                            .store()
+                            .toggle_star(id)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Command::LoadStats => {
+                let stopped = Message::StatsLoaded(Err("the engine has stopped".into()));
+                self.on_blocking_thread(stopped, |engine| {
+                    Message::StatsLoaded(
+                        crate::stats::compute_now(engine.store(), None)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Command::LoadHistory => {
+                let empty = Message::HistoryLoaded(Vec::new());
+                self.on_blocking_thread(empty, |engine| {
+                    Message::HistoryLoaded(load_history(engine.store()))
+                });
+            }
+            Command::Resubmit(from) => {
+                let stopped = Message::Resubmitted {
+                    from,
+                    result: Err(SubmitError::Stopped),
+                };
+                self.on_blocking_thread(stopped, move |engine| Message::Resubmitted {
+                    from,
+                    result: engine.resubmit(from),
+                });
+            }
+            Command::Copy(url) => {
+                let result = self.clipboard.copy(&url);
+                let _ = self.tx.send(Message::Copied { url, result });
+            }
+            Command::Download(id) => {
+                if let Some(engine) = &self.engine {
+                    engine.download(id, None);
+                }
+            }
+            Command::DownloadAll => {
+                if let Some(engine) = &self.engine {
+                    engine.download_all();
+                }
+            }
+            Command::Resume => {
+                if let Some(engine) = &self.engine {
+                    engine.resume();
+                }
+            }
+            Command::QueryWindow(request) => match &self.window {
+                Some(worker) => worker.request(request),
+                None => tracing::warn!("a table query with no store to ask"),
+            },
+            Command::Analyse(id) => {
+                if let Some(engine) = &self.engine {
+                    engine.analyse(id);
+                }
+            }
+            Command::Play { token, path, offer } => self.play(token, path, &offer),
+            // Dropping the sender ends the player's task, which kills it.
+            Command::StopPlayer => self.player_stop = None,
+        }
+    }
+
+    /// Starts the player on `path` (stopping any other); its end comes back
+    /// as `PlayerEnded`. Its output goes to /dev/null, never over the
+    /// dashboard.
+    fn play(&mut self, token: u64, path: PathBuf, offer: &str) {
+        self.player_stop = None;
+        let ended = |error: String| Message::PlayerEnded {
+            token,
+            error: Some(error),
+        };
+        let player = match player::choose(&self.player_env, &path, offer) {
+            Ok(p) => p,
+            Err(why) => {
+                let _ = self.tx.send(ended(why.to_string()));
+                return;
+            }
+        };
+        let name = player.describe();
+        let mut child = match tokio::process::Command::from(player.command(&path))
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = self.tx.send(ended(format!(
+                    "cannot start {name}: {e}; set `player` in config.toml"
+                )));
+                return;
+            }
+        };
+        let (stop, stopped) = oneshot::channel();
+        self.player_stop = Some(stop);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let error = tokio::select! {
+                status = child.wait() => match status {
+                    Ok(s) if s.success() => None,
+                    Ok(s) => Some(format!("{name} stopped with {s}; try another `player` in config.toml")),
+                    Err(e) => Some(format!("{name}: {e}")),
+                },
+                _ = stopped => {
+                    let _ = child.kill().await;
+                    None
+                }
+            };
+            let _ = tx.send(Message::PlayerEnded { token, error });
+        });
+    }
+
+    /// Runs `work` off the UI task and queues its answer. Without an engine
+    /// the answer is "stopped", at once.
+    fn on_blocking_thread(
+        &self,
+        stopped: Message,
+        work: impl FnOnce(&Engine) -> Message + Send + 'static,
+    ) {
+        let tx = self.tx.clone();
+        let Some(engine) = self.engine.clone() else {
+            let _ = tx.send(stopped);
+            return;
+        };
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(work(&engine));
+        });
+    }
+}
+
+/// Every model's remembered text fields, newest first. A field that cannot
+/// be read is left out: recall is a convenience, not worth an error.
+fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    for model in Model::ALL {
+        for field in HISTORY_FIELDS {
+            match store.prompt_history(model.api_name(), field, HISTORY_LOAD) {
+                Ok(values) if !values.is_empty() => out.push((model, field, values)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("prompt history: {e}"),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,94 @@
+//! The main loop: one queue, one biased `select!` over cancellation, the
+//! queue and a tick that exists only while something is running. It draws
+//! only after a message changed something, and only once the queue is
+//! drained, each frame wrapped in synchronized-update escapes. Idle, it
+//! writes nothing at all. The commands a message returns are carried out
+//! here, by [`Effects`], in the order they come.
+
+use crate::tui::app::effects::Effects;
+use crate::tui::app::{App, Command, Message};
+use crate::tui::view;
+use crossterm::queue;
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{self, Write};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+/// Elapsed counters show whole tenths of seconds at most, and the spinner
+/// turns once a second: 1 s is enough.
+pub const TICK: Duration = Duration::from_secs(1);
+
+pub async fn run_loop<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    app: &mut App,
+    effects: &mut Effects,
+    rx: &mut UnboundedReceiver<Message>,
+    cancel: CancellationToken,
+) -> io::Result<()> {
+    let mut dirty = true;
+    let mut ticker: Option<Interval> = None;
+    loop {
+        if dirty {
+            draw(terminal, app)?;
+            dirty = false;
+        }
+        match (app.needs_tick(), ticker.is_some()) {
+            (true, false) => {
+                let mut iv = tokio::time::interval_at(Instant::now() + TICK, TICK);
+                iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                ticker = Some(iv);
+            }
+            (false, true) => ticker = None,
+            _ => {}
+        }
+        let message = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Message::Quit,
+            m = rx.recv() => m.unwrap_or(Message::Quit),
+            _ = tick(&mut ticker) => Message::Tick,
+        };
+        let mut message = Some(message);
+        // Handle whatever else is waiting before drawing once.
+        while let Some(next) = message.take().or_else(|| rx.try_recv().ok()) {
+            for command in app.handle(next) {
+                match command {
+                    Command::Quit => return Ok(()),
+                    Command::Redraw => dirty = true,
+                    Command::Bell(bytes) => ring(terminal, &bytes)?,
+                    other => effects.run(other),
+                }
+            }
+        }
+    }
+}
+
+async fn tick(ticker: &mut Option<Interval>) {
+    match ticker {
+        Some(iv) => {
+            iv.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// One frame, all or nothing: tmux and SSH never show half of it.
+pub fn draw<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    app: &mut App,
+) -> io::Result<()> {
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| view::draw(frame, app))?;
+    queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()
+}
+
+/// The bell goes straight to the terminal, between frames, never inside one.
+fn ring<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>, bytes: &[u8]) -> io::Result<()> {
+    let out = terminal.backend_mut();
+    out.write_all(bytes)?;
+    out.flush()
+}

@@ -1,0 +1,96 @@
+//! The one message queue's vocabulary: every [`Message`] the dashboard can
+//! receive and every [`Command`] handling one may ask the loop to carry out.
+
+use crate::api::{CreateRequest, Model};
+use crate::engine::{EngineEvent, SubmitError};
+use crate::store::TaskRecord;
+use crate::tui::table::window::worker::Delivery;
+use crossterm::event::Event;
+use std::path::PathBuf;
+
+/// Everything that can happen to the dashboard, from any source. One queue
+/// carries them all.
+#[derive(Debug)]
+pub enum Message {
+    /// A key, paste, mouse or resize event from the terminal.
+    Terminal(Event),
+    Engine(EngineEvent),
+    /// Time passed (only sent while something is running).
+    Tick,
+    /// SIGTERM / SIGHUP / the input stream ended.
+    Quit,
+    /// The answer to [`Command::Submit`]: the new tasks' local ids.
+    Submitted(Result<Vec<i64>, SubmitError>),
+    /// The answer to [`Command::ToggleStar`]: the task as it now is.
+    Starred(Result<Box<TaskRecord>, String>),
+    /// The answer to [`Command::LoadHistory`]: earlier values per model and
+    /// field, newest first.
+    HistoryLoaded(Vec<(Model, &'static str, Vec<String>)>),
+    /// The answer to [`Command::Resubmit`].
+    Resubmitted {
+        from: i64,
+        result: Result<i64, SubmitError>,
+    },
+    /// The answer to [`Command::LoadStats`].
+    StatsLoaded(Result<Box<crate::stats::Stats>, String>),
+    /// The answer to [`Command::Copy`].
+    Copied {
+        url: String,
+        result: Result<(), String>,
+    },
+    /// The answer to [`Command::QueryWindow`].
+    Window(Delivery),
+    /// The player of [`Command::Play`] `token` ended; `error` says why it
+    /// did not play (none when it finished or was stopped).
+    PlayerEnded {
+        token: u64,
+        error: Option<String>,
+    },
+}
+
+/// What the loop must do after a message; `handle` itself does none of it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Something on screen changed.
+    Redraw,
+    Quit,
+    /// Write `count` tasks (takes) to the store and send them (answer:
+    /// `Submitted`).
+    Submit {
+        request: CreateRequest,
+        count: usize,
+    },
+    /// Star or unstar a task in the store (answer: `Starred`).
+    ToggleStar(i64),
+    /// Read the form's prompt history from the store (answer: `HistoryLoaded`).
+    LoadHistory,
+    /// Write these bytes (BEL and a notification escape) to the terminal:
+    /// the loop does, between frames.
+    Bell(Vec<u8>),
+    /// A new task with a failed task's parameters (answer: `Resubmitted`).
+    Resubmit(i64),
+    Download(i64),
+    DownloadAll,
+    /// Put this text on the clipboard (answer: `Copied`).
+    Copy(String),
+    /// Lift an engine pause (401/402 fixed).
+    Resume,
+    /// Fetch the table's rows around the cursor (answer: `Window`).
+    QueryWindow(crate::tui::table::window::WindowRequest),
+    /// Compute spend and stats from the store (answer: `StatsLoaded`).
+    LoadStats,
+    /// Measure the task's file (answer: an `AudioAnalysed` engine event).
+    Analyse(i64),
+    /// Hand `path` to the player (answer: `PlayerEnded` with `token`);
+    /// `offer` says what reaches an SSH user when nothing may play.
+    Play {
+        token: u64,
+        path: PathBuf,
+        offer: String,
+    },
+    /// Stop the player.
+    StopPlayer,
+}
+
+/// Commands from one message.
+pub type Commands = Vec<Command>;

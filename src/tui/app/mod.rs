@@ -1,0 +1,365 @@
+//! Decides: the dashboard's state and how each message changes it. Nothing
+//! here does I/O: `handle` takes a [`Message`], changes state and returns the
+//! [`Command`]s the loop must carry out (`effects`), so tests drive the app
+//! with no terminal, engine or clipboard at all. `message` holds the one
+//! message enum and the commands; `events` handles the answers to commands
+//! and the engine's events; `update` maps keys to actions and `actions` /
+//! `compose` say what each does; `window` feeds the table's rows;
+//! `event_loop` is the one `select!` loop.
+
+pub mod actions;
+mod compose;
+pub mod effects;
+pub mod event_loop;
+mod events;
+pub mod message;
+pub mod update;
+mod window;
+
+use crate::api::Model;
+use crate::engine::EngineStatus;
+use crate::notify::{BellGate, NotifyMode, TermEnv};
+use crate::store::{LocalState, StoredAnalysis, TaskRecord, Totals};
+pub use crate::tui::app::message::{Command, Commands, Message};
+use crate::tui::details::playback::Playback;
+use crate::tui::form::InputForm;
+use crate::tui::keys::keymap::KeyMap;
+use crate::tui::table::window::TaskWindow;
+use crate::tui::theme::Theme;
+use ratatui::layout::Rect;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+// tokio's clock, so tests with a paused clock see toasts expire.
+use std::sync::Arc;
+use tokio::time::Instant;
+use tui_input::Input;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    Input,
+    Detail,
+    /// Typing a filter after `/`.
+    Filter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// Spend and stats (`app.stats` holds the figures).
+    Stats,
+    /// `quit` while downloads run.
+    ConfirmQuit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub shown_at: Instant,
+}
+
+/// What time the screen shows. `Fixed` makes a frame the same on every run
+/// (snapshot tests, benchmarks); the dashboard uses `System`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    System,
+    /// Milliseconds since the epoch.
+    Fixed(i64),
+}
+
+impl Clock {
+    pub fn now_ms(self) -> i64 {
+        match self {
+            Clock::System => crate::store::now_ms(),
+            Clock::Fixed(ms) => ms,
+        }
+    }
+}
+
+/// How long a toast stays.
+pub const TOAST_FOR: Duration = Duration::from_secs(5);
+
+/// What the dashboard starts with.
+pub struct AppInit {
+    /// The history held in memory (tests, benchmarks), when `store_totals`
+    /// is None.
+    pub tasks: Vec<TaskRecord>,
+    /// The store's totals: the table then asks the store for its rows
+    /// ([`Command::QueryWindow`]) and holds only those around the cursor.
+    pub store_totals: Option<Totals>,
+    /// `store.total_cost()` at start.
+    pub history_cost: f64,
+    pub sandbox: bool,
+    /// Masked API key, if one is set.
+    pub key_hint: Option<String>,
+    /// Where the user would put `api_key` (shown when there is none).
+    pub config_file: PathBuf,
+    pub theme: Theme,
+    pub mouse: bool,
+    /// Shown as toasts at start.
+    pub warnings: Vec<String>,
+    pub keys: KeyMap,
+    /// `notify` in config.toml: when a task's end rings the bell.
+    pub notify: NotifyMode,
+    /// Which terminal this is, for the notification escape.
+    pub term_env: TermEnv,
+    /// Today's spend and the daily cap at start, when a cap is set.
+    pub budget_today: Option<crate::budget::Today>,
+}
+
+/// Where things were drawn last, for mouse clicks and paging.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UiState {
+    /// The table's rows (below its header).
+    pub table_rows: Rect,
+    pub table_offset: usize,
+    pub detail_scroll: u16,
+    pub help_scroll: u16,
+}
+
+pub struct App {
+    /// The rows around the cursor and the totals; the selection is its
+    /// cursor, which follows the selected task through inserts and re-sorts.
+    pub tasks: TaskWindow,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub form: InputForm,
+    pub filter_input: Input,
+    pub status: EngineStatus,
+    pub(crate) status_since: Instant,
+    /// Downloads running, as the engine reports them: id → (bytes, total).
+    /// The engine's events are the only source; nothing is added on a key.
+    pub downloads: HashMap<i64, (u64, Option<u64>)>,
+    pub toasts: VecDeque<Toast>,
+    /// This run's tasks and what each costs so far (charged or not).
+    pub(crate) session: HashMap<i64, (LocalState, f64)>,
+    history_cost: f64,
+    pub sandbox: bool,
+    pub key_hint: Option<String>,
+    pub config_file: PathBuf,
+    pub theme: Theme,
+    pub mouse: bool,
+    pub keys: KeyMap,
+    /// Today's spend and the daily cap, as the engine last announced them.
+    pub(crate) budget_today: Option<crate::budget::Today>,
+    /// The model of a submit whose answer has not come back yet; Enter
+    /// does nothing meanwhile.
+    pub(crate) submitting: Option<Model>,
+    /// Select this task as soon as its row shows up (after a submit).
+    pub(crate) select_when_seen: Option<i64>,
+    pub ui: UiState,
+    /// The figures the stats overlay shows, from the last `LoadStats`.
+    pub stats: Option<Box<crate::stats::Stats>>,
+    pub spinner: usize,
+    pub notify: NotifyMode,
+    pub(crate) term_env: TermEnv,
+    /// The terminal has focus (crossterm's focus events; assumed at start).
+    pub term_focused: bool,
+    pub(crate) bell_gate: BellGate,
+    pub clock: Clock,
+    /// Measured figures per task (loaded at start, then from events).
+    pub analyses: HashMap<i64, Arc<StoredAnalysis>>,
+    /// (task, path) pairs whose measurement was asked for.
+    pub(crate) analysis_requested: HashSet<(i64, String)>,
+    pub playback: Playback,
+    pub(crate) play_token: u64,
+    /// Draw the waveform with block characters (basic16, NO_COLOR).
+    pub waveform_blocks: bool,
+    /// Result URLs become OSC 8 hyperlinks in the details pane.
+    pub hyperlinks: bool,
+}
+
+impl App {
+    pub fn new(init: AppInit) -> App {
+        let mut app = App {
+            tasks: match init.store_totals {
+                Some(totals) => TaskWindow::new(totals),
+                None => TaskWindow::in_memory(init.tasks),
+            },
+            focus: Focus::Table,
+            overlay: Overlay::None,
+            form: InputForm::default(),
+            filter_input: Input::default(),
+            status: EngineStatus::Idle,
+            status_since: Instant::now(),
+            downloads: HashMap::new(),
+            toasts: VecDeque::new(),
+            session: HashMap::new(),
+            history_cost: init.history_cost,
+            budget_today: init.budget_today,
+            sandbox: init.sandbox,
+            key_hint: init.key_hint,
+            config_file: init.config_file,
+            theme: init.theme,
+            mouse: init.mouse,
+            keys: init.keys,
+            submitting: None,
+            select_when_seen: None,
+            ui: UiState::default(),
+            spinner: 0,
+            stats: None,
+            notify: init.notify,
+            term_env: init.term_env,
+            term_focused: true,
+            bell_gate: BellGate::default(),
+            clock: Clock::System,
+            analyses: HashMap::new(),
+            analysis_requested: HashSet::new(),
+            playback: Playback::Stopped,
+            play_token: 0,
+            waveform_blocks: false,
+            hyperlinks: false,
+        };
+        for w in init.warnings {
+            app.toast_error(w);
+        }
+        app
+    }
+
+    /// Can tasks be submitted? Not without a key (the sandbox has its own).
+    pub fn has_key(&self) -> bool {
+        self.sandbox || self.key_hint.is_some()
+    }
+
+    /// A submit was sent and its answer has not come back.
+    pub fn submitting(&self) -> bool {
+        self.submitting.is_some()
+    }
+
+    /// Changes state for `msg` and returns what the loop must do.
+    pub fn handle(&mut self, msg: Message) -> Commands {
+        let mut commands = match msg {
+            Message::Terminal(event) => self.on_terminal(event),
+            Message::Engine(event) => self.on_engine(event),
+            Message::Tick => self.on_tick(),
+            Message::Quit => vec![Command::Quit],
+            Message::Submitted(result) => self.on_submitted(result),
+            Message::Starred(result) => self.on_starred(result),
+            Message::HistoryLoaded(entries) => {
+                for (model, field, values) in entries {
+                    self.form.set_history(model, field, values);
+                }
+                Vec::new()
+            }
+            Message::Resubmitted { from, result } => self.on_resubmitted(from, result),
+            Message::Copied { url, result } => self.on_copied(url, result),
+            Message::Window(delivery) => self.on_window(delivery),
+            Message::StatsLoaded(result) => self.on_stats_loaded(result),
+            Message::PlayerEnded { token, error } => self.on_player_ended(token, error),
+        };
+        if let Some(ask) = self.request_missing_analysis() {
+            commands.insert(0, ask);
+        }
+        self.query_window(&mut commands);
+        commands
+    }
+
+    /// Tasks the engine works on, downloads, or a retry countdown: the
+    /// screen shows live numbers for these.
+    pub fn anything_running(&self) -> bool {
+        self.tasks.count(LocalState::Pending) > 0
+            || self.tasks.count(LocalState::Processing) > 0
+            || self.tasks.count(LocalState::Submitting) > 0
+            || !self.downloads.is_empty()
+            || matches!(self.status, EngineStatus::Retrying { .. })
+    }
+
+    /// Whether the loop should tick at all. False when idle, so an idle
+    /// dashboard writes nothing to the terminal.
+    pub fn needs_tick(&self) -> bool {
+        self.anything_running() || !self.toasts.is_empty()
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), false);
+    }
+
+    pub fn toast_error(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), true);
+    }
+
+    fn push_toast(&mut self, text: String, error: bool) {
+        tracing::info!(error, "toast: {text}");
+        self.toasts.push_back(Toast {
+            text,
+            error,
+            shown_at: Instant::now(),
+        });
+        // Only the latest few fit on screen.
+        while self.toasts.len() > 3 {
+            self.toasts.pop_front();
+        }
+    }
+
+    /// The selected row in the current view.
+    pub fn selected_row(&self) -> Option<usize> {
+        (!self.tasks.is_empty()).then(|| self.tasks.cursor())
+    }
+
+    pub fn selected(&self) -> Option<&TaskRecord> {
+        self.tasks.selected()
+    }
+
+    pub(crate) fn select_row(&mut self, row: usize) {
+        self.tasks.select_row(row);
+        self.ui.detail_scroll = 0;
+    }
+
+    pub(crate) fn move_selection(&mut self, delta: isize) {
+        self.tasks.move_by(delta);
+        self.ui.detail_scroll = 0;
+    }
+
+    pub(crate) fn note_submitted(&mut self, id: i64) {
+        let known = self.tasks.get(id).map(|r| (r.state, r.cost_usd));
+        self.session
+            .insert(id, known.unwrap_or((LocalState::Submitting, 0.0)));
+        if known.is_some() {
+            self.tasks.select_id(id);
+        } else {
+            self.select_when_seen = Some(id);
+        }
+    }
+
+    /// Cost of the tasks submitted in this run (what was charged so far:
+    /// refused creates cost nothing).
+    pub fn session_cost(&self) -> f64 {
+        self.session
+            .values()
+            .filter(|(state, _)| {
+                !matches!(state, LocalState::SubmitFailed | LocalState::Submitting)
+            })
+            // Folded from +0.0: an empty f64 sum is -0.0, shown as "$-0.0000".
+            .fold(0.0, |sum, (_, cost)| sum + cost)
+    }
+
+    /// Everything spent: from the store's totals (this run included), or
+    /// the starting figure plus this run for a history held in memory.
+    pub fn history_cost(&self) -> f64 {
+        if self.tasks.is_in_memory() {
+            self.history_cost + self.session_cost()
+        } else {
+            self.tasks.totals().spent_usd()
+        }
+    }
+
+    /// Today's spend against the daily cap, when one is set: every
+    /// process's, as the engine last announced it.
+    pub fn budget_today(&self) -> Option<crate::budget::Today> {
+        self.budget_today
+    }
+
+    /// Seconds left before the engine retries, for "retrying in N s".
+    pub fn retry_left(&self) -> Option<Duration> {
+        match &self.status {
+            EngineStatus::Retrying { retry_in, .. } => {
+                Some(retry_in.saturating_sub(self.status_since.elapsed()))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The table's model for a history of any size: the rows around the cursor
+//! (the visible page plus a page of margin each side), the number of rows
+//! in the view and the totals per state. Everything else stays in SQLite:
+//! each change of filter, sort or position becomes a [`WindowRequest`] that
+//! a worker answers off the UI task ([`worker`]); a newer request cancels
+//! the older one. The selection follows its task, not its row number, so
+//! rows arriving above it do not move it.
+
+mod memory;
+pub mod worker;
+
+pub use memory::answer_from_list;
+
+use crate::store::{LocalState, SortOrder, TaskRecord, Totals, ViewQuery};
+use crate::tui::table::task_list::TaskList;
+use std::collections::HashMap;
+
+/// Rows shown at once when the table has not said (a 50-line terminal).
+const DEFAULT_PAGE: usize = 48;
+/// Records the engine reported that are kept beyond the window (tasks of
+/// this session, running tasks); finished ones beyond this are dropped.
+const KEEP_TOUCHED: usize = 256;
+
+/// What the worker must fetch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowRequest {
+    /// Answers to older requests are dropped.
+    pub generation: u64,
+    pub query: ViewQuery,
+    /// Put this task under the cursor if it is in the view…
+    pub keep: Option<i64>,
+    /// …else this position (clamped to the view).
+    pub cursor: usize,
+    /// Rows to fetch around the cursor.
+    pub len: usize,
+}
+
+/// What the worker found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowAnswer {
+    pub generation: u64,
+    /// Rows in the view.
+    pub total: usize,
+    pub totals: Totals,
+    /// The view position of `rows[0]`.
+    pub start: usize,
+    pub rows: Vec<TaskRecord>,
+    /// The cursor's position after the answer.
+    pub cursor: usize,
+}
+
+#[derive(Debug)]
+pub struct TaskWindow {
+    query: ViewQuery,
+    generation: u64,
+    total: usize,
+    totals: Totals,
+    start: usize,
+    rows: Vec<TaskRecord>,
+    cursor: usize,
+    selected_id: Option<i64>,
+    page: usize,
+    /// A request should go out.
+    want: bool,
+    /// The generation of the request out now, if any.
+    in_flight: Option<u64>,
+    /// The store changed after the request out now was sent.
+    stale: bool,
+    /// The first answer arrived.
+    loaded: bool,
+    /// Records the engine reported, by id: the detail pane reads them even
+    /// while their rows are scrolled away.
+    touched: HashMap<i64, TaskRecord>,
+    /// The whole history in memory instead of a store (tests, benchmarks):
+    /// requests are then answered here, at once.
+    local: Option<TaskList>,
+}
+
+impl Default for TaskWindow {
+    fn default() -> Self {
+        TaskWindow::new(Totals::default())
+    }
+}
+
+impl TaskWindow {
+    /// An empty window that asks for its first rows. `totals` (cheap to
+    /// read) let the status bar show the counts before the rows arrive.
+    pub fn new(totals: Totals) -> TaskWindow {
+        TaskWindow {
+            query: ViewQuery::default(),
+            generation: 0,
+            total: totals.tasks() as usize,
+            totals,
+            start: 0,
+            rows: Vec::new(),
+            cursor: 0,
+            selected_id: None,
+            page: DEFAULT_PAGE,
+            want: true,
+            in_flight: None,
+            stale: false,
+            loaded: false,
+            touched: HashMap::new(),
+            local: None,
+        }
+    }
+
+    /// A window over a history held in memory, answered at once.
+    pub fn in_memory(records: Vec<TaskRecord>) -> TaskWindow {
+        let mut window = TaskWindow::new(Totals::of(&records));
+        window.local = Some(TaskList::new(records));
+        window.settle_locally();
+        window
+    }
+
+    pub fn is_in_memory(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// Answers every request from the history in memory; true if anything
+    /// changed. Does nothing for a window over a store.
+    pub fn settle_locally(&mut self) -> bool {
+        let mut changed = false;
+        while self.local.is_some() {
+            let Some(request) = self.take_request() else {
+                break;
+            };
+            if let Some(list) = &mut self.local {
+                let answer = answer_from_list(list, &request);
+                changed |= self.apply(answer);
+            }
+        }
+        changed
+    }
+
+    /// The loaded rows in view order, or the whole history oldest first
+    /// when it is held in memory.
+    pub fn all(&self) -> &[TaskRecord] {
+        match &self.local {
+            Some(list) => list.all(),
+            None => &self.rows,
+        }
+    }
+
+    /// The next request for the worker, if one is needed.
+    pub fn take_request(&mut self) -> Option<WindowRequest> {
+        if !self.want {
+            return None;
+        }
+        self.want = false;
+        self.stale = false;
+        self.generation += 1;
+        self.in_flight = Some(self.generation);
+        Some(WindowRequest {
+            generation: self.generation,
+            query: self.query.clone(),
+            keep: self.selected_id,
+            cursor: self.cursor,
+            len: self.page * 3,
+        })
+    }
+
+    /// Takes an answer; false when it was for an older request.
+    pub fn apply(&mut self, answer: WindowAnswer) -> bool {
+        if Some(answer.generation) != self.in_flight {
+            return false;
+        }
+        self.in_flight = None;
+        self.loaded = true;
+        self.total = answer.total;
+        self.totals = answer.totals;
+        self.start = answer.start;
+        self.rows = answer.rows;
+        // The selection may have moved while the request was out: follow
+        // it when its row came back, else take the worker's cursor.
+        match self.selected_id.and_then(|id| self.row_of(id)) {
+            Some(row) => self.cursor = row,
+            None => {
+                self.cursor = answer.cursor.min(self.total.saturating_sub(1));
+                self.selected_id = self.row(self.cursor).map(|r| r.id);
+            }
+        }
+        for r in &self.rows {
+            if let Some(t) = self.touched.get_mut(&r.id) {
+                *t = r.clone();
+            }
+        }
+        if self.stale {
+            self.want = true;
+        }
+        true
+    }
+
+    /// A failed query: ask again at the next change rather than spin.
+    pub fn failed(&mut self, generation: u64) {
+        if self.in_flight == Some(generation) {
+            self.in_flight = None;
+        }
+    }
+
+    pub fn loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// A task changed (here or in another process): its row is updated in
+    /// place at once, and the window asks the store again for positions and
+    /// totals.
+    pub fn upsert(&mut self, record: TaskRecord) -> bool {
+        let known = self.get(record.id).is_some();
+        if let Some(list) = &mut self.local {
+            list.upsert(record.clone());
+        }
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == record.id) {
+            *row = record.clone();
+        }
+        self.touched.insert(record.id, record);
+        if self.touched.len() > KEEP_TOUCHED {
+            let in_window: Vec<i64> = self.rows.iter().map(|r| r.id).collect();
+            let selected = self.selected_id;
+            self.touched.retain(|id, r| {
+                !r.state.is_final() || Some(*id) == selected || in_window.contains(id)
+            });
+        }
+        self.changed();
+        !known
+    }
+
+    /// The store changed in a way the window cannot see (a write by another
+    /// process): ask again.
+    pub fn changed(&mut self) {
+        if self.in_flight.is_some() {
+            self.stale = true;
+        } else {
+            self.want = true;
+        }
+    }
+
+    /// A record the window holds (in the rows, or reported by the engine).
+    pub fn get(&self, id: i64) -> Option<&TaskRecord> {
+        self.rows
+            .iter()
+            .find(|r| r.id == id)
+            .or_else(|| self.touched.get(&id))
+    }
+
+    /// Rows in the current view.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Every task in the store.
+    pub fn total(&self) -> usize {
+        self.totals.tasks() as usize
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    pub fn count(&self, state: LocalState) -> usize {
+        self.totals.count(state) as usize
+    }
+
+    /// The record at `row` of the view, if it is loaded.
+    pub fn row(&self, row: usize) -> Option<&TaskRecord> {
+        row.checked_sub(self.start).and_then(|i| self.rows.get(i))
+    }
+
+    /// Where task `id` is in the view, if its row is loaded.
+    pub fn row_of(&self, id: i64) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|r| r.id == id)
+            .map(|i| self.start + i)
+    }
+
+    pub fn sort(&self) -> SortOrder {
+        self.query.sort
+    }
+
+    pub fn set_sort(&mut self, sort: SortOrder) {
+        if self.query.sort != sort {
+            self.query.sort = sort;
+            // The selected task keeps the cursor if it is in the view.
+            self.cursor = 0;
+            self.want = true;
+        }
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.query.filter
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        if self.query.filter != filter {
+            self.query.filter = filter.to_string();
+            self.cursor = 0;
+            self.want = true;
+        }
+    }
+
+    /// Rows the table shows at once; the window holds three times that.
+    pub fn set_page(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if rows > self.page {
+            self.want = true;
+        }
+        self.page = rows;
+    }
+
+    pub fn page(&self) -> usize {
+        self.page
+    }
+
+    /// The cursor's position in the view.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    pub fn selected_id(&self) -> Option<i64> {
+        self.selected_id
+    }
+
+    pub fn selected(&self) -> Option<&TaskRecord> {
+        self.row(self.cursor)
+            .filter(|r| Some(r.id) == self.selected_id)
+            .or_else(|| self.selected_id.and_then(|id| self.get(id)))
+    }
+
+    /// Puts the cursor on `row` (clamped to the view); fetches the rows
+    /// around it if they are not loaded with a page of margin.
+    pub fn select_row(&mut self, row: usize) {
+        if self.total == 0 {
+            return;
+        }
+        self.cursor = row.min(self.total - 1);
+        self.selected_id = self.row(self.cursor).map(|r| r.id);
+        let from = self.cursor.saturating_sub(self.page);
+        let to = (self.cursor + self.page).min(self.total - 1);
+        let loaded = self.row(from).is_some() && self.row(to).is_some();
+        if !loaded {
+            self.want = true;
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        self.select_row(self.cursor.saturating_add_signed(delta));
+    }
+
+    /// Selects task `id`, wherever it is in the view.
+    pub fn select_id(&mut self, id: i64) {
+        self.selected_id = Some(id);
+        match self.row_of(id) {
+            Some(row) => self.cursor = row,
+            None => self.want = true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
