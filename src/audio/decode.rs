@@ -16,13 +16,8 @@ const MAX_BAD_PACKETS: u32 = 64;
 /// Longest audio analysed; a header claiming more is not trusted to end.
 const MAX_SECONDS: u64 = 4 * 60 * 60;
 
-/// Decodes `source` and measures it. `extension` (e.g. "mp3") only helps
-/// the probe; the content decides.
-pub(crate) fn analyse(
-    source: Box<dyn MediaSource>,
-    extension: Option<&str>,
-) -> Result<Analysis, String> {
-    let mut opened = open(source, extension)?;
+/// Decodes an opened file and measures it.
+pub(crate) fn analyse(mut opened: Opened) -> Result<Analysis, String> {
     let (meter, ended_early) = opened.measure()?;
     let meter = meter.ok_or("no audio could be decoded")?;
     if let Some(declared) = opened.declared_frames
@@ -38,15 +33,22 @@ pub(crate) fn analyse(
 }
 
 /// A probed file: its packets and the decoder of its audio track.
-struct Opened {
+pub(crate) struct Opened {
     format: Box<dyn FormatReader>,
     decoder: Box<dyn AudioDecoder>,
     track_id: u32,
     /// The length the container claims, in frames.
-    declared_frames: Option<u64>,
+    pub declared_frames: Option<u64>,
+    /// The rate the codec parameters claim (the decoded blocks decide).
+    pub sample_rate: Option<u32>,
 }
 
-fn open(source: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Opened, String> {
+/// Probes `source` and readies the decoder of its audio track. `extension`
+/// (e.g. "mp3") only helps the probe; the content decides.
+pub(crate) fn open(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+) -> Result<Opened, String> {
     let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = extension {
@@ -73,6 +75,7 @@ fn open(source: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Opened,
         .and_then(|p| p.audio())
         .ok_or("the audio track has no codec parameters")?;
     let declared_frames = track.num_frames;
+    let sample_rate = params.sample_rate;
     let track_id = track.id;
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
@@ -82,6 +85,7 @@ fn open(source: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Opened,
         decoder,
         track_id,
         declared_frames,
+        sample_rate,
     })
 }
 
@@ -90,14 +94,34 @@ impl Opened {
     /// decoded), and whether the bytes ran out inside a packet.
     fn measure(&mut self) -> Result<(Option<Meter>, bool), String> {
         let mut meter: Option<Meter> = None;
+        let ended_early = self.for_each_block(|block| {
+            let m = match &mut meter {
+                Some(m) => m,
+                None => meter.insert(Meter::new(block.channels, block.rate)?),
+            };
+            m.add(block.samples)
+        })?;
+        Ok((meter, ended_early))
+    }
+
+    /// Hands every decoded packet of the track to `each`, in order; the
+    /// channel count and rate stay the same throughout (a stream that
+    /// changes them is refused). Returns whether the bytes ran out inside
+    /// a packet (a cut-off file), which ends the stream without an error.
+    pub fn for_each_block(
+        &mut self,
+        mut each: impl FnMut(Block<'_>) -> Result<(), String>,
+    ) -> Result<bool, String> {
         let mut samples: Vec<f32> = Vec::new();
+        let mut format_seen: Option<(u32, usize)> = None;
+        let mut frames = 0u64;
         let mut bad_in_a_row = 0u32;
         loop {
             let packet = match self.format.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
                 // Running out of bytes inside a packet: a cut-off file.
-                Err(Error::IoError(_)) => return Ok((meter, true)),
+                Err(Error::IoError(_)) => return Ok(true),
                 Err(Error::ResetRequired) => break,
                 Err(e) => return Err(e.to_string()),
             };
@@ -119,22 +143,34 @@ impl Opened {
             if decoded.frames() == 0 {
                 continue;
             }
-            let (rate, channels) = (decoded.spec().rate(), decoded.spec().channels().count());
-            let m = match &mut meter {
-                Some(m) => m,
-                None => meter.insert(Meter::new(channels, rate)?),
-            };
-            if m.channels() != channels || m.sample_rate() != rate {
+            let format = (decoded.spec().rate(), decoded.spec().channels().count());
+            if *format_seen.get_or_insert(format) != format {
                 return Err("the format changes in the middle of the stream".into());
             }
-            decoded.copy_to_vec_interleaved(&mut samples);
-            m.add(&samples)?;
-            if m.frames() > MAX_SECONDS * u64::from(rate) {
+            let (rate, channels) = format;
+            if rate == 0 || channels == 0 {
+                return Err("the header gives no channels or no sample rate".into());
+            }
+            frames += decoded.frames() as u64;
+            if frames > MAX_SECONDS * u64::from(rate) {
                 return Err("longer than four hours: not analysed".into());
             }
+            decoded.copy_to_vec_interleaved(&mut samples);
+            each(Block {
+                samples: &samples,
+                channels,
+                rate,
+            })?;
         }
-        Ok((meter, false))
+        Ok(false)
     }
+}
+
+/// One decoded packet: interleaved samples, a whole number of frames.
+pub(crate) struct Block<'a> {
+    pub samples: &'a [f32],
+    pub channels: usize,
+    pub rate: u32,
 }
 
 /// Fewer frames than the container declared, beyond what encoder delay and

@@ -41,10 +41,6 @@ impl Meter {
         })
     }
 
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
     pub fn sample_rate(&self) -> u32 {
         self.sample_rate
     }

@@ -1,7 +1,8 @@
 //! Audio results: decode (symphonia), measure (peak, EBU R128 loudness with
 //! `ebur128`, silence), the waveform overview, a one-line text waveform,
-//! and handing a file to a player. Nothing here draws or knows the terminal
-//! UI; decoding is blocking work for a worker thread.
+//! the spectrogram and its palette, loudness-matched copies for A/B
+//! listening, and handing a file to a player. Nothing here draws or knows
+//! the terminal UI; decoding is blocking work for a worker thread.
 
 mod decode;
 pub mod format;
@@ -9,9 +10,11 @@ mod measure;
 mod peaks;
 pub mod player;
 pub mod sniff;
+pub mod spectrogram;
 mod waveform;
 
 pub use peaks::{PEAK_COUNT, Peak, Peaks};
+pub use spectrogram::{Spectrogram, spectrogram_file};
 pub use waveform::{Glyphs, text_waveform};
 
 use serde::Serialize;
@@ -56,6 +59,15 @@ pub enum AudioError {
 /// Decodes the file at `path` packet by packet and measures it. Blocking:
 /// call it from a worker thread (`spawn_blocking`), never a UI task.
 pub fn analyse_file(path: &Path) -> Result<Analysis, AudioError> {
+    decoding(path, decode::analyse)
+}
+
+/// Opens the file at `path` for decoding and runs `work` on it, turning a
+/// failure (or a decoder panic) into an [`AudioError`] naming the file.
+fn decoding<T>(
+    path: &Path,
+    work: impl FnOnce(decode::Opened) -> Result<T, String> + std::panic::UnwindSafe,
+) -> Result<T, AudioError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| AudioError::Open {
         path: shown.clone(),
@@ -68,10 +80,11 @@ pub fn analyse_file(path: &Path) -> Result<Analysis, AudioError> {
     // symphonia is safe Rust, but a decoder bug on hostile input must end
     // as "cannot decode", not take klang down or restore the terminal
     // under a running dashboard.
-    let outcome =
-        crate::caught::catching(move || decode::analyse(Box::new(file), extension.as_deref()));
+    let outcome = crate::caught::catching(move || {
+        decode::open(Box::new(file), extension.as_deref()).and_then(work)
+    });
     let reason = match outcome {
-        Some(Ok(analysis)) => return Ok(analysis),
+        Some(Ok(done)) => return Ok(done),
         Some(Err(reason)) => reason,
         None => "the decoder failed on this file".to_string(),
     };
