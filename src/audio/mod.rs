@@ -6,6 +6,7 @@
 
 mod decode;
 pub mod format;
+pub mod matched;
 mod measure;
 mod peaks;
 pub mod player;
@@ -54,6 +55,10 @@ pub enum AudioError {
     Open { path: String, message: String },
     #[error("cannot decode {path}: {reason}; download it again or open it in another player")]
     Undecodable { path: String, reason: String },
+    #[error(
+        "cannot write {path}: {message}; check that the cache directory is writable and has room"
+    )]
+    Write { path: String, message: String },
 }
 
 /// Decodes the file at `path` packet by packet and measures it. Blocking:
