@@ -19,6 +19,9 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::exit::NETWORK as u8);
         }
     };
+    // Until the dashboard owns the terminal, a wait for another process's
+    // lock on the task store is said on stderr.
+    klang::store::busy::on_lock_wait(Some(|notice| eprintln!("klang: {notice}")));
     let result = runtime.block_on(async move {
         match cli.command {
             Some(command) => cli::run(&cli.global, command, check_keys).await,
@@ -55,6 +58,8 @@ async fn dashboard(global: &cli::GlobalArgs) -> Result<i32, Failure> {
             message,
         },
     )?;
+    // From here stderr would draw over the dashboard.
+    klang::store::busy::on_lock_wait(None);
     let options = klang::tui::TuiOptions {
         theme: global.theme.clone(),
         no_mouse: global.no_mouse,

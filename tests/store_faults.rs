@@ -197,3 +197,95 @@ async fn a_create_cut_by_sigint_is_submit_unknown_at_the_next_start() {
     let doc = common::home::json(&out);
     assert_eq!(doc[0]["state"], "submit-unknown", "{doc}");
 }
+
+/// Another process holds the store's write lock the whole time: `submit`
+/// says so (with that process's pid) while it waits, before giving up, and
+/// then exits 5 naming the same cause. The wait is shortened to 3 s.
+#[tokio::test]
+async fn a_store_locked_by_another_process_is_announced_then_refused() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let home = common::home::Home::new();
+    let path = home.store().path().to_path_buf();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut submit = home
+        .cmd(Some("sk-test"))
+        .env("KLANG_STORE_WAIT", "3")
+        .args(["--base-url", "http://127.0.0.1:9", "submit", "sfx"])
+        .args(["--prompt", "behind a lock"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(submit.stderr.take().unwrap()).lines();
+    let mut notice = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains("waiting for the task store") {
+            notice = line;
+            break;
+        }
+    }
+    let holder = format!("another klang is writing it (pid {})", std::process::id());
+    assert!(notice.contains(&holder), "{notice:?}");
+    // The notice came while klang still waits: it has not given up yet.
+    assert!(submit.try_wait().unwrap().is_none(), "gave up at once");
+    let mut rest = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push_str(&line);
+    }
+    let status = submit.wait().await.unwrap();
+    assert_eq!(status.code(), Some(5), "{rest}");
+    assert!(
+        rest.contains("stayed locked") && rest.contains(&holder),
+        "{rest}"
+    );
+    assert!(!rest.contains("permission"), "{rest}");
+    other.execute_batch("ROLLBACK").unwrap();
+}
+
+/// A store whose pages are garbage: exit 5, "damaged", the recovering
+/// command, nothing about permissions, and no fresh store in its place.
+#[tokio::test]
+async fn a_damaged_store_is_named_damaged_with_the_recovering_command() {
+    let home = common::home::Home::new();
+    let store = home.store();
+    for n in 0..50 {
+        store
+            .insert_intent(&common::sfx(&format!("row {n}"), "5.0"), false)
+            .unwrap();
+    }
+    let path = store.path().to_path_buf();
+    drop(store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The header stays (still "SQLite format 3"), every page after it is noise.
+    for (n, b) in bytes.iter_mut().enumerate().skip(100) {
+        *b = (n * 7 + 13) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let before: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    for args in [
+        &["list"][..],
+        &["submit", "sfx", "--prompt", "after the damage"],
+    ] {
+        let out = home.run(Some("sk-test"), args).await;
+        let err = common::home::stderr(&out);
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {err}");
+        assert!(err.contains("the task store is damaged"), "{err}");
+        assert!(err.contains(".recover"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(!err.contains("permission"), "{err}");
+    }
+    let mut after: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    after.retain(|name| !before.contains(name) && !name.to_string_lossy().ends_with("-shm"));
+    assert!(after.is_empty(), "a second store appeared: {after:?}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the damaged file was changed"
+    );
+}

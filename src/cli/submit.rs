@@ -102,7 +102,10 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     let ids = headless
         .engine
         .submit_variations(request, count)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::engine::SubmitError::Store(e) => Failure::from(e),
+            e => Failure::usage(e.to_string()),
+        })?;
     match follow(&mut headless, &ids, &after).await {
         Ok(records) => {
             if after.json {

@@ -5,6 +5,7 @@
 
 mod answers;
 mod audio;
+pub mod busy;
 mod compose;
 mod history;
 mod identity;
@@ -46,6 +47,26 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    /// Another process held the write lock for the whole wait.
+    #[error(
+        "the task store {path} stayed locked for {waited_s:.0} s: {holder}; let it finish or quit it, then run this again (KLANG_STORE_WAIT sets how long to wait)"
+    )]
+    Busy {
+        path: String,
+        holder: String,
+        waited_s: f64,
+    },
+    /// The file is not a database any more, or its pages are broken.
+    #[error(
+        "the task store is damaged: {path} ({source}); nothing was written. Keep a copy of it{wal}, then recover it with `sqlite3 {path} .recover | sqlite3 {path}.recovered` and move {path}.recovered into its place"
+    )]
+    Damaged {
+        path: String,
+        /// ", its write-ahead log {path}-wal" when there is one.
+        wal: String,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
     /// The file was deleted or replaced while this process had it open:
@@ -68,13 +89,44 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A SQLite error on the store at `path`, by what it means for the
+    /// user: a lock held too long, a damaged file, or anything else.
+    pub fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode::*;
+        let shown = path.display().to_string();
+        match source.sqlite_error_code() {
+            Some(DatabaseBusy | DatabaseLocked) => StoreError::Busy {
+                holder: busy::holder_text(busy::lock_holder(path)),
+                waited_s: busy::wait_limit().as_secs_f64(),
+                path: shown,
+            },
+            Some(DatabaseCorrupt | NotADatabase) => {
+                let mut wal = PathBuf::from(path);
+                wal.as_mut_os_string().push("-wal");
+                StoreError::Damaged {
+                    wal: if wal.exists() {
+                        format!(" and of its write-ahead log {}", wal.display())
+                    } else {
+                        String::new()
+                    },
+                    path: shown,
+                    source,
+                }
+            }
+            _ => StoreError::Sqlite {
+                path: shown,
+                source,
+            },
+        }
+    }
+
     /// The store cannot take writes at all (read-only file, no permission,
     /// a full disk, a deleted file): retrying will not help until the user
     /// fixes it, so klang stops instead of losing answers.
     pub fn refuses_writes(&self) -> bool {
         use rusqlite::ErrorCode::*;
         match self {
-            StoreError::Gone { .. } => true,
+            StoreError::Gone { .. } | StoreError::Damaged { .. } => true,
             StoreError::Sqlite { source, .. } => matches!(
                 source.sqlite_error_code(),
                 Some(ReadOnly | PermissionDenied | DiskFull | CannotOpen | SystemIoFailure)
@@ -110,13 +162,6 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
     }
-}
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
 }
 
 pub fn now_ms() -> i64 {
@@ -157,19 +202,17 @@ impl Applied {
 impl Store {
     /// Opens (creating if needed) the store at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store> {
-        let wrap = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
+        let wrap = |source| StoreError::sqlite(path, source);
         if let Some(parent) = path.parent() {
             // Directory creation failure surfaces as SQLite's own open error.
             let _ = std::fs::create_dir_all(parent);
         }
-        let conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        let mut conn = Connection::open(path).map_err(wrap)?;
+        busy::install(&mut conn, path).map_err(wrap)?;
         // Switching a new file to WAL can answer "locked" at once, without
-        // waiting for the busy timeout, while another process does the
+        // waiting for the busy handler, while another process does the
         // same: retry for a while before giving up.
+        let deadline = std::time::Instant::now() + busy::wait_limit();
         let mut attempt: u64 = 0;
         loop {
             let prepared = conn
@@ -179,7 +222,7 @@ impl Store {
                 .map_err(wrap)
                 .and_then(|_| schema::migrate(&conn, path));
             match prepared {
-                Err(StoreError::Sqlite { source, .. }) if is_busy(&source) && attempt < 100 => {
+                Err(StoreError::Busy { .. }) if std::time::Instant::now() < deadline => {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(20 + 10 * attempt.min(20)));
                 }
@@ -204,10 +247,7 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        }
+        StoreError::sqlite(&self.path, source)
     }
 
     /// Step one of a submit: the row exists before the request leaves.

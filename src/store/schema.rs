@@ -207,10 +207,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
-    let wrap = |source| StoreError::Sqlite {
-        path: path.display().to_string(),
-        source,
-    };
+    let wrap = |source| StoreError::sqlite(path, source);
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -15,7 +15,6 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, InterruptHandle, OptionalExtension, params_from_iter};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The orders the table offers; every one has an index, and every one
 /// breaks ties newest first so equal rows keep a stable, familiar order.
@@ -259,12 +258,9 @@ impl std::fmt::Debug for ViewReader {
 impl ViewReader {
     /// Opens a reader on a store that [`Store::open`] already migrated.
     pub fn open(path: &Path) -> Result<ViewReader> {
-        let wrap = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        let wrap = |source| StoreError::sqlite(path, source);
+        let mut conn = Connection::open(path).map_err(wrap)?;
+        super::busy::install(&mut conn, path).map_err(wrap)?;
         Ok(ViewReader {
             conn,
             path: path.to_path_buf(),
@@ -272,10 +268,7 @@ impl ViewReader {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        }
+        StoreError::sqlite(&self.path, source)
     }
 
     /// Stops the query running on this reader (from another thread); the
