@@ -12,6 +12,13 @@ use std::time::Duration;
 async fn harness_with_receiver(
     sb: &klang::sandbox::SandboxHandle,
 ) -> (Harness, callbacks::CallbackReceiver, String) {
+    harness_with_limits(sb, callbacks::ReceiverLimits::default()).await
+}
+
+async fn harness_with_limits(
+    sb: &klang::sandbox::SandboxHandle,
+    limits: callbacks::ReceiverLimits,
+) -> (Harness, callbacks::CallbackReceiver, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(klang::store::Store::open(&dir.path().join("t.db")).unwrap());
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
@@ -29,10 +36,11 @@ async fn harness_with_receiver(
         }),
     );
     let token = callbacks::new_token();
-    let receiver = callbacks::start(
+    let receiver = callbacks::start_with_limits(
         "127.0.0.1:0".parse().unwrap(),
         token.clone(),
         engine.clone(),
+        limits,
     )
     .await
     .unwrap();
@@ -181,4 +189,57 @@ async fn forged_oversized_malformed_and_misaddressed_callbacks_change_nothing() 
             >= 2
     );
     assert_eq!(h.store.count().unwrap(), 1);
+}
+
+/// A client that sends a request's first line and then one header byte
+/// every 100 ms, forever. Returns once the receiver has closed it.
+async fn slow_client(addr: std::net::SocketAddr) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut conn) = tokio::net::TcpStream::connect(addr).await else {
+        return;
+    };
+    let mut first = b"POST /klang/callback/slow HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
+    loop {
+        if conn.write_all(&first).await.is_err() {
+            return;
+        }
+        first = b"a".to_vec();
+        let mut byte = [0u8; 1];
+        let answer = tokio::time::timeout(Duration::from_millis(100), conn.read(&mut byte));
+        if let Ok(Ok(0) | Err(_)) = answer.await {
+            return;
+        }
+    }
+}
+
+/// 300 slow connections (more than the cap of 256) against a receiver with
+/// short read timeouts: every one of them is cut, and the sandbox's real
+/// callback still lands while they are open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_connections_are_cut_and_the_real_callback_still_lands() {
+    let sb = sandbox(300, 300).await;
+    let limits = callbacks::ReceiverLimits {
+        header_timeout: Duration::from_millis(1500),
+        body_timeout: Duration::from_millis(1500),
+        max_connections: 256,
+    };
+    let (mut h, receiver, _) = harness_with_limits(&sb, limits).await;
+    let addr = receiver.addr();
+    let flood: Vec<_> = (0..300).map(|_| tokio::spawn(slow_client(addr))).collect();
+    let id = h.engine.submit(sfx("through the flood", "3.0")).unwrap();
+    // The first poll is a minute away: only the callback can complete it.
+    let done = h.wait_task(id, |r| r.state.is_final()).await;
+    assert_eq!(done.state, LocalState::Completed);
+    let accepted = receiver
+        .stats()
+        .accepted
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        accepted >= 1,
+        "the real callback never reached the receiver"
+    );
+    // Without a read timeout these clients would talk forever; the limit
+    // of 30 s only fails the test.
+    let all_cut = tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(flood));
+    assert!(all_cut.await.is_ok(), "slow connections were left open");
 }

@@ -5,8 +5,7 @@
 use klang::tui::KeyMap;
 use std::path::Path;
 
-const BEGIN: &str =
-    "<!-- keys:begin (made from src/tui/keys/action.rs by tests/readme_keys.rs; do not edit here) -->\n";
+const BEGIN: &str = "<!-- keys:begin (made from src/tui/keys/action.rs by tests/readme_keys.rs; do not edit here) -->\n";
 const END: &str = "<!-- keys:end -->";
 
 #[test]

@@ -5,6 +5,8 @@
 //! changes nothing, and duplicates cost one extra query at most.
 
 use super::Engine;
+use super::guarded_listener::GuardedListener;
+pub use super::guarded_listener::ReceiverLimits;
 use crate::api::decode_callback;
 use axum::Router;
 use axum::body::Bytes;
@@ -75,8 +77,19 @@ pub async fn start(
     token: String,
     engine: Engine,
 ) -> std::io::Result<CallbackReceiver> {
+    start_with_limits(listen, token, engine, ReceiverLimits::default()).await
+}
+
+/// [`start`] with other read timeouts and connection cap (tests).
+pub async fn start_with_limits(
+    listen: SocketAddr,
+    token: String,
+    engine: Engine,
+    limits: ReceiverLimits,
+) -> std::io::Result<CallbackReceiver> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    let listener = GuardedListener::new(listener, limits);
     let stats = Arc::new(CallbackStats::default());
     let shared = Arc::new(Shared {
         token,

@@ -8,6 +8,7 @@ pub mod callbacks;
 mod circuit;
 pub mod download;
 mod events;
+mod guarded_listener;
 mod learned;
 mod poll;
 mod scheduler;

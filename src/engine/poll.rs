@@ -40,14 +40,15 @@ impl Default for PollPolicy {
 }
 
 impl PollPolicy {
-    /// The next interval after an answer that did not change the state.
+    /// The next interval after an answer that did not change the state. A
+    /// task a callback will announce is asked about every `with_callback`
+    /// from its first answer on: polling is only the fallback then, and
+    /// growing towards it from 1 s asked a dozen times in the first 40 s.
     pub fn next_interval(&self, current: Duration, has_callback: bool) -> Duration {
-        let cap = if has_callback {
-            self.with_callback
-        } else {
-            self.max_interval
-        };
-        current.mul_f64(self.growth).min(cap)
+        if has_callback {
+            return self.with_callback;
+        }
+        current.mul_f64(self.growth).min(self.max_interval)
     }
 
     /// Backoff after `streak` faults in a row (1 = first fault).
@@ -75,7 +76,9 @@ mod tests {
             d = p.next_interval(d, false);
         }
         assert_eq!(d, p.max_interval);
-        assert_eq!(p.next_interval(d, true), Duration::from_secs(15));
+        // With a callback, the fallback interval from the first answer on.
+        assert_eq!(p.next_interval(p.first, true), p.with_callback);
+        assert_eq!(p.next_interval(d, true), p.with_callback);
     }
 
     #[test]
