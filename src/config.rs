@@ -13,6 +13,8 @@ use toml::Spanned;
 pub struct Paths {
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
+    /// What can be made again: the loudness-matched copies takes play as.
+    pub cache_dir: PathBuf,
     pub log_dir: PathBuf,
     pub default_download_dir: PathBuf,
 }
@@ -34,6 +36,7 @@ impl Paths {
             .unwrap_or_else(|| data_dir.join("downloads"));
         Ok(Paths {
             config_dir: dirs.config_dir().to_path_buf(),
+            cache_dir: dirs.cache_dir().to_path_buf(),
             data_dir,
             log_dir,
             default_download_dir,
@@ -49,6 +52,11 @@ impl Paths {
     pub fn store_file(&self, sandbox: bool) -> PathBuf {
         self.data_dir
             .join(if sandbox { "sandbox.db" } else { "tasks.db" })
+    }
+
+    /// Where the gain-matched copies of takes are written and reused.
+    pub fn matched_dir(&self) -> PathBuf {
+        self.cache_dir.join("matched")
     }
 
     pub fn user_themes_dir(&self) -> PathBuf {
@@ -91,6 +99,12 @@ pub struct Config {
     /// The command that plays a result, e.g. "mpv --no-terminal" (the file
     /// is added at the end); `KLANG_PLAYER` wins over it.
     pub player: Option<String>,
+    /// Play every take at a common loudness (default true); the takes view
+    /// always does.
+    pub match_loudness: Option<bool>,
+    /// The level takes play at, in LUFS (default -23, EBU R128), lowered
+    /// for a whole group when a take's peak would pass -1 dBFS.
+    pub match_level: Option<f64>,
 }
 
 /// One key or several, as `[keys]` accepts them.

@@ -75,6 +75,7 @@ pub enum NoPlayer {
 }
 
 /// What [`choose`] looks at, so tests need not touch the real environment.
+#[derive(Clone, Debug)]
 pub struct Environment {
     /// `KLANG_PLAYER`, else `player` from config.toml.
     pub configured: Option<String>,

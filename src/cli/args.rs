@@ -263,6 +263,9 @@ pub struct ListArgs {
     /// Only the variations submitted together (the group id `--count` printed)
     #[arg(long, value_name = "G")]
     pub group: Option<String>,
+    /// Only discarded takes (`x` in the dashboard's takes view)
+    #[arg(long)]
+    pub discarded: bool,
     #[arg(long)]
     pub json: bool,
 }

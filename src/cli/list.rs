@@ -20,6 +20,7 @@ pub(super) fn run(ctx: Context, args: ListArgs) -> Result<i32, Failure> {
         limit: args.limit,
         starred: args.starred,
         group: args.group.clone(),
+        discarded: args.discarded,
     })?;
     if args.json {
         let views: Vec<_> = rows.iter().map(task_view).collect();

@@ -144,6 +144,12 @@ pub fn print_detail(r: &TaskRecord) {
     if r.starred {
         line("starred", "yes");
     }
+    if r.discarded {
+        line(
+            "discarded",
+            "yes (its file was deleted; `d` in the dashboard fetches it again)",
+        );
+    }
     for (name, value) in r.params.fields() {
         line(name, &value);
     }

@@ -6,6 +6,7 @@
 mod analysis;
 pub mod callbacks;
 mod circuit;
+pub mod discard;
 pub mod download;
 mod events;
 mod guarded_listener;

@@ -3,7 +3,7 @@
 //! newest first, shared by every process on the store).
 
 use super::record::TaskRecord;
-use super::{Result, Store, now_ms};
+use super::{Result, Store, StoreError, now_ms};
 use crate::api::CreateRequest;
 use rusqlite::params;
 
@@ -75,6 +75,25 @@ impl Store {
     pub fn toggle_star(&self, id: i64) -> Result<TaskRecord> {
         let current = self.get(id)?;
         self.set_starred(id, !current.starred)
+    }
+
+    /// Marks task `id` discarded (or keeps it again) and forgets its file,
+    /// which the caller has deleted; `d` can fetch it again. A starred task
+    /// is refused: unstar it first.
+    pub fn set_discarded(&self, id: i64, discarded: bool) -> Result<TaskRecord> {
+        let current = self.get(id)?;
+        if discarded && current.starred {
+            return Err(StoreError::Refused(format!(
+                "#{id} is starred: unstar it before discarding it"
+            )));
+        }
+        self.update(
+            id,
+            "UPDATE tasks SET discarded = ?2, updated_at = ?3,
+                local_path = CASE WHEN ?2 THEN NULL ELSE local_path END
+             WHERE id = ?1",
+            params![id, discarded, now_ms()],
+        )
     }
 
     /// The tasks of one group, in submit order.

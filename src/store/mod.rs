@@ -69,6 +69,10 @@ pub enum StoreError {
     },
     #[error("no task with local id {0}")]
     NoSuchTask(i64),
+    /// A change the task's own state does not allow (discarding a starred
+    /// take); the message says what to do first.
+    #[error("{0}")]
+    Refused(String),
     /// The file was deleted or replaced while this process had it open:
     /// whatever is written now would be lost.
     #[error(
@@ -139,7 +143,7 @@ impl StoreError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            StoreError::NoSuchTask(_) | StoreError::Ambiguous { .. }
+            StoreError::NoSuchTask(_) | StoreError::Ambiguous { .. } | StoreError::Refused(_)
         )
     }
 }

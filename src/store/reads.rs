@@ -13,6 +13,8 @@ pub struct ListFilter {
     pub starred: bool,
     /// Only the variations of this group.
     pub group: Option<String>,
+    /// Only discarded takes.
+    pub discarded: bool,
 }
 
 impl Store {
@@ -83,6 +85,9 @@ impl Store {
         }
         if filter.starred {
             conditions.push("starred = 1".to_string());
+        }
+        if filter.discarded {
+            conditions.push("discarded = 1".to_string());
         }
         if let Some(group) = &filter.group {
             args.push(Box::new(group.clone()));

@@ -157,6 +157,9 @@ pub struct TaskRecord {
     pub group_id: Option<String>,
     /// Starred by the user, to find it again.
     pub starred: bool,
+    /// Discarded by the user in the takes view: its file is deleted, the
+    /// row kept (it was paid for); the table hides it unless asked.
+    pub discarded: bool,
     /// The line of the batch file this task came from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_line: Option<i64>,
@@ -193,6 +196,7 @@ impl TaskRecord {
             updated_at: now,
             group_id: None,
             starred: false,
+            discarded: false,
             batch_line: None,
         }
     }
@@ -225,7 +229,7 @@ impl TaskRecord {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line, measured_seconds";
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line, measured_seconds, discarded";
 
 pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
     let model_name: String = row.get(2)?;
@@ -267,5 +271,6 @@ pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> 
         starred: row.get(20)?,
         batch_line: row.get(21)?,
         measured_seconds: row.get(22)?,
+        discarded: row.get(23)?,
     })
 }

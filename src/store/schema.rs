@@ -204,6 +204,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         owner TEXT PRIMARY KEY,
         alive_until INTEGER NOT NULL
     );",
+    // 8: discarded takes stay in the history (what was paid for), their
+    // files gone; the partial index counts them at once for the default
+    // view, which hides them.
+    "ALTER TABLE tasks ADD COLUMN discarded INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX tasks_discarded ON tasks(id) WHERE discarded = 1;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

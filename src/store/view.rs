@@ -153,8 +153,13 @@ pub(super) fn totals(conn: &Connection) -> rusqlite::Result<Totals> {
 
 pub(super) fn count(conn: &Connection, query: &ViewQuery) -> rusqlite::Result<u64> {
     let cond = compile(&query.filter);
-    if cond.sql.is_empty() {
-        return totals(conn).map(|t| t.tasks());
+    if cond.hides_discarded_only {
+        let discarded: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tasks INDEXED BY tasks_discarded WHERE discarded = 1",
+            )?
+            .query_row([], |r| r.get(0))?;
+        return totals(conn).map(|t| t.tasks().saturating_sub(discarded.max(0) as u64));
     }
     let sql = format!("SELECT COUNT(*) FROM tasks WHERE {}", cond.sql);
     let n: i64 = conn

@@ -12,6 +12,7 @@
 //!   voice picker;
 //! - `details/`: the selected task's figures, waveform and playback;
 //! - `overlays/`: what opens over the screen (help, stats, confirmations);
+//! - `takes/`: one group's takes side by side, where the choice is made;
 //! - `theme/`: colours from TOML files.
 //!
 //! Beside them: `view` (where each pane goes), `status` (the status bar),
@@ -29,6 +30,7 @@ pub mod keys;
 mod overlays;
 mod status;
 pub mod table;
+pub mod takes;
 pub mod terminal;
 pub mod theme;
 mod view;
@@ -109,6 +111,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     effects.set_player_env(crate::audio::player::Environment::current(
         ctx.config.player.as_deref(),
     ));
+    effects.set_matched_dir(ctx.paths.matched_dir());
     for command in app.startup_commands() {
         effects.run(command);
     }
@@ -176,6 +179,14 @@ fn starting_app(
     // basic16 and NO_COLOR terminals may lack braille in their fonts.
     app.waveform_blocks = no_colour || theme_name == Some("basic16");
     app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
+    app.match_loudness = ctx.config.match_loudness.unwrap_or(true);
+    match ctx.config.match_level {
+        Some(level) if (-70.0..=0.0).contains(&level) => app.match_level = level,
+        Some(level) => app.toast_error(format!(
+            "match_level = {level} in config.toml is not a loudness klang plays at: use -70 to 0 LUFS (-23 meanwhile)"
+        )),
+        None => {}
+    }
     app
 }
 

@@ -49,18 +49,25 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     };
     let [table_area, bottom] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_height)]).areas(body);
-    table::draw(frame, app, table_area, wide);
-    if wide {
+    if app.takes.is_some() {
+        // Choosing among takes: the takes in the table's place, the
+        // selected take's details across the whole bottom.
+        crate::tui::takes::draw(frame, app, table_area);
+        details::draw(frame, app, bottom);
+    } else if wide {
+        table::draw(frame, app, table_area, wide);
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(bottom);
         form::view::draw(frame, app, left);
         details::draw(frame, app, right);
     } else if app.focus == Focus::Input || (!app.has_key() && app.selected().is_none()) {
+        table::draw(frame, app, table_area, wide);
         // Without a key and with nothing selected, the bottom pane says how
         // to set one instead of an empty details pane.
         form::view::draw(frame, app, bottom);
     } else {
+        table::draw(frame, app, table_area, wide);
         details::draw(frame, app, bottom);
     }
     if filter_bar {

@@ -1,5 +1,6 @@
 //! The table's filter as SQL: `is:starred` and `group:G` narrow the rows,
 //! the other words match the full-text index, a model's or a state's name.
+//! Discarded takes are hidden unless `is:discarded` asks for them alone.
 
 use super::SortOrder;
 use crate::api::Model;
@@ -29,7 +30,13 @@ impl ViewQuery {
 pub(super) struct Condition {
     pub(super) sql: String,
     pub(super) args: Vec<Value>,
+    /// The condition is only the default "not discarded": the view's count
+    /// is then the totals less the discarded rows, both read at once.
+    pub(super) hides_discarded_only: bool,
 }
+
+/// What the default view leaves out.
+pub(super) const NOT_DISCARDED: &str = "discarded = 0";
 
 /// `is:starred` and `group:G` narrow the rows; the other words are the
 /// text filter below.
@@ -37,8 +44,11 @@ pub(super) fn compile(filter: &str) -> Condition {
     let mut scoped = Vec::new();
     let mut scoped_args = Vec::new();
     let mut words = Vec::new();
+    let mut discarded = NOT_DISCARDED;
     for word in filter.split_whitespace() {
-        if word.eq_ignore_ascii_case("is:starred") {
+        if word.eq_ignore_ascii_case("is:discarded") {
+            discarded = "discarded = 1";
+        } else if word.eq_ignore_ascii_case("is:starred") {
             scoped.push("starred = 1".to_string());
         } else if let Some(group) = word.strip_prefix("group:").filter(|g| !g.is_empty()) {
             scoped.push("group_id = ?".to_string());
@@ -52,13 +62,12 @@ pub(super) fn compile(filter: &str) -> Condition {
         scoped.push(text.sql);
         scoped_args.extend(text.args);
     }
+    let hides_discarded_only = scoped.is_empty() && discarded == NOT_DISCARDED;
+    scoped.push(discarded.to_string());
     Condition {
-        sql: if scoped.is_empty() {
-            String::new()
-        } else {
-            format!("({})", scoped.join(" AND "))
-        },
+        sql: format!("({})", scoped.join(" AND ")),
         args: scoped_args,
+        hides_discarded_only,
     }
 }
 
@@ -68,6 +77,7 @@ fn compile_text(filter: &str) -> Condition {
         return Condition {
             sql: String::new(),
             args: vec![],
+            hides_discarded_only: false,
         };
     }
     let mut terms = Vec::new();
@@ -113,6 +123,7 @@ fn compile_text(filter: &str) -> Condition {
     Condition {
         sql: format!("({})", terms.join(" OR ")),
         args,
+        hides_discarded_only: false,
     }
 }
 

@@ -79,6 +79,9 @@ impl App {
         if self.playback != crate::tui::details::playback::Playback::Stopped {
             return self.stop_playback();
         }
+        if self.back_from_takes() {
+            return None;
+        }
         match self.focus {
             Focus::Detail | Focus::Input => self.focus = Focus::Table,
             Focus::Filter => {

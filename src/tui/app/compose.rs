@@ -1,4 +1,4 @@
-//! What the composing actions do (stars, takes shown together, the form's
+//! What the composing actions do (stars, the form's
 //! `Up`/`Down` and history search) and when a task's end rings the bell.
 //! Like `update.rs`, nothing here does I/O: it returns [`Command`]s.
 
@@ -44,22 +44,6 @@ impl App {
     pub(crate) fn star_selected(&mut self) -> Option<Command> {
         let id = self.selected()?.id;
         Some(Command::ToggleStar(id))
-    }
-
-    /// `=`: the selected task's takes, together (a `group:ID` filter).
-    pub(crate) fn show_group(&mut self) -> Option<Command> {
-        let task = self.selected()?;
-        let Some(group) = task.group_id.clone() else {
-            let id = task.id;
-            self.toast(format!(
-                "#{id} was submitted alone; takes submitted together share a group"
-            ));
-            return None;
-        };
-        let filter = format!("group:{group}");
-        self.filter_input = tui_input::Input::new(filter.clone());
-        self.tasks.set_filter(&filter);
-        None
     }
 
     /// A voice id klang does not know is sent (upstream may have added

@@ -24,6 +24,9 @@ pub struct Effects {
     player_env: Environment,
     /// Dropping this stops the running player.
     player_stop: Option<oneshot::Sender<()>>,
+    /// Where loudness-matched copies are written (none: takes play as
+    /// they are).
+    matched_dir: Option<PathBuf>,
 }
 
 impl Effects {
@@ -40,7 +43,13 @@ impl Effects {
             window: None,
             player_env: Environment::current(None),
             player_stop: None,
+            matched_dir: None,
         }
+    }
+
+    /// Where the loudness-matched copies of takes go (the cache directory).
+    pub fn set_matched_dir(&mut self, dir: PathBuf) {
+        self.matched_dir = Some(dir);
     }
 
     /// Table queries go to `worker` (its answers come back as messages).
@@ -136,55 +145,58 @@ impl Effects {
                     engine.analyse(id);
                 }
             }
-            Command::Play { token, path, offer } => self.play(token, path, &offer),
+            Command::Play {
+                token,
+                path,
+                gain_db,
+                offer,
+            } => self.play(token, path, gain_db, offer),
+            Command::LoadGroup(group) => {
+                let stopped = Message::GroupLoaded {
+                    group: group.clone(),
+                    result: Err("the engine has stopped".into()),
+                };
+                self.on_blocking_thread(stopped, move |engine| Message::GroupLoaded {
+                    result: engine.store().group(&group).map_err(|e| e.to_string()),
+                    group,
+                });
+            }
+            Command::Discard { id, discard } => {
+                let stopped = Message::Discarded(Err("the engine has stopped".into()));
+                let matched_dir = self.matched_dir.clone();
+                self.on_blocking_thread(stopped, move |engine| {
+                    Message::Discarded(
+                        crate::engine::discard::set_discarded(
+                            engine.store(),
+                            id,
+                            discard,
+                            matched_dir.as_deref(),
+                        )
+                        .map(Box::new),
+                    )
+                });
+            }
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }
     }
 
-    /// Starts the player on `path` (stopping any other); its end comes back
-    /// as `PlayerEnded`. Its output goes to /dev/null, never over the
-    /// dashboard.
-    fn play(&mut self, token: u64, path: PathBuf, offer: &str) {
-        self.player_stop = None;
-        let ended = |error: String| Message::PlayerEnded {
-            token,
-            error: Some(error),
-        };
-        let player = match player::choose(&self.player_env, &path, offer) {
-            Ok(p) => p,
-            Err(why) => {
-                let _ = self.tx.send(ended(why.to_string()));
-                return;
-            }
-        };
-        let name = player.describe();
-        let mut child = match tokio::process::Command::from(player.command(&path))
-            .kill_on_drop(true)
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                let _ = self.tx.send(ended(format!(
-                    "cannot start {name}: {e}; set `player` in config.toml"
-                )));
-                return;
-            }
-        };
+    /// Starts the player on `path` (stopping any other), or on its copy
+    /// turned by `gain_db`, written first on a blocking thread; its start
+    /// and end come back as `PlayerStarted` and `PlayerEnded`. Its output
+    /// goes to /dev/null, never over the dashboard.
+    fn play(&mut self, token: u64, path: PathBuf, gain_db: Option<f64>, offer: String) {
         let (stop, stopped) = oneshot::channel();
+        // Replacing the sender drops the old one: the other take stops.
         self.player_stop = Some(stop);
+        let env = self.player_env.clone();
+        let matched_dir = self.matched_dir.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let error = tokio::select! {
-                status = child.wait() => match status {
-                    Ok(s) if s.success() => None,
-                    Ok(s) => Some(format!("{name} stopped with {s}; try another `player` in config.toml")),
-                    Err(e) => Some(format!("{name}: {e}")),
-                },
-                _ = stopped => {
-                    let _ = child.kill().await;
-                    None
-                }
+                error = run_player(token, path, gain_db, matched_dir, env, offer, &tx) => error,
+                // Dropping the player's future kills it (kill_on_drop).
+                _ = stopped => None,
             };
             let _ = tx.send(Message::PlayerEnded { token, error });
         });
@@ -222,4 +234,56 @@ fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<St
         }
     }
     out
+}
+
+/// Writes the matched copy if one is asked for, starts the player and
+/// waits for it; the error says why nothing (or not all) played.
+async fn run_player(
+    token: u64,
+    path: PathBuf,
+    gain_db: Option<f64>,
+    matched_dir: Option<PathBuf>,
+    env: Environment,
+    offer: String,
+    tx: &UnboundedSender<Message>,
+) -> Option<String> {
+    let path = match (gain_db, matched_dir) {
+        (Some(gain), Some(dir)) => {
+            let source = path.clone();
+            let copy = tokio::task::spawn_blocking(move || {
+                crate::audio::matched::write_matched_copy(&source, gain, &dir)
+            })
+            .await;
+            match copy {
+                Ok(Ok(copy)) => copy,
+                Ok(Err(e)) => return Some(format!("cannot match the take's loudness: {e}")),
+                Err(e) => return Some(format!("cannot match the take's loudness: {e}")),
+            }
+        }
+        _ => path,
+    };
+    let player = match player::choose(&env, &path, &offer) {
+        Ok(p) => p,
+        Err(why) => return Some(why.to_string()),
+    };
+    let name = player.describe();
+    let mut child = match tokio::process::Command::from(player.command(&path))
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            return Some(format!(
+                "cannot start {name}: {e}; set `player` in config.toml"
+            ));
+        }
+    };
+    let _ = tx.send(Message::PlayerStarted { token });
+    match child.wait().await {
+        Ok(s) if s.success() => None,
+        Ok(s) => Some(format!(
+            "{name} stopped with {s}; try another `player` in config.toml"
+        )),
+        Err(e) => Some(format!("{name}: {e}")),
+    }
 }

@@ -36,14 +36,15 @@ pub async fn run_loop<W: Write>(
             draw(terminal, app)?;
             dirty = false;
         }
-        match (app.needs_tick(), ticker.is_some()) {
-            (true, false) => {
-                let mut iv = tokio::time::interval_at(Instant::now() + TICK, TICK);
+        let period = app.tick_period();
+        match (app.needs_tick(), &ticker) {
+            (true, Some(iv)) if iv.period() == period => {}
+            (true, _) => {
+                let mut iv = tokio::time::interval_at(Instant::now() + period, period);
                 iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
                 ticker = Some(iv);
             }
-            (false, true) => ticker = None,
-            _ => {}
+            (false, _) => ticker = None,
         }
         let message = tokio::select! {
             biased;

@@ -60,6 +60,9 @@ impl App {
         match result {
             Ok(record) => {
                 let (id, starred) = (record.id, record.starred);
+                if let Some(view) = &mut self.takes {
+                    view.upsert(&record);
+                }
                 self.tasks.upsert(*record);
                 self.toast(if starred {
                     format!("★ starred #{id}")
@@ -103,6 +106,9 @@ impl App {
                 let bell = self.bell_for(was, &record);
                 if let Some(cost) = self.session.get_mut(&id) {
                     *cost = (record.state, record.cost_usd);
+                }
+                if let Some(view) = &mut self.takes {
+                    view.upsert(&record);
                 }
                 self.tasks.upsert(*record);
                 if self.select_when_seen == Some(id) {
@@ -164,10 +170,16 @@ impl App {
     }
 
     pub(crate) fn on_tick(&mut self) -> Commands {
-        self.spinner = self.spinner.wrapping_add(1);
+        // The spinner turns once a second, whatever the tick (the playhead
+        // ticks ten times as often).
+        let turn = crate::tui::app::event_loop::TICK - std::time::Duration::from_millis(50);
+        if self.spun_at.elapsed() >= turn {
+            self.spinner = self.spinner.wrapping_add(1);
+            self.spun_at = Instant::now();
+        }
         let before = self.toasts.len();
         self.toasts.retain(|t| t.shown_at.elapsed() < TOAST_FOR);
-        if self.anything_running() || before != self.toasts.len() {
+        if self.anything_running() || before != self.toasts.len() || self.playing_since.is_some() {
             vec![Command::Redraw]
         } else {
             Vec::new()

@@ -46,6 +46,18 @@ pub enum Message {
         token: u64,
         error: Option<String>,
     },
+    /// The player of [`Command::Play`] `token` has started (after the
+    /// loudness-matched copy was written): the playhead runs from now.
+    PlayerStarted {
+        token: u64,
+    },
+    /// The answer to [`Command::LoadGroup`]: the group's takes.
+    GroupLoaded {
+        group: String,
+        result: Result<Vec<TaskRecord>, String>,
+    },
+    /// The answer to [`Command::Discard`]: the task as it now is.
+    Discarded(Result<Box<TaskRecord>, String>),
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -81,12 +93,23 @@ pub enum Command {
     LoadStats,
     /// Measure the task's file (answer: an `AudioAnalysed` engine event).
     Analyse(i64),
-    /// Hand `path` to the player (answer: `PlayerEnded` with `token`);
-    /// `offer` says what reaches an SSH user when nothing may play.
+    /// Hand `path` to the player (answer: `PlayerStarted`, then
+    /// `PlayerEnded` with `token`); with a `gain`, a copy of it turned by
+    /// that many dB (written once to the cache) plays instead. `offer` says
+    /// what reaches an SSH user when nothing may play.
     Play {
         token: u64,
         path: PathBuf,
+        gain_db: Option<f64>,
         offer: String,
+    },
+    /// Read one group's takes from the store (answer: `GroupLoaded`).
+    LoadGroup(String),
+    /// Discard a take (delete its file and its matched copies, keep the
+    /// row) or keep it again (answer: `Discarded`).
+    Discard {
+        id: i64,
+        discard: bool,
     },
     /// Stop the player.
     StopPlayer,

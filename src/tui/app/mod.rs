@@ -80,6 +80,9 @@ impl Clock {
     }
 }
 
+/// The level takes play at when config.toml names none: EBU R128's.
+pub const DEFAULT_MATCH_LEVEL: f64 = -23.0;
+
 /// How long a toast stays.
 pub const TOAST_FOR: Duration = Duration::from_secs(5);
 
@@ -155,6 +158,7 @@ pub struct App {
     /// The figures the stats overlay shows, from the last `LoadStats`.
     pub stats: Option<Box<crate::stats::Stats>>,
     pub spinner: usize,
+    pub(crate) spun_at: Instant,
     pub notify: NotifyMode,
     pub(crate) term_env: TermEnv,
     /// The terminal has focus (crossterm's focus events; assumed at start).
@@ -167,6 +171,22 @@ pub struct App {
     pub(crate) analysis_requested: HashSet<(i64, String)>,
     pub playback: Playback,
     pub(crate) play_token: u64,
+    /// When the current player started (the playhead's zero), and the
+    /// gain its take plays at.
+    pub(crate) playing_since: Option<Instant>,
+    pub(crate) playing_gain: Option<crate::audio::matched::MatchedGain>,
+    /// `match_loudness` in config.toml (default on): every take plays at
+    /// its group's common level, not only in the takes view.
+    pub match_loudness: bool,
+    /// `match_level` in config.toml: the level takes play at (LUFS).
+    pub match_level: f64,
+    /// The takes view (`=`), when open.
+    pub takes: Option<crate::tui::takes::TakesView>,
+    /// A take waiting for the one-key confirmation of its discard: the
+    /// next key is the answer.
+    pub confirm_discard: Option<i64>,
+    /// `v`: spectrograms instead of waveforms.
+    pub spectrogram: bool,
     /// Draw the waveform with block characters (basic16, NO_COLOR).
     pub waveform_blocks: bool,
     /// Result URLs become OSC 8 hyperlinks in the details pane.
@@ -201,6 +221,7 @@ impl App {
             select_when_seen: None,
             ui: UiState::default(),
             spinner: 0,
+            spun_at: Instant::now(),
             stats: None,
             notify: init.notify,
             term_env: init.term_env,
@@ -211,6 +232,13 @@ impl App {
             analysis_requested: HashSet::new(),
             playback: Playback::Stopped,
             play_token: 0,
+            playing_since: None,
+            playing_gain: None,
+            match_loudness: true,
+            match_level: DEFAULT_MATCH_LEVEL,
+            takes: None,
+            confirm_discard: None,
+            spectrogram: false,
             waveform_blocks: false,
             hyperlinks: false,
         };
@@ -250,6 +278,9 @@ impl App {
             Message::Window(delivery) => self.on_window(delivery),
             Message::StatsLoaded(result) => self.on_stats_loaded(result),
             Message::PlayerEnded { token, error } => self.on_player_ended(token, error),
+            Message::PlayerStarted { token } => self.on_player_started(token),
+            Message::GroupLoaded { group, result } => self.on_group_loaded(group, result),
+            Message::Discarded(result) => self.on_discarded(result),
         };
         if let Some(ask) = self.request_missing_analysis() {
             commands.insert(0, ask);
@@ -271,7 +302,17 @@ impl App {
     /// Whether the loop should tick at all. False when idle, so an idle
     /// dashboard writes nothing to the terminal.
     pub fn needs_tick(&self) -> bool {
-        self.anything_running() || !self.toasts.is_empty()
+        self.anything_running() || !self.toasts.is_empty() || self.playing_since.is_some()
+    }
+
+    /// How often the loop ticks while it does: the playhead moves at 10
+    /// frames a second, the rest changes once a second at most.
+    pub fn tick_period(&self) -> std::time::Duration {
+        if self.playing_since.is_some() {
+            crate::tui::details::playhead::PLAYHEAD_TICK
+        } else {
+            crate::tui::app::event_loop::TICK
+        }
     }
 
     pub fn toast(&mut self, text: impl Into<String>) {
@@ -300,17 +341,31 @@ impl App {
         (!self.tasks.is_empty()).then(|| self.tasks.cursor())
     }
 
+    /// The task the details and every action are about: the takes view's
+    /// cursor while it is open, else the table's.
     pub fn selected(&self) -> Option<&TaskRecord> {
-        self.tasks.selected()
+        match &self.takes {
+            Some(view) => view.selected(),
+            None => self.tasks.selected(),
+        }
     }
 
     pub(crate) fn select_row(&mut self, row: usize) {
-        self.tasks.select_row(row);
+        match &mut self.takes {
+            Some(view) => {
+                let at = view.cursor() as isize;
+                view.move_by((row.min(isize::MAX as usize) as isize).saturating_sub(at));
+            }
+            None => self.tasks.select_row(row),
+        }
         self.ui.detail_scroll = 0;
     }
 
     pub(crate) fn move_selection(&mut self, delta: isize) {
-        self.tasks.move_by(delta);
+        match &mut self.takes {
+            Some(view) => view.move_by(delta),
+            None => self.tasks.move_by(delta),
+        }
         self.ui.detail_scroll = 0;
     }
 

@@ -83,10 +83,16 @@ impl App {
                     },
                 }
             }
-            Focus::Table | Focus::Detail => match self.keys.action(&key, Scope::Table) {
-                Some(action) => action,
-                None => return Vec::new(),
-            },
+            Focus::Table | Focus::Detail => {
+                let action = self.keys.action(&key, Scope::Table);
+                if self.cancel_discard_unless(action) {
+                    return vec![Command::Redraw];
+                }
+                match action {
+                    Some(action) => action,
+                    None => return Vec::new(),
+                }
+            }
         };
         self.perform(action)
     }
@@ -163,7 +169,9 @@ impl App {
             Action::HistorySearch => self.open_history_search(),
             Action::Newline => self.newline(),
             Action::Star => self.star_selected(),
-            Action::Group => self.show_group(),
+            Action::Group => self.open_takes(),
+            Action::Discard => self.discard_selected(),
+            Action::Spectrogram => self.toggle_spectrogram(),
             Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),

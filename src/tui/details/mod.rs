@@ -5,6 +5,7 @@
 //! follows the player started from here.
 
 pub mod playback;
+pub mod playhead;
 pub mod waveform;
 
 use super::format;
@@ -59,7 +60,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     {
         let [wave, rest] =
             Layout::vertical([Constraint::Length(wave_rows), Constraint::Min(0)]).areas(inner);
-        waveform::draw(frame, wave, a, app.waveform_blocks, t.accent, t.text);
+        let wave_area = waveform::draw(frame, wave, a, app.waveform_blocks, t.accent, t.text);
+        if app.playback == playback::Playback::Playing(r.id) {
+            playhead::draw(frame, wave_area, app.playhead_fraction(a), t.selected);
+        }
         text_area = rest;
     }
     let scroll = app.ui.detail_scroll;
@@ -112,7 +116,23 @@ impl Rows {
         }
         if app.playback == crate::tui::details::playback::Playback::Playing(r.id) {
             let key = app.key_name(crate::tui::keys::action::Action::Play);
-            self.push("player", format!("playing ({key} or Esc stops)"), t.accent);
+            let level = match app.playing_gain {
+                Some(gain) => format!("{}; ", gain.describe()),
+                None => String::new(),
+            };
+            self.push(
+                "player",
+                format!("playing ({level}{key} or Esc stops)"),
+                t.accent,
+            );
+        }
+        if r.discarded {
+            let key = app.key_name(crate::tui::keys::action::Action::Download);
+            self.push(
+                "discarded",
+                format!("yes: its file was deleted ({key} fetches it again)"),
+                t.muted,
+            );
         }
         if let Some(&(bytes, total)) = app.downloads.get(&r.id) {
             let total = total.map(|n| format!(" of {n}")).unwrap_or_default();

@@ -20,7 +20,8 @@ pub const MIN_WIDTH: u16 = 30;
 /// Columns for the figures beside the waveform.
 const STATS_WIDTH: u16 = 26;
 
-/// Draws the waveform and the figures into `area` (HEIGHT rows).
+/// Draws the waveform and the figures into `area` (HEIGHT rows); returns
+/// where the waveform itself went (for the playhead).
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
@@ -28,7 +29,7 @@ pub fn draw(
     blocks: bool,
     wave: Style,
     text: Style,
-) {
+) -> Rect {
     let [wave_area, stats_area] = if area.width >= MIN_WIDTH + STATS_WIDTH {
         Layout::horizontal([Constraint::Min(MIN_WIDTH), Constraint::Length(STATS_WIDTH)])
             .spacing(1)
@@ -50,6 +51,20 @@ pub fn draw(
             .map(|l| Line::from(Span::styled(l, text)))
             .collect();
         frame.render_widget(Paragraph::new(lines), stats_area);
+    }
+    wave_area
+}
+
+/// One row of waveform for the takes view: braille (or blocks, as above)
+/// from the same stored peaks as the details, as wide as `area`.
+pub fn strip(frame: &mut Frame, area: Rect, analysis: &Analysis, blocks: bool, wave: Style) {
+    if area.is_empty() {
+        return;
+    }
+    if blocks {
+        frame.render_widget(Paragraph::new(block_rows(analysis, area)).style(wave), area);
+    } else {
+        draw_braille(frame, area, analysis, wave);
     }
 }
 

@@ -76,6 +76,8 @@ pub enum Action {
     Resume,
     Star,
     Group,
+    Discard,
+    Spectrogram,
     // The form.
     Submit,
     NextField,
@@ -240,7 +242,19 @@ impl Action {
             Group => info(
                 &["="],
                 "takes",
-                "show the selected task's takes together (filter group:ID)",
+                "the selected task's takes side by side: waveform, loudness, star; p plays them at matched loudness (again or Esc closes)",
+                TABLE,
+            ),
+            Discard => info(
+                &["x"],
+                "discard",
+                "discard the take after a confirmation: its file is deleted, the row kept (again on a discarded one: keep it; filter is:discarded)",
+                TABLE,
+            ),
+            Spectrogram => info(
+                &["v"],
+                "spectrum",
+                "show a spectrogram instead of the waveform (again: the waveform)",
                 TABLE,
             ),
             Stats => info(

@@ -184,11 +184,15 @@ impl TaskList {
 }
 
 /// The filter matches text, model or state, case-insensitively;
-/// `is:starred` keeps starred tasks and `group:ID` one submit's takes.
+/// `is:starred` keeps starred tasks and `group:ID` one submit's takes;
+/// discarded takes show only under `is:discarded` (as in the store's view).
 fn matches(r: &TaskRecord, filter: &str) -> bool {
     let mut words = Vec::new();
+    let mut want_discarded = false;
     for word in filter.split_whitespace() {
-        if word == "is:starred" {
+        if word == "is:discarded" {
+            want_discarded = true;
+        } else if word == "is:starred" {
             if !r.starred {
                 return false;
             }
@@ -200,7 +204,7 @@ fn matches(r: &TaskRecord, filter: &str) -> bool {
             words.push(word);
         }
     }
-    words.is_empty() || matches_text(r, &words.join(" "))
+    r.discarded == want_discarded && (words.is_empty() || matches_text(r, &words.join(" ")))
 }
 
 fn matches_text(r: &TaskRecord, needle: &str) -> bool {
