@@ -19,7 +19,9 @@ use tui_support::*;
 const NOW: i64 = 1_764_331_200_000;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audio")
+        .join(name)
 }
 
 /// Three completed takes of one group, each with a real file measured,
@@ -33,7 +35,12 @@ fn takes_runner(size: (u16, u16)) -> Runner {
         .map(|(i, file)| TaskRecord {
             group_id: Some("g7".into()),
             local_path: Some(fixture(file).display().to_string()),
-            ..task_at(NOW, i as i64 + 1, LocalState::Completed, sfx("glass shatter"))
+            ..task_at(
+                NOW,
+                i as i64 + 1,
+                LocalState::Completed,
+                sfx("glass shatter"),
+            )
         })
         .collect();
     tasks.push(task_at(NOW, 4, LocalState::Completed, sfx("alone")));
@@ -198,7 +205,10 @@ async fn the_playhead_moves_while_a_take_plays_and_goes_when_it_ends() {
     let still = r.screen();
     press(&mut r, 'p');
     let (token, _, _) = last_play(&r);
-    assert!(!r.screen().contains('┃'), "no playhead before the player starts");
+    assert!(
+        !r.screen().contains('┃'),
+        "no playhead before the player starts"
+    );
     r.app.handle(Message::PlayerStarted { token });
     assert_eq!(r.app.tick_period(), std::time::Duration::from_millis(100));
     let playhead_column = |screen: &str| {
@@ -212,7 +222,11 @@ async fn the_playhead_moves_while_a_take_plays_and_goes_when_it_ends() {
     assert!(x0.is_some() && x1.is_some(), "{a_second_later}");
     assert!(x1 > x0, "the playhead moved right: {x0:?} -> {x1:?}");
     r.app.handle(Message::PlayerEnded { token, error: None });
-    assert_eq!(r.screen(), still, "the playhead is gone once the player exits");
+    assert_eq!(
+        r.screen(),
+        still,
+        "the playhead is gone once the player exits"
+    );
     assert!(!r.app.needs_tick(), "nothing ticks once idle");
 }
 
@@ -225,7 +239,11 @@ fn x_asks_once_then_discards_and_a_starred_take_is_refused() {
     // Any other key answers no.
     r.key(KeyCode::Char('k'));
     assert!(r.app.confirm_discard.is_none());
-    assert!(!r.commands.iter().any(|c| matches!(c, Command::Discard { .. })));
+    assert!(
+        !r.commands
+            .iter()
+            .any(|c| matches!(c, Command::Discard { .. }))
+    );
     r.key(KeyCode::Char('j'));
     r.key(KeyCode::Char('x'));
     r.key(KeyCode::Char('x'));

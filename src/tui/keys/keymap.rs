@@ -212,7 +212,7 @@ mod tests {
         );
         // Moving download away too makes it fine.
         let ok = KeyMap::from_config(
-            &[rebind("copy", &["d"], 2), rebind("download", &["x"], 3)],
+            &[rebind("copy", &["d"], 2), rebind("download", &["X"], 3)],
             file,
         );
         assert!(ok.is_ok(), "{ok:?}");
