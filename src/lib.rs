@@ -24,3 +24,4 @@ pub mod stats;
 pub mod store;
 pub mod tls;
 pub mod tui;
+pub mod video;

@@ -16,7 +16,14 @@ fn every_model(video_url: &str) -> Vec<Vec<String>> {
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     vec![
         strings(&["sfx", "--prompt", "rain on a tin roof", "--duration", "5"]),
-        strings(&["v2a", "--video-url", video_url, "--sfx-prompt", "footsteps"]),
+        strings(&[
+            "v2a",
+            "--video-url",
+            video_url,
+            "--no-check",
+            "--sfx-prompt",
+            "footsteps",
+        ]),
         strings(&[
             "tts",
             "--text",

@@ -114,6 +114,9 @@ pub struct BatchArgs {
     /// Create requests per second, at most
     #[arg(long, default_value_t = 5.0, value_name = "N")]
     pub rate: f64,
+    /// Send the lines' videos without checking their type, size and length first
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -197,7 +200,7 @@ pub enum SubmitCommand {
     },
     /// Audio for a video ($0.0027)
     V2a {
-        /// MP4/MOV, 3-20 s, at most 100 MB
+        /// MP4/MOV, 3-20 s, at most 100 MB (checked before sending)
         #[arg(
             long,
             conflicts_with = "video_id",
@@ -207,6 +210,9 @@ pub enum SubmitCommand {
         /// A Kling video id under 30 days old
         #[arg(long)]
         video_id: Option<String>,
+        /// Send the video without checking its type, size and length first
+        #[arg(long)]
+        no_check: bool,
         #[arg(long)]
         sfx_prompt: Option<String>,
         #[arg(long)]

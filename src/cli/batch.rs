@@ -7,7 +7,7 @@ use super::args::{BatchArgs, BatchFormat};
 use super::batch_run::{self, Todo};
 use super::output::print_json;
 use super::{Context, Failure, exit};
-use crate::batch::{BatchFile, Format, LoadError, Price, price};
+use crate::batch::{BatchFile, Format, LineError, LoadError, Price, price};
 use crate::sanitize::terminal_safe;
 use crate::store::TaskRecord;
 use serde_json::json;
@@ -27,6 +27,16 @@ pub async fn run(ctx: Context, args: BatchArgs) -> Result<i32, Failure> {
                 line: line.clone(),
                 tag,
             }),
+        }
+    }
+    if !args.no_check {
+        let refused = super::video_check::check_lines(todo.iter().map(|t| &t.line)).await;
+        if !refused.is_empty() {
+            let summary = format!(
+                "{} with a video the provider would refuse",
+                lines(refused.len())
+            );
+            return Err(refuse_lines(&args, &refused, &summary));
         }
     }
     let to_send = price(todo.iter().map(|t| &t.line));
@@ -70,29 +80,46 @@ fn load(args: &BatchArgs) -> Result<BatchFile, Failure> {
         Ok(file) => Ok(file),
         Err(LoadError::Io(message)) => Err(Failure::usage(message)),
         Err(LoadError::Lines(errors)) => {
-            let name = args.file.display().to_string();
-            if args.json {
-                let list: Vec<_> = errors
-                    .iter()
-                    .map(|e| json!({"line": e.number, "field": e.field, "error": e.message}))
-                    .collect();
-                print_json(&json!({"file": name, "invalid": list}));
-            }
-            for e in &errors {
-                eprintln!(
-                    "klang: {}: {}",
-                    terminal_safe(&name),
-                    terminal_safe(&e.to_string())
-                );
-            }
-            Err(Failure::usage(format!(
-                "{name}: {} invalid line{}, nothing was sent; fix {} and run again",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" },
-                if errors.len() == 1 { "it" } else { "them" },
-            )))
+            let summary = format!("{} invalid {}", errors.len(), plural(errors.len(), "line"));
+            Err(refuse_lines(args, &errors, &summary))
         }
     }
+}
+
+/// Names each refused line (on stderr, or in the JSON document) and
+/// refuses the file: nothing is sent.
+fn refuse_lines(args: &BatchArgs, errors: &[LineError], summary: &str) -> Failure {
+    let name = args.file.display().to_string();
+    if args.json {
+        let list: Vec<_> = errors
+            .iter()
+            .map(|e| json!({"line": e.number, "field": e.field, "error": e.message}))
+            .collect();
+        print_json(&json!({"file": name, "invalid": list}));
+    }
+    for e in errors {
+        eprintln!(
+            "klang: {}: {}",
+            terminal_safe(&name),
+            terminal_safe(&e.to_string())
+        );
+    }
+    Failure::usage(format!(
+        "{name}: {summary}, nothing was sent; fix {} and run again",
+        if errors.len() == 1 { "it" } else { "them" },
+    ))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn lines(n: usize) -> String {
+    format!("{n} {}", plural(n, "line"))
 }
 
 /// Why the file must not run: above `--max-cost` (the whole file), or

@@ -18,6 +18,7 @@ mod sandbox_cmd;
 mod show;
 mod stats;
 mod submit;
+mod video_check;
 mod voices;
 mod wait;
 

@@ -11,8 +11,23 @@ use crate::api::{
 use crate::sanitize::terminal_safe;
 use crate::store::{LocalState, TaskRecord};
 
-fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit), Failure> {
+/// A checked request and what to do after it.
+struct Prepared {
+    request: CreateRequest,
+    after: AfterSubmit,
+    /// Check the video before sending (v2a without `--no-check`).
+    check_video: bool,
+}
+
+fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
     let invalid = |e: crate::api::ValidationError| Failure::usage(format!("{e}; nothing was sent"));
+    let check_video = matches!(
+        command,
+        SubmitCommand::V2a {
+            no_check: false,
+            ..
+        }
+    );
     Ok(match command {
         SubmitCommand::Sfx {
             prompt,
@@ -35,6 +50,7 @@ fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit),
             sfx_prompt,
             bgm_prompt,
             asmr,
+            no_check: _,
             after,
         } => (
             CreateRequest::VideoToAudio(VideoToAudioParams {
@@ -69,7 +85,11 @@ fn build_request(command: SubmitCommand) -> Result<(CreateRequest, AfterSubmit),
     })
     .and_then(|(request, after)| {
         request.validate().map_err(invalid)?;
-        Ok((request, after))
+        Ok(Prepared {
+            request,
+            after,
+            check_video,
+        })
     })
 }
 
@@ -84,15 +104,27 @@ fn voice_warning(request: &CreateRequest) -> Option<String> {
 }
 
 pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
-    let (request, after) = build_request(command)?;
+    let Prepared {
+        request,
+        after,
+        check_video,
+    } = build_request(command)?;
     if let Some(warning) = voice_warning(&request) {
         eprintln!("klang: warning: {}", terminal_safe(&warning));
     }
+    let video = if check_video {
+        super::video_check::check_request(&request).await?
+    } else {
+        None
+    };
     let count = usize::from(after.count);
     let model = request.model();
     let mut headless = Headless::start(&ctx, after.json).await?;
     if ctx.is_sandbox() {
         headless.say("SANDBOX: simulated audio, nothing is charged");
+    }
+    if let Some(facts) = video {
+        headless.say(format!("video: {facts}"));
     }
     headless.say(format!(
         "submitting {} ({})",

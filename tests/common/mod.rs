@@ -3,12 +3,14 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod clips;
 pub mod home;
 pub mod hostile_api;
 pub mod live_loop;
 pub mod mini_api;
 pub mod shapes_api;
 pub mod tmux;
+pub mod video_host;
 
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
 use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};

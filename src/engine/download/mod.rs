@@ -112,25 +112,11 @@ impl Downloader {
     }
 
     pub fn with_options(options: DownloadOptions) -> Result<Downloader, String> {
-        let max_redirects = options.max_redirects;
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            match redirect_refusal(attempt.previous(), attempt.url(), max_redirects) {
-                Some(why) => attempt.error(why),
-                None => attempt.follow(),
-            }
-        });
-        // A fresh client with no default headers: the API key lives in the
-        // API client only and must never reach a file host. No Referer
-        // either, so a signed URL is not echoed to the next hop.
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
-            .redirect(policy)
-            .referer(false)
-            .user_agent(concat!("klang/", env!("CARGO_PKG_VERSION")))
-            .tls_backend_preconfigured(crate::tls::client_config()?)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = file_host_client(
+            options.connect_timeout,
+            options.read_timeout,
+            options.max_redirects,
+        )?;
         Ok(Downloader { http, options })
     }
 
@@ -232,6 +218,34 @@ impl Downloader {
         progress(written, Some(written));
         Ok(placed)
     }
+}
+
+/// The client for files on other hosts (results, and the videos klang
+/// checks before a video-to-audio request): no credentials, at most
+/// `max_redirects` redirects, never from https down to http.
+pub(crate) fn file_host_client(
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    max_redirects: usize,
+) -> Result<reqwest::Client, String> {
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        match redirect_refusal(attempt.previous(), attempt.url(), max_redirects) {
+            Some(why) => attempt.error(why),
+            None => attempt.follow(),
+        }
+    });
+    // A fresh client with no default headers: the API key lives in the
+    // API client only and must never reach a file host. No Referer
+    // either, so a signed URL is not echoed to the next hop.
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .redirect(policy)
+        .referer(false)
+        .user_agent(concat!("klang/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(crate::tls::client_config()?)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// Why a redirect must not be followed, if it must not: too many, not
