@@ -6,9 +6,11 @@ pub mod capture;
 pub mod clips;
 pub mod home;
 pub mod hostile_api;
+pub mod judge;
 pub mod live_loop;
 pub mod mini_api;
 pub mod shapes_api;
+pub mod takes_api;
 pub mod tmux;
 pub mod video_host;
 
