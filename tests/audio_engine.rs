@@ -114,3 +114,34 @@ async fn a_starting_dashboard_saves_recent_results_that_have_no_file() {
     assert!(dashboard.store.get(old).unwrap().local_path.is_none());
     assert_eq!(sb.stats().file_requests, 1);
 }
+
+#[tokio::test]
+async fn a_spectrogram_is_computed_off_the_async_workers_and_announced() {
+    use klang::engine::spectrograms::{COLUMNS, ROWS};
+    let sb = sandbox(50, 100).await;
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| c.auto_download = true);
+    let id = h.engine.submit(sfx("rain on a tin roof", "3.0")).unwrap();
+    h.wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
+        .await;
+    // Asked twice while it runs: computed once.
+    h.engine.spectrogram(id);
+    h.engine.spectrogram(id);
+    let event = h
+        .wait_event(|e| matches!(e, EngineEvent::Spectrogram { id: of, .. } if *of == id))
+        .await;
+    let EngineEvent::Spectrogram { spectrogram, .. } = event else {
+        unreachable!()
+    };
+    let record = h.store.get(id).unwrap();
+    assert!(spectrogram.is_for(&record));
+    let picture = spectrogram.outcome.as_ref().expect("decodable");
+    assert_eq!((picture.columns(), picture.bands()), (COLUMNS, 2 * ROWS));
+    // Rain is broadband: every column has sound well above the floor.
+    assert!((0..COLUMNS).all(|c| (0..2 * ROWS).any(|b| picture.level(c, b) > 0.5)));
+    while let Ok(e) = h.events.try_recv() {
+        assert!(
+            !matches!(e, EngineEvent::Spectrogram { .. }),
+            "a second one: {e:?}"
+        );
+    }
+}

@@ -2,12 +2,12 @@
 //! never on a task that serves the UI, and its result is stored once per
 //! file and announced in one event.
 
+use super::in_flight::InFlight;
 use super::{EngineEvent, EventSink};
 use crate::audio;
 use crate::store::{Store, StoredAnalysis, TaskRecord};
-use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Decodes the task's file and stores what it measured. Blocking. A file
 /// that cannot be opened (deleted, moved) is an error, not a fact about
@@ -36,23 +36,14 @@ pub fn analyse_and_store(
 /// Analyses in flight, so a task is never decoded twice at once.
 #[derive(Clone, Default)]
 pub(super) struct Analyser {
-    running: Arc<Mutex<HashSet<i64>>>,
+    running: InFlight,
 }
 
 impl Analyser {
     /// Starts analysing task `id`'s file in the background, unless it is
     /// already being analysed or has no file.
     pub fn start(&self, store: Arc<Store>, sink: EventSink, id: i64) {
-        {
-            let Ok(mut running) = self.running.lock() else {
-                return;
-            };
-            if !running.insert(id) {
-                return;
-            }
-        }
-        let running = self.running.clone();
-        tokio::task::spawn_blocking(move || {
+        self.running.spawn(id, sink, move || {
             // Another process (or an earlier run) may have measured it.
             let result = store.get(id).map_err(|e| e.to_string()).and_then(|record| {
                 match store.analysis(id) {
@@ -60,15 +51,12 @@ impl Analyser {
                     _ => analyse_and_store(&store, &record),
                 }
             });
-            if let Ok(mut r) = running.lock() {
-                r.remove(&id);
-            }
             match result {
-                Ok((record, analysis)) => sink(EngineEvent::AudioAnalysed {
+                Ok((record, analysis)) => EngineEvent::AudioAnalysed {
                     record: Box::new(record),
                     analysis: Arc::new(analysis),
-                }),
-                Err(e) => sink(EngineEvent::Notice(format!("task {id}: {e}"))),
+                },
+                Err(e) => EngineEvent::Notice(format!("task {id}: {e}")),
             }
         });
     }

@@ -35,6 +35,11 @@ pub enum EngineEvent {
         record: Box<TaskRecord>,
         analysis: Arc<StoredAnalysis>,
     },
+    /// Task `id`'s file's spectrogram was computed (or could not be).
+    Spectrogram {
+        id: i64,
+        spectrogram: Arc<super::spectrograms::StoredSpectrogram>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,9 +10,11 @@ pub mod discard;
 pub mod download;
 mod events;
 mod guarded_listener;
+mod in_flight;
 mod learned;
 mod poll;
 mod scheduler;
+pub mod spectrograms;
 mod spend;
 mod transfers;
 
@@ -139,6 +141,7 @@ pub struct Engine {
     owner: Arc<str>,
     spend: SpendMeter,
     analyser: analysis::Analyser,
+    spectrographer: spectrograms::Spectrographer,
 }
 
 impl Engine {
@@ -165,6 +168,7 @@ impl Engine {
             callback_url: Arc::default(),
             owner: owner.clone(),
             analyser: analyser.clone(),
+            spectrographer: spectrograms::Spectrographer::default(),
         };
         scheduler::spawn(scheduler::Parts {
             client,
@@ -337,6 +341,13 @@ impl Engine {
     /// arrives as [`EngineEvent::AudioAnalysed`].
     pub fn analyse(&self, id: i64) {
         self.analyser
+            .start(self.store.clone(), self.sink.clone(), id);
+    }
+
+    /// Computes task `id`'s spectrogram in the background; it arrives as
+    /// [`EngineEvent::Spectrogram`].
+    pub fn spectrogram(&self, id: i64) {
+        self.spectrographer
             .start(self.store.clone(), self.sink.clone(), id);
     }
 

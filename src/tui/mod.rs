@@ -178,6 +178,10 @@ fn starting_app(
     }
     // basic16 and NO_COLOR terminals may lack braille in their fonts.
     app.waveform_blocks = no_colour || theme_name == Some("basic16");
+    app.truecolor = matches!(
+        std::env::var("COLORTERM").as_deref(),
+        Ok("truecolor" | "24bit")
+    );
     app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
     app.match_loudness = ctx.config.match_loudness.unwrap_or(true);
     match ctx.config.match_level {

@@ -60,6 +60,38 @@ impl Spectrogram {
         self.levels[column * self.bands + band]
     }
 
+    /// This picture at `columns` of `bands`: a cell takes the mean of the
+    /// columns it covers (a cell narrower than one repeats it) and the
+    /// loudest of the bands, as the bands take the loudest FFT bin. So one
+    /// spectrogram serves a pane of any size without decoding again.
+    pub fn fit(&self, columns: usize, bands: usize) -> Spectrogram {
+        if self.columns == 0 || self.bands == 0 {
+            return Spectrogram::silent(columns, bands);
+        }
+        let span = |i: usize, out: usize, of: usize| {
+            let start = i * of / out;
+            start..((i + 1) * of / out).max(start + 1).min(of)
+        };
+        let mut levels = Vec::with_capacity(columns * bands);
+        for column in 0..columns {
+            let covered = span(column, columns, self.columns);
+            let count = covered.len() as f32;
+            for band in 0..bands {
+                let within = span(band, bands, self.bands);
+                let sum: f32 = covered
+                    .clone()
+                    .map(|c| within.clone().map(|b| self.level(c, b)).fold(0.0, f32::max))
+                    .sum();
+                levels.push(sum / count);
+            }
+        }
+        Spectrogram {
+            columns,
+            bands,
+            levels,
+        }
+    }
+
     fn silent(columns: usize, bands: usize) -> Spectrogram {
         Spectrogram {
             columns,

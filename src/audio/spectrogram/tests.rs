@@ -115,3 +115,27 @@ fn a_header_claiming_more_than_the_file_leaves_the_rest_empty() {
     );
     assert_eq!(build([], 100, 0, 0).level(3, 3), 0.0);
 }
+
+#[test]
+fn fitting_to_a_pane_keeps_a_tone_in_its_band_and_its_place() {
+    // 0.5 s of silence, then 1.5 s of 1 kHz: 100 columns of 64 bands.
+    let samples = std::iter::repeat_n(0.0, RATE as usize / 2).chain(tone(1000.0, 0.5, 1.5));
+    let s = build(samples, 2 * u64::from(RATE), 100, 64);
+    for (columns, bands) in [(40, 16), (100, 64), (250, 8), (7, 3)] {
+        let fitted = s.fit(columns, bands);
+        assert_eq!((fitted.columns(), fitted.bands()), (columns, bands));
+        let band = band_of(1000.0, bands);
+        let last = columns - 1;
+        assert_eq!(loudest_band(&fitted, last), band, "{columns}x{bands}");
+        assert!(fitted.level(last, band) > 0.9, "{columns}x{bands}");
+        assert!(
+            (0..bands).all(|b| fitted.level(0, b) == 0.0),
+            "{columns}x{bands}"
+        );
+    }
+    assert_eq!(s.fit(0, 4).columns(), 0);
+    assert_eq!(
+        Spectrogram::silent(0, 0).fit(3, 2),
+        Spectrogram::silent(3, 2)
+    );
+}

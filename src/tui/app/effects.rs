@@ -176,6 +176,11 @@ impl Effects {
                     )
                 });
             }
+            Command::Spectrogram(id) => {
+                if let Some(engine) = &self.engine {
+                    engine.spectrogram(id);
+                }
+            }
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }

@@ -141,6 +141,9 @@ impl App {
             EngineEvent::AudioAnalysed { record, analysis } => {
                 self.on_audio_analysed(*record, analysis);
             }
+            EngineEvent::Spectrogram { id, spectrogram } => {
+                self.spectrograms.insert(id, spectrogram)
+            }
         }
         vec![Command::Redraw]
     }

@@ -93,6 +93,9 @@ pub enum Command {
     LoadStats,
     /// Measure the task's file (answer: an `AudioAnalysed` engine event).
     Analyse(i64),
+    /// Compute the task's file's spectrogram (answer: a `Spectrogram`
+    /// engine event).
+    Spectrogram(i64),
     /// Hand `path` to the player (answer: `PlayerStarted`, then
     /// `PlayerEnded` with `token`); with a `gain`, a copy of it turned by
     /// that many dB (written once to the cache) plays instead. `offer` says

@@ -187,8 +187,13 @@ pub struct App {
     pub confirm_discard: Option<i64>,
     /// `v`: spectrograms instead of waveforms.
     pub spectrogram: bool,
-    /// Draw the waveform with block characters (basic16, NO_COLOR).
+    /// Draw the waveform with block characters (basic16, NO_COLOR), and
+    /// the spectrogram with a density ramp of characters.
     pub waveform_blocks: bool,
+    /// Spectrograms per task, computed at one size and fitted to each pane.
+    pub(crate) spectrograms: crate::tui::details::spectrogram::Spectrograms,
+    /// The terminal takes 24-bit colour (`COLORTERM`); else 256 colours.
+    pub truecolor: bool,
     /// Result URLs become OSC 8 hyperlinks in the details pane.
     pub hyperlinks: bool,
 }
@@ -240,6 +245,8 @@ impl App {
             confirm_discard: None,
             spectrogram: false,
             waveform_blocks: false,
+            spectrograms: Default::default(),
+            truecolor: false,
             hyperlinks: false,
         };
         for w in init.warnings {
@@ -284,6 +291,9 @@ impl App {
         };
         if let Some(ask) = self.request_missing_analysis() {
             commands.insert(0, ask);
+        }
+        if let Some(ask) = self.request_missing_spectrogram() {
+            commands.push(ask);
         }
         self.query_window(&mut commands);
         commands

@@ -6,6 +6,7 @@
 
 pub mod playback;
 pub mod playhead;
+pub mod spectrogram;
 pub mod waveform;
 
 use super::format;
@@ -51,18 +52,33 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut text_area = inner;
-    // The waveform takes up to HEIGHT rows, leaving at least three lines
-    // (state, result, figures) below it.
-    let wave_rows = inner.height.saturating_sub(3).min(waveform::HEIGHT);
+    // The waveform (or the spectrogram) takes up to its HEIGHT rows,
+    // leaving at least three lines (state, result, figures) below it.
+    let spectrogram = app.spectrogram.then(|| app.spectrogram_of(r)).flatten();
+    let most = match spectrogram {
+        Some(_) => spectrogram::HEIGHT,
+        None => waveform::HEIGHT,
+    };
+    let wave_rows = inner.height.saturating_sub(3).min(most);
     if let Some(Ok(a)) = analysis.map(|a| &a.outcome)
         && wave_rows >= 2
         && inner.width >= waveform::MIN_WIDTH
     {
         let [wave, rest] =
             Layout::vertical([Constraint::Length(wave_rows), Constraint::Min(0)]).areas(inner);
-        let wave_area = waveform::draw(frame, wave, a, app.waveform_blocks, t.accent, t.text);
+        let picture = match spectrogram {
+            Some(s) => {
+                let [picture, figures] = waveform::split(wave);
+                let colours = spectrogram::Colours::of(app);
+                spectrogram::draw(frame.buffer_mut(), picture, s, colours, t.accent);
+                waveform::draw_stats(frame, figures, a, t.text);
+                spectrogram::draw_axis(frame, figures, &a.stats, t.muted);
+                picture
+            }
+            None => waveform::draw(frame, wave, a, app.waveform_blocks, t.accent, t.text),
+        };
         if app.playback == playback::Playback::Playing(r.id) {
-            playhead::draw(frame, wave_area, app.playhead_fraction(a), t.selected);
+            playhead::draw(frame, picture, app.playhead_fraction(a), t.selected);
         }
         text_area = rest;
     }

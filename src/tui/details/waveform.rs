@@ -30,13 +30,7 @@ pub fn draw(
     wave: Style,
     text: Style,
 ) -> Rect {
-    let [wave_area, stats_area] = if area.width >= MIN_WIDTH + STATS_WIDTH {
-        Layout::horizontal([Constraint::Min(MIN_WIDTH), Constraint::Length(STATS_WIDTH)])
-            .spacing(1)
-            .areas(area)
-    } else {
-        [area, Rect::default()]
-    };
+    let [wave_area, stats_area] = split(area);
     if blocks {
         frame.render_widget(
             Paragraph::new(block_rows(analysis, wave_area)).style(wave),
@@ -45,14 +39,19 @@ pub fn draw(
     } else {
         draw_braille(frame, wave_area, analysis, wave);
     }
-    if !stats_area.is_empty() {
-        let lines: Vec<Line> = stats_lines(&analysis.stats)
-            .into_iter()
-            .map(|l| Line::from(Span::styled(l, text)))
-            .collect();
-        frame.render_widget(Paragraph::new(lines), stats_area);
-    }
+    draw_stats(frame, stats_area, analysis, text);
     wave_area
+}
+
+/// The picture's place and, where the pane is wide enough, the figures'.
+pub fn split(area: Rect) -> [Rect; 2] {
+    if area.width >= MIN_WIDTH + STATS_WIDTH {
+        Layout::horizontal([Constraint::Min(MIN_WIDTH), Constraint::Length(STATS_WIDTH)])
+            .spacing(1)
+            .areas(area)
+    } else {
+        [area, Rect::default()]
+    }
 }
 
 /// One row of waveform for the takes view: braille (or blocks, as above)
@@ -66,6 +65,18 @@ pub fn strip(frame: &mut Frame, area: Rect, analysis: &Analysis, blocks: bool, w
     } else {
         draw_braille(frame, area, analysis, wave);
     }
+}
+
+/// The figures beside the picture (nothing in an empty area).
+pub fn draw_stats(frame: &mut Frame, area: Rect, analysis: &Analysis, text: Style) {
+    if area.is_empty() {
+        return;
+    }
+    let lines: Vec<Line> = stats_lines(&analysis.stats)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, text)))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// The loudest column's amplitude: the drawing is scaled to it, so a
