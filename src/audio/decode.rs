@@ -1,20 +1,53 @@
-//! Streaming decode with symphonia: one packet at a time into the meter, so
-//! a long file never sits in memory whole. Broken input of any kind ends
-//! in an error string, never a panic or an endless loop.
+//! Streaming decode with symphonia: one packet at a time into the meter
+//! (or the spectrogram, the matched copy, the render chain), so a long
+//! file never sits in memory whole. Broken input of any kind ends in an
+//! error string, never a panic or an endless loop.
+//!
+//! Two corrections make the samples those the file means (the ones ffmpeg
+//! decodes): an AAC track in MP4 is cut to its edit list (`mp4_edit.rs`),
+//! and an MPEG audio file without a Xing/Info header keeps its last frame
+//! (see [`Opened::estimated_end`]).
 
 use super::Analysis;
 use super::measure::Meter;
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use super::mp4_edit::Edit;
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3,
+};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::units::Duration;
 
 /// Packets in a row that fail to decode before the file is given up.
 const MAX_BAD_PACKETS: u32 = 64;
 /// Longest audio analysed; a header claiming more is not trusted to end.
 const MAX_SECONDS: u64 = 4 * 60 * 60;
+
+/// Why a file could not be opened for decoding.
+#[derive(Debug, PartialEq)]
+pub(crate) enum OpenError {
+    /// A codec or variant klang cannot decode ("AAC with 6 channels"):
+    /// fetching the file again will not help.
+    Unsupported(String),
+    /// Not audio, damaged or cut off.
+    Broken(String),
+}
+
+impl From<String> for OpenError {
+    fn from(reason: String) -> OpenError {
+        OpenError::Broken(reason)
+    }
+}
+
+impl From<&str> for OpenError {
+    fn from(reason: &str) -> OpenError {
+        OpenError::Broken(reason.to_string())
+    }
+}
 
 /// Decodes an opened file and measures it.
 pub(crate) fn analyse(mut opened: Opened) -> Result<Analysis, String> {
@@ -37,18 +70,32 @@ pub(crate) struct Opened {
     format: Box<dyn FormatReader>,
     decoder: Box<dyn AudioDecoder>,
     track_id: u32,
-    /// The length the container claims, in frames.
+    /// The length the container claims, in frames, when it is more than a
+    /// guess (after the edit list, for AAC in MP4).
     pub declared_frames: Option<u64>,
     /// The rate the codec parameters claim (the decoded blocks decide).
     pub sample_rate: Option<u32>,
+    /// symphonia's MPEG audio reader, given no Xing/Info header, guesses
+    /// the length from the bitrate and the file size
+    /// (`estimate_num_mpeg_frames`, which averages the first 17 frames and
+    /// rounds down) and then trims every packet past the guess
+    /// (`PacketBuilder::trimmed_dur`): a guess one frame short drops the
+    /// last 1152 samples of real sound. With this set the trim is undone
+    /// and the stream decodes to its last frame, as ffmpeg does.
+    estimated_end: bool,
+    /// The AAC edit to apply (symphonia's isomp4 reads `elst` but does
+    /// not apply it, and sets no delay or padding).
+    edit: Option<Edit>,
 }
 
 /// Probes `source` and readies the decoder of its audio track. `extension`
-/// (e.g. "mp3") only helps the probe; the content decides.
+/// (e.g. "mp3") only helps the probe; the content decides. `edit` is the
+/// container's edit list (see `mp4_edit.rs`), applied to AAC only.
 pub(crate) fn open(
     source: Box<dyn MediaSource>,
     extension: Option<&str>,
-) -> Result<Opened, String> {
+    edit: Option<Edit>,
+) -> Result<Opened, OpenError> {
     let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = extension {
@@ -74,19 +121,73 @@ pub(crate) fn open(
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or("the audio track has no codec parameters")?;
-    let declared_frames = track.num_frames;
+    let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
+    let estimated_end = mpeg && track.delay.is_none();
+    let edit = edit.filter(|_| params.codec == CODEC_ID_AAC);
     let sample_rate = params.sample_rate;
+    let declared_frames = match (edit, sample_rate) {
+        (Some(edit), Some(rate)) => edit.frames(rate).1.or(track.num_frames),
+        _ => track.num_frames.filter(|_| !estimated_end),
+    };
     let track_id = track.id;
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| format!("unsupported codec: {e}"))?;
+        .map_err(|e| match e {
+            Error::Unsupported(_) => OpenError::Unsupported(unsupported(params)),
+            other => OpenError::Broken(format!("unsupported codec: {other}")),
+        })?;
     Ok(Opened {
         format,
         decoder,
         track_id,
         declared_frames,
         sample_rate,
+        estimated_end,
+        edit,
     })
+}
+
+/// What the decoder refused, in a user's words.
+fn unsupported(params: &AudioCodecParameters) -> String {
+    if params.codec != CODEC_ID_AAC {
+        return "unsupported: a codec klang cannot decode".into();
+    }
+    let channels = params.channels.as_ref().map_or(0, |c| c.count());
+    // The first five bits of the AudioSpecificConfig: 5 is SBR (HE-AAC),
+    // 29 parametric stereo (HE-AAC v2).
+    let object_type = params
+        .extra_data
+        .as_deref()
+        .and_then(|d| d.first())
+        .map(|b| b >> 3);
+    match object_type {
+        _ if channels > 2 => format!("unsupported: AAC with {channels} channels"),
+        Some(5) => "unsupported: HE-AAC".into(),
+        Some(29) => "unsupported: HE-AAC v2".into(),
+        _ => "unsupported: an AAC profile other than AAC-LC".into(),
+    }
+}
+
+/// The frames still to drop at the start and to keep after that.
+struct Window {
+    skip: u64,
+    keep: Option<u64>,
+}
+
+impl Window {
+    /// The part of `samples` (interleaved, `channels` wide) to play.
+    fn cut<'a>(&mut self, samples: &'a [f32], channels: usize) -> &'a [f32] {
+        let frames = (samples.len() / channels) as u64;
+        let skipped = self.skip.min(frames);
+        self.skip -= skipped;
+        let mut kept = frames - skipped;
+        if let Some(left) = &mut self.keep {
+            kept = kept.min(*left);
+            *left -= kept;
+        }
+        let start = skipped as usize * channels;
+        &samples[start..start + kept as usize * channels]
+    }
 }
 
 impl Opened {
@@ -104,20 +205,25 @@ impl Opened {
         Ok((meter, ended_early))
     }
 
-    /// Hands every decoded packet of the track to `each`, in order; the
-    /// channel count and rate stay the same throughout (a stream that
-    /// changes them is refused). Returns whether the bytes ran out inside
-    /// a packet (a cut-off file), which ends the stream without an error.
+    /// Hands every decoded packet of the track to `each`, in order, cut to
+    /// the container's edit; the channel count and rate stay the same
+    /// throughout (a stream that changes them is refused). Returns whether
+    /// the bytes ran out inside a packet (a cut-off file), which ends the
+    /// stream without an error.
     pub fn for_each_block(
         &mut self,
         mut each: impl FnMut(Block<'_>) -> Result<(), String>,
     ) -> Result<bool, String> {
         let mut samples: Vec<f32> = Vec::new();
         let mut format_seen: Option<(u32, usize)> = None;
+        let mut window = Window {
+            skip: 0,
+            keep: None,
+        };
         let mut frames = 0u64;
         let mut bad_in_a_row = 0u32;
         loop {
-            let packet = match self.format.next_packet() {
+            let mut packet = match self.format.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
                 // Running out of bytes inside a packet: a cut-off file.
@@ -127,6 +233,9 @@ impl Opened {
             };
             if packet.track_id != self.track_id {
                 continue;
+            }
+            if self.estimated_end {
+                packet.trim_end = Duration::ZERO;
             }
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
@@ -144,6 +253,12 @@ impl Opened {
                 continue;
             }
             let format = (decoded.spec().rate(), decoded.spec().channels().count());
+            if format_seen.is_none()
+                && let Some(edit) = self.edit
+            {
+                let (skip, keep) = edit.frames(format.0);
+                window = Window { skip, keep };
+            }
             if *format_seen.get_or_insert(format) != format {
                 return Err("the format changes in the middle of the stream".into());
             }
@@ -156,8 +271,12 @@ impl Opened {
                 return Err("longer than four hours: not analysed".into());
             }
             decoded.copy_to_vec_interleaved(&mut samples);
+            let playing = window.cut(&samples, channels);
+            if playing.is_empty() {
+                continue;
+            }
             each(Block {
-                samples: &samples,
+                samples: playing,
                 channels,
                 rate,
             })?;
@@ -178,4 +297,21 @@ pub(crate) struct Block<'a> {
 fn is_short(decoded: u64, declared: u64, ended_early: bool) -> bool {
     let slack = 2 * 1152 + declared / 50;
     decoded + slack < declared || (ended_early && decoded < declared.saturating_sub(2 * 1152))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_skips_then_keeps_across_blocks() {
+        let mut w = Window {
+            skip: 3,
+            keep: Some(4),
+        };
+        let block: Vec<f32> = (0..10).map(|i| i as f32).collect(); // 5 stereo frames
+        assert_eq!(w.cut(&block, 2), &[6.0, 7.0, 8.0, 9.0]);
+        assert_eq!(w.cut(&block, 2), &[0.0, 1.0, 2.0, 3.0]);
+        assert!(w.cut(&block, 2).is_empty());
+    }
 }

@@ -8,8 +8,10 @@ mod decode;
 pub mod format;
 pub mod matched;
 mod measure;
+mod mp4_edit;
 mod peaks;
 pub mod player;
+pub mod render;
 pub mod sniff;
 pub mod spectrogram;
 mod waveform;
@@ -55,6 +57,10 @@ pub enum AudioError {
     Open { path: String, message: String },
     #[error("cannot decode {path}: {reason}; download it again or open it in another player")]
     Undecodable { path: String, reason: String },
+    /// Well-formed, but a codec or variant klang does not decode: fetching
+    /// it again cannot help.
+    #[error("cannot decode {path}: {reason}")]
+    Unsupported { path: String, reason: String },
     #[error(
         "cannot write {path}: {message}; check that the cache directory is writable and has room"
     )]
@@ -74,10 +80,14 @@ fn decoding<T>(
     work: impl FnOnce(decode::Opened) -> Result<T, String> + std::panic::UnwindSafe,
 ) -> Result<T, AudioError> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| AudioError::Open {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
+    let open = || {
+        std::fs::File::open(path).map_err(|e| AudioError::Open {
+            path: shown.clone(),
+            message: e.to_string(),
+        })
+    };
+    let edit = mp4_edit::read_edit(&mut std::io::BufReader::new(open()?));
+    let file = open()?;
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -86,15 +96,25 @@ fn decoding<T>(
     // as "cannot decode", not take klang down or restore the terminal
     // under a running dashboard.
     let outcome = crate::caught::catching(move || {
-        decode::open(Box::new(file), extension.as_deref()).and_then(work)
+        decode::open(Box::new(file), extension.as_deref(), edit)
+            .and_then(|opened| work(opened).map_err(decode::OpenError::Broken))
     });
-    let reason = match outcome {
+    let (unsupported, reason) = match outcome {
         Some(Ok(done)) => return Ok(done),
-        Some(Err(reason)) => reason,
-        None => "the decoder failed on this file".to_string(),
+        Some(Err(decode::OpenError::Unsupported(reason))) => (true, reason),
+        Some(Err(decode::OpenError::Broken(reason))) => (false, reason),
+        None => (false, "the decoder failed on this file".to_string()),
     };
-    Err(AudioError::Undecodable {
-        path: shown,
-        reason: crate::sanitize::single_line(&reason).into_owned(),
+    let reason = crate::sanitize::single_line(&reason).into_owned();
+    Err(if unsupported {
+        AudioError::Unsupported {
+            path: shown,
+            reason,
+        }
+    } else {
+        AudioError::Undecodable {
+            path: shown,
+            reason,
+        }
     })
 }

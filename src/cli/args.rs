@@ -63,6 +63,8 @@ pub enum Command {
     Download(DownloadArgs),
     /// Play a completed task's audio (downloading it first if needed)
     Play(PlayArgs),
+    /// Measure audio files on disk: length, rate, peak, loudness, silence at each end
+    Analyze(AnalyzeArgs),
     /// Resume polling and wait until the given tasks (default: every unfinished one) end
     Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
@@ -289,6 +291,16 @@ pub struct VoicesArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// Audio files (WAV, FLAC, Ogg Vorbis, MP3, AAC in MP4/M4A)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON array (an object per file) and nothing else on stdout
     #[arg(long)]
     pub json: bool,
 }

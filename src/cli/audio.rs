@@ -7,7 +7,7 @@ use super::headless::Headless;
 use super::output::outln;
 use super::{Context, Failure, exit};
 use crate::audio::player::{self, Environment, NoPlayer};
-use crate::audio::{Glyphs, Peaks, text_waveform};
+use crate::audio::{Analysis, Glyphs, Peaks, text_waveform};
 use crate::engine::analyse_and_store;
 use crate::sanitize::{hyperlink, terminal_safe};
 use crate::store::{Store, StoredAnalysis, TaskRecord};
@@ -50,19 +50,24 @@ fn glyphs() -> Glyphs {
 
 pub(super) fn print_audio(stored: &StoredAnalysis) {
     match &stored.outcome {
-        Ok(a) => {
-            let s = &a.stats;
-            outln!("{:<16} {}", "audio", crate::audio::format::summary(s));
-            outln!(
-                "{:<16} {:.2} s lead, {:.2} s tail (below {} dBFS)",
-                "silence",
-                s.leading_silence_s,
-                s.trailing_silence_s,
-                crate::audio::SILENCE_THRESHOLD_DBFS
-            );
-            outln!("{:<16} {}", "waveform", waveform(&a.peaks));
-        }
+        Ok(a) => print_analysis(a, true),
         Err(reason) => outln!("{:<16} {}", "audio", terminal_safe(reason)),
+    }
+}
+
+/// The figures of one file, and its one-line waveform when asked.
+pub(super) fn print_analysis(a: &Analysis, with_waveform: bool) {
+    let s = &a.stats;
+    outln!("{:<16} {}", "audio", crate::audio::format::summary(s));
+    outln!(
+        "{:<16} {:.2} s lead, {:.2} s tail (below {} dBFS)",
+        "silence",
+        s.leading_silence_s,
+        s.trailing_silence_s,
+        crate::audio::SILENCE_THRESHOLD_DBFS
+    );
+    if with_waveform {
+        outln!("{:<16} {}", "waveform", waveform(&a.peaks));
     }
 }
 

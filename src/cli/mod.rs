@@ -1,8 +1,9 @@
 //! The headless command line: `klang submit`, `batch`, `list`, `show`,
-//! `download`, `wait`, `export`, `stats`, `paths`, `completions`, `man`,
-//! `sandbox`. Every command prints one JSON document with `--json`
+//! `download`, `wait`, `analyze`, `export`, `stats`, `paths`,
+//! `completions`, `man`, `sandbox`. Every command prints one JSON document with `--json`
 //! and nothing else on stdout; progress and errors go to stderr.
 
+mod analyze;
 mod args;
 mod audio;
 mod batch;
@@ -180,6 +181,7 @@ pub async fn run(
         }
         Command::Paths(flag) => paths::run(global, flag.json),
         Command::Voices(args) => Ok(voices::run(&args)),
+        Command::Analyze(args) => Ok(analyze::run(&args)),
         Command::Submit(sub) => {
             let ctx = headless_context(global, check_keys).await?;
             submit::run(ctx, sub).await

@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod clips;
+pub mod ffmpeg;
 pub mod home;
 pub mod hostile_api;
 pub mod judge;
