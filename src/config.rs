@@ -105,6 +105,10 @@ pub struct Config {
     /// The level takes play at, in LUFS (default -23, EBU R128), lowered
     /// for a whole group when a take's peak would pass -1 dBFS.
     pub match_level: Option<f64>,
+    /// `[render]`: the defaults of `klang render` and the dashboard's
+    /// render key (each flag wins over its line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<crate::audio::render::RenderConfig>,
 }
 
 /// One key or several, as `[keys]` accepts them.

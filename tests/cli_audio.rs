@@ -6,7 +6,6 @@ mod common;
 
 use common::home::{Home, json, stderr};
 use common::*;
-use klang::api::{RemoteState, TaskStatus};
 use klang::sandbox::SANDBOX_KEY;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,27 +15,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/audio")
         .join(name)
-}
-
-/// A completed task in the real store whose file is a copy of `file`.
-fn completed_task_with(home: &Home, file: &Path) -> i64 {
-    let store = home.store();
-    let id = store.insert_intent(&sfx("rain", "3.0"), false).unwrap();
-    store
-        .mark_submitted(id, &format!("clfixture{id:015}"))
-        .unwrap();
-    let status = TaskStatus {
-        state: Some(RemoteState::Completed),
-        result_urls: vec!["https://r2.example/audio/result.mp3".into()],
-        ..Default::default()
-    };
-    store.apply_status(id, &status).unwrap();
-    let dir = home.downloads();
-    std::fs::create_dir_all(&dir).unwrap();
-    let copy = dir.join(file.file_name().unwrap());
-    std::fs::copy(file, &copy).unwrap();
-    store.set_local_path(id, &copy).unwrap();
-    id
 }
 
 /// Reference figures from ffmpeg's ebur128 filter (see tests/audio_analysis.rs).
@@ -51,7 +29,7 @@ const FIXTURES: [(&str, f64, f64, u64); 4] = [
 async fn show_json_carries_the_audio_figures_once_the_file_is_on_disk() {
     let home = Home::new();
     for (file, lufs, peak, channels) in FIXTURES {
-        let id = completed_task_with(&home, &fixture(file)).to_string();
+        let id = home.completed_task_with(&fixture(file)).to_string();
         let doc = json(&home.run(None, &["show", &id, "--json"]).await);
         let audio = &doc["audio"];
         assert_eq!(audio["channels"], channels, "{file}: {doc}");
@@ -84,7 +62,9 @@ async fn show_json_carries_the_audio_figures_once_the_file_is_on_disk() {
 #[tokio::test]
 async fn show_prints_the_figures_and_a_waveform_line() {
     let home = Home::new();
-    let id = completed_task_with(&home, &fixture("mono_22k.mp3")).to_string();
+    let id = home
+        .completed_task_with(&fixture("mono_22k.mp3"))
+        .to_string();
     let out = home.run(None, &["show", &id]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("22.1 kHz mono"), "{text}");
@@ -100,7 +80,7 @@ async fn show_prints_the_figures_and_a_waveform_line() {
     // A file that is not audio says so instead of figures.
     let broken = home.dir.path().join("page.mp3");
     std::fs::write(&broken, "<html><body>expired</body></html>").unwrap();
-    let id = completed_task_with(&home, &broken).to_string();
+    let id = home.completed_task_with(&broken).to_string();
     let doc = json(&home.run(None, &["show", &id, "--json"]).await);
     assert!(doc["audio"].is_null(), "{doc}");
     assert!(
@@ -146,7 +126,9 @@ fn recorded(dir: &tempfile::TempDir) -> Option<Vec<String>> {
 #[tokio::test]
 async fn play_hands_the_file_to_the_first_player_found() {
     let home = Home::new();
-    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let id = home
+        .completed_task_with(&fixture("stereo_44k.mp3"))
+        .to_string();
     let bin = stand_in_player("ffplay");
     let out = play(&home, bin.path(), &id, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -165,7 +147,9 @@ async fn play_hands_the_file_to_the_first_player_found() {
 #[tokio::test]
 async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
     let home = Home::new();
-    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let id = home
+        .completed_task_with(&fixture("stereo_44k.mp3"))
+        .to_string();
     let bin = stand_in_player("mpv");
     let out = play(
         &home,
@@ -202,7 +186,9 @@ async fn over_ssh_nothing_plays_unless_a_player_is_configured() {
 #[tokio::test]
 async fn a_configured_player_path_and_arguments_may_hold_spaces() {
     let home = Home::new();
-    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let id = home
+        .completed_task_with(&fixture("stereo_44k.mp3"))
+        .to_string();
     let bin = stand_in_player("mpv");
     let spaced = bin.path().join("My Players");
     std::fs::create_dir(&spaced).unwrap();
@@ -221,7 +207,9 @@ async fn a_configured_player_path_and_arguments_may_hold_spaces() {
 #[tokio::test]
 async fn no_player_says_what_to_install() {
     let home = Home::new();
-    let id = completed_task_with(&home, &fixture("stereo_44k.mp3")).to_string();
+    let id = home
+        .completed_task_with(&fixture("stereo_44k.mp3"))
+        .to_string();
     let empty = tempfile::tempdir().unwrap();
     let out = play(&home, empty.path(), &id, &[]).await;
     assert_eq!(out.status.code(), Some(2));

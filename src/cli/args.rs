@@ -65,6 +65,8 @@ pub enum Command {
     Play(PlayArgs),
     /// Measure audio files on disk: length, rate, peak, loudness, silence at each end
     Analyze(AnalyzeArgs),
+    /// Write a result as WAV or FLAC: trimmed, faded, resampled, at a target loudness
+    Render(RenderArgs),
     /// Resume polling and wait until the given tasks (default: every unfinished one) end
     Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
@@ -301,6 +303,52 @@ pub struct AnalyzeArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print one JSON array (an object per file) and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RenderFormat {
+    Wav,
+    Flac,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// Local id, task id, or a unique prefix of it
+    #[arg(required_unless_present = "group", conflicts_with = "group")]
+    pub id: Option<String>,
+    /// Every completed take of a group or a batch (one file each, numbered by take)
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// File format [default: wav, or `format` in [render]]
+    #[arg(long, value_enum)]
+    pub format: Option<RenderFormat>,
+    /// Sample rate, 8000 to 192000 [default: the source's]
+    #[arg(long, value_name = "HZ")]
+    pub rate: Option<u32>,
+    /// Bits per sample, 16 (dithered) or 24 [default: 24]
+    #[arg(long, value_name = "16|24")]
+    pub bits: Option<u16>,
+    /// Bring the integrated loudness to this many LUFS, e.g. -23 or -16
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub normalize: Option<f64>,
+    /// The highest true peak the gain may reach [default: -1 dBTP]
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    pub true_peak: Option<f64>,
+    /// Cut the silence at both ends (below -60 dBFS, keeping 5 ms)
+    #[arg(long)]
+    pub trim: bool,
+    /// Fade in and out over N milliseconds
+    #[arg(long, value_name = "N")]
+    pub fade_ms: Option<u32>,
+    /// Mix every channel into one
+    #[arg(long)]
+    pub mono: bool,
+    /// Directory to write into [default: beside the download]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON document (the path and figures of each file) and nothing else on stdout
     #[arg(long)]
     pub json: bool,
 }

@@ -1,5 +1,5 @@
 //! The headless command line: `klang submit`, `batch`, `list`, `show`,
-//! `download`, `wait`, `analyze`, `export`, `stats`, `paths`,
+//! `download`, `wait`, `analyze`, `render`, `export`, `stats`, `paths`,
 //! `completions`, `man`, `sandbox`. Every command prints one JSON document with `--json`
 //! and nothing else on stdout; progress and errors go to stderr.
 
@@ -15,6 +15,7 @@ mod headless;
 mod list;
 mod output;
 mod paths;
+mod render;
 mod sandbox_cmd;
 mod show;
 mod stats;
@@ -182,6 +183,10 @@ pub async fn run(
         Command::Paths(flag) => paths::run(global, flag.json),
         Command::Voices(args) => Ok(voices::run(&args)),
         Command::Analyze(args) => Ok(analyze::run(&args)),
+        Command::Render(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            render::run(ctx, args).await
+        }
         Command::Submit(sub) => {
             let ctx = headless_context(global, check_keys).await?;
             submit::run(ctx, sub).await

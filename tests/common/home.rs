@@ -67,6 +67,31 @@ impl Home {
         file
     }
 
+    /// A completed task in the real store whose file is a copy of `file`
+    /// in the download directory; returns its local id.
+    pub fn completed_task_with(&self, file: &std::path::Path) -> i64 {
+        use klang::api::{RemoteState, TaskStatus};
+        let store = self.store();
+        let id = store
+            .insert_intent(&super::sfx("rain", "3.0"), false)
+            .unwrap();
+        store
+            .mark_submitted(id, &format!("clfixture{id:015}"))
+            .unwrap();
+        let status = TaskStatus {
+            state: Some(RemoteState::Completed),
+            result_urls: vec!["https://r2.example/audio/result.mp3".into()],
+            ..Default::default()
+        };
+        store.apply_status(id, &status).unwrap();
+        let dir = self.downloads();
+        std::fs::create_dir_all(&dir).unwrap();
+        let copy = dir.join(file.file_name().unwrap());
+        std::fs::copy(file, &copy).unwrap();
+        store.set_local_path(id, &copy).unwrap();
+        id
+    }
+
     /// The real (not sandbox) task store.
     pub fn store(&self) -> klang::store::Store {
         klang::store::Store::open(&self.dir.path().join("data/klang/tasks.db")).expect("store")

@@ -57,6 +57,39 @@ impl Default for Settings {
     }
 }
 
+/// `[render]` in config.toml: every line optional, unknown ones refused.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderConfig {
+    pub format: Option<Container>,
+    pub rate: Option<u32>,
+    pub bits: Option<u16>,
+    pub normalize: Option<f64>,
+    pub true_peak: Option<f64>,
+    pub trim: Option<bool>,
+    pub fade_ms: Option<u32>,
+    pub mono: Option<bool>,
+    /// Where renders go [default: beside the download].
+    pub out: Option<PathBuf>,
+}
+
+impl RenderConfig {
+    /// The settings these lines give, over the defaults.
+    pub fn settings(&self) -> Settings {
+        let d = Settings::default();
+        Settings {
+            container: self.format.unwrap_or(d.container),
+            rate: self.rate.or(d.rate),
+            bits: self.bits.unwrap_or(d.bits),
+            normalize: self.normalize.or(d.normalize),
+            true_peak: self.true_peak.unwrap_or(d.true_peak),
+            trim: self.trim.unwrap_or(d.trim),
+            fade_ms: self.fade_ms.unwrap_or(d.fade_ms),
+            mono: self.mono.unwrap_or(d.mono),
+        }
+    }
+}
+
 /// The lowest and highest rate a render writes.
 pub const RATES_HZ: std::ops::RangeInclusive<u32> = 8_000..=192_000;
 
