@@ -45,6 +45,10 @@ judged() {
     ff -ss "$start" -i noise.mp3 -c:a copy -t 4 -write_xing 0 -id3v2_version 0 "cut_$start.mp3"
   done
   rm noise.mp3
+  # 20 s of pink noise swelling and fading every 10 s: a loudness range
+  # of about 10 LU.
+  ff -f lavfi -i "anoisesrc=c=pink:r=44100:a=0.3:d=20:seed=3" -af "tremolo=f=0.1:d=0.8" \
+    -ac 2 -c:a flac range.flac
 }
 
 if [ "${1:-}" = "--judged" ]; then

@@ -24,6 +24,7 @@ const FILES: &[&str] = &[
     "cut_0.3.mp3",
     "cut_0.6.mp3",
     "cut_1.5.mp3",
+    "range.flac",
 ];
 
 fn analyze(files: &[&Path]) -> (std::process::Output, Value) {
@@ -91,6 +92,14 @@ fn assert_agrees(name: &str, path: &Path, klang: &Value, judge: &Judged) {
         judge.sample_peak_db,
         0.1,
     );
+    // ffmpeg prints these to one decimal.
+    close(
+        name,
+        "true peak",
+        figure(klang, "true_peak_dbtp"),
+        judge.true_peak_db,
+        0.15,
+    );
     close(
         name,
         "lead silence",
@@ -131,6 +140,29 @@ fn analyze_agrees_with_ffmpeg_on_every_format() {
         eprintln!("{name}: klang {klang}\n  ffmpeg {judge:?}");
         assert_agrees(name, path, klang, &judge);
     }
+}
+
+/// Loudness range on 20 s that swell and fade. ffmpeg takes a short-term
+/// block every 0.1 s, libebur128 (klang's meter) every second (both
+/// within EBU Tech 3342), so they agree to half an LU, not to a tenth.
+#[test]
+fn loudness_range_agrees_with_ffmpeg() {
+    if ffmpeg::missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    ffmpeg::make_judged(dir.path());
+    let path = dir.path().join("range.flac");
+    let (_, json) = analyze(&[&path]);
+    let judge = ffmpeg::judge(&path);
+    assert!(judge.lra > 5.0, "{judge:?}");
+    close(
+        "range.flac",
+        "LRA",
+        figure(&json[0], "loudness_range_lu"),
+        judge.lra,
+        0.5,
+    );
 }
 
 #[test]

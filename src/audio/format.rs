@@ -15,20 +15,33 @@ fn peak(s: &AudioStats) -> String {
         .map_or_else(|| "silent".into(), |p| format!("{p:.1} dBFS"))
 }
 
+fn true_peak(s: &AudioStats) -> String {
+    s.true_peak_dbtp
+        .map_or_else(|| "silent".into(), |p| format!("{p:.1} dBTP"))
+}
+
+fn range(s: &AudioStats) -> String {
+    s.loudness_range_lu
+        .map_or_else(|| "- LU".into(), |l| format!("{l:.1} LU"))
+}
+
 fn loudness(s: &AudioStats) -> String {
     s.loudness_lufs
         .map_or_else(|| "- LUFS".into(), |l| format!("{l:.1} LUFS"))
 }
 
-/// One line: `4.52 s · 44.1 kHz mono · peak -3.0 dBFS · -18.4 LUFS`.
+/// One line: `4.52 s · 44.1 kHz mono · peak -3.0 dBFS · -18.4 LUFS · TP
+/// -2.8 dBTP · LRA 3.1 LU` (what a narrow pane cuts off comes last).
 pub fn summary(s: &AudioStats) -> String {
     format!(
-        "{:.2} s · {:.1} kHz {} · peak {} · {}",
+        "{:.2} s · {:.1} kHz {} · peak {} · {} · TP {} · LRA {}",
         s.duration_s,
         f64::from(s.sample_rate) / 1000.0,
         channels(s.channels),
         peak(s),
         loudness(s),
+        true_peak(s),
+        range(s),
     )
 }
 
@@ -43,6 +56,8 @@ pub fn stats_lines(s: &AudioStats) -> Vec<String> {
         ),
         format!("peak {}", peak(s)),
         format!("loud {}", loudness(s)),
+        format!("TP   {}", true_peak(s)),
+        format!("LRA  {}", range(s)),
         format!(
             "quiet {:.2} s + {:.2} s",
             s.leading_silence_s, s.trailing_silence_s
@@ -61,14 +76,16 @@ mod tests {
             sample_rate: 44_100,
             channels: 2,
             peak_dbfs: Some(-0.04),
+            true_peak_dbtp: Some(0.3),
             loudness_lufs: None,
+            loudness_range_lu: None,
             leading_silence_s: 0.25,
             trailing_silence_s: 0.0,
         };
         assert_eq!(
             summary(&s),
-            "4.52 s · 44.1 kHz stereo · peak -0.0 dBFS · - LUFS"
+            "4.52 s · 44.1 kHz stereo · peak -0.0 dBFS · - LUFS · TP 0.3 dBTP · LRA - LU"
         );
-        assert_eq!(stats_lines(&s)[3], "quiet 0.25 s + 0.00 s");
+        assert_eq!(stats_lines(&s)[5], "quiet 0.25 s + 0.00 s");
     }
 }

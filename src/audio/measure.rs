@@ -26,7 +26,7 @@ impl Meter {
             return Err("the header gives no channels or no sample rate".into());
         }
         let count = u32::try_from(channels).map_err(|_| "too many channels".to_string())?;
-        let loudness = EbuR128::new(count, sample_rate, Mode::I)
+        let loudness = EbuR128::new(count, sample_rate, Mode::I | Mode::LRA | Mode::TRUE_PEAK)
             .map_err(|e| format!("{channels} channels at {sample_rate} Hz: {e}"))?;
         Ok(Meter {
             channels,
@@ -75,6 +75,13 @@ impl Meter {
         Ok(())
     }
 
+    /// The highest true peak of any channel, linear.
+    fn true_peak(&self) -> f64 {
+        (0..self.channels as u32)
+            .filter_map(|c| self.loudness.true_peak(c).ok())
+            .fold(0.0, f64::max)
+    }
+
     pub fn finish(self) -> Analysis {
         let rate = f64::from(self.sample_rate.max(1));
         let seconds = |frames: u64| frames as f64 / rate;
@@ -92,8 +99,14 @@ impl Meter {
                 sample_rate: self.sample_rate,
                 channels: self.channels as u32,
                 peak_dbfs: finite(20.0 * f64::from(self.peak).log10()),
+                true_peak_dbtp: finite(20.0 * self.true_peak().log10()),
                 // Under 400 ms, or all below the absolute gate: no figure.
                 loudness_lufs: self.loudness.loudness_global().ok().and_then(finite),
+                // Short-term blocks are 3 s long: a shorter file has none.
+                loudness_range_lu: (self.frames >= 3 * u64::from(self.sample_rate))
+                    .then(|| self.loudness.loudness_range().ok())
+                    .flatten()
+                    .and_then(finite),
                 leading_silence_s: leading,
                 trailing_silence_s: trailing,
             },
@@ -124,6 +137,11 @@ mod tests {
         assert!((lufs + 3.01).abs() < 0.1, "{lufs}");
         let peak = a.stats.peak_dbfs.ok_or("no peak")?;
         assert!(peak.abs() < 0.01, "{peak}");
+        // A steady tone: its true peak is its sample peak, its range nil.
+        let true_peak = a.stats.true_peak_dbtp.ok_or("no true peak")?;
+        assert!(true_peak.abs() < 0.1, "{true_peak}");
+        let range = a.stats.loudness_range_lu.ok_or("no range")?;
+        assert!(range < 0.1, "{range}");
         assert!((a.stats.duration_s - 5.0).abs() < 1e-9);
         Ok(())
     }

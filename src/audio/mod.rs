@@ -36,9 +36,14 @@ pub struct AudioStats {
     pub channels: u32,
     /// Highest sample of any channel; `None` for digital silence.
     pub peak_dbfs: Option<f64>,
+    /// The highest true peak (ITU-R BS.1770, 4x oversampled) of any
+    /// channel, dBTP; `None` for digital silence.
+    pub true_peak_dbtp: Option<f64>,
     /// EBU R128 integrated loudness; `None` when the file is shorter than
     /// one 400 ms gating block or entirely below the -70 LUFS gate.
     pub loudness_lufs: Option<f64>,
+    /// EBU R128 loudness range (LRA), LU; `None` under 3 s of audio.
+    pub loudness_range_lu: Option<f64>,
     /// Time before the first, and after the last, frame above
     /// [`SILENCE_THRESHOLD_DBFS`].
     pub leading_silence_s: f64,

@@ -23,7 +23,8 @@ impl StoredAnalysis {
 }
 
 const SELECT: &str = "SELECT task, path, error, duration_s, sample_rate, channels, peak_dbfs,
-    loudness_lufs, leading_silence_s, trailing_silence_s, peaks FROM audio_analysis";
+    loudness_lufs, leading_silence_s, trailing_silence_s, peaks, true_peak_dbtp,
+    loudness_range_lu FROM audio_analysis";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredAnalysis)> {
     let error: Option<String> = row.get(2)?;
@@ -37,7 +38,9 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredAnalysis)> 
                     sample_rate: row.get(4)?,
                     channels: row.get(5)?,
                     peak_dbfs: row.get(6)?,
+                    true_peak_dbtp: row.get(11)?,
                     loudness_lufs: row.get(7)?,
+                    loudness_range_lu: row.get(12)?,
                     leading_silence_s: row.get(8)?,
                     trailing_silence_s: row.get(9)?,
                 },
@@ -75,8 +78,8 @@ impl Store {
             tx.execute(
                 "INSERT OR REPLACE INTO audio_analysis (task, path, analysed_at, error, duration_s,
                     sample_rate, channels, peak_dbfs, loudness_lufs, leading_silence_s,
-                    trailing_silence_s, peaks)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    trailing_silence_s, peaks, true_peak_dbtp, loudness_range_lu)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     id,
                     path,
@@ -90,6 +93,8 @@ impl Store {
                     stats.map(|s| s.leading_silence_s),
                     stats.map(|s| s.trailing_silence_s),
                     peaks,
+                    stats.and_then(|s| s.true_peak_dbtp),
+                    stats.and_then(|s| s.loudness_range_lu),
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -144,7 +149,9 @@ mod tests {
                 sample_rate: 44_100,
                 channels: 2,
                 peak_dbfs: Some(-1.5),
+                true_peak_dbtp: Some(-1.2),
                 loudness_lufs: None,
+                loudness_range_lu: Some(4.5),
                 leading_silence_s: 0.25,
                 trailing_silence_s: 0.0,
             },

@@ -209,6 +209,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // view, which hides them.
     "ALTER TABLE tasks ADD COLUMN discarded INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX tasks_discarded ON tasks(id) WHERE discarded = 1;",
+    // 9: true peak and loudness range beside the other figures. Analyses
+    // stored before them (and before decoding applied MP4 edit lists and
+    // kept the last frame of an MP3 without a Xing header) are dropped, so
+    // each file is measured again the next time it is shown.
+    "ALTER TABLE audio_analysis ADD COLUMN true_peak_dbtp REAL;
+    ALTER TABLE audio_analysis ADD COLUMN loudness_range_lu REAL;
+    DELETE FROM audio_analysis;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
