@@ -4,6 +4,8 @@
 //! records its arguments), `p` again stops it; over SSH with no player
 //! configured nothing runs and the dashboard says why.
 
+mod common;
+
 use crossterm::event::KeyCode;
 use klang::audio::player::Environment;
 use klang::store::LocalState;
@@ -142,4 +144,66 @@ async fn over_ssh_without_a_configured_player_nothing_runs() {
     assert!(screen.contains("SSH"), "{screen}");
     assert!(screen.contains("copy the URL with y"), "{screen}");
     assert!(!log.exists(), "a player ran over SSH");
+}
+
+/// `w` renders the selected result with the `[render]` settings, off the
+/// UI task, and says where the file went; ffmpeg judges the file.
+#[tokio::test]
+async fn the_render_key_writes_the_file_the_settings_ask_for() {
+    if common::ffmpeg::missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
+    r.app.render_settings = klang::audio::render::Settings {
+        rate: Some(48_000),
+        normalize: Some(-23.0),
+        trim: true,
+        ..Default::default()
+    };
+    let id = completed_and_measured(&mut r, "heavy rain").await;
+    r.key(KeyCode::Char('w'));
+    assert!(
+        r.commands
+            .iter()
+            .any(|c| matches!(c, klang::tui::Command::Render { .. }))
+    );
+    let toast = format!("rendered #{id}: ");
+    r.wait_for("the render's answer", |a| {
+        a.toasts.iter().any(|t| t.text.starts_with(&toast))
+    })
+    .await;
+    let text = r
+        .app
+        .toasts
+        .iter()
+        .find(|t| t.text.starts_with(&toast))
+        .unwrap()
+        .text
+        .clone();
+    let path = PathBuf::from(&text[toast.len()..]);
+    let judged = common::ffmpeg::judge(&path);
+    assert_eq!((judged.codec.as_str(), judged.rate), ("pcm_s24le", 48_000));
+    assert!((judged.lufs + 23.0).abs() <= 0.5, "{judged:?}");
+    assert!(judged.lead_s <= 0.015, "{judged:?}");
+    // Again: a second file, the first kept.
+    r.key(KeyCode::Char('w'));
+    r.wait_for("the second render", |a| {
+        a.toasts
+            .iter()
+            .filter(|t| t.text.starts_with(&toast))
+            .count()
+            == 2
+    })
+    .await;
+    let second = r
+        .app
+        .toasts
+        .iter()
+        .rev()
+        .find(|t| t.text.starts_with(&toast))
+        .unwrap();
+    let second = PathBuf::from(&second.text[toast.len()..]);
+    assert_ne!(second, path);
+    assert!(path.is_file() && second.is_file());
 }

@@ -184,6 +184,16 @@ fn starting_app(
     );
     app.hyperlinks = !matches!(std::env::var("TERM").as_deref(), Ok("linux" | "dumb"));
     app.match_loudness = ctx.config.match_loudness.unwrap_or(true);
+    if let Some(render) = &ctx.config.render {
+        let settings = render.settings();
+        match settings.check() {
+            Ok(()) => app.render_settings = settings,
+            Err(e) => app.toast_error(format!(
+                "[render] in config.toml: {e} (the render key uses the defaults meanwhile)"
+            )),
+        }
+        app.render_out = render.out.clone();
+    }
     match ctx.config.match_level {
         Some(level) if (-70.0..=0.0).contains(&level) => app.match_level = level,
         Some(level) => app.toast_error(format!(

@@ -181,6 +181,22 @@ impl Effects {
                     engine.spectrogram(id);
                 }
             }
+            Command::Render {
+                id,
+                source,
+                settings,
+                dir,
+                stem,
+            } => {
+                let stopped = Message::Rendered {
+                    id,
+                    result: Err("the engine has stopped".into()),
+                };
+                self.on_blocking_thread(stopped, move |_| Message::Rendered {
+                    id,
+                    result: super::render::run(&source, &settings, &dir, &stem),
+                });
+            }
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }

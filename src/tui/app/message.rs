@@ -58,6 +58,11 @@ pub enum Message {
     },
     /// The answer to [`Command::Discard`]: the task as it now is.
     Discarded(Result<Box<TaskRecord>, String>),
+    /// The answer to [`Command::Render`]: the file written.
+    Rendered {
+        id: i64,
+        result: Result<PathBuf, String>,
+    },
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -116,6 +121,15 @@ pub enum Command {
     },
     /// Stop the player.
     StopPlayer,
+    /// Render task `id`'s file `source` into `dir` as `stem` plus the
+    /// settings' suffix (answer: `Rendered`).
+    Render {
+        id: i64,
+        source: PathBuf,
+        settings: crate::audio::render::Settings,
+        dir: PathBuf,
+        stem: String,
+    },
 }
 
 /// Commands from one message.

@@ -13,6 +13,7 @@ pub mod effects;
 pub mod event_loop;
 mod events;
 pub mod message;
+mod render;
 pub mod update;
 mod window;
 
@@ -180,6 +181,10 @@ pub struct App {
     pub match_loudness: bool,
     /// `match_level` in config.toml: the level takes play at (LUFS).
     pub match_level: f64,
+    /// `[render]` in config.toml: what the render key writes, and where
+    /// (`None`: beside the download).
+    pub render_settings: crate::audio::render::Settings,
+    pub render_out: Option<std::path::PathBuf>,
     /// The takes view (`=`), when open.
     pub takes: Option<crate::tui::takes::TakesView>,
     /// A take waiting for the one-key confirmation of its discard: the
@@ -241,6 +246,8 @@ impl App {
             playing_gain: None,
             match_loudness: true,
             match_level: DEFAULT_MATCH_LEVEL,
+            render_settings: Default::default(),
+            render_out: None,
             takes: None,
             confirm_discard: None,
             spectrogram: false,
@@ -288,6 +295,7 @@ impl App {
             Message::PlayerStarted { token } => self.on_player_started(token),
             Message::GroupLoaded { group, result } => self.on_group_loaded(group, result),
             Message::Discarded(result) => self.on_discarded(result),
+            Message::Rendered { id, result } => self.on_rendered(id, result),
         };
         if let Some(ask) = self.request_missing_analysis() {
             commands.insert(0, ask);

@@ -172,6 +172,7 @@ impl App {
             Action::Group => self.open_takes(),
             Action::Discard => self.discard_selected(),
             Action::Spectrogram => self.toggle_spectrogram(),
+            Action::Render => self.render_selected(),
             Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),

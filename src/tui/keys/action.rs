@@ -78,6 +78,7 @@ pub enum Action {
     Group,
     Discard,
     Spectrogram,
+    Render,
     // The form.
     Submit,
     NextField,
@@ -255,6 +256,12 @@ impl Action {
                 &["v"],
                 "spectrum",
                 "show a spectrogram instead of the waveform (again: the waveform)",
+                TABLE,
+            ),
+            Render => info(
+                &["w"],
+                "render",
+                "render the result with [render] in config.toml (WAV/FLAC, rate, loudness, trim) beside the download",
                 TABLE,
             ),
             Stats => info(

@@ -1,0 +1,73 @@
+//! The render key: the selected result through the render chain with the
+//! `[render]` defaults of config.toml, off the UI task (`Command::Render`
+//! on a blocking thread), its written path in a toast.
+
+use super::App;
+use super::message::{Command, Commands};
+use crate::sanitize::single_line;
+use crate::store::LocalState;
+use crate::tui::keys::action::Action;
+use std::path::{Path, PathBuf};
+
+impl App {
+    pub(crate) fn render_selected(&mut self) -> Option<Command> {
+        let task = self.selected()?;
+        let id = task.id;
+        if task.state != LocalState::Completed {
+            let state = task.state;
+            self.toast_error(format!("#{id} has nothing to render: it is {state}"));
+            return None;
+        }
+        let source = task
+            .local_path
+            .as_deref()
+            .map(PathBuf::from)
+            .filter(|p| p.is_file());
+        let Some(source) = source else {
+            let download = self.key_name(Action::Download);
+            self.toast_error(format!(
+                "#{id} is not downloaded yet: {download} fetches it, then render again"
+            ));
+            return None;
+        };
+        let dir = self
+            .render_out
+            .clone()
+            .or_else(|| source.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let stem = source
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("task{id}"));
+        self.toast(format!("rendering #{id}…"));
+        Some(Command::Render {
+            id,
+            source,
+            settings: self.render_settings.clone(),
+            dir,
+            stem,
+        })
+    }
+
+    pub(crate) fn on_rendered(&mut self, id: i64, result: Result<PathBuf, String>) -> Commands {
+        match result {
+            Ok(path) => {
+                let path = path.display().to_string();
+                self.toast(format!("rendered #{id}: {}", single_line(&path)));
+            }
+            Err(e) => self.toast_error(format!("cannot render #{id}: {}", single_line(&e))),
+        }
+        vec![Command::Redraw]
+    }
+}
+
+/// The render itself, for the effects' blocking thread.
+pub(crate) fn run(
+    source: &Path,
+    settings: &crate::audio::render::Settings,
+    dir: &Path,
+    stem: &str,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::audio::render::render(source, settings, dir, stem).map(|r| r.path)
+}
