@@ -7,16 +7,19 @@ use common::*;
 use klang::engine::callbacks::{self, callback_path};
 use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig};
 use klang::store::LocalState;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 async fn harness_with_receiver(
     sb: &klang::sandbox::SandboxHandle,
 ) -> (Harness, callbacks::CallbackReceiver, String) {
-    harness_with_limits(sb, callbacks::ReceiverLimits::default()).await
+    harness_with_limits(&sb.base_url(), callbacks::ReceiverLimits::default()).await
 }
 
+/// An engine on the API at `base` with a callback receiver.
 async fn harness_with_limits(
-    sb: &klang::sandbox::SandboxHandle,
+    base: &str,
     limits: callbacks::ReceiverLimits,
 ) -> (Harness, callbacks::CallbackReceiver, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -28,7 +31,7 @@ async fn harness_with_limits(
     config.poll.first = Duration::from_secs(60);
     config.poll.with_callback = Duration::from_secs(60);
     let engine = klang::engine::Engine::start(
-        client(&sb.base_url(), SANDBOX_KEY),
+        client(base, SANDBOX_KEY),
         store.clone(),
         config,
         std::sync::Arc::new(move |e| {
@@ -62,7 +65,9 @@ async fn a_callback_completes_a_task_long_before_the_next_poll() {
     let id = h.engine.submit(sfx("thunder", "3.0")).unwrap();
     let row = h.wait_task(id, |r| r.task_id.is_some()).await;
     assert!(row.has_callback);
-    assert_eq!(row.params.callback_url(), Some(url.as_str()));
+    // Each task has its own path: the receiver's plus its local id.
+    let own = format!("{url}/{id}");
+    assert_eq!(row.params.callback_url(), Some(own.as_str()));
     let done = h.wait_task(id, |r| r.state.is_final()).await;
     let seen_at = klang::store::now_ms();
     assert_eq!(done.state, LocalState::Completed);
@@ -223,7 +228,7 @@ async fn slow_connections_are_cut_and_the_real_callback_still_lands() {
         body_timeout: Duration::from_millis(1500),
         max_connections: 256,
     };
-    let (mut h, receiver, _) = harness_with_limits(&sb, limits).await;
+    let (mut h, receiver, _) = harness_with_limits(&sb.base_url(), limits).await;
     let addr = receiver.addr();
     let flood: Vec<_> = (0..300).map(|_| tokio::spawn(slow_client(addr))).collect();
     let id = h.engine.submit(sfx("through the flood", "3.0")).unwrap();
@@ -242,4 +247,97 @@ async fn slow_connections_are_cut_and_the_real_callback_still_lands() {
     // of 30 s only fails the test.
     let all_cut = tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(flood));
     assert!(all_cut.await.is_ok(), "slow connections were left open");
+}
+
+/// In front of the sandbox: forwards queries, and forwards creates (while
+/// `forward` is set) but answers them without a taskId, as if the answer
+/// were lost; with `forward` unset the create never reaches the sandbox.
+async fn losing_proxy(sandbox: String, forward: Arc<AtomicBool>) -> String {
+    use axum::http::{HeaderMap, Uri};
+    use axum::routing::get;
+    let http = reqwest::Client::new();
+    let (create_http, create_base) = (http.clone(), sandbox.clone());
+    let create = move |headers: HeaderMap, body: axum::body::Bytes| async move {
+        if forward.load(Ordering::SeqCst) {
+            let auth = headers[axum::http::header::AUTHORIZATION].clone();
+            let sent = create_http
+                .post(format!("{create_base}/api/v1/audio/generations"))
+                .header("authorization", auth.to_str().unwrap())
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            assert!(sent.unwrap().status().is_success());
+        }
+        axum::Json(serde_json::json!({"code": 200, "msg": "success", "data": {"state": "pending"}}))
+    };
+    let query = move |headers: HeaderMap, uri: Uri| async move {
+        let auth = headers[axum::http::header::AUTHORIZATION].clone();
+        let answer = http
+            .get(format!("{sandbox}{uri}"))
+            .header("authorization", auth.to_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
+        (status, answer.bytes().await.unwrap())
+    };
+    let app = axum::Router::new().route("/api/v1/audio/generations", get(query).post(create));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// A create whose answer was lost is found again by its own callback; a
+/// forged callback for a row whose create never arrived changes nothing.
+#[tokio::test]
+async fn a_lost_create_is_recovered_by_its_callback_and_a_forged_one_is_refused() {
+    let sb = sandbox(100, 200).await;
+    let forward = Arc::new(AtomicBool::new(true));
+    let proxy = losing_proxy(sb.base_url(), forward.clone()).await;
+    let (mut h, _receiver, url) = harness_with_limits(&proxy, Default::default()).await;
+    let id = h.engine.submit(sfx("answer lost", "3.0")).unwrap();
+    let lost = h.wait_task(id, |r| r.state != LocalState::Submitting).await;
+    assert_eq!(lost.state, LocalState::SubmitUnknown, "{lost:?}");
+    assert!(
+        lost.last_error
+            .unwrap()
+            .contains("its callback will attach it")
+    );
+    // The sandbox made the task and posts its callback to the row's path.
+    // (submit-unknown is final too: wait for the row to move on from it.)
+    let done = h.wait_task(id, |r| r.state == LocalState::Completed).await;
+    assert!(done.task_id.as_deref().is_some_and(|t| t.starts_with("cl")));
+    assert!(done.recovered_at.is_some());
+    assert_eq!(done.result_urls.len(), 1);
+
+    // This create never reaches the sandbox: no task exists for it.
+    forward.store(false, Ordering::SeqCst);
+    let other = h.engine.submit(sfx("never made", "3.0")).unwrap();
+    h.wait_task(other, |r| r.state == LocalState::SubmitUnknown)
+        .await;
+    let forged = [
+        // A task id the API does not know...
+        "clforged0000000000000000000".to_string(),
+        // ...and the first row's real one, which is that row's already.
+        done.task_id.clone().unwrap(),
+    ];
+    for task_id in &forged {
+        let body =
+            serde_json::json!({"code": 200, "data": {"taskId": task_id, "state": "completed"}});
+        let posted = reqwest::Client::new()
+            .post(format!("{url}/{other}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(posted.status().is_success());
+        h.wait_event(|e| matches!(e, klang::engine::EngineEvent::Notice(n) if n.contains(&format!("callback for #{other} was refused"))))
+            .await;
+    }
+    let row = h.store.get(other).unwrap();
+    assert_eq!(row.state, LocalState::SubmitUnknown);
+    assert_eq!(row.task_id, None);
+    assert_eq!(row.recovered_at, None);
 }

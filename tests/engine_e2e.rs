@@ -208,7 +208,13 @@ async fn a_crash_between_intent_and_create_leaves_a_visible_row() {
         .wait_task(id, |r| r.state == LocalState::SubmitUnknown)
         .await;
     assert!(row.task_id.is_none());
-    assert!(row.last_error.unwrap().contains("may exist on the server"));
+    let said = row.last_error.unwrap();
+    assert!(said.contains("may exist on the server"), "{said}");
+    // Without a receiver, why klang cannot find out by itself.
+    assert!(
+        said.contains("the API has no call that lists tasks"),
+        "{said}"
+    );
     assert_eq!(h.store.list(&Default::default()).unwrap().len(), 1);
 }
 

@@ -179,4 +179,11 @@ pub fn print_detail(r: &TaskRecord) {
     if let Some(e) = &r.last_error {
         line("last error", e);
     }
+    if let Some(at) = r.recovered_at {
+        let when = local_time(at);
+        line(
+            "recovered",
+            &format!("created at the provider: recovered from its callback ({when})"),
+        );
+    }
 }

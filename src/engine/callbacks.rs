@@ -98,6 +98,7 @@ pub async fn start_with_limits(
     });
     let app = Router::new()
         .route("/klang/callback/{token}", post(receive))
+        .route("/klang/callback/{token}/{id}", post(receive_for_task))
         .layer(DefaultBodyLimit::max(MAX_CALLBACK_BYTES))
         .with_state(shared);
     let cancel = CancellationToken::new();
@@ -123,13 +124,32 @@ async fn receive(
     Path(token): Path<String>,
     body: Bytes,
 ) -> StatusCode {
+    accept(&shared, &token, None, &body)
+}
+
+/// A callback on one task's own path (`…/{token}/{local id}`).
+async fn receive_for_task(
+    State(shared): State<Arc<Shared>>,
+    Path((token, id)): Path<(String, String)>,
+    body: Bytes,
+) -> StatusCode {
+    match id.parse::<i64>() {
+        Ok(id) => accept(&shared, &token, Some(id), &body),
+        Err(_) => {
+            shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            StatusCode::NOT_FOUND
+        }
+    }
+}
+
+fn accept(shared: &Shared, token: &str, row: Option<i64>, body: &[u8]) -> StatusCode {
     // Without an early exit, so response timing does not reveal how much
     // of a guessed token was right.
     if !bool::from(token.as_bytes().ct_eq(shared.token.as_bytes())) {
         shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
         return StatusCode::NOT_FOUND;
     }
-    let payload = match decode_callback(&body) {
+    let payload = match decode_callback(body) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!("callback body refused: {e}");
@@ -140,7 +160,10 @@ async fn receive(
     shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
     match payload.task_id.as_deref().map(str::trim) {
         // Never trust the body's state: ask the API.
-        Some(task_id) if !task_id.is_empty() => shared.engine.refresh_task_id(task_id),
+        Some(task_id) if !task_id.is_empty() => match row {
+            Some(id) => shared.engine.task_callback(id, task_id),
+            None => shared.engine.refresh_task_id(task_id),
+        },
         _ => tracing::warn!("callback without a taskId ignored"),
     }
     // Always 2xx once read, so the provider stops retrying.

@@ -118,6 +118,11 @@ pub(crate) enum Command {
     RefreshTaskId {
         task_id: String,
     },
+    /// A callback on row `id`'s own path.
+    TaskCallback {
+        id: i64,
+        task_id: String,
+    },
     Download {
         id: i64,
         dir: Option<PathBuf>,
@@ -126,6 +131,11 @@ pub(crate) enum Command {
     /// Lift a pause caused by a 401 or 402.
     Resume,
     Shutdown,
+}
+
+/// The callback URL of row `id`: the receiver's base plus the row's id.
+pub fn task_callback_url(base: &str, id: i64) -> String {
+    format!("{}/{id}", base.trim_end_matches('/'))
 }
 
 /// A handle on the running engine. Cheap to clone.
@@ -267,11 +277,18 @@ impl Engine {
             }
         }
         for &id in &ids {
+            let mut request = request.clone();
+            if let Some(url) = request
+                .callback_url()
+                .map(|base| task_callback_url(base, id))
+            {
+                // Its own path: a callback names the row even when the
+                // create's answer (and so the task id) is lost.
+                self.store.set_callback_url(id, &url)?;
+                request.set_callback_url(Some(url));
+            }
             self.commands
-                .send(Command::Create {
-                    id,
-                    request: request.clone(),
-                })
+                .send(Command::Create { id, request })
                 .map_err(|_| SubmitError::Stopped)?;
         }
         Ok(Submitted::New(ids))
@@ -323,6 +340,16 @@ impl Engine {
     /// never proof of a result).
     pub fn refresh_task_id(&self, task_id: &str) {
         let _ = self.commands.send(Command::RefreshTaskId {
+            task_id: task_id.to_string(),
+        });
+    }
+
+    /// A callback arrived on row `id`'s own path naming `task_id`: query
+    /// it now, and if the row lost its create's answer (`submit-unknown`)
+    /// and the API confirms the task, attach the task id to the row.
+    pub fn task_callback(&self, id: i64, task_id: &str) {
+        let _ = self.commands.send(Command::TaskCallback {
+            id,
             task_id: task_id.to_string(),
         });
     }

@@ -131,10 +131,8 @@ impl Store {
             .map(|id| self.get(id))
             .collect::<Result<_>>()?;
         for t in &stale {
-            self.mark_submit_unknown(
-                t.id,
-                "klang stopped while submitting: the task may exist on the server and be charged; check your provider dashboard before resubmitting",
-            )?;
+            let advice = super::recovery::unknown_create_advice(t.has_callback);
+            self.mark_submit_unknown(t.id, &format!("klang stopped while submitting: {advice}"))?;
         }
         stale.iter().map(|t| self.get(t.id)).collect()
     }

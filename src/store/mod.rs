@@ -12,6 +12,7 @@ mod identity;
 mod leases;
 mod reads;
 mod record;
+mod recovery;
 mod resolve;
 mod schema;
 mod spend;
@@ -22,6 +23,7 @@ pub use compose::new_group_id;
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use reads::ListFilter;
 pub use record::{LocalState, TaskRecord};
+pub use recovery::unknown_create_advice;
 pub use spend::{BatchTag, Inserted, Intent};
 pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 

@@ -163,6 +163,10 @@ pub struct TaskRecord {
     /// The line of the batch file this task came from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_line: Option<i64>,
+    /// When its task id came from its own callback after the create's
+    /// answer was lost (ms since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_at: Option<i64>,
 }
 
 impl TaskRecord {
@@ -198,6 +202,7 @@ impl TaskRecord {
             starred: false,
             discarded: false,
             batch_line: None,
+            recovered_at: None,
         }
     }
 
@@ -229,7 +234,7 @@ impl TaskRecord {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line, measured_seconds, discarded";
+pub(super) const COLUMNS: &str = "id, task_id, model, params, summary, state, submitted_at, create_time, complete_time, result_urls, audio_duration, fail_msg, cost_usd, local_path, last_poll_at, last_error, not_found_count, has_callback, updated_at, group_id, starred, batch_line, measured_seconds, discarded, recovered_at";
 
 pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
     let model_name: String = row.get(2)?;
@@ -272,5 +277,6 @@ pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> 
         batch_line: row.get(21)?,
         measured_seconds: row.get(22)?,
         discarded: row.get(23)?,
+        recovered_at: row.get(24)?,
     })
 }

@@ -216,6 +216,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE audio_analysis ADD COLUMN true_peak_dbtp REAL;
     ALTER TABLE audio_analysis ADD COLUMN loudness_range_lu REAL;
     DELETE FROM audio_analysis;",
+    // 10: when a `submit-unknown` task got its task id from its own callback
+    // (the create's answer was lost, the provider made it anyway).
+    "ALTER TABLE tasks ADD COLUMN recovered_at INTEGER;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -4,6 +4,7 @@
 
 mod launch;
 mod outcomes;
+mod recovery;
 mod wake;
 
 use launch::process_alive;
@@ -55,6 +56,12 @@ enum Outcome {
     Created {
         id: i64,
         result: Result<CreatedTask, ApiError>,
+    },
+    /// The query of the task a callback named for a `submit-unknown` row.
+    Recovery {
+        id: i64,
+        task_id: String,
+        result: Result<TaskStatus, ApiError>,
     },
 }
 
@@ -284,6 +291,7 @@ impl Scheduler {
                 Ok(None) => tracing::debug!("refresh for unknown task id ignored"),
                 Err(e) => tracing::warn!("refresh lookup: {e}"),
             },
+            Command::TaskCallback { id, task_id } => self.on_task_callback(id, task_id),
             Command::Download { id, dir } => self.transfers.download(id, dir),
             Command::DownloadAll => self.transfers.download_all(),
             Command::Resume => {

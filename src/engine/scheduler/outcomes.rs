@@ -39,6 +39,11 @@ impl Scheduler {
         for outcome in outcomes {
             match outcome {
                 Outcome::Created { id, result } => self.on_created(id, result),
+                Outcome::Recovery {
+                    id,
+                    task_id,
+                    result,
+                } => self.on_recovery(id, task_id, result),
                 Outcome::Polled { id, result } => {
                     self.in_flight = self.in_flight.saturating_sub(1);
                     let applied = applied.remove(&id);
@@ -63,10 +68,12 @@ impl Scheduler {
             Err(e) if e.create_certainly_refused() => {
                 self.store.mark_submit_failed(id, &e.to_string())
             }
-            Err(e) => self.store.mark_submit_unknown(
-                id,
-                &format!("{e}; the task may exist on the server and be charged"),
-            ),
+            Err(e) => {
+                let has_callback = self.store.get(id).is_ok_and(|r| r.has_callback);
+                let advice = crate::store::unknown_create_advice(has_callback);
+                self.store
+                    .mark_submit_unknown(id, &format!("{e}; {advice}"))
+            }
         };
         if let Err(e) = &result {
             if e.is_account_problem() {

@@ -165,6 +165,10 @@ impl Rows {
         if let Some(err) = &r.last_error {
             self.push("last error", err.clone(), t.error);
         }
+        if r.recovered_at.is_some() {
+            let text = "created at the provider: recovered from its callback";
+            self.push("recovered", text.to_string(), t.text);
+        }
     }
 
     /// Which task it is and what was asked: the server's id, its takes,
