@@ -85,6 +85,26 @@ pub fn hyperlink(url: &str, text: &str) -> String {
     }
 }
 
+/// The URL as a clipboard should hold it: every byte a URL may not hold
+/// raw (controls, spaces, DEL, anything outside ASCII, bidi controls
+/// included) percent-encoded from its UTF-8, everything else as the server
+/// sent it. Percent-decoding gives back the exact URL; pasting it runs
+/// nothing and shows no hidden reordering.
+pub fn url_for_clipboard(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let mut bytes = [0u8; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 /// JSON text (as serde_json writes it) with every DEL, C1 control, bidi
 /// control and line/paragraph separator inside its strings written as a
 /// `\uXXXX` escape. serde_json escapes C0 already; these others it passes
@@ -221,6 +241,21 @@ mod tests {
             json_escaped("{\"t\":\"plain ✓\"}"),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn clipboard_urls_are_exact_with_what_a_url_cannot_hold_encoded() {
+        let url = "https://r2.example/a b\x1b]52;c;x\x07/\u{202e}3pm.mp3?x=1%20&y=é";
+        let copied = url_for_clipboard(url);
+        assert_eq!(
+            copied,
+            "https://r2.example/a%20b%1B]52;c;x%07/%E2%80%AE3pm.mp3?x=1%20&y=%C3%A9"
+        );
+        assert!(copied.bytes().all(|b| b.is_ascii_graphic()));
+        assert_eq!(
+            url_for_clipboard("https://x.example/a.mp3"),
+            "https://x.example/a.mp3"
+        );
     }
 
     #[test]

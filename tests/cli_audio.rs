@@ -67,7 +67,7 @@ async fn show_prints_the_figures_and_a_waveform_line() {
         .to_string();
     let out = home.run(None, &["show", &id]).await;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("22.1 kHz mono"), "{text}");
+    assert!(text.contains("22.05 kHz mono"), "{text}");
     assert!(text.contains("LUFS"), "{text}");
     let wave = text
         .lines()

@@ -121,6 +121,9 @@ fn copy_asks_the_loop_with_a_single_line_url_and_toasts_the_answer() {
         panic!("{commands:?}");
     };
     assert!(!url.contains('\n'), "{url:?}");
+    // The exact URL, with what a URL may not hold percent-encoded (not
+    // the display form with a visible ⏎).
+    assert_eq!(url, "https://cdn.example/a.mp3%0A;%20rm%20-rf%20~");
     assert!(
         app.toasts.is_empty(),
         "nothing is claimed before the copy ran"

@@ -4,8 +4,17 @@ use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::store::{LocalState, TaskRecord};
 
 /// `n` tasks: mostly completed, a tenth failed, a tenth pending.
+// Not every crate that includes this module uses both (seed_history
+// writes by range).
+#[allow(dead_code)]
 pub fn synthetic(n: usize) -> Vec<TaskRecord> {
-    (0..n)
+    synthetic_range(0..n)
+}
+
+/// Rows `range` of [`synthetic`], so a large history can be written a
+/// chunk at a time.
+pub fn synthetic_range(range: std::ops::Range<usize>) -> Vec<TaskRecord> {
+    range
         .map(|i| {
             let state = match i % 10 {
                 0 => LocalState::Failed,

@@ -25,6 +25,19 @@ fn range(s: &AudioStats) -> String {
         .map_or_else(|| "- LU".into(), |l| format!("{l:.1} LU"))
 }
 
+/// A rate in kHz exactly, without trailing zeros: 22050 Hz is `22.05 kHz`
+/// (not a rounded `22.1`), 44100 `44.1 kHz`, 48000 `48 kHz`.
+pub fn khz(hz: u32) -> String {
+    let whole = hz / 1000;
+    let fraction = format!("{:03}", hz % 1000);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{whole} kHz")
+    } else {
+        format!("{whole}.{fraction} kHz")
+    }
+}
+
 fn loudness(s: &AudioStats) -> String {
     s.loudness_lufs
         .map_or_else(|| "- LUFS".into(), |l| format!("{l:.1} LUFS"))
@@ -34,9 +47,9 @@ fn loudness(s: &AudioStats) -> String {
 /// -2.8 dBTP · LRA 3.1 LU` (what a narrow pane cuts off comes last).
 pub fn summary(s: &AudioStats) -> String {
     format!(
-        "{:.2} s · {:.1} kHz {} · peak {} · {} · TP {} · LRA {}",
+        "{:.2} s · {} {} · peak {} · {} · TP {} · LRA {}",
         s.duration_s,
-        f64::from(s.sample_rate) / 1000.0,
+        khz(s.sample_rate),
         channels(s.channels),
         peak(s),
         loudness(s),
@@ -49,9 +62,9 @@ pub fn summary(s: &AudioStats) -> String {
 pub fn stats_lines(s: &AudioStats) -> Vec<String> {
     vec![
         format!(
-            "{:.2} s  {:.1} kHz {}",
+            "{:.2} s  {} {}",
             s.duration_s,
-            f64::from(s.sample_rate) / 1000.0,
+            khz(s.sample_rate),
             channels(s.channels)
         ),
         format!("peak {}", peak(s)),
@@ -87,5 +100,14 @@ mod tests {
             "4.52 s · 44.1 kHz stereo · peak -0.0 dBFS · - LUFS · TP 0.3 dBTP · LRA - LU"
         );
         assert_eq!(stats_lines(&s)[5], "quiet 0.25 s + 0.00 s");
+    }
+
+    #[test]
+    fn rates_print_exactly() {
+        assert_eq!(khz(22_050), "22.05 kHz");
+        assert_eq!(khz(44_100), "44.1 kHz");
+        assert_eq!(khz(48_000), "48 kHz");
+        assert_eq!(khz(11_025), "11.025 kHz");
+        assert_eq!(khz(8_000), "8 kHz");
     }
 }

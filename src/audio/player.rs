@@ -54,9 +54,7 @@ impl Player {
 /// Why nothing will play.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NoPlayer {
-    #[error(
-        "klang runs over SSH, so it plays nothing on the remote host: {offer}, or set `player` in config.toml to play there anyway"
-    )]
+    #[error("over SSH nothing plays here: {offer}, or set `player` in config.toml")]
     Remote { offer: String },
     #[error(
         "no audio player found: install mpv (or ffmpeg for ffplay, or pipewire), or set `player` in config.toml"

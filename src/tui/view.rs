@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
 /// Below this width or height the form and the details share one place.
 pub const WIDE_MIN: (u16, u16) = (120, 32);
@@ -132,28 +132,28 @@ fn draw_filter(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// Toasts stack at the bottom right of the table, newest lowest, one line
-/// each (long ones, such as a copied URL, wrap to three), so they never
-/// cover the form being typed in.
+/// each, so they never cover the form being typed in. A long one (a path,
+/// a URL) loses its middle: its start says what happened, its end names
+/// the file.
 fn draw_toasts(frame: &mut Frame, app: &App, table: Rect) {
-    let max_width = table.width.saturating_sub(4).min(90) as usize;
+    let max_width = table.width.saturating_sub(4) as usize;
     if max_width < 10 || table.height < 4 {
         return;
     }
     // Inside the table's bottom border.
     let mut bottom = table.bottom() - 1;
     for toast in app.toasts.iter().rev() {
-        let text = format!(" {} ", crate::sanitize::single_line(&toast.text));
-        let len = text.chars().count();
-        let width = len.min(max_width);
-        let lines = len.div_ceil(width).clamp(1, 3) as u16;
-        if bottom < table.y + 2 + lines {
+        let text = crate::sanitize::single_line(&toast.text);
+        let text = format!(" {} ", middle_truncated(&text, max_width - 2));
+        let width = unicode_width::UnicodeWidthStr::width(text.as_str()).min(max_width);
+        if bottom < table.y + 3 {
             break;
         }
         let rect = Rect::new(
             table.right() - 2 - width as u16,
-            bottom - lines,
+            bottom - 1,
             width as u16,
-            lines,
+            1,
         );
         let style: Style = if toast.error {
             app.theme.toast_error
@@ -161,10 +161,56 @@ fn draw_toasts(frame: &mut Frame, app: &App, table: Rect) {
             app.theme.toast
         };
         frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(text).wrap(Wrap { trim: false }).style(style),
-            rect,
+        frame.render_widget(Paragraph::new(text).style(style), rect);
+        bottom -= 1;
+    }
+}
+
+/// `text` in at most `width` columns: whole when it fits, else its start
+/// and end around a `…`.
+fn middle_truncated(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let columns = |c: char| c.width().unwrap_or(0);
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return text.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    let (head_budget, tail_budget) = (keep.div_ceil(2), keep / 2);
+    let mut head = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        if used + columns(c) > head_budget {
+            break;
+        }
+        used += columns(c);
+        head.push(c);
+    }
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for c in text.chars().rev() {
+        if used + columns(c) > tail_budget {
+            break;
+        }
+        used += columns(c);
+        tail.push(c);
+    }
+    head + "…" + &tail.into_iter().rev().collect::<String>()
+}
+
+#[cfg(test)]
+mod toast_tests {
+    use super::middle_truncated;
+
+    #[test]
+    fn a_long_toast_keeps_its_start_and_end_in_one_line() {
+        let path = format!("saved #12 to /home/user/{}/rain.mp3", "deep/".repeat(30));
+        let cut = middle_truncated(&path, 40);
+        assert_eq!(unicode_width::UnicodeWidthStr::width(cut.as_str()), 40);
+        assert!(
+            cut.starts_with("saved #12 to /home/u") && cut.ends_with("/rain.mp3"),
+            "{cut}"
         );
-        bottom -= lines;
+        assert!(cut.contains('…'));
+        assert_eq!(middle_truncated("short", 40), "short");
     }
 }

@@ -142,10 +142,10 @@ impl App {
             self.toast_error(format!("nothing to copy: the task is {state}"));
             return None;
         };
-        // The URL came from the server: never let it carry a control
-        // character into the user's clipboard (a pasted newline runs
-        // commands in a shell).
-        Some(Command::Copy(single_line(url).into_owned()))
+        // The URL came from the server: the exact URL, but nothing in it
+        // that a paste could run (a newline runs commands in a shell) or
+        // hide: what a URL may not hold raw is percent-encoded.
+        Some(Command::Copy(crate::sanitize::url_for_clipboard(url)))
     }
 
     pub(crate) fn download_selected(&mut self) -> Option<Command> {

@@ -92,14 +92,14 @@ pub fn draw(
 }
 
 /// Under the figures beside the picture, where there is a row for it: the
-/// frequency scale, `50 Hz to 22.1 kHz, log`.
+/// frequency scale, `50 Hz to 22.05 kHz, log`.
 pub fn draw_axis(frame: &mut Frame, figures: Rect, stats: &AudioStats, style: Style) {
     let below = stats_lines(stats).len() as u16;
     if figures.height <= below {
         return;
     }
-    let nyquist_khz = f64::from(stats.sample_rate) / 2000.0;
-    let line = format!("{LOWEST_HZ} Hz to {nyquist_khz:.1} kHz, log");
+    let nyquist = crate::audio::format::khz(stats.sample_rate / 2);
+    let line = format!("{LOWEST_HZ} Hz to {nyquist}, log");
     let row = Rect {
         y: figures.y + below,
         height: 1,
