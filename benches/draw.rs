@@ -85,5 +85,57 @@ fn dashboard(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, dashboard);
+/// Opening the takes view (`=`) of a group of 8 analysed takes in a
+/// 100,000-task history: the key, the store's answer, and the first frame at
+/// 200x50 (the waveform strips are drawn from the analyses' peaks).
+fn takes_view(c: &mut Criterion) {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audio/stereo_44k.mp3");
+    let analysis = klang::audio::analyse_file(&fixture).expect("the fixture decodes");
+    let mut tasks = synthetic(100_000);
+    let group: Vec<_> = tasks
+        .iter_mut()
+        .rev()
+        .take(8)
+        .map(|t| {
+            t.group_id = Some("g8".into());
+            t.state = LocalState::Completed;
+            t.local_path = Some(fixture.display().to_string());
+            t.clone()
+        })
+        .collect();
+    let mut init = empty_init();
+    init.tasks = tasks;
+    let mut app = App::new(init);
+    for t in &group {
+        app.analyses.insert(
+            t.id,
+            std::sync::Arc::new(klang::store::StoredAnalysis {
+                path: fixture.display().to_string(),
+                outcome: Ok(analysis.clone()),
+            }),
+        );
+    }
+    // Select the group's first take: it is the newest of the history.
+    app.handle(key('g'));
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("backend");
+    let mut bench = c.benchmark_group("takes_view");
+    bench.sample_size(30);
+    bench.bench_function("open_8_takes_and_draw_200x50", |b| {
+        b.iter(|| {
+            black_box(app.handle(key('=')));
+            black_box(app.handle(Message::GroupLoaded {
+                group: "g8".into(),
+                result: Ok(group.clone()),
+            }));
+            let frame = term.draw(|f| draw(f, &mut app)).map(|_| ());
+            // Close it again for the next iteration.
+            black_box(app.handle(key('=')));
+            frame
+        })
+    });
+    bench.finish();
+}
+
+criterion_group!(benches, dashboard, takes_view);
 criterion_main!(benches);

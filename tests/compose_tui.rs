@@ -136,8 +136,18 @@ async fn the_forms_count_makes_takes_in_one_group_priced_first() {
     let screen = r.screen();
     assert!(screen.contains("= shows them together"), "{screen}");
     r.key(KeyCode::Char('='));
-    assert_eq!(r.app.tasks.len(), 3);
-    assert!(r.app.filter_input.value().starts_with("group:"));
+    r.wait_for("the takes view loaded", |a| {
+        a.takes.as_ref().is_some_and(|t| !t.loading)
+    })
+    .await;
+    let takes = r.app.takes.as_ref().map(|t| t.takes().len());
+    assert_eq!(
+        takes,
+        Some(3),
+        "the takes view holds the group's three takes"
+    );
+    let screen = r.screen();
+    assert!(screen.contains("3 takes"), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -159,6 +159,23 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
         "the details name the gain:\n{after}"
     );
 
+    // `v`: the spectrogram in place of the waveform, in half blocks.
+    tmux.keys(&["v"]);
+    let half_blocks = |screen: &str| screen.matches('\u{2580}').count();
+    let mut screen = tmux.capture();
+    for _ in 0..100 {
+        if half_blocks(&screen) >= 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        screen = tmux.capture();
+    }
+    assert!(
+        half_blocks(&screen) >= 200,
+        "the spectrogram draws at least 200 half-block cells:\n{screen}"
+    );
+    tmux.keys(&["v"]);
+
     // Stop, then discard the third take: exactly one file goes.
     tmux.keys(&["p"]);
     tmux.keys(&["x"]);

@@ -161,3 +161,47 @@ async fn a_toast_ticks_until_it_expires_and_then_the_loop_is_silent() {
     assert_eq!(screen.len(), gone, "idle again: {:?}", screen.since(gone));
     live.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_takes_view_open_and_idle_writes_nothing() {
+    let takes: Vec<_> = (1..=3)
+        .map(|id| {
+            let mut t = task(id, LocalState::Completed);
+            t.group_id = Some("g1".into());
+            t
+        })
+        .collect();
+    let mut init = empty_init();
+    init.tasks = takes.clone();
+    let live = LiveLoop::start(init);
+    let (screen, tx) = (live.screen.clone(), live.tx.clone());
+    wait_until("the first frame", || screen.len() > 0).await;
+    settle().await;
+    let table = screen.len();
+    tx.send(Message::Terminal(Event::Key(KeyEvent::from(
+        KeyCode::Char('='),
+    ))))
+    .unwrap();
+    // This loop has no store: the group's rows are the store's answer.
+    tx.send(Message::GroupLoaded {
+        group: "g1".into(),
+        result: Ok(takes),
+    })
+    .unwrap();
+    settle().await;
+    // Frames are drawn as differences: the title's words arrive apart.
+    let drawn = screen.since(table);
+    assert!(
+        drawn.contains("up g1") && drawn.contains("· 3 tak"),
+        "the takes view is drawn: {drawn:?}"
+    );
+    let open = screen.len();
+    tokio::time::sleep(IDLE).await;
+    assert_eq!(
+        screen.len(),
+        open,
+        "the idle takes view wrote {:?}",
+        screen.since(open)
+    );
+    live.stop().await;
+}
