@@ -1,6 +1,8 @@
-//! Results measured by themselves: with `auto_download`, a completed task
-//! is downloaded, decoded off the async workers, stored once, announced in
-//! one event, and not decoded again after a restart.
+//! Results measured by themselves: with `auto_download` (and measuring, as
+//! the dashboard runs), a completed task is downloaded, decoded off the
+//! async workers, stored once, announced in one event, and not decoded
+//! again after a restart. Headless, a download measures nothing: the
+//! figures are made on first need.
 
 mod common;
 
@@ -12,7 +14,10 @@ use klang::store::Store;
 #[tokio::test]
 async fn a_completed_task_is_downloaded_and_measured_by_itself() {
     let sb = sandbox(50, 100).await;
-    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| c.auto_download = true);
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| {
+        c.auto_download = true;
+        c.measure_downloads = true;
+    });
     let id = h.engine.submit(sfx("rain on a tin roof", "3.0")).unwrap();
     let event = h
         .wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
@@ -62,6 +67,11 @@ async fn an_old_download_is_measured_on_request() {
     let id = h.engine.submit(sfx("wind", "3.0")).unwrap();
     h.wait_task(id, |r| r.state.is_final()).await;
     h.engine.download(id, None);
+    h.wait_event(|e| matches!(e, EngineEvent::Download(DownloadEvent::Finished { .. })))
+        .await;
+    // Headless: the download alone measured nothing.
+    assert_eq!(h.store.analysis(id).unwrap(), None);
+    h.engine.analyse(id);
     h.wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
         .await;
     let first = h.store.analysis(id).unwrap().unwrap();
@@ -119,7 +129,10 @@ async fn a_starting_dashboard_saves_recent_results_that_have_no_file() {
 async fn a_spectrogram_is_computed_off_the_async_workers_and_announced() {
     use klang::engine::spectrograms::{COLUMNS, ROWS};
     let sb = sandbox(50, 100).await;
-    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| c.auto_download = true);
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| {
+        c.auto_download = true;
+        c.measure_downloads = true;
+    });
     let id = h.engine.submit(sfx("rain on a tin roof", "3.0")).unwrap();
     h.wait_event(|e| matches!(e, EngineEvent::AudioAnalysed { record, .. } if record.id == id))
         .await;

@@ -52,6 +52,10 @@ pub struct EngineConfig {
     /// Download each result as soon as its task completes (the dashboard;
     /// headless commands download only when asked).
     pub auto_download: bool,
+    /// Measure each downloaded file at once (the dashboard shows the
+    /// figures); otherwise they are made on first need (`show`, `analyze`,
+    /// the details), so `klang download` costs what the transfer costs.
+    pub measure_downloads: bool,
 }
 
 impl EngineConfig {
@@ -65,6 +69,7 @@ impl EngineConfig {
             budget: Budget::default(),
             give_up_unknown_after: Duration::from_secs(3600),
             auto_download: false,
+            measure_downloads: false,
         }
     }
 }

@@ -30,6 +30,9 @@ struct Inner {
     slots: Semaphore,
     active: Mutex<HashSet<i64>>,
     analyser: Analyser,
+    /// Measure each file once it is in (the dashboard, which shows the
+    /// figures); headless commands leave it to the first `show`/`analyze`.
+    measure: bool,
 }
 
 /// Decrements the running count however the download ends.
@@ -65,6 +68,7 @@ impl Transfers {
                 slots: Semaphore::new(config.max_downloads.max(1)),
                 active: Mutex::new(HashSet::new()),
                 analyser,
+                measure: config.measure_downloads,
             }),
         }
     }
@@ -102,23 +106,28 @@ impl Transfers {
                 return;
             };
             (inner.sink)(EngineEvent::Download(DownloadEvent::Started { id }));
-            let event = match run(&inner, record, &dir).await {
+            match run(&inner, record, &dir).await {
                 Ok(path) => {
-                    // Measured right away, so the waveform follows the file.
-                    inner
-                        .analyser
-                        .start(inner.store.clone(), inner.sink.clone(), id);
-                    DownloadEvent::Finished { id, path }
+                    let finished = DownloadEvent::Finished { id, path };
+                    (inner.sink)(EngineEvent::Download(finished));
+                    if inner.measure {
+                        // Measured right away, so the waveform follows the
+                        // file (announced after it, which forgets the
+                        // figures of any file before).
+                        inner
+                            .analyser
+                            .start(inner.store.clone(), inner.sink.clone(), id);
+                    }
                 }
                 Err(error) => {
                     let message = error.to_string();
                     if let Ok(Some(record)) = inner.store.set_last_error(id, &message) {
                         (inner.sink)(EngineEvent::TaskChanged(Box::new(record)));
                     }
-                    DownloadEvent::Failed { id, error: message }
+                    let failed = DownloadEvent::Failed { id, error: message };
+                    (inner.sink)(EngineEvent::Download(failed));
                 }
-            };
-            (inner.sink)(EngineEvent::Download(event));
+            }
         });
     }
 

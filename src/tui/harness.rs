@@ -152,6 +152,8 @@ impl Runner {
         };
         config.store_watch_interval = Duration::from_millis(200);
         config.auto_download = auto_download;
+        // As the dashboard runs it.
+        config.measure_downloads = true;
         let (tx, rx) = mpsc::unbounded_channel();
         let sink_tx = tx.clone();
         let sink: EventSink = Arc::new(move |ev| {

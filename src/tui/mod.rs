@@ -76,6 +76,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     // The dashboard fetches each result as it completes, before its URL
     // can expire; headless commands download only when asked.
     ctx.engine_config.auto_download = ctx.config.auto_download.unwrap_or(true);
+    ctx.engine_config.measure_downloads = true;
     let theme_name = options.theme.clone().or_else(|| ctx.config.theme.clone());
     let mouse = !options.no_mouse && ctx.config.mouse.unwrap_or(true);
     // Read before the terminal changes mode, so a store error prints
