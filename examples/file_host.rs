@@ -17,13 +17,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: file_host STORE_PATH SIZE_MB";
     let store_path = args.next().ok_or(usage)?;
     let size_mb: f64 = args.next().ok_or(usage)?.parse()?;
-    // Not audio: the figure is the transfer, not the measuring klang
-    // starts once a file is saved.
-    let body: &'static [u8] =
-        Box::leak(pseudo_random((size_mb * 1048576.0) as usize).into_boxed_slice());
+    // A WAV header over incompressible samples: klang keeps only what
+    // starts like audio, and `klang download` measures nothing, so the
+    // figure is the transfer alone.
+    let mut file = pseudo_random(((size_mb * 1048576.0) as usize).max(44));
+    let header = wav_header(file.len() - 44);
+    file[..44].copy_from_slice(&header);
+    let body: &'static [u8] = Box::leak(file.into_boxed_slice());
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/result.bin", listener.local_addr()?);
+    let url = format!("http://{}/result.wav", listener.local_addr()?);
     seed(&store_path, &url)?;
     println!("{url}");
 
@@ -49,12 +52,38 @@ async fn serve(mut socket: TcpStream, body: &[u8]) -> std::io::Result<()> {
         head.extend_from_slice(&buf[..n]);
     }
     let answer = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     socket.write_all(answer.as_bytes()).await?;
     socket.write_all(body).await?;
     socket.shutdown().await
+}
+
+/// The 44-byte header of a 16-bit stereo 44.1 kHz PCM WAV holding
+/// `data_len` bytes of samples.
+fn wav_header(data_len: usize) -> [u8; 44] {
+    let data_len = u32::try_from(data_len).unwrap_or(u32::MAX - 36);
+    let mut h = [0u8; 44];
+    let fields: [(usize, &[u8]); 13] = [
+        (0, b"RIFF"),
+        (4, &(36 + data_len).to_le_bytes()),
+        (8, b"WAVE"),
+        (12, b"fmt "),
+        (16, &16u32.to_le_bytes()),
+        (20, &1u16.to_le_bytes()),
+        (22, &2u16.to_le_bytes()),
+        (24, &44_100u32.to_le_bytes()),
+        (28, &(44_100u32 * 4).to_le_bytes()),
+        (32, &4u16.to_le_bytes()),
+        (34, &16u16.to_le_bytes()),
+        (36, b"data"),
+        (40, &data_len.to_le_bytes()),
+    ];
+    for (at, bytes) in fields {
+        h[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+    h
 }
 
 /// Bytes that no file system or link compresses (xorshift).

@@ -28,9 +28,11 @@ struct Changing {
 }
 
 fn version_bytes(version: usize) -> Vec<u8> {
-    (0..200_000u32)
-        .map(|i| (i as usize * version % 251) as u8)
-        .collect()
+    wav::as_wav(
+        (0..200_000u32)
+            .map(|i| (i as usize * version % 251) as u8)
+            .collect(),
+    )
 }
 
 async fn changing(State(c): State<Arc<Changing>>, headers: HeaderMap) -> Response {

@@ -164,10 +164,30 @@ pub fn has_file(record: &TaskRecord) -> bool {
         .is_some_and(|p| Path::new(p).is_file())
 }
 
+/// The task's file on disk when it is not audio (an error page saved by
+/// an older klang, say: its first bytes, or its stored measurement, say it
+/// does not decode): the next download replaces it.
+fn broken_file(store: &Store, record: &TaskRecord) -> Option<PathBuf> {
+    let path = PathBuf::from(record.local_path.as_deref()?);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let head = crate::audio::sniff::file_head(&path).ok()?;
+    if crate::audio::sniff::not_audio(&head, None).is_some() {
+        return Some(path);
+    }
+    match store.analysis(record.id) {
+        Ok(Some(stored)) if stored.is_for(record) && stored.outcome.is_err() => Some(path),
+        _ => None,
+    }
+}
+
 async fn run(inner: &Inner, record: TaskRecord, dir: &Path) -> Result<PathBuf, DownloadError> {
     let id = record.id;
     let url = record.first_url().ok_or(DownloadError::NoUrl)?.to_string();
-    let result = fetch(inner, &record, &url, dir).await;
+    let broken = broken_file(&inner.store, &record);
+    let result = fetch(inner, &record, &url, dir, broken.clone()).await;
     let path = match result {
         Err(e) if e.url_may_be_stale() && record.task_id.is_some() => {
             // Result URLs can expire; ask the API for the current one once.
@@ -179,7 +199,7 @@ async fn run(inner: &Inner, record: TaskRecord, dir: &Path) -> Result<PathBuf, D
             match fresh {
                 Some(fresh) if fresh.first_url().is_some_and(|u| u != url) => {
                     let url = fresh.first_url().unwrap_or_default().to_string();
-                    fetch(inner, &fresh, &url, dir).await?
+                    fetch(inner, &fresh, &url, dir, broken).await?
                 }
                 _ => return Err(e),
             }
@@ -202,6 +222,7 @@ async fn fetch(
     record: &TaskRecord,
     url: &str,
     dir: &Path,
+    broken: Option<PathBuf>,
 ) -> Result<PathBuf, DownloadError> {
     let id = record.id;
     let sink = inner.sink.clone();
@@ -222,5 +243,7 @@ async fn fetch(
         .downloader
         .as_ref()
         .map_err(|e| DownloadError::Client(e.clone()))?;
-    downloader.fetch(record, url, dir, &mut progress).await
+    downloader
+        .fetch_replacing(record, url, dir, broken, &mut progress)
+        .await
 }

@@ -365,12 +365,27 @@ impl Store {
         )
     }
 
+    /// A new file for task `id`. The figures of the file before go with
+    /// it: the new one may have the same path (a file that was not audio,
+    /// replaced in place) and is measured again on first need.
     pub fn set_local_path(&self, id: i64, path: &Path) -> Result<TaskRecord> {
-        self.update(
-            id,
-            "UPDATE tasks SET local_path = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
-            params![id, path.to_string_lossy(), now_ms()],
-        )
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction().map_err(|e| self.err(e))?;
+            tx.execute("DELETE FROM audio_analysis WHERE task = ?1", params![id])
+                .map_err(|e| self.err(e))?;
+            let changed = tx
+                .execute(
+                    "UPDATE tasks SET local_path = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
+                    params![id, path.to_string_lossy(), now_ms()],
+                )
+                .map_err(|e| self.err(e))?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchTask(id));
+            }
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        self.get(id)
     }
 
     /// None when `error` already is the task's last error: nothing written.

@@ -208,7 +208,8 @@ async fn drip(State(ctx): State<Ctx>) -> Response {
     let every = ctx.drip_every;
     let bytes = futures::stream::repeat(()).then(move |()| async move {
         tokio::time::sleep(every).await;
-        Ok::<_, std::io::Error>(Bytes::from_static(b"x"))
+        // MPEG frame sync bytes: it starts like audio, and never ends.
+        Ok::<_, std::io::Error>(Bytes::from_static(b"\xff"))
     });
     (
         StatusCode::OK,

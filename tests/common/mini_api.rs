@@ -48,7 +48,7 @@ impl MiniApi {
 
 /// The bytes of the result file, deterministic.
 pub fn file_bytes() -> Vec<u8> {
-    (0..FILE_LEN).map(|i| (i % 251) as u8).collect()
+    super::wav::as_wav((0..FILE_LEN).map(|i| (i % 251) as u8).collect())
 }
 
 pub async fn start(key: &str, chunk_delay: Duration) -> MiniApi {

@@ -14,6 +14,7 @@ pub mod shapes_api;
 pub mod takes_api;
 pub mod tmux;
 pub mod video_host;
+pub mod wav;
 
 use klang::api::{ApiClient, ApiKey, ClientOptions, CreateRequest, SoundEffectsParams};
 use klang::engine::{Engine, EngineConfig, EngineEvent, PollPolicy};

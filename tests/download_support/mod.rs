@@ -3,6 +3,9 @@
 //! plus the task records and helpers the download tests share.
 #![allow(dead_code)]
 
+#[path = "../common/wav.rs"]
+pub mod wav;
+
 use axum::Router;
 use axum::body::Body;
 use axum::body::Bytes;
@@ -186,11 +189,11 @@ pub async fn redirect_loop(State(s): State<AppState>, uri: Uri, headers: HeaderM
 }
 
 pub async fn start() -> Server {
-    let data: Arc<Vec<u8>> = Arc::new(
+    let data: Arc<Vec<u8>> = Arc::new(wav::as_wav(
         (0..300_000u32)
             .map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8)
             .collect(),
-    );
+    ));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let state = AppState {
         data: data.clone(),

@@ -1,12 +1,15 @@
 //! Streaming a response body into the partial file, within limits: a size
 //! cap, and a minimum rate over a window (curl's `--speed-limit` and
 //! `--speed-time`), so a host that drips a byte every few seconds cannot
-//! hold a download open forever.
+//! hold a download open forever. The file's first bytes are checked
+//! against the audio signatures before more is written: an error page
+//! served with 200 is refused and not kept under an audio name.
 
 use super::files::{blocking, io_error};
 use super::request::Answer;
 use super::writer::{DiskWriter, Written};
 use super::{DownloadError, network_error};
+use crate::audio::sniff::{HEAD_BYTES, not_audio};
 use futures::StreamExt;
 use std::path::Path;
 use std::time::Duration;
@@ -79,26 +82,117 @@ pub(super) struct Limits {
     pub stall: StallRule,
 }
 
-/// Writes the body after `answer.start` and checks it is whole. Returns the
-/// file (written, not yet synced) and the bytes it now holds. On failure
-/// what arrived is kept for a resume, except when it cannot be trusted (too
-/// large, more than announced).
+/// Where the body goes, and what the host said it is.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Target<'a> {
+    pub dir: &'a Path,
+    pub part_path: &'a Path,
+    pub content_type: Option<&'a str>,
+}
+
+/// Collects the file's first [`HEAD_BYTES`] (what a resumed file already
+/// holds, then what arrives) and judges them once.
+struct Sniffer<'a> {
+    head: Vec<u8>,
+    content_type: Option<&'a str>,
+    judged: bool,
+}
+
+impl<'a> Sniffer<'a> {
+    /// The head of what `part` holds below `start`.
+    fn new(part: &std::fs::File, start: u64, content_type: Option<&'a str>) -> Sniffer<'a> {
+        let mut head = vec![0; (start as usize).min(HEAD_BYTES)];
+        let held = read_head(part, &mut head);
+        head.truncate(held);
+        Sniffer {
+            head,
+            content_type,
+            judged: false,
+        }
+    }
+
+    /// Takes the next bytes; judges once the head is full.
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), DownloadError> {
+        if self.judged {
+            return Ok(());
+        }
+        let room = HEAD_BYTES - self.head.len();
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        if self.head.len() < HEAD_BYTES {
+            return Ok(());
+        }
+        self.judge()
+    }
+
+    /// The body ended (whole): judges a file shorter than the head.
+    fn judge(&mut self) -> Result<(), DownloadError> {
+        if self.judged {
+            return Ok(());
+        }
+        self.judged = true;
+        match not_audio(&self.head, self.content_type) {
+            Some(what) => Err(DownloadError::NotAudio { what: what.into() }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads what it can of `head.len()` bytes at the file's start.
+fn read_head(part: &std::fs::File, head: &mut [u8]) -> usize {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut held = 0;
+        while held < head.len() {
+            match part.read_at(&mut head[held..], held as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => held += n,
+            }
+        }
+        held
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (part, head);
+        0
+    }
+}
+
+/// Writes the body after `answer.start` and checks it is whole and audio.
+/// Returns the file (written, not yet synced) and the bytes it now holds.
+/// On failure what arrived is kept for a resume, except when it cannot be
+/// trusted (too large, more than announced, not audio).
 pub(super) async fn stream_into(
     answer: Answer,
     part: std::fs::File,
-    dir: &Path,
-    part_path: &Path,
+    target: Target<'_>,
     limits: Limits,
     progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
 ) -> Result<(std::fs::File, u64), DownloadError> {
+    let Target {
+        dir,
+        part_path,
+        content_type,
+    } = target;
     let Answer {
         response,
         start,
         total,
     } = answer;
+    let mut sniffer = Sniffer::new(&part, start, content_type);
     let mut writer = DiskWriter::start(part);
     let mut written = start;
-    let streamed = copy(response, &mut writer, &mut written, total, limits, progress).await;
+    let streamed = copy(
+        response,
+        &mut writer,
+        &mut sniffer,
+        &mut written,
+        total,
+        limits,
+        progress,
+    )
+    .await
+    .and_then(|()| sniffer.judge());
     // Whatever was queued is written even on failure: it is what the next
     // attempt resumes from.
     let Written { file: part, error } = writer.finish().await;
@@ -108,9 +202,13 @@ pub(super) async fn stream_into(
         None => streamed,
     };
     if let Err(e) = streamed {
-        if matches!(e, DownloadError::TooLarge { .. }) {
+        if matches!(
+            e,
+            DownloadError::TooLarge { .. } | DownloadError::NotAudio { .. }
+        ) {
             drop(part);
             let _ = tokio::fs::remove_file(part_path).await;
+            let _ = tokio::fs::remove_file(part_path.with_extension("validator")).await;
         } else {
             // Best effort: the error being returned matters more.
             let _ = blocking(move || {
@@ -138,11 +236,13 @@ pub(super) async fn stream_into(
 }
 
 /// The read loop: chunks to the disk writer, within the size cap and the
-/// stall rule, with throttled progress. Per chunk: one copy into the
-/// writer's buffer, no new timer.
+/// stall rule, with throttled progress; nothing past the head is written
+/// before the head is judged audio. Per chunk: one copy into the writer's
+/// buffer, no new timer.
 async fn copy(
     response: reqwest::Response,
     writer: &mut DiskWriter,
+    sniffer: &mut Sniffer<'_>,
     written: &mut u64,
     total: Option<u64>,
     limits: Limits,
@@ -175,6 +275,7 @@ async fn copy(
                 limit: limits.max_bytes,
             });
         }
+        sniffer.feed(&chunk)?;
         if !writer.write(&chunk).await {
             // The writer stopped on an error; stream_into reports it.
             return Ok(());
@@ -196,6 +297,39 @@ async fn copy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_head_is_judged_once_whole_however_it_arrives_and_a_resume_counts_what_is_held() {
+        let part = tempfile::tempfile().unwrap();
+        let page = b"<!DOCTYPE html><html><body>the link has expired, sign in again</body></html>";
+        let mut sniffer = Sniffer::new(&part, 0, Some("audio/mpeg"));
+        let mut refused = None;
+        for (i, chunk) in page.chunks(3).enumerate() {
+            if let Err(e) = sniffer.feed(chunk) {
+                refused = Some((i, e));
+                break;
+            }
+        }
+        let (at, error) = refused.expect("refused");
+        assert_eq!(at, HEAD_BYTES / 3, "judged as the head filled");
+        assert_eq!(
+            error,
+            DownloadError::NotAudio {
+                what: "an HTML page".into()
+            }
+        );
+        // A body shorter than the head is judged when it ends.
+        let mut short = Sniffer::new(&part, 0, Some("application/json"));
+        assert!(short.feed(b"{}").is_ok());
+        assert!(matches!(short.judge(), Err(DownloadError::NotAudio { .. })));
+        // A resume: the held bytes are the head's start.
+        use std::io::Write;
+        let mut held = tempfile::tempfile().unwrap();
+        held.write_all(b"ID3\x04\x00").unwrap();
+        let mut resumed = Sniffer::new(&held, 5, None);
+        assert!(resumed.feed(&[0u8; 100]).is_ok());
+        assert!(resumed.judge().is_ok());
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_window_with_too_few_bytes_is_a_stall_and_enough_opens_a_new_one() {

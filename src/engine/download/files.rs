@@ -45,16 +45,46 @@ pub(super) fn open_part(path: &Path, dir: &Path) -> Result<File, DownloadError> 
 }
 
 /// Gives the finished partial file its real name without ever replacing an
-/// existing file, then removes the partial name.
+/// existing file, except `broken` (the task's earlier file, which is not
+/// audio): that one is renamed over when the name comes to it, else
+/// removed once the new file is in. Then removes the partial name.
 pub(super) fn place(
     part: File,
     part_path: &Path,
     dir: &Path,
     name: &str,
+    broken: Option<&Path>,
+) -> Result<PathBuf, DownloadError> {
+    let placed = place_new(part, part_path, dir, name, broken)?;
+    if let Some(broken) = broken
+        && broken != placed
+    {
+        match std::fs::remove_file(broken) {
+            Ok(()) => sync_dir(dir),
+            Err(e) => tracing::debug!("could not remove the broken earlier file: {e}"),
+        }
+    }
+    Ok(placed)
+}
+
+fn place_new(
+    part: File,
+    part_path: &Path,
+    dir: &Path,
+    name: &str,
+    broken: Option<&Path>,
 ) -> Result<PathBuf, DownloadError> {
     part.sync_all().map_err(|e| io_error(dir, &e))?;
     for n in 1..=MAX_NAME_ATTEMPTS {
         let candidate = dir.join(numbered(name, n));
+        if broken == Some(candidate.as_path()) {
+            // Atomic: the name holds the broken file or the new one,
+            // never nothing.
+            std::fs::rename(part_path, &candidate).map_err(|e| io_error(dir, &e))?;
+            drop(part);
+            sync_dir(dir);
+            return Ok(candidate);
+        }
         // A hard link fails if the target exists, atomically: no window
         // in which another writer's file could be replaced.
         match std::fs::hard_link(part_path, &candidate) {

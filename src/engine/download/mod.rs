@@ -53,6 +53,12 @@ pub enum DownloadError {
     /// Another process holds the lock on this task's partial file.
     #[error("another klang is already downloading this file into {dir}; wait for it to finish")]
     InProgress { dir: String },
+    /// The body's first bytes (and its content type) say it is not audio:
+    /// an error page served with 200, say. Nothing was kept.
+    #[error(
+        "the result URL answered with {what}, not audio; nothing was kept: retry later, or refresh the task for a new link"
+    )]
+    NotAudio { what: String },
 }
 
 impl DownloadError {
@@ -64,7 +70,11 @@ impl DownloadError {
                 status: 403 | 404 | 410,
                 ..
             }
-        ) || matches!(self, DownloadError::Network(_))
+        ) || matches!(
+            self,
+            // An expired link often answers 200 with a page saying so.
+            DownloadError::Network(_) | DownloadError::NotAudio { .. }
+        )
     }
 }
 
@@ -122,12 +132,29 @@ impl Downloader {
 
     /// Downloads `url` for `task` into `dir`, reporting (bytes, total), and
     /// returns the path of the new file. Resumes a partial file an earlier
-    /// call left behind. Never overwrites an existing file.
+    /// call left behind. Never overwrites an existing file. A body that is
+    /// not audio is refused ([`DownloadError::NotAudio`]) and not kept.
     pub async fn fetch(
         &self,
         task: &TaskRecord,
         url: &str,
         dir: &Path,
+        progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+    ) -> Result<PathBuf, DownloadError> {
+        self.fetch_replacing(task, url, dir, None, progress).await
+    }
+
+    /// Like [`Downloader::fetch`], and `broken` (the task's earlier file,
+    /// which is not audio) is replaced by the new one instead of being
+    /// joined by a `-2` copy: overwritten in place when the new file takes
+    /// its name, else removed once the new file is in. Only a file in `dir`
+    /// is touched.
+    pub async fn fetch_replacing(
+        &self,
+        task: &TaskRecord,
+        url: &str,
+        dir: &Path,
+        broken: Option<PathBuf>,
         progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
     ) -> Result<PathBuf, DownloadError> {
         let request_url = checked_url(url)?;
@@ -140,8 +167,9 @@ impl Downloader {
             let dir = dir.to_path_buf();
             blocking(move || open_part(&part_path, &dir)).await?
         };
+        let broken = broken.filter(|b| b.parent() == Some(dir));
         let result = self
-            .download(task, &request_url, dir, part, &part_path, progress)
+            .download(task, &request_url, dir, part, &part_path, broken, progress)
             .await;
         if result.is_err() {
             // An empty partial file (nothing arrived) is only litter.
@@ -153,6 +181,7 @@ impl Downloader {
     /// The transfer itself, once the partial file is open and locked:
     /// ask (resuming when part of the file is here), check the size, stream
     /// the body into the partial file, then place it under its real name.
+    #[allow(clippy::too_many_arguments)]
     async fn download(
         &self,
         task: &TaskRecord,
@@ -160,6 +189,7 @@ impl Downloader {
         dir: &Path,
         part: File,
         part_path: &Path,
+        broken: Option<PathBuf>,
         progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
     ) -> Result<PathBuf, DownloadError> {
         let io = |e: std::io::Error| io_error(dir, &e);
@@ -200,8 +230,18 @@ impl Downloader {
             stall: self.options.stall,
         };
         let part = part.into_std().await;
-        let (part, written) =
-            body::stream_into(answer, part, dir, part_path, limits, progress).await?;
+        let (part, written) = body::stream_into(
+            answer,
+            part,
+            body::Target {
+                dir,
+                part_path,
+                content_type: content_type.as_deref(),
+            },
+            limits,
+            progress,
+        )
+        .await?;
         // The cleaned URL has the same path as the original, so the same
         // extension.
         let name = file_name(task, request_url.as_str(), content_type.as_deref());
@@ -209,7 +249,7 @@ impl Downloader {
         let part_path = part_path.to_path_buf();
         let id = task.id;
         let placed = blocking(move || {
-            let placed = place(part, &part_path, &dir, &name)?;
+            let placed = place(part, &part_path, &dir, &name, broken.as_deref())?;
             let _ = std::fs::remove_file(part_path.with_extension("validator"));
             remove_stale_parts(&dir, id);
             Ok(placed)

@@ -159,6 +159,12 @@ impl App {
             }
             DownloadEvent::Finished { id, path } => {
                 self.downloads.remove(&id);
+                // A new file: the figures of the one before (which may have
+                // had the same path, replaced because it was not audio) no
+                // longer hold.
+                self.analyses.remove(&id);
+                self.analysis_requested.retain(|(task, _)| *task != id);
+                self.spectrograms.forget(id);
                 self.toast(format!("#{id} saved to {}", path.display()));
                 if let Some(play) = self.play_if_waiting(id, path) {
                     return Some(play);

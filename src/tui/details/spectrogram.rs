@@ -132,6 +132,14 @@ impl Spectrograms {
         }
     }
 
+    /// A new file for `id` (a broken one replaced in place): what was
+    /// made of the old one, or asked for it, no longer holds.
+    pub fn forget(&mut self, id: i64) {
+        self.by_task.remove(&id);
+        self.arrived.retain(|&other| other != id);
+        self.requested.retain(|(task, _)| *task != id);
+    }
+
     fn answer_for(&self, record: &TaskRecord) -> Option<&StoredSpectrogram> {
         self.by_task
             .get(&record.id)
