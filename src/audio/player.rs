@@ -136,7 +136,7 @@ pub fn choose(env: &Environment, file: &Path, offer: &str) -> Result<Player, NoP
 
 /// `name` itself when it contains a slash, else the first executable file
 /// of that name in `path`.
-fn find_program(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     if name.contains('/') {
         let p = PathBuf::from(name);
         return is_executable(&p).then_some(p);

@@ -67,6 +67,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write a result as WAV or FLAC: trimmed, faded, resampled, at a target loudness
     Render(RenderArgs),
+    /// Put a video-to-audio result on its video: one MP4, the video copied, the result as its only audio
+    Mux(MuxArgs),
     /// Resume polling and wait until the given tasks (default: every unfinished one) end
     Wait(WaitArgs),
     /// Print where config, data, logs and downloads live
@@ -349,6 +351,18 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print one JSON document (the path and figures of each file) and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MuxArgs {
+    /// Local id, task id, or a unique prefix of it
+    pub id: String,
+    /// Directory to write into [default: beside the download]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON document (the file written) and nothing else on stdout
     #[arg(long)]
     pub json: bool,
 }

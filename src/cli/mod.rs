@@ -1,5 +1,5 @@
 //! The headless command line: `klang submit`, `batch`, `list`, `show`,
-//! `download`, `wait`, `analyze`, `render`, `export`, `stats`, `paths`,
+//! `download`, `wait`, `analyze`, `render`, `mux`, `export`, `stats`, `paths`,
 //! `completions`, `man`, `sandbox`. Every command prints one JSON document with `--json`
 //! and nothing else on stdout; progress and errors go to stderr.
 
@@ -13,6 +13,7 @@ mod download;
 mod export;
 mod headless;
 mod list;
+mod mux;
 mod output;
 mod paths;
 mod render;
@@ -186,6 +187,10 @@ pub async fn run(
         Command::Render(args) => {
             let ctx = headless_context(global, check_keys).await?;
             render::run(ctx, args).await
+        }
+        Command::Mux(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            mux::run(ctx, args).await
         }
         Command::Submit(sub) => {
             let ctx = headless_context(global, check_keys).await?;

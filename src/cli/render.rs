@@ -128,7 +128,7 @@ fn group_takes(ctx: &Context, g: &str) -> Result<Vec<TaskRecord>, Failure> {
 }
 
 /// The record with its file on disk, downloading it first if needed.
-async fn on_disk(
+pub(super) async fn on_disk(
     ctx: &Context,
     headless: &mut Option<Headless>,
     record: TaskRecord,

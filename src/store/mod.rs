@@ -10,6 +10,7 @@ mod compose;
 mod history;
 mod identity;
 mod leases;
+mod muxes;
 mod reads;
 mod record;
 mod recovery;

@@ -219,6 +219,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 10: when a `submit-unknown` task got its task id from its own callback
     // (the create's answer was lost, the provider made it anyway).
     "ALTER TABLE tasks ADD COLUMN recovered_at INTEGER;",
+    // 11: the dubbed videos `klang mux` and the mux key wrote, so the
+    // details can show them (a table of their own: a task may have many).
+    "CREATE TABLE muxes (
+        task INTEGER NOT NULL REFERENCES tasks(id),
+        path TEXT NOT NULL,
+        made_at INTEGER NOT NULL
+    );
+    CREATE INDEX muxes_task ON muxes(task, made_at);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

@@ -8,6 +8,7 @@ mod boxes;
 mod facts;
 mod local;
 mod locate;
+pub mod mux;
 mod preflight;
 
 pub use facts::{Container, VideoFacts};

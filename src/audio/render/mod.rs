@@ -14,6 +14,7 @@ mod write;
 
 pub use gain::Gain;
 pub use write::Container;
+pub(crate) use write::claim_name;
 
 use super::{Analysis, analyse_file};
 use std::path::{Path, PathBuf};

@@ -110,7 +110,7 @@ fn write_part(part: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Gives `part` the first free name of `name`, `name-2`, ...: a hard link
 /// fails when the name exists, so two renders at once never share one.
-fn claim_name(part: &Path, dir: &Path, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn claim_name(part: &Path, dir: &Path, name: &str) -> Result<PathBuf, String> {
     for n in 1..=999 {
         let target = dir.join(numbered(name, n));
         match std::fs::hard_link(part, &target) {
