@@ -1,5 +1,6 @@
 //! A file host for the video check, written for the bad cases a user meets:
-//! a missing file, an HTML page, a file too large (by its headers only),
+//! a missing file, an HTML page, a file too large (by its headers only, or
+//! by its ranged GET where HEAD understates it),
 //! clips too long and too short, a `moov` at the end, a redirect loop, a
 //! host that drips one byte at a time, and one whose Content-Length lies.
 //! Clips are served with Range; the host counts what it sends.
@@ -160,6 +161,17 @@ async fn serve(
             .into_response(),
         // Only the headers say 150 MB; the head is a real clip's.
         "big.mp4" => match clip("good.mp4") {
+            Some(good) => file(&ctx, &name, &method, &headers, &good, BIG_BYTES),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+        // HEAD understates the size; the ranged GET's Content-Range tells
+        // the truth (150 MB).
+        "understated.mp4" => match clip("good.mp4") {
+            Some(_) if method == Method::HEAD => Response::builder()
+                .header(header::CONTENT_TYPE, "video/mp4")
+                .header(header::CONTENT_LENGTH, 4096)
+                .body(Body::empty())
+                .unwrap(),
             Some(good) => file(&ctx, &name, &method, &headers, &good, BIG_BYTES),
             None => StatusCode::NOT_FOUND.into_response(),
         },
