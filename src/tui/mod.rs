@@ -57,6 +57,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How many tasks' stored audio figures are read at start.
 const STARTUP_ANALYSES: usize = 500;
+/// Dubbed videos loaded at start: the latest of this many tasks muxed.
+const STARTUP_MUXES: usize = 500;
 
 /// Flags for the dashboard.
 #[derive(Clone, Debug, Default)]
@@ -175,6 +177,14 @@ fn starting_app(
         app.analyses = stored
             .into_iter()
             .map(|(id, a)| (id, Arc::new(a)))
+            .collect();
+    }
+    // The latest dubbed video of each task muxed, where it still is.
+    if let Ok(muxes) = ctx.store.latest_muxes(STARTUP_MUXES) {
+        app.muxes = muxes
+            .into_iter()
+            .filter(|(_, path)| path.is_file())
+            .map(|(id, path)| (id, app::mux::MuxState::Done(path)))
             .collect();
     }
     // basic16 and NO_COLOR terminals may lack braille in their fonts.

@@ -27,6 +27,8 @@ pub struct Effects {
     /// Where loudness-matched copies are written (none: takes play as
     /// they are).
     matched_dir: Option<PathBuf>,
+    /// The form's video check in flight (aborted by a newer one).
+    video_check: Option<tokio::task::AbortHandle>,
 }
 
 impl Effects {
@@ -44,6 +46,7 @@ impl Effects {
             player_env: Environment::current(None),
             player_stop: None,
             matched_dir: None,
+            video_check: None,
         }
     }
 
@@ -197,6 +200,19 @@ impl Effects {
                     result: super::render::run(&source, &settings, &dir, &stem),
                 });
             }
+            Command::CheckVideo { token, url } => self.check_video(token, url),
+            Command::CancelVideoCheck => {
+                if let Some(check) = self.video_check.take() {
+                    check.abort();
+                }
+            }
+            Command::Mux {
+                id,
+                video,
+                audio,
+                dir,
+                name,
+            } => self.mux(id, video, audio, dir, name),
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }
@@ -220,6 +236,51 @@ impl Effects {
                 _ = stopped => None,
             };
             let _ = tx.send(Message::PlayerEnded { token, error });
+        });
+    }
+
+    /// Checks the form's video URL after the debounce, aborting the check
+    /// before it (still waiting or already asking the host).
+    fn check_video(&mut self, token: u64, url: String) {
+        if let Some(check) = self.video_check.take() {
+            check.abort();
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("no runtime for the video check");
+            return;
+        };
+        let tx = self.tx.clone();
+        let task = runtime.spawn(async move {
+            tokio::time::sleep(crate::tui::form::video_check::DEBOUNCE).await;
+            let result = crate::video::check_url(&url, &crate::video::Limits::default()).await;
+            let _ = tx.send(Message::VideoChecked { token, result });
+        });
+        self.video_check = Some(task.abort_handle());
+    }
+
+    /// Muxes on a task of its own (ffmpeg is found on the players' PATH),
+    /// notes the file in the store, and answers `Muxed`.
+    fn mux(
+        &self,
+        id: i64,
+        video: crate::video::mux::VideoSource,
+        audio: PathBuf,
+        dir: PathBuf,
+        name: String,
+    ) {
+        let tx = self.tx.clone();
+        let path = self.player_env.path.clone();
+        let store = self.engine.as_ref().map(|e| e.store().clone());
+        tokio::spawn(async move {
+            let result = super::mux::run(path, video, audio, dir, name).await;
+            if let (Ok(path), Some(store)) = (&result, store) {
+                let path = path.clone();
+                let noted = tokio::task::spawn_blocking(move || store.record_mux(id, &path)).await;
+                if let Ok(Err(e)) = noted {
+                    tracing::warn!("the muxed file of #{id} is not in the store: {e}");
+                }
+            }
+            let _ = tx.send(Message::Muxed { id, result });
         });
     }
 

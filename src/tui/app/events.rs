@@ -166,12 +166,16 @@ impl App {
                 self.analysis_requested.retain(|(task, _)| *task != id);
                 self.spectrograms.forget(id);
                 self.toast(format!("#{id} saved to {}", path.display()));
+                if let Some(mux) = self.mux_if_waiting(id, &path) {
+                    return Some(mux);
+                }
                 if let Some(play) = self.play_if_waiting(id, path) {
                     return Some(play);
                 }
             }
             DownloadEvent::Failed { id, error } => {
                 self.downloads.remove(&id);
+                self.mux_download_failed(id);
                 self.toast_error(format!("#{id} download failed: {error}"));
             }
         }

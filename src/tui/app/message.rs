@@ -63,6 +63,16 @@ pub enum Message {
         id: i64,
         result: Result<PathBuf, String>,
     },
+    /// The answer to [`Command::CheckVideo`] `token`.
+    VideoChecked {
+        token: u64,
+        result: Result<crate::video::VideoFacts, crate::video::Refusal>,
+    },
+    /// The answer to [`Command::Mux`]: the dubbed video written.
+    Muxed {
+        id: i64,
+        result: Result<PathBuf, String>,
+    },
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -129,6 +139,23 @@ pub enum Command {
         settings: crate::audio::render::Settings,
         dir: PathBuf,
         stem: String,
+    },
+    /// Check the form's video `url` after the debounce, replacing any
+    /// check still running (answer: `VideoChecked` with `token`).
+    CheckVideo {
+        token: u64,
+        url: String,
+    },
+    /// Drop the running video check.
+    CancelVideoCheck,
+    /// Put task `id`'s `video` and its result's `audio` into one MP4 named
+    /// `name` in `dir` (answer: `Muxed`).
+    Mux {
+        id: i64,
+        video: crate::video::mux::VideoSource,
+        audio: PathBuf,
+        dir: PathBuf,
+        name: String,
     },
 }
 

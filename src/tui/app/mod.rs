@@ -13,6 +13,7 @@ pub mod effects;
 pub mod event_loop;
 mod events;
 pub mod message;
+pub mod mux;
 mod render;
 pub mod update;
 mod window;
@@ -24,6 +25,7 @@ use crate::store::{LocalState, StoredAnalysis, TaskRecord, Totals};
 pub use crate::tui::app::message::{Command, Commands, Message};
 use crate::tui::details::playback::Playback;
 use crate::tui::form::InputForm;
+use crate::tui::form::video_check::CheckRequest;
 use crate::tui::keys::keymap::KeyMap;
 use crate::tui::table::window::TaskWindow;
 use crate::tui::theme::Theme;
@@ -185,6 +187,9 @@ pub struct App {
     /// (`None`: beside the download).
     pub render_settings: crate::audio::render::Settings,
     pub render_out: Option<std::path::PathBuf>,
+    /// The mux key's work per task, and the latest muxed file of each
+    /// (loaded at start, then from `Muxed`).
+    pub muxes: HashMap<i64, crate::tui::app::mux::MuxState>,
     /// The takes view (`=`), when open.
     pub takes: Option<crate::tui::takes::TakesView>,
     /// A take waiting for the one-key confirmation of its discard: the
@@ -248,6 +253,7 @@ impl App {
             match_level: DEFAULT_MATCH_LEVEL,
             render_settings: Default::default(),
             render_out: None,
+            muxes: HashMap::new(),
             takes: None,
             confirm_discard: None,
             spectrogram: false,
@@ -296,7 +302,23 @@ impl App {
             Message::GroupLoaded { group, result } => self.on_group_loaded(group, result),
             Message::Discarded(result) => self.on_discarded(result),
             Message::Rendered { id, result } => self.on_rendered(id, result),
+            Message::Muxed { id, result } => self.on_muxed(id, result),
+            Message::VideoChecked { token, result } => {
+                if self.form.video_checked(token, result) {
+                    vec![Command::Redraw]
+                } else {
+                    Vec::new()
+                }
+            }
         };
+        match self.form.sync_video_check() {
+            Some(CheckRequest::Start { token, url }) => {
+                commands.push(Command::CheckVideo { token, url });
+                commands.push(Command::Redraw);
+            }
+            Some(CheckRequest::Cancel) => commands.push(Command::CancelVideoCheck),
+            None => {}
+        }
         if let Some(ask) = self.request_missing_analysis() {
             commands.insert(0, ask);
         }

@@ -173,6 +173,7 @@ impl App {
             Action::Discard => self.discard_selected(),
             Action::Spectrogram => self.toggle_spectrogram(),
             Action::Render => self.render_selected(),
+            Action::Mux => self.mux_selected(),
             Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),
@@ -200,6 +201,10 @@ impl App {
         }
         if !self.has_key() {
             self.toast_error("no API key: set KLANG_API_KEY, or try klang --sandbox");
+            return None;
+        }
+        if let Some(why) = self.form.video_check_blocks() {
+            self.toast_error(why);
             return None;
         }
         match self.form.build().and_then(|r| Ok((r, self.form.count()?))) {

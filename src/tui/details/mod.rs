@@ -162,12 +162,32 @@ impl Rows {
             }
             None => {}
         }
+        self.muxed(app, r);
         if let Some(err) = &r.last_error {
             self.push("last error", err.clone(), t.error);
         }
         if r.recovered_at.is_some() {
             let text = "created at the provider: recovered from its callback";
             self.push("recovered", text.to_string(), t.text);
+        }
+    }
+
+    /// The dubbed video of the mux key or `klang mux`, once there is one.
+    fn muxed(&mut self, app: &App, r: &TaskRecord) {
+        use crate::tui::app::mux::MuxState;
+        let t = &app.theme;
+        match app.muxed_file(r.id) {
+            Some(MuxState::Done(path)) => {
+                self.push("muxed", path.display().to_string(), t.text);
+            }
+            Some(MuxState::Running) => {
+                self.push("muxed", "muxing with ffmpeg…".into(), t.downloading);
+            }
+            Some(MuxState::Downloading(_)) => {
+                let text = "downloading the audio, then muxing";
+                self.push("muxed", text.into(), t.downloading);
+            }
+            None => {}
         }
     }
 

@@ -47,6 +47,11 @@ pub(crate) fn form_lines(app: &App, inner_width: u16) -> FormLines {
     for (i, field) in form.fields().iter().enumerate() {
         let on = focused && form.focus == i + 1;
         out.push_field(&app.theme, i, field, on, inner_width);
+        if field.name == "video" && form.model() == Model::VideoToAudio {
+            let width = (inner_width as usize).saturating_sub(LABEL_WIDTH).max(1);
+            out.lines
+                .extend(form.video_check_line(&app.theme, LABEL_WIDTH, width));
+        }
         if on && field.name == "voice_id" {
             out.lines.extend(voice_list(app));
         }
@@ -288,7 +293,7 @@ fn search_lines(app: &App) -> Vec<Line<'static>> {
 
 /// `text` from column `skip`, cut and padded to exactly `width` columns
 /// (wide characters count two, as the terminal draws them).
-fn fit(text: &str, skip: usize, width: usize) -> String {
+pub(crate) fn fit(text: &str, skip: usize, width: usize) -> String {
     let mut out = String::new();
     let (mut col, mut used) = (0, 0);
     for c in text.chars() {

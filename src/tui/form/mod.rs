@@ -14,6 +14,7 @@ use tui_input::backend::crossterm::to_input_request;
 pub use crate::tui::form::fields::{Field, FieldKind, SFX_PROMPT_MAX, TTS_TEXT_MAX, edit_input};
 use crate::tui::form::fields::{LANGUAGES, fields_for};
 use crate::tui::form::history::FormHistory;
+use crate::tui::form::video_check::VideoCheck;
 use crate::tui::form::voice_picker::VoicePicker;
 
 mod compose;
@@ -22,6 +23,7 @@ pub mod history;
 pub mod lines;
 mod request;
 pub mod text_area;
+pub mod video_check;
 pub mod view;
 pub mod voice_picker;
 pub use compose::SearchOutcome;
@@ -39,6 +41,10 @@ pub struct InputForm {
     pub picker: VoicePicker,
     /// Earlier values of the text fields, and the `Ctrl-R` search.
     pub history: FormHistory,
+    /// The check of the video-to-audio form's video URL.
+    pub video_check: VideoCheck,
+    /// The token of the latest check asked for.
+    check_token: u64,
 }
 
 impl Default for InputForm {
@@ -50,6 +56,8 @@ impl Default for InputForm {
             error: None,
             picker: VoicePicker::default(),
             history: FormHistory::default(),
+            video_check: VideoCheck::Idle,
+            check_token: 0,
         };
         form.reset_picker();
         form

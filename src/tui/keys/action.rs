@@ -79,6 +79,7 @@ pub enum Action {
     Discard,
     Spectrogram,
     Render,
+    Mux,
     // The form.
     Submit,
     NextField,
@@ -262,6 +263,12 @@ impl Action {
                 &["w"],
                 "render",
                 "render the result with [render] in config.toml (WAV/FLAC, rate, loudness, trim) beside the download",
+                TABLE,
+            ),
+            Mux => info(
+                &["M"],
+                "mux",
+                "put a video-to-audio result on its video (ffmpeg): one MP4 beside the download, the details show it",
                 TABLE,
             ),
             Stats => info(
