@@ -74,7 +74,14 @@ async fn a_store_deleted_under_the_dashboard_refuses_the_paid_create() {
     r.type_text("thunder after the store is gone");
     r.key(KeyCode::Enter);
     r.wait_for("the submit's answer", |a| !a.submitting()).await;
-    let screen = r.wait_for_text("was deleted or replaced").await;
+    // A toast is one line, cut in the middle on screen; the app keeps it whole.
+    let said = r
+        .app
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("was deleted or replaced"));
+    assert!(said, "{:?}", r.app.toasts);
+    let screen = r.wait_for_text("not submitted: task store").await;
     assert!(screen.contains("Tasks 0"), "no row was kept: {screen}");
     assert_eq!(api.creates(), 0, "a create was sent into a deleted store");
 }

@@ -133,6 +133,15 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     wait_until("the second take to play", || played(&log).len() == 2);
     tmux.keys(&["j", "p"]);
     wait_until("the third take to play", || played(&log).len() == 3);
+    // The playhead moves: two captures a second apart differ.
+    let before = tmux.capture();
+    std::thread::sleep(Duration::from_secs(1));
+    let after = tmux.capture();
+    assert_ne!(before, after, "the playhead moved");
+    assert!(
+        after.contains("played at"),
+        "the details name the gain:\n{after}"
+    );
     let files = played(&log);
     let levels: Vec<f64> = files.iter().map(|f| integrated_lufs(f)).collect();
     let originals: Vec<f64> = std::fs::read_dir(home.downloads())
@@ -147,16 +156,6 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     assert!(
         spread(&levels) <= 1.0,
         "played within 1 LU: {levels:?} ({files:?})"
-    );
-
-    // The playhead moves: two captures a second apart differ.
-    let before = tmux.capture();
-    std::thread::sleep(Duration::from_secs(1));
-    let after = tmux.capture();
-    assert_ne!(before, after, "the playhead moved");
-    assert!(
-        after.contains("played at"),
-        "the details name the gain:\n{after}"
     );
 
     // `v`: the spectrogram in place of the waveform, in half blocks.

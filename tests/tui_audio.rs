@@ -188,22 +188,19 @@ async fn the_render_key_writes_the_file_the_settings_ask_for() {
     assert!(judged.lead_s <= 0.015, "{judged:?}");
     // Again: a second file, the first kept.
     r.key(KeyCode::Char('w'));
-    r.wait_for("the second render", |a| {
+    // The first toast may have gone by now (ffmpeg took its time): the
+    // second is the one naming another file.
+    let first = text.clone();
+    let second_toast = |a: &klang::tui::App| {
         a.toasts
             .iter()
-            .filter(|t| t.text.starts_with(&toast))
-            .count()
-            == 2
-    })
-    .await;
-    let second = r
-        .app
-        .toasts
-        .iter()
-        .rev()
-        .find(|t| t.text.starts_with(&toast))
-        .unwrap();
-    let second = PathBuf::from(&second.text[toast.len()..]);
+            .find(|t| t.text.starts_with(&toast) && t.text != first)
+            .map(|t| t.text.clone())
+    };
+    r.wait_for("the second render", |a| second_toast(a).is_some())
+        .await;
+    let second = second_toast(&r.app).unwrap();
+    let second = PathBuf::from(&second[toast.len()..]);
     assert_ne!(second, path);
     assert!(path.is_file() && second.is_file());
 }

@@ -266,3 +266,71 @@ fn x_asks_once_then_discards_and_a_starred_take_is_refused() {
     assert!(r.screen().contains("unstar it"), "{}", r.screen());
     assert!(r.app.confirm_discard.is_none());
 }
+
+#[test]
+fn v_turns_the_strips_into_spectrograms_where_each_take_has_four_rows() {
+    use klang::engine::EngineEvent;
+    use klang::engine::spectrograms::{COLUMNS, ROWS, StoredSpectrogram};
+    let half_blocks = |row: &str| row.matches('\u{2580}').count();
+    // 200x50: 28 rows for 3 takes; 80x24: 11 rows, too few for 4 each.
+    for (size, tall) in [((200, 50), true), ((80, 24), false)] {
+        let mut r = takes_runner(size);
+        r.key(KeyCode::Char('='));
+        r.key(KeyCode::Char('v'));
+        let asked: Vec<i64> = r
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Spectrogram(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let takes: Vec<TaskRecord> = r.app.takes.as_ref().unwrap().takes().to_vec();
+        if tall {
+            for t in &takes {
+                assert!(asked.contains(&t.id), "take #{} asked: {asked:?}", t.id);
+            }
+        }
+        for t in &takes {
+            let path = t.local_path.clone().unwrap();
+            let stats = r
+                .app
+                .analysis_of(t)
+                .unwrap()
+                .outcome
+                .as_ref()
+                .unwrap()
+                .stats
+                .clone();
+            let spectrogram =
+                klang::audio::spectrogram_file(Path::new(&path), COLUMNS, ROWS, Some(&stats));
+            r.handle(Message::Engine(EngineEvent::Spectrogram {
+                id: t.id,
+                spectrogram: Arc::new(StoredSpectrogram {
+                    path,
+                    outcome: spectrogram.map_err(|e| e.to_string()),
+                }),
+            }));
+        }
+        let screen = r.screen();
+        let lines: Vec<&str> = screen.lines().collect();
+        // The takes pane: from its title to the first border below it.
+        let top = lines
+            .iter()
+            .position(|l| l.contains("Takes of group"))
+            .unwrap();
+        let pane: Vec<&str> = lines[top + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with('└'))
+            .copied()
+            .collect();
+        let picture_rows = pane.iter().filter(|l| half_blocks(l) > 20).count();
+        if tall {
+            assert_eq!(picture_rows, 12, "3 takes x 4 rows:\n{screen}");
+            let figures = pane.iter().filter(|l| l.contains("LUFS ")).count();
+            assert_eq!(figures, 3, "figures on each take's first row:\n{screen}");
+        } else {
+            assert_eq!(picture_rows, 0, "1-row strips stay waveforms:\n{screen}");
+        }
+    }
+}

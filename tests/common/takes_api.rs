@@ -36,7 +36,8 @@ impl TakesApi {
     }
 }
 
-/// 3 s of mono 44.1 kHz noise peaking at `peak`, as 16-bit WAV bytes.
+/// 12 s of mono 44.1 kHz noise peaking at `peak`, as 16-bit WAV bytes:
+/// long enough that a playhead is still moving on a loaded machine.
 fn noise_wav(peak: f32, seed: u32) -> Vec<u8> {
     let spec = hound::WavSpec {
         channels: 1,
@@ -48,7 +49,7 @@ fn noise_wav(peak: f32, seed: u32) -> Vec<u8> {
     let mut w = hound::WavWriter::new(&mut bytes, spec).unwrap();
     // A small LCG: the same noise on every run.
     let mut state = seed.wrapping_mul(747_796_405).wrapping_add(1);
-    for _ in 0..44_100 * 3 {
+    for _ in 0..44_100 * 12 {
         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         let unit = (state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
         w.write_sample((unit * peak * 32767.0).round() as i16)

@@ -325,6 +325,7 @@ impl App {
         if let Some(ask) = self.request_missing_spectrogram() {
             commands.push(ask);
         }
+        commands.extend(self.request_take_spectrograms());
         self.query_window(&mut commands);
         commands
     }

@@ -6,7 +6,7 @@
 use crate::audio::Analysis;
 use crate::store::{LocalState, TaskRecord};
 use crate::tui::app::App;
-use crate::tui::details::{playhead, waveform};
+use crate::tui::details::{playhead, spectrogram, waveform};
 use crate::tui::table::{state_label, state_style};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,6 +22,11 @@ const LOUDNESS: u16 = 11;
 const STAR: u16 = 2;
 /// The waveform never gets narrower than this; figures go first.
 const WAVE_MIN: u16 = 12;
+/// A take's spectrogram strip: 4 rows, 8 frequency bands.
+pub(crate) const SPECTROGRAM_ROWS: u16 = 4;
+/// Groups larger than this keep waveform strips under `v`: each strip's
+/// spectrogram is held in memory, and the app keeps 16 at most.
+pub(crate) const SPECTROGRAM_TAKES: usize = 8;
 
 /// Which figures fit beside a waveform of at least [`WAVE_MIN`].
 #[derive(Clone, Copy)]
@@ -70,12 +75,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     let cols = columns(inner.width);
     let cursor = view.cursor();
+    let row_height = row_height(app, inner.height, shown.len());
     // Scrolled so the cursor's row is on screen.
-    let height = usize::from(inner.height.max(1));
+    let height = usize::from((inner.height / row_height).max(1));
     let first = cursor.saturating_sub(height - 1);
     for (row, take) in shown.iter().enumerate().skip(first).take(height) {
-        let y = inner.y + (row - first) as u16;
-        let line = Rect::new(inner.x, y, inner.width, 1);
+        let y = inner.y + (row - first) as u16 * row_height;
+        let line = Rect::new(inner.x, y, inner.width, row_height).intersection(inner);
         let number = view.take_number(take.id).unwrap_or(0);
         draw_row(frame, app, line, take, number, row == cursor, cols);
     }
@@ -89,6 +95,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(Span::styled(ask, t.error)),
             Rect::new(inner.x, y, inner.width, 1),
         );
+    }
+}
+
+/// Rows per take: one for a waveform strip; with `v`, a spectrogram
+/// strip of [`SPECTROGRAM_ROWS`] where every take has that much room (a
+/// spectrogram one row high is two frequency bands: no picture at all).
+fn row_height(app: &App, height: u16, takes: usize) -> u16 {
+    let room = usize::from(height) / takes.max(1);
+    if app.spectrogram && takes <= SPECTROGRAM_TAKES && room >= usize::from(SPECTROGRAM_ROWS) {
+        SPECTROGRAM_ROWS
+    } else {
+        1
     }
 }
 
@@ -117,13 +135,28 @@ fn draw_row(
         .style(row_style),
         Rect::new(area.x, area.y, LEAD.min(area.width), 1),
     );
-    let wave = Rect::new(area.x + LEAD, area.y, cols.wave, 1).intersection(area);
+    let wave = Rect::new(area.x + LEAD, area.y, cols.wave, area.height).intersection(area);
     let analysis = app.analysis_of(take).and_then(|a| a.outcome.as_ref().ok());
+    let picture = (area.height >= SPECTROGRAM_ROWS)
+        .then(|| app.spectrogram_of(take))
+        .flatten();
     match analysis {
         Some(a) => {
-            waveform::strip(frame, wave, a, app.waveform_blocks, t.accent);
+            let drawn = match picture {
+                Some(s) => {
+                    let colours = spectrogram::Colours::of(app);
+                    spectrogram::draw(frame.buffer_mut(), wave, s, colours, t.accent);
+                    wave
+                }
+                // Until its spectrogram arrives, the waveform stays.
+                None => {
+                    let strip = Rect { height: 1, ..wave };
+                    waveform::strip(frame, strip, a, app.waveform_blocks, t.accent);
+                    strip
+                }
+            };
             if app.playback == crate::tui::details::playback::Playback::Playing(take.id) {
-                playhead::draw(frame, wave, app.playhead_fraction(a), t.selected);
+                playhead::draw(frame, drawn, app.playhead_fraction(a), t.selected);
             }
         }
         None => frame.render_widget(

@@ -177,6 +177,22 @@ impl App {
             .collect()
     }
 
+    /// With `v` in the takes view, a spectrogram asked for each measured
+    /// take of a group small enough to show them all (see
+    /// [`draw::SPECTROGRAM_TAKES`]); each once per task and file.
+    pub(crate) fn request_take_spectrograms(&mut self) -> Commands {
+        let takes = match &self.takes {
+            Some(view) if self.spectrogram && view.takes().len() <= draw::SPECTROGRAM_TAKES => {
+                view.takes().to_vec()
+            }
+            _ => return Vec::new(),
+        };
+        takes
+            .iter()
+            .filter_map(|t| self.request_spectrogram(t))
+            .collect()
+    }
+
     /// Esc in the takes view closes it. False when none is open.
     pub(crate) fn back_from_takes(&mut self) -> bool {
         self.takes.take().is_some()
