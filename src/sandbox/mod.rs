@@ -26,6 +26,9 @@ mod server;
 mod taskid;
 mod tasks;
 mod validate;
+mod video_fetch;
+
+pub use video_fetch::{MAX_VIDEO_BYTES, VideoFetch};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -185,6 +188,20 @@ impl SandboxHandle {
     /// A snapshot of the counters.
     pub fn stats(&self) -> SandboxStats {
         self.shared.stats.snapshot()
+    }
+
+    /// Every fetch of a video-to-audio create's `video_url` so far.
+    pub fn video_fetches(&self) -> Vec<VideoFetch> {
+        self.shared.video_fetches.borrow().clone()
+    }
+
+    /// Waits until `count` video fetches have ended; returns them all.
+    pub async fn wait_video_fetches(&self, count: usize) -> Vec<VideoFetch> {
+        let mut seen = self.shared.video_fetches.subscribe();
+        match seen.wait_for(|all| all.len() >= count).await {
+            Ok(all) => all.clone(),
+            Err(_) => self.video_fetches(),
+        }
     }
 
     /// Replace the fault rates and latency; applies to the next request.

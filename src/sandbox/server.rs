@@ -22,7 +22,7 @@ use super::tasks::{self, Phase, Timings};
 use super::{
     AudioFormat, Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxStats,
 };
-use super::{audio, callback, mp3, validate};
+use super::{audio, callback, mp3, validate, video_fetch};
 
 #[derive(Default)]
 pub struct Stats {
@@ -73,6 +73,9 @@ pub struct Shared {
     /// The last rendered file (by name): resumed downloads ask for the same
     /// one again.
     file_cache: Mutex<Option<(String, Arc<Vec<u8>>)>>,
+    /// Fetches of video-to-audio creates' `video_url`s, in the order done.
+    pub video_fetches: tokio::sync::watch::Sender<Vec<video_fetch::VideoFetch>>,
+    pub video_http: reqwest::Client,
 }
 
 /// A poisoned lock only means another request panicked; the data (rates, an
@@ -110,6 +113,8 @@ impl Shared {
             faults: Mutex::new(config.faults()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             file_cache: Mutex::new(None),
+            video_fetches: tokio::sync::watch::Sender::new(Vec::new()),
+            video_http: video_fetch::client()?,
         })
     }
 
@@ -249,6 +254,11 @@ fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Respon
     let task_id = id.encode();
     bump(&shared.stats.creates);
     tracing::debug!(%task_id, model = spec.model.name(), fail = spec.fail, "sandbox: task created");
+    if spec.model == super::taskid::Model::VideoToAudio
+        && let Some(url) = params.get("video_url").and_then(Value::as_str)
+    {
+        video_fetch::start(shared.clone(), task_id.clone(), url.to_string());
+    }
     if let Some(url) = spec.callback_url {
         callback::schedule(shared.clone(), task_id.clone(), id, params, url);
     }
