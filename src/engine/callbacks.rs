@@ -3,10 +3,11 @@
 //! callback is only a hint: klang answers 2xx at once and re-queries the
 //! task with GET before it records anything. A forged callback therefore
 //! changes nothing, and duplicates cost one extra query at most.
+//! The same receiver serves `--video-file` clips to the provider (`media`).
 
 use super::Engine;
-use super::guarded_listener::GuardedListener;
 pub use super::guarded_listener::ReceiverLimits;
+use super::guarded_listener::{ConnHandle, GuardedListener};
 use crate::api::decode_callback;
 use axum::Router;
 use axum::body::Bytes;
@@ -27,6 +28,27 @@ pub const MAX_CALLBACK_BYTES: usize = 64 * 1024;
 pub struct CallbackStats {
     pub accepted: AtomicU64,
     pub rejected: AtomicU64,
+    /// Clip requests answered with the clip (see `media`).
+    pub media_served: AtomicU64,
+    /// Clip requests answered 404.
+    pub media_refused: AtomicU64,
+}
+
+/// How a receiver runs: its connection limits and the clock that ends
+/// serving clips (tests move it forward).
+#[derive(Clone)]
+pub struct ReceiverOptions {
+    pub limits: ReceiverLimits,
+    pub clock: Arc<dyn super::media::Clock>,
+}
+
+impl Default for ReceiverOptions {
+    fn default() -> Self {
+        ReceiverOptions {
+            limits: ReceiverLimits::default(),
+            clock: Arc::new(super::media::SystemClock),
+        }
+    }
 }
 
 struct Shared {
@@ -87,23 +109,40 @@ pub async fn start_with_limits(
     engine: Engine,
     limits: ReceiverLimits,
 ) -> std::io::Result<CallbackReceiver> {
+    let options = ReceiverOptions {
+        limits,
+        ..ReceiverOptions::default()
+    };
+    start_with(listen, token, engine, options).await
+}
+
+/// [`start`] with other options.
+pub async fn start_with(
+    listen: SocketAddr,
+    token: String,
+    engine: Engine,
+    options: ReceiverOptions,
+) -> std::io::Result<CallbackReceiver> {
+    let limits = options.limits;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let listener = GuardedListener::new(listener, limits);
     let stats = Arc::new(CallbackStats::default());
     let shared = Arc::new(Shared {
         token,
-        engine,
+        engine: engine.clone(),
         stats: stats.clone(),
     });
     let app = Router::new()
         .route("/klang/callback/{token}", post(receive))
         .route("/klang/callback/{token}/{id}", post(receive_for_task))
         .layer(DefaultBodyLimit::max(MAX_CALLBACK_BYTES))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(super::media::router(engine, options.clock, stats.clone()));
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<ConnHandle>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await;

@@ -5,12 +5,14 @@
 //! `max_connections` are open: one more cuts the oldest that has not sent
 //! its headers yet (else the oldest), so a flood of slow connections cannot
 //! take every file descriptor or crowd out the provider's real callback.
+//! A handler may give its connection longer ([`ConnHandle::allow`]): the
+//! media route does, once it knows it is sending a clip it serves.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -114,6 +116,7 @@ impl axum::serve::Listener for GuardedListener {
             },
         );
         let stream = GuardedStream {
+            allow: Arc::default(),
             inner: stream,
             deadline: Box::pin(tokio::time::sleep(self.limits.header_timeout)),
             body_timeout: self.limits.body_timeout,
@@ -131,8 +134,31 @@ impl axum::serve::Listener for GuardedListener {
     }
 }
 
+/// A handler's hold on its connection, through `ConnectInfo`.
+#[derive(Clone, Debug)]
+pub struct ConnHandle(Arc<AtomicU64>);
+
+impl ConnHandle {
+    /// From now on the connection may take `time` (instead of what is left
+    /// of its deadline) before its reads fail.
+    pub fn allow(&self, time: Duration) {
+        let ms = u64::try_from(time.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, GuardedListener>>
+    for ConnHandle
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, GuardedListener>) -> Self {
+        ConnHandle(stream.io().allow.clone())
+    }
+}
+
 /// One connection: reads fail once its deadline passes or it is cut.
 pub struct GuardedStream {
+    /// Milliseconds a handler allowed from now on (0: none asked).
+    allow: Arc<AtomicU64>,
     inner: TcpStream,
     deadline: Pin<Box<Sleep>>,
     body_timeout: Duration,
@@ -185,6 +211,12 @@ impl AsyncRead for GuardedStream {
                 io::ErrorKind::ConnectionAborted,
                 "cut to make room for newer connections",
             )));
+        }
+        let allowed = this.allow.swap(0, Ordering::SeqCst);
+        if allowed > 0 {
+            this.in_headers.store(false, Ordering::SeqCst);
+            let until = Instant::now() + Duration::from_millis(allowed);
+            this.deadline.as_mut().reset(until);
         }
         if Future::poll(this.deadline.as_mut(), cx).is_ready() {
             return Poll::Ready(Err(io::Error::new(

@@ -12,6 +12,7 @@ mod events;
 mod guarded_listener;
 mod in_flight;
 mod learned;
+pub mod media;
 mod poll;
 mod scheduler;
 pub mod spectrograms;
@@ -86,6 +87,13 @@ pub enum SubmitError {
     Stopped,
     #[error("count must be 1 to {MAX_VARIATIONS}, got {0}; nothing was sent")]
     Count(usize),
+    #[error(
+        "a video file is served to the provider by klang's callback receiver, and none runs: give --callback-listen and --callback-url; nothing was sent"
+    )]
+    NoReceiver,
+    /// A clip on disk that cannot be sent (changed, gone, out of limits).
+    #[error("{0}; nothing was sent")]
+    Media(String),
 }
 
 /// How long a submitting row is held by its process's lease; the create's
@@ -152,6 +160,9 @@ pub struct Engine {
     sink: EventSink,
     /// klang's own callback URL while its receiver runs.
     callback_url: Arc<std::sync::RwLock<Option<String>>>,
+    /// The receiver's public base URL, which serves clips on disk.
+    media_base: Arc<std::sync::RwLock<Option<String>>>,
+    media_cache: Arc<media::MediaCache>,
     /// This engine's name in poll leases (see `Store::claim_poll`).
     owner: Arc<str>,
     spend: SpendMeter,
@@ -181,6 +192,8 @@ impl Engine {
             downloads_running: downloads_running.clone(),
             sink: sink.clone(),
             callback_url: Arc::default(),
+            media_base: Arc::default(),
+            media_cache: Arc::default(),
             owner: owner.clone(),
             analyser: analyser.clone(),
             spectrographer: spectrograms::Spectrographer::default(),
@@ -224,7 +237,7 @@ impl Engine {
         if !(1..=MAX_VARIATIONS).contains(&count) {
             return Err(SubmitError::Count(count));
         }
-        match self.submit_tagged(request, None, count)? {
+        match self.submit_tagged(request, None, count, None)? {
             Submitted::New(ids) => Ok(ids),
             Submitted::Existing(record) => Ok(vec![record.id]),
         }
@@ -238,7 +251,7 @@ impl Engine {
         request: CreateRequest,
         tag: &BatchTag,
     ) -> Result<LineSubmit, SubmitError> {
-        Ok(match self.submit_tagged(request, Some(tag), 1)? {
+        Ok(match self.submit_tagged(request, Some(tag), 1, None)? {
             Submitted::New(ids) => {
                 LineSubmit::New(ids.first().copied().ok_or(SubmitError::Stopped)?)
             }
@@ -251,6 +264,7 @@ impl Engine {
         mut request: CreateRequest,
         batch: Option<&BatchTag>,
         count: usize,
+        media: Option<&media::Plan<'_>>,
     ) -> Result<Submitted, SubmitError> {
         if let Some(url) = self.callback_url() {
             request.set_callback_url(Some(url));
@@ -281,8 +295,12 @@ impl Engine {
                 (self.sink)(EngineEvent::TaskChanged(Box::new(record)));
             }
         }
-        for &id in &ids {
+        for (index, &id) in ids.iter().enumerate() {
             let mut request = request.clone();
+            if let Some(plan) = media {
+                // Its own token, kept before the create leaves.
+                plan.attach(&self.store, index, id, &mut request)?;
+            }
             if let Some(url) = request
                 .callback_url()
                 .map(|base| task_callback_url(base, id))
@@ -322,6 +340,9 @@ impl Engine {
         let mut params = self.store.get(id)?.params;
         // An old run's callback address may be dead; use today's, if any.
         params.set_callback_url(None);
+        if let Some(clip) = self.store.media_for_task(id)? {
+            return self.resubmit_media(params, &clip);
+        }
         self.submit(params)
     }
 

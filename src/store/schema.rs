@@ -227,6 +227,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
         made_at INTEGER NOT NULL
     );
     CREATE INDEX muxes_task ON muxes(task, made_at);",
+    // 12: a clip on disk klang serves to the provider itself
+    // (`--video-file`): where it is, what it hashed to when submitted (so a
+    // restart can tell whether it changed), the SHA-256 of its URL's random
+    // token (a lookup by the token's hash says nothing about the token),
+    // and when its task ended, set by a trigger in the same write as the
+    // state (serving stops 10 minutes later). A task that leaves an ended
+    // state (a lost task found again) is served again.
+    "CREATE TABLE task_media (
+        task INTEGER PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        ended_at INTEGER
+    );
+    CREATE TRIGGER task_media_ended AFTER UPDATE OF state ON tasks
+    WHEN old.state IS NOT new.state BEGIN
+        UPDATE task_media SET ended_at = CASE
+            WHEN new.state IN ('completed', 'failed', 'lost', 'submit-failed') THEN new.updated_at
+            END
+        WHERE task = new.id;
+    END;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

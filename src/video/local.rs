@@ -85,11 +85,15 @@ pub fn check_file(path: &Path) -> Result<LocalVideo, Refusal> {
 
 /// Hex SHA-256 of the file at `path`.
 pub fn hash(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    hash_reader(std::fs::File::open(path)?)
+}
+
+/// Hex SHA-256 of everything `reader` gives, read a megabyte at a time.
+pub fn hash_reader(mut reader: impl Read) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        match file.read(&mut buf) {
+        match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => hasher.update(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -12,7 +12,7 @@ pub mod mux;
 mod preflight;
 
 pub use facts::{Container, VideoFacts};
-pub use local::{LocalVideo, check_file, hash};
+pub use local::{LocalVideo, check_file, hash, hash_reader};
 pub use preflight::{Limits, check_url};
 
 /// The provider's limits (docs/api.md).
