@@ -157,6 +157,7 @@ impl Context {
             sink,
         );
         let Some(settings) = &self.callback else {
+            audit_media(&engine, false);
             return Ok((engine, None));
         };
         let receiver = callbacks::start(settings.listen, settings.token.clone(), engine.clone())
@@ -177,11 +178,66 @@ impl Context {
             callbacks::callback_path(&settings.token)
         );
         engine.set_callback_url(Some(url));
+        engine.set_media_base(Some(base.trim_end_matches('/').to_string()));
+        audit_media(&engine, true);
         Ok((engine, Some(receiver)))
+    }
+
+    /// Why a clip on disk (`--video-file`) cannot be sent: the provider
+    /// fetches it from klang's receiver, so one must run where the API can
+    /// reach it. A receiver on loopback does for an API on loopback (the
+    /// sandbox, a test server), never for the real API.
+    pub fn media_receiver_problem(&self) -> Option<String> {
+        if let Some(e) = &self.callback_error {
+            return Some(e.clone());
+        }
+        let Some(settings) = &self.callback else {
+            return Some(
+                "--video-file needs klang's callback receiver, which the provider fetches the clip from: give --callback-listen ADDR:PORT and --callback-url https://PUBLIC-HOST (or callback_listen and callback_url in config.toml); nothing was sent"
+                    .into(),
+            );
+        };
+        if self.is_sandbox() || is_loopback_url(&self.base_url) {
+            return None;
+        }
+        match &settings.public_url {
+            Some(url) if !is_loopback_url(url) => None,
+            Some(url) => Some(format!(
+                "--video-file: --callback-url {url} is loopback, which the provider cannot reach: give the public URL that forwards to --callback-listen {}; nothing was sent",
+                settings.listen
+            )),
+            None => Some(format!(
+                "--video-file needs --callback-url, the public URL the provider reaches --callback-listen {} at (or callback_url in config.toml); nothing was sent",
+                settings.listen
+            )),
+        }
     }
 
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
+    }
+}
+
+/// Checks the clips of unfinished tasks once at start, off the async
+/// workers (it may hash files); problems arrive as notices.
+fn audit_media(engine: &Engine, receiver_runs: bool) {
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || engine.audit_media(receiver_runs));
+}
+
+/// Whether `url`'s host is this machine (localhost, 127.0.0.0/8, ::1).
+fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

@@ -210,12 +210,15 @@ pub enum SubmitCommand {
         #[arg(
             long,
             conflicts_with = "video_id",
-            required_unless_present = "video_id"
+            required_unless_present_any = ["video_id", "video_file"]
         )]
         video_url: Option<String>,
         /// A Kling video id under 30 days old
         #[arg(long)]
         video_id: Option<String>,
+        /// A clip on disk (MP4/MOV, 3-20 s, at most 100 MB), served to the provider by klang's callback receiver (needs --callback-listen and --callback-url)
+        #[arg(long, value_name = "PATH", conflicts_with_all = ["video_url", "video_id"])]
+        video_file: Option<PathBuf>,
         /// Send the video without checking its type, size and length first
         #[arg(long)]
         no_check: bool,

@@ -10,6 +10,8 @@ use crate::api::{
 };
 use crate::sanitize::terminal_safe;
 use crate::store::{LocalState, TaskRecord};
+use crate::video::LocalVideo;
+use std::path::{Path, PathBuf};
 
 /// A checked request and what to do after it.
 struct Prepared {
@@ -17,6 +19,8 @@ struct Prepared {
     after: AfterSubmit,
     /// Check the video before sending (v2a without `--no-check`).
     check_video: bool,
+    /// A clip on disk to serve as the video (`--video-file`).
+    video_file: Option<PathBuf>,
 }
 
 fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
@@ -28,6 +32,7 @@ fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
             ..
         }
     );
+    let mut video_file = None;
     Ok(match command {
         SubmitCommand::Sfx {
             prompt,
@@ -47,6 +52,7 @@ fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
         SubmitCommand::V2a {
             video_url,
             video_id,
+            video_file: file,
             sfx_prompt,
             bgm_prompt,
             asmr,
@@ -55,13 +61,25 @@ fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
         } => (
             CreateRequest::VideoToAudio(VideoToAudioParams {
                 video_id,
-                video_url,
+                // The clip's URL is known once its receiver runs; until
+                // then one of the same shape, so the rest is checked now.
+                video_url: match &file {
+                    Some(_) => Some(crate::engine::media::media_url(
+                        "https://receiver.invalid",
+                        "token",
+                        "clip.mp4",
+                    )),
+                    None => video_url,
+                },
                 sound_effect_prompt: sfx_prompt,
                 bgm_prompt,
                 asmr_mode: asmr.then_some(true),
                 callback_url: None,
             }),
-            after,
+            {
+                video_file = file;
+                after
+            },
         ),
         SubmitCommand::Tts {
             text,
@@ -88,9 +106,26 @@ fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
         Ok(Prepared {
             request,
             after,
-            check_video,
+            check_video: check_video && video_file.is_none(),
+            video_file,
         })
     })
+}
+
+/// Checks and hashes a clip on disk (off the async workers: it reads the
+/// whole file once).
+async fn check_local(path: &Path) -> Result<LocalVideo, Failure> {
+    let path = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || crate::video::check_file(&path)).await {
+        Ok(Ok(video)) => Ok(video),
+        Ok(Err(refusal)) => Err(Failure::usage(format!(
+            "{}; nothing was sent",
+            refusal.message
+        ))),
+        Err(e) => Err(Failure::usage(format!(
+            "checking the video file failed ({e}); nothing was sent"
+        ))),
+    }
 }
 
 /// The unknown-voice warning, if the request names a voice not in the table.
@@ -108,14 +143,24 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
         request,
         after,
         check_video,
+        video_file,
     } = build_request(command)?;
     if let Some(warning) = voice_warning(&request) {
         eprintln!("klang: warning: {}", terminal_safe(&warning));
     }
+    let local = match &video_file {
+        Some(path) => {
+            if let Some(problem) = ctx.media_receiver_problem() {
+                return Err(Failure::usage(problem));
+            }
+            Some(check_local(path).await?)
+        }
+        None => None,
+    };
     let video = if check_video {
         super::video_check::check_request(&request).await?
     } else {
-        None
+        local.as_ref().map(|v| v.facts.clone())
     };
     let count = usize::from(after.count);
     let model = request.model();
@@ -131,13 +176,14 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
         model.label(),
         model.price_for(count)
     ));
-    let ids = headless
-        .engine
-        .submit_variations(request, count)
-        .map_err(|e| match e {
-            crate::engine::SubmitError::Store(e) => Failure::from(e),
-            e => Failure::usage(e.to_string()),
-        })?;
+    let submitted = match &local {
+        Some(clip) => headless.engine.submit_video_file(request, clip, count),
+        None => headless.engine.submit_variations(request, count),
+    };
+    let ids = submitted.map_err(|e| match e {
+        crate::engine::SubmitError::Store(e) => Failure::from(e),
+        e => Failure::usage(e.to_string()),
+    })?;
     match follow(&mut headless, &ids, &after).await {
         Ok(records) => {
             if after.json {
