@@ -126,7 +126,7 @@ pub(crate) fn claim_name(part: &Path, dir: &Path, name: &str) -> Result<PathBuf,
         }
     }
     Err(format!(
-        "{} already has 999 renders named {name}: move some away",
+        "{} already has 999 files named like {name}: move some away",
         dir.display()
     ))
 }
