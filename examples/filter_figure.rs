@@ -1,38 +1,89 @@
-//! Times what the dashboard's table worker does for one filter keystroke on
-//! a store (every request the window makes until it settles, each query
-//! timed): `cargo run --release --example filter_figure -- DB "number 9"
-//! "number 99"`. Seed a store with the `seed_history` example.
+//! Times what the dashboard's table does for one filter on a store: the
+//! first page (every request the window makes until it shows rows, as the
+//! table worker answers them) and then the count (as the counting thread
+//! takes it, while the rows are already on screen). Median of `RUNS` runs
+//! (default 3), each from the unfiltered view with no count cached.
+//! `cargo run --release --example filter_figure -- DB [FILTER...]`; the
+//! default filters are "7", "77", "777", "number 9" and "synthetic" (every
+//! row of a store seeded by the `seed_history` example).
 
-use klang::store::Store;
-use klang::tui::table::window::TaskWindow;
+use klang::store::{SortOrder, Store, ViewQuery};
+use klang::tui::table::window::counter;
 use klang::tui::table::window::worker::{self, CountCache};
-use std::time::Instant;
+use klang::tui::table::window::{CountAnswer, TaskWindow};
+use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: filter_figure STORE_PATH FILTER...";
+    let usage = "usage: filter_figure STORE_PATH [FILTER...]";
     let path = args.next().ok_or(usage)?;
-    let filters: Vec<String> = args.collect();
+    let mut filters: Vec<String> = args.collect();
+    if filters.is_empty() {
+        filters = ["7", "77", "777", "number 9", "synthetic"]
+            .map(String::from)
+            .to_vec();
+    }
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let store = Store::open(std::path::Path::new(&path))?;
     let reader = store.reader()?;
-    let mut cache = CountCache::default();
-    let mut window = TaskWindow::new(store.totals()?);
-    for filter in std::iter::once(String::new()).chain(filters) {
-        window.set_filter(&filter);
-        let started = Instant::now();
-        let mut requests = 0;
-        while let Some(request) = window.take_request() {
-            requests += 1;
-            let t = Instant::now();
-            let answer = worker::answer(&reader, &request, &mut cache)?;
-            println!("  {filter:?} request {requests}: {:?}", t.elapsed());
-            window.apply(answer);
+    let tasks = store.totals()?.tasks();
+    println!("{tasks} tasks in {path}, median of {runs} runs");
+    println!("| filter | first page | rows shown first | count | count time |");
+    println!("|---|---|---|---|---|");
+    for filter in filters {
+        let mut firsts = Vec::new();
+        let mut counts = Vec::new();
+        let (mut shown, mut total) = (String::new(), 0);
+        for _ in 0..runs {
+            let mut window = TaskWindow::new(store.totals()?);
+            let mut cache = CountCache::default();
+            while let Some(request) = window.take_request() {
+                window.apply(worker::answer(&reader, &request, &mut cache)?);
+            }
+            window.set_filter(&filter);
+            let started = Instant::now();
+            let mut generation = 0;
+            while let Some(request) = window.take_request() {
+                generation = request.generation;
+                window.apply(worker::answer(&reader, &request, &mut cache)?);
+            }
+            firsts.push(started.elapsed());
+            shown = format!(
+                "{}{}",
+                window.len(),
+                if window.is_exact() { "" } else { "+" }
+            );
+            let started = Instant::now();
+            if !window.is_exact() {
+                let query = ViewQuery::new(&filter, SortOrder::Newest);
+                let n = counter::count(&reader, &query, &mut CountCache::default())?;
+                window.apply_count(CountAnswer {
+                    generation,
+                    filter: filter.clone(),
+                    total: n,
+                });
+            }
+            counts.push(started.elapsed());
+            total = window.len();
         }
         println!(
-            "{filter:?}: {} rows, {requests} requests, {:?}",
-            window.len(),
-            started.elapsed()
+            "| {filter:?} | {} | {shown} | {total} | {} |",
+            ms(median(firsts)),
+            ms(median(counts)),
         );
     }
     Ok(())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }

@@ -86,6 +86,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     // from the window worker, a screenful at a time.
     let totals = ctx.store.totals().context("cannot read the task history")?;
     let reader = ctx.store.reader().context("cannot read the task history")?;
+    let counting = ctx.store.reader().context("cannot read the task history")?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sink_tx = tx.clone();
@@ -105,7 +106,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
     let clipboard =
         clipboard::TerminalClipboard::new(std::io::stdout(), clipboard::ClipboardEnv::detect());
     let window_tx = tx.clone();
-    let worker = WindowWorker::spawn(reader, move |delivery| {
+    let worker = WindowWorker::spawn(reader, counting, move |delivery| {
         let _ = window_tx.send(Message::Window(delivery));
     })
     .context("cannot start the table's query thread")?;

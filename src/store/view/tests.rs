@@ -77,8 +77,10 @@ fn reference(all: &[TaskRecord], query: &ViewQuery) -> Vec<i64> {
     rows.into_iter().map(|r| r.id).collect()
 }
 
-const FILTERS: [&str; 8] = [
+const FILTERS: [&str; 10] = [
     "",
+    "e",
+    "kling",
     "thunder",
     "ÉCHO",
     "ta",
@@ -282,5 +284,45 @@ fn the_sql_state_rank_is_the_attention_rank() {
             )
             .unwrap();
         assert_eq!(sql_rank, i64::from(state.attention_rank()), "{state}");
+    }
+}
+
+#[test]
+fn a_reader_told_to_stop_stops_its_query() {
+    let (_dir, store) = seeded(2000);
+    let mut reader = store.reader().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = stop.clone();
+    reader
+        .stop_when(move || flag.load(std::sync::atomic::Ordering::SeqCst))
+        .unwrap();
+    let err = reader
+        .count(&ViewQuery::new("pr", SortOrder::Newest))
+        .unwrap_err();
+    assert!(is_interrupted(&err), "{err}");
+    stop.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        reader
+            .count(&ViewQuery::new("pr", SortOrder::Newest))
+            .unwrap(),
+        2000
+    );
+}
+
+#[test]
+fn the_first_page_of_a_filter_reads_its_indexes_in_id_order() {
+    let (_dir, store) = seeded(50);
+    let conn = store.conn();
+    for filter in ["thunder", "ta", "e", "is:starred rain", "group:g1 tts"] {
+        let parsed = filter::parse(filter);
+        let (ids, args) = parsed.ids_sql(true, 144).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {ids}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let plan = plan.join("; ");
+        assert!(!plan.contains("TEMP B-TREE"), "{filter}: {plan}");
     }
 }

@@ -27,7 +27,7 @@ impl App {
 
     pub(crate) fn on_window(&mut self, delivery: Delivery) -> Commands {
         match delivery {
-            Ok(answer) => {
+            Delivery::Rows(answer) => {
                 if self.tasks.apply(answer) {
                     if let Some(id) = self.select_when_seen
                         && self.tasks.row_of(id).is_some()
@@ -39,7 +39,15 @@ impl App {
                 }
                 Vec::new()
             }
-            Err((generation, error)) => {
+            // A count of a filter typed over since is dropped.
+            Delivery::Count(count) => {
+                if self.tasks.apply_count(count) {
+                    vec![Command::Redraw]
+                } else {
+                    Vec::new()
+                }
+            }
+            Delivery::Failed { generation, error } => {
                 self.tasks.failed(generation);
                 self.toast_error(format!(
                     "cannot read the task history: {error}; the table shows what it had"

@@ -65,8 +65,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
     let focused = app.focus == Focus::Table || app.focus == Focus::Filter;
     let shown = app.tasks.len();
     let total = app.tasks.total();
-    let mut title = format!(" Tasks {shown}");
-    if shown != total {
+    // A new filter's first page comes before its count: "144+" until the
+    // count arrives.
+    let more = if app.tasks.is_exact() { "" } else { "+" };
+    let mut title = format!(" Tasks {shown}{more}");
+    if shown != total || !app.tasks.is_exact() {
         title.push_str(&format!(" of {total}"));
     }
     if shown > 0 {

@@ -33,5 +33,6 @@ pub fn answer_from_list(list: &mut TaskList, request: &WindowRequest) -> WindowA
         start,
         rows,
         cursor,
+        exact: true,
     }
 }

@@ -5,11 +5,19 @@
 //! a worker answers off the UI task ([`worker`]); a newer request cancels
 //! the older one. The selection follows its task, not its row number, so
 //! rows arriving above it do not move it.
+//!
+//! A new filter's first page comes before its count: until the count
+//! arrives (a [`CountAnswer`], counted on a thread of its own and dropped
+//! when the filter changed meanwhile) the window knows only that at least
+//! the rows it loaded match, and says so ([`TaskWindow::is_exact`]).
 
+pub mod counter;
 mod memory;
+mod protocol;
 pub mod worker;
 
 pub use memory::answer_from_list;
+pub use protocol::{CountAnswer, WindowAnswer, WindowRequest};
 
 use crate::store::{LocalState, SortOrder, TaskRecord, Totals, ViewQuery};
 use crate::tui::table::task_list::TaskList;
@@ -20,34 +28,6 @@ const DEFAULT_PAGE: usize = 48;
 /// Records the engine reported that are kept beyond the window (tasks of
 /// this session, running tasks); finished ones beyond this are dropped.
 const KEEP_TOUCHED: usize = 256;
-
-/// What the worker must fetch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WindowRequest {
-    /// Answers to older requests are dropped.
-    pub generation: u64,
-    pub query: ViewQuery,
-    /// Put this task under the cursor if it is in the view…
-    pub keep: Option<i64>,
-    /// …else this position (clamped to the view).
-    pub cursor: usize,
-    /// Rows to fetch around the cursor.
-    pub len: usize,
-}
-
-/// What the worker found.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WindowAnswer {
-    pub generation: u64,
-    /// Rows in the view.
-    pub total: usize,
-    pub totals: Totals,
-    /// The view position of `rows[0]`.
-    pub start: usize,
-    pub rows: Vec<TaskRecord>,
-    /// The cursor's position after the answer.
-    pub cursor: usize,
-}
 
 #[derive(Debug)]
 pub struct TaskWindow {
@@ -68,6 +48,20 @@ pub struct TaskWindow {
     stale: bool,
     /// The first answer arrived.
     loaded: bool,
+    /// `total` is the view's count (else a lower bound).
+    exact: bool,
+    /// The last count of the current filter, and whether it was taken
+    /// after the store last changed.
+    count: Option<usize>,
+    count_fresh: bool,
+    /// Requests of this generation and later see the store as it is.
+    fresh_from: u64,
+    /// An answer for the current filter arrived.
+    filter_answered: bool,
+    /// A row asked for beyond the rows known to match (G before the
+    /// count), and the request that carries it.
+    seek: Option<usize>,
+    seek_generation: Option<u64>,
     /// Records the engine reported, by id: the detail pane reads them even
     /// while their rows are scrolled away.
     touched: HashMap<i64, TaskRecord>,
@@ -100,6 +94,13 @@ impl TaskWindow {
             in_flight: None,
             stale: false,
             loaded: false,
+            exact: true,
+            count: None,
+            count_fresh: false,
+            fresh_from: 0,
+            filter_answered: true,
+            seek: None,
+            seek_generation: None,
             touched: HashMap::new(),
             local: None,
         }
@@ -151,12 +152,19 @@ impl TaskWindow {
         self.stale = false;
         self.generation += 1;
         self.in_flight = Some(self.generation);
+        // Every request carries a seek until an answer to one arrives.
+        if self.seek.is_some() {
+            self.seek_generation = Some(self.generation);
+        }
         Some(WindowRequest {
             generation: self.generation,
             query: self.query.clone(),
-            keep: self.selected_id,
-            cursor: self.cursor,
+            // A jump goes to its row, not to the selected task.
+            keep: self.selected_id.filter(|_| self.seek.is_none()),
+            cursor: self.seek.unwrap_or(self.cursor),
             len: self.page * 3,
+            total_hint: self.count.filter(|_| self.count_fresh),
+            follow: self.filter_answered,
         })
     }
 
@@ -167,15 +175,32 @@ impl TaskWindow {
         }
         self.in_flight = None;
         self.loaded = true;
-        self.total = answer.total;
+        self.filter_answered = true;
+        if answer.exact {
+            self.total = answer.total;
+            self.exact = true;
+            self.count = Some(answer.total);
+            self.count_fresh = answer.generation >= self.fresh_from;
+        } else {
+            // A count taken before the store changed is still the best
+            // figure until the new one arrives.
+            self.total = self.count.map_or(answer.total, |n| n.max(answer.total));
+            self.exact = self.count.is_some();
+        }
         self.totals = answer.totals;
         self.start = answer.start;
         self.rows = answer.rows;
+        let seeking = self.seek_generation == Some(answer.generation);
+        if seeking {
+            self.seek = None;
+            self.seek_generation = None;
+        }
         // The selection may have moved while the request was out: follow
-        // it when its row came back, else take the worker's cursor.
+        // it when its row came back, else take the worker's cursor (and
+        // always after a jump to a row not loaded before).
         match self.selected_id.and_then(|id| self.row_of(id)) {
-            Some(row) => self.cursor = row,
-            None => {
+            Some(row) if !seeking => self.cursor = row,
+            _ => {
                 self.cursor = answer.cursor.min(self.total.saturating_sub(1));
                 self.selected_id = self.row(self.cursor).map(|r| r.id);
             }
@@ -189,6 +214,33 @@ impl TaskWindow {
             self.want = true;
         }
         true
+    }
+
+    /// Takes the count of a filter; false when the filter changed since
+    /// (that count is dropped) or nothing the table shows changed.
+    pub fn apply_count(&mut self, answer: CountAnswer) -> bool {
+        if answer.filter != self.query.filter {
+            return false;
+        }
+        // Counts come in the order they were asked for: the last one is
+        // fresh when its request saw the store as it is.
+        self.count = Some(answer.total);
+        self.count_fresh = answer.generation >= self.fresh_from;
+        if self.exact && self.total == answer.total {
+            return false;
+        }
+        self.exact = true;
+        self.total = answer.total;
+        if self.total > 0 && self.cursor >= self.total {
+            self.select_row(self.total - 1);
+        }
+        true
+    }
+
+    /// Whether [`TaskWindow::len`] is the view's count; false while a new
+    /// filter is counted (at least that many rows match).
+    pub fn is_exact(&self) -> bool {
+        self.exact
     }
 
     /// A failed query: ask again at the next change rather than spin.
@@ -228,6 +280,8 @@ impl TaskWindow {
     /// The store changed in a way the window cannot see (a write by another
     /// process): ask again.
     pub fn changed(&mut self) {
+        self.count_fresh = false;
+        self.fresh_from = self.generation + 1;
         if self.in_flight.is_some() {
             self.stale = true;
         } else {
@@ -300,6 +354,11 @@ impl TaskWindow {
             self.query.filter = filter.to_string();
             self.cursor = 0;
             self.want = true;
+            self.count = None;
+            self.count_fresh = false;
+            self.fresh_from = self.generation + 1;
+            self.filter_answered = false;
+            self.seek = None;
         }
     }
 
@@ -336,6 +395,12 @@ impl TaskWindow {
     pub fn select_row(&mut self, row: usize) {
         if self.total == 0 {
             return;
+        }
+        if row >= self.total && !self.exact {
+            // Past the rows known to match: the worker finds where the
+            // view ends (G before the count arrived).
+            self.seek = Some(row);
+            self.want = true;
         }
         self.cursor = row.min(self.total - 1);
         self.selected_id = self.row(self.cursor).map(|r| r.id);

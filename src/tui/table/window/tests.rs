@@ -1,6 +1,7 @@
 //! The windowed view against a real store of 10,000 tasks.
 
-use super::worker::{self, CountCache, WindowWorker};
+use super::counter;
+use super::worker::{self, CountCache, Delivery, WindowWorker};
 use super::*;
 use crate::api::{CreateRequest, SoundEffectsParams};
 use crate::store::{Store, ViewReader};
@@ -65,12 +66,24 @@ impl Fixture {
         f
     }
 
-    /// Answers every request the window makes, as the worker would.
+    /// Answers every request the window makes, as the worker would, and
+    /// counts what the first page left uncounted, as the counter would.
     fn settle(&mut self) {
         while let Some(request) = self.window.take_request() {
             let answer = worker::answer(&self.reader, &request, &mut self.cache).unwrap();
+            let exact = answer.exact;
             assert!(self.window.apply(answer));
+            if !exact {
+                let mut cache = CountCache::default();
+                let total = counter::count(&self.reader, &request.query, &mut cache).unwrap();
+                self.window.apply_count(CountAnswer {
+                    generation: request.generation,
+                    filter: request.query.filter.clone(),
+                    total,
+                });
+            }
         }
+        assert!(self.window.is_exact(), "settled with a count");
     }
 
     fn query(&self) -> ViewQuery {
@@ -239,6 +252,14 @@ fn an_answer_to_an_older_request_is_dropped() {
     assert!(!f.window.apply(stale));
     let fresh = worker::answer(&f.reader, &new, &mut f.cache).unwrap();
     assert!(f.window.apply(fresh));
+    // 277 rows: more than a window, so the count follows the rows.
+    assert!(!f.window.is_exact());
+    let total = counter::count(&f.reader, &new.query, &mut CountCache::default()).unwrap();
+    assert!(f.window.apply_count(CountAnswer {
+        generation: new.generation,
+        filter: new.query.filter.clone(),
+        total,
+    }));
     assert_eq!(
         f.window.len(),
         f.store.view_count(&f.query()).unwrap() as usize
@@ -250,14 +271,111 @@ fn an_answer_to_an_older_request_is_dropped() {
     assert!(f.window.take_request().is_none(), "settled");
 }
 
+fn spawn_worker(store: &Store, tx: std::sync::mpsc::Sender<Delivery>) -> WindowWorker {
+    WindowWorker::spawn(store.reader().unwrap(), store.reader().unwrap(), move |d| {
+        let _ = tx.send(d);
+    })
+    .unwrap()
+}
+
+fn next(rx: &std::sync::mpsc::Receiver<Delivery>) -> Delivery {
+    rx.recv_timeout(Duration::from_secs(20)).expect("an answer")
+}
+
+#[test]
+fn a_broad_filter_shows_its_first_page_then_its_count() {
+    let f = Fixture::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = spawn_worker(&f.store, tx);
+    let mut window = TaskWindow::new(f.store.totals().unwrap());
+    // Every row says "number".
+    window.set_filter("number");
+    worker.request(window.take_request().unwrap());
+    let Delivery::Rows(rows) = next(&rx) else {
+        panic!("the rows come first");
+    };
+    assert!(!rows.exact, "no count yet");
+    assert!(window.apply(rows));
+    assert!(!window.is_exact());
+    assert_eq!(window.len(), window.page() * 3, "at least the rows loaded");
+    assert_eq!(window.row(0).unwrap().id, TASKS, "newest first");
+    let Delivery::Count(count) = next(&rx) else {
+        panic!("then the count");
+    };
+    assert!(window.apply_count(count));
+    assert!(window.is_exact());
+    assert_eq!(window.len(), TASKS as usize);
+    assert_eq!(window.row(0).unwrap().id, TASKS, "the rows stay");
+    // A filter matching few rows is counted by its first page.
+    window.set_filter("number 12");
+    worker.request(window.take_request().unwrap());
+    let Delivery::Rows(rows) = next(&rx) else {
+        panic!("rows");
+    };
+    assert!(rows.exact, "fewer rows than a window: that is the count");
+    window.apply(rows);
+    assert_eq!(window.len(), 111);
+}
+
+#[test]
+fn a_count_of_a_filter_typed_over_is_dropped() {
+    let mut f = Fixture::new();
+    f.window.set_filter("number");
+    let old = f.window.take_request().unwrap();
+    let first = worker::answer(&f.reader, &old, &mut f.cache).unwrap();
+    assert!(!first.exact);
+    assert!(f.window.apply(first));
+    let total = counter::count(&f.reader, &old.query, &mut CountCache::default()).unwrap();
+    assert_eq!(total, TASKS as usize);
+    // The next keystroke comes before the count of "number" does.
+    f.window.set_filter("number 9");
+    let stale = CountAnswer {
+        generation: old.generation,
+        filter: old.query.filter.clone(),
+        total,
+    };
+    assert!(!f.window.apply_count(stale), "dropped");
+    f.settle();
+    let want = f.store.view_count(&f.query()).unwrap() as usize;
+    assert_eq!(want, 1111);
+    assert_eq!(f.window.len(), want, "the count is right in the end");
+}
+
+#[test]
+fn typing_fast_ends_with_the_last_filters_rows_and_count() {
+    let f = Fixture::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = spawn_worker(&f.store, tx);
+    let mut window = TaskWindow::new(f.store.totals().unwrap());
+    for filter in ["n", "nu", "num", "numb", "number", "number 1"] {
+        window.set_filter(filter);
+        worker.request(window.take_request().unwrap());
+    }
+    let want = f
+        .store
+        .view_count(&ViewQuery::new("number 1", SortOrder::Newest))
+        .unwrap() as usize;
+    while !(window.is_exact() && window.row(0).is_some()) {
+        match next(&rx) {
+            Delivery::Rows(rows) => {
+                window.apply(rows);
+            }
+            Delivery::Count(count) => {
+                let current = count.filter == "number 1";
+                assert_eq!(window.apply_count(count), current, "only the last counts");
+            }
+            Delivery::Failed { error, .. } => panic!("{error}"),
+        }
+    }
+    assert_eq!(window.len(), want);
+    assert!(window.row(0).unwrap().summary.contains("number 1"));
+}
+
 #[test]
 fn the_worker_thread_answers_the_newest_request() {
     let f = Fixture::new();
     let (tx, rx) = std::sync::mpsc::channel();
-    let worker = WindowWorker::spawn(f.store.reader().unwrap(), move |d| {
-        let _ = tx.send(d);
-    })
-    .unwrap();
+    let worker = spawn_worker(&f.store, tx);
     let mut window = TaskWindow::default();
     for filter in ["t", "th", "thu", "thun", "thund"] {
         window.set_filter(filter);
@@ -265,11 +383,37 @@ fn the_worker_thread_answers_the_newest_request() {
     }
     // Earlier requests may be answered, interrupted or skipped; the last
     // one is always answered.
-    let mut applied = false;
-    while !applied {
-        let delivery = rx.recv_timeout(Duration::from_secs(20)).expect("an answer");
-        applied = window.apply(delivery.unwrap());
+    while !window.is_exact() || window.row(0).is_none() {
+        match rx.recv_timeout(Duration::from_secs(20)).expect("an answer") {
+            Delivery::Rows(rows) => {
+                window.apply(rows);
+            }
+            Delivery::Count(count) => {
+                window.apply_count(count);
+            }
+            Delivery::Failed { error, .. } => panic!("{error}"),
+        }
     }
     assert_eq!(window.len(), 2500);
     assert!(window.row(0).unwrap().summary.starts_with("thunder"));
+}
+
+#[test]
+fn jumping_to_the_end_before_the_count_arrives() {
+    let mut f = Fixture::new();
+    f.window.set_filter("number");
+    let first = f.window.take_request().unwrap();
+    let answer = worker::answer(&f.reader, &first, &mut f.cache).unwrap();
+    assert!(f.window.apply(answer));
+    assert!(!f.window.is_exact());
+    // G: past the rows known to match, so the worker finds the end.
+    f.window.select_row(usize::MAX);
+    let jump = f.window.take_request().unwrap();
+    let answer = worker::answer(&f.reader, &jump, &mut f.cache).unwrap();
+    assert!(answer.exact, "counted to find the end");
+    assert!(f.window.apply(answer));
+    let last = TASKS as usize - 1;
+    assert_eq!(f.window.cursor(), last);
+    assert_eq!(f.window.selected().unwrap().id, 1, "the oldest row");
+    assert_eq!(f.window.len(), TASKS as usize);
 }
