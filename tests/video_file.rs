@@ -469,6 +469,23 @@ async fn the_cli_serves_the_exact_clip_to_the_provider_and_the_task_completes() 
     assert_eq!(task["state"], "completed", "{task}");
     assert_eq!(task["params"]["video_url"], fetch.url.as_str(), "{task}");
     assert_eq!(sb.stats().creates, 1);
+
+    // The dub is made from the file on disk (no receiver runs any more).
+    let id = task["id"].to_string();
+    let base = sb.base_url();
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &["--base-url", &base, "mux", &id, "--json"],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["video"], path.to_str().unwrap(), "{doc}");
+    let (mut streams, seconds) = clips::probe(Path::new(doc["path"].as_str().unwrap()));
+    streams.sort();
+    assert_eq!(streams, ["audio", "video"]);
+    assert!((seconds - 5.0).abs() < 0.3, "{seconds} s");
 }
 
 /// A clip bigger than the sockets buffer, read with a pause longer than the

@@ -37,7 +37,14 @@ fn failure(e: MuxError) -> Failure {
 
 pub(super) async fn run(ctx: Context, args: MuxArgs) -> Result<i32, Failure> {
     let record = super::find_completed(&ctx, &args.id, "mux")?;
-    let video = mux::source_of(&record).map_err(failure)?;
+    let mut video = mux::source_of(&record).map_err(failure)?;
+    // A clip klang served itself is muxed from the file on disk.
+    if let Some(path) = crate::engine::media::local_clip(ctx.store.clone(), record.id)
+        .await
+        .map_err(Failure::usage)?
+    {
+        video = VideoSource::File(path);
+    }
     let ffmpeg = mux::find_ffmpeg(std::env::var_os("PATH").as_deref()).map_err(failure)?;
     let out =
         match &args.out {

@@ -18,6 +18,8 @@ use crate::api::CreateRequest;
 use crate::store::{LocalState, MediaFile, Store, StoreError};
 use crate::video::LocalVideo;
 use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a clip stays served after its task ended: the provider may
@@ -222,6 +224,29 @@ impl Engine {
         }
         (self.sink)(EngineEvent::Notice(text));
     }
+}
+
+/// The clip on disk task `id` was made from, for muxing its dub: klang's
+/// own copy, not the URL it served it at (gone once no receiver runs).
+/// None for a task made from a URL or an id; an error when the file is
+/// gone or changed since the submit (the dub would not fit it).
+pub async fn local_clip(store: Arc<Store>, id: i64) -> Result<Option<PathBuf>, String> {
+    let checked = tokio::task::spawn_blocking(move || {
+        let Some(clip) = store.media_for_task(id).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let shown = clip.path.display().to_string();
+        let hash = crate::video::hash(&clip.path)
+            .map_err(|e| format!("#{id}'s video {shown} cannot be read ({e}): put the file back"))?;
+        if hash != clip.sha256 {
+            return Err(format!(
+                "#{id}'s video {shown} changed since it was submitted: the dub was made for the clip as it was"
+            ));
+        }
+        Ok(Some(clip.path))
+    })
+    .await;
+    checked.map_err(|e| format!("checking #{id}'s video failed: {e}"))?
 }
 
 #[cfg(test)]

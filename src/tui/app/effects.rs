@@ -272,6 +272,18 @@ impl Effects {
         let path = self.player_env.path.clone();
         let store = self.engine.as_ref().map(|e| e.store().clone());
         tokio::spawn(async move {
+            let mut video = video;
+            // A clip klang served itself is muxed from the file on disk.
+            if let Some(store) = &store {
+                match crate::engine::media::local_clip(store.clone(), id).await {
+                    Ok(Some(file)) => video = crate::video::mux::VideoSource::File(file),
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = tx.send(Message::Muxed { id, result: Err(e) });
+                        return;
+                    }
+                }
+            }
             let result = super::mux::run(path, video, audio, dir, name).await;
             if let (Ok(path), Some(store)) = (&result, store) {
                 let path = path.clone();
