@@ -93,14 +93,24 @@ async fn show_prints_the_figures_and_a_waveform_line() {
 }
 
 /// A directory holding a stand-in `name` that writes its arguments to
-/// `args.txt` beside it.
+/// `args.txt` beside it and "plays" for a second (PATH is only its own
+/// folder, so by full path) (a player that quits long
+/// before the file's end is reported as not having played it).
 fn stand_in_player(name: &str) -> tempfile::TempDir {
+    stand_in_playing(name, "/bin/sleep 1")
+}
+
+/// Like [`stand_in_player`], then `then` instead of playing.
+fn stand_in_playing(name: &str, then: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("args.txt");
     let script = dir.path().join(name);
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display()),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n{then}\n",
+            log.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -257,4 +267,105 @@ async fn play_downloads_a_result_first() {
         "{file:?}"
     );
     assert!((audio_seconds(&file) - 3.0).abs() < 0.06);
+}
+
+/// ffplay with no audio device: exit 0 at once, not a word.
+#[tokio::test]
+async fn a_player_that_quits_at_once_is_reported() {
+    let home = Home::new();
+    let id = home
+        .completed_task_with(&fixture("stereo_44k.mp3"))
+        .to_string();
+    let bin = stand_in_playing("ffplay", "exit 0");
+    let out = play(&home, bin.path(), &id, &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(recorded(&bin).is_some(), "the player ran");
+    let err = stderr(&out);
+    let report = err.lines().last().unwrap_or_default();
+    assert!(
+        report.contains("the player (ffplay) stopped after 0.")
+            && report.contains(" s of 3.0 s: is there an audio device?"),
+        "{err}"
+    );
+}
+
+/// `bin` holding only a stand-in `aplay` (WAV only).
+fn aplay_only() -> tempfile::TempDir {
+    stand_in_player("aplay")
+}
+
+/// `fixture` copied under another name.
+fn renamed(fixture_name: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(name);
+    std::fs::copy(fixture(fixture_name), &copy).unwrap();
+    (dir, copy)
+}
+
+#[tokio::test]
+async fn the_player_is_chosen_by_what_the_file_is_not_its_name() {
+    let home = Home::new();
+    let (_dir, wav) = renamed("stereo_48k.wav", "result.mp3");
+    let id = home.completed_task_with(&wav).to_string();
+    let bin = aplay_only();
+    let out = play(&home, bin.path(), &id, &[]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("aplay played the WAV named .mp3");
+    assert!(args.last().unwrap().ends_with("result.mp3"), "{args:?}");
+
+    let (_dir, mp3) = renamed("stereo_44k.mp3", "result.wav");
+    let id = home.completed_task_with(&mp3).to_string();
+    let bin = aplay_only();
+    let out = play(&home, bin.path(), &id, &[]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no audio player found"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(recorded(&bin), None, "aplay was handed an MP3");
+}
+
+/// Before the download nothing says the result is not a WAV: an
+/// aplay-only host downloads it and plays it.
+#[tokio::test]
+async fn an_aplay_only_host_plays_a_wav_result_not_yet_downloaded() {
+    const KEY: &str = "sk-aplay-test";
+    let api = common::takes_api::start(KEY).await;
+    let home = Home::new();
+    let url = api.base_url();
+    let out = home
+        .run(
+            Some(KEY),
+            &[
+                "--base-url",
+                &url,
+                "submit",
+                "sfx",
+                "--prompt",
+                "rain",
+                "--duration",
+                "3.0",
+                "--wait",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let id = json(&out)["id"].to_string();
+    let bin = aplay_only();
+    let out = home
+        .cmd(Some(KEY))
+        .env("PATH", bin.path())
+        .args(["--base-url", &url, "play", &id])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = recorded(&bin).expect("aplay ran");
+    assert_eq!(args[0], "-q");
+    assert!(
+        PathBuf::from(args.last().unwrap()).starts_with(home.downloads()),
+        "{args:?}"
+    );
 }

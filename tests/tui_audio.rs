@@ -126,6 +126,35 @@ async fn p_plays_the_file_and_p_again_stops_it() {
     assert!(!r.app.toasts.iter().any(|t| t.error), "{:?}", r.app.toasts);
 }
 
+/// ffplay or paplay with no audio device: exit 0 at once, not a word.
+#[tokio::test]
+async fn a_player_that_quits_at_once_is_reported_not_shown_as_playing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
+    let bin = tempfile::tempdir().unwrap();
+    let script = bin.path().join("ffplay");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    r.effects.set_player_env(Environment {
+        configured: None,
+        over_ssh: false,
+        path: Some(bin.path().as_os_str().to_owned()),
+    });
+    completed_and_measured(&mut r, "door knocks").await;
+    r.key(KeyCode::Char('p'));
+    r.wait_for("the player's end", |a| a.playback == Playback::Stopped)
+        .await;
+    r.wait_for("the report", |a| a.toasts.iter().any(|t| t.error))
+        .await;
+    let toast = r.app.toasts.iter().find(|t| t.error).unwrap().text.clone();
+    assert!(
+        toast.starts_with("the player (ffplay) stopped after 0.")
+            && toast.contains(" s of 5.0 s: is there an audio device?"),
+        "{toast}"
+    );
+    assert!(r.screen().contains("is there an audio device"));
+}
+
 #[tokio::test]
 async fn over_ssh_without_a_configured_player_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,6 +5,12 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A player that exits 0 before this share of the file's length has
+/// passed did not play it (ffplay or paplay with no audio device end at
+/// once, and say nothing).
+const EARLY_SHARE: f64 = 0.25;
 
 /// Players tried in order when none is configured: program and arguments
 /// before the file. `aplay` only understands WAV.
@@ -37,14 +43,18 @@ impl Player {
         cmd
     }
 
+    /// The program's name alone (`ffplay`), for short messages.
+    pub fn name(&self) -> String {
+        self.program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.program.display().to_string())
+    }
+
     /// For messages: the program's name and its arguments, quoted where
     /// they hold spaces, as `player` would spell them.
     pub fn describe(&self) -> String {
-        let name = self
-            .program
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.program.display().to_string());
+        let name = self.name();
         shell_words::join(
             std::iter::once(name.as_str()).chain(self.args.iter().map(String::as_str)),
         )
@@ -119,12 +129,10 @@ pub fn choose(env: &Environment, file: &Path, offer: &str) -> Result<Player, NoP
             offer: offer.to_string(),
         });
     }
-    let is_wav = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    let aplay_can = aplay_can_play(file);
     KNOWN
         .iter()
-        .filter(|(name, _)| *name != "aplay" || is_wav)
+        .filter(|(name, _)| *name != "aplay" || aplay_can)
         .find_map(|(name, args)| {
             find_program(name, env.path.as_deref()).map(|program| Player {
                 program,
@@ -132,6 +140,29 @@ pub fn choose(env: &Environment, file: &Path, offer: &str) -> Result<Player, NoP
             })
         })
         .ok_or(NoPlayer::NotFound)
+}
+
+/// Whether `aplay` (WAV only) may play `file`: by what its first bytes
+/// are, not its name (a WAV result can be named `.mp3`). A file not on disk
+/// yet may be a WAV: the choice is made again once it is.
+fn aplay_can_play(file: &Path) -> bool {
+    match super::sniff::file_head(file) {
+        Ok(head) => super::sniff::audio_signature(&head) == Some("WAV"),
+        Err(_) => true,
+    }
+}
+
+/// Why a player that exited 0 after `played` did not play a file of
+/// `length_s` seconds, if it stopped long before the end: one line for the
+/// user. `name` is the player as [`Player::describe`] gives it.
+pub fn stopped_early(name: &str, played: Duration, length_s: Option<f64>) -> Option<String> {
+    let length = length_s.filter(|l| l.is_finite() && *l > 0.0)?;
+    let played = played.as_secs_f64();
+    (played < length * EARLY_SHARE).then(|| {
+        format!(
+            "the player ({name}) stopped after {played:.1} s of {length:.1} s: is there an audio device?"
+        )
+    })
 }
 
 /// `name` itself when it contains a slash, else the first executable file
@@ -183,17 +214,42 @@ mod tests {
     }
 
     #[test]
-    fn first_known_player_wins_and_aplay_only_for_wav() {
+    fn first_known_player_wins_and_aplay_only_for_what_is_wav_inside() {
+        let files = tempfile::tempdir().unwrap();
+        let mp3 = files.path().join("a.wav");
+        std::fs::write(&mp3, b"ID3\x04\x00\x00\x00\x00\x00\x00").unwrap();
+        let wav = files.path().join("a.mp3");
+        std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00").unwrap();
         let dir = bin_dir(&["aplay", "paplay"]);
-        let mp3 = choose(&env(&dir, None, false), Path::new("a.mp3"), "").unwrap();
-        assert_eq!(mp3.describe(), "paplay");
+        let first = choose(&env(&dir, None, false), &mp3, "").unwrap();
+        assert_eq!(first.describe(), "paplay");
         let dir = bin_dir(&["aplay"]);
+        // Named .wav, an MP3 inside.
         assert_eq!(
-            choose(&env(&dir, None, false), Path::new("a.mp3"), ""),
+            choose(&env(&dir, None, false), &mp3, ""),
             Err(NoPlayer::NotFound)
         );
-        let wav = choose(&env(&dir, None, false), Path::new("a.WAV"), "").unwrap();
-        assert_eq!(wav.describe(), "aplay -q");
+        // Named .mp3, a WAV inside.
+        let chosen = choose(&env(&dir, None, false), &wav, "").unwrap();
+        assert_eq!(chosen.describe(), "aplay -q");
+        // Not downloaded yet: it may be a WAV.
+        let later = choose(&env(&dir, None, false), &files.path().join("b.mp3"), "");
+        assert_eq!(later.map(|p| p.describe()), Ok("aplay -q".into()));
+    }
+
+    #[test]
+    fn a_player_that_ends_long_before_the_file_does_is_named() {
+        let early = stopped_early("ffplay", Duration::from_millis(100), Some(5.0)).unwrap();
+        assert_eq!(
+            early,
+            "the player (ffplay) stopped after 0.1 s of 5.0 s: is there an audio device?"
+        );
+        assert_eq!(
+            stopped_early("mpv", Duration::from_secs(4), Some(5.0)),
+            None
+        );
+        assert_eq!(stopped_early("mpv", Duration::from_millis(1), None), None);
+        assert_eq!(stopped_early("mpv", Duration::ZERO, Some(0.0)), None);
     }
 
     #[test]

@@ -128,6 +128,7 @@ pub async fn play(ctx: Context, args: PlayArgs) -> Result<i32, Failure> {
         terminal_safe(&path),
         terminal_safe(&player.describe())
     );
+    let started = std::time::Instant::now();
     let status = tokio::process::Command::from(player.command(Path::new(&path)))
         .kill_on_drop(true)
         .status()
@@ -140,7 +141,23 @@ pub async fn play(ctx: Context, args: PlayArgs) -> Result<i32, Failure> {
             ),
         })?;
     if status.success() {
-        Ok(exit::OK)
+        let played = started.elapsed();
+        // The length is needed only when the player quit early; measured
+        // then if nothing knows it yet.
+        let length = |record: &TaskRecord| {
+            record.audio_seconds().or_else(|| {
+                analysis_for(&ctx.store, record)
+                    .and_then(|a| a.outcome.ok())
+                    .map(|a| a.stats.duration_s)
+            })
+        };
+        match player::stopped_early(&player.name(), played, length(&record)) {
+            Some(message) => Err(Failure {
+                code: exit::TASK_FAILED,
+                message,
+            }),
+            None => Ok(exit::OK),
+        }
     } else {
         Err(Failure {
             code: exit::TASK_FAILED,

@@ -153,7 +153,16 @@ impl Effects {
                 path,
                 gain_db,
                 offer,
-            } => self.play(token, path, gain_db, offer),
+                seconds,
+            } => self.play(
+                token,
+                Playing {
+                    path,
+                    gain_db,
+                    offer,
+                    seconds,
+                },
+            ),
             Command::LoadGroup(group) => {
                 let stopped = Message::GroupLoaded {
                     group: group.clone(),
@@ -222,7 +231,7 @@ impl Effects {
     /// turned by `gain_db`, written first on a blocking thread; its start
     /// and end come back as `PlayerStarted` and `PlayerEnded`. Its output
     /// goes to /dev/null, never over the dashboard.
-    fn play(&mut self, token: u64, path: PathBuf, gain_db: Option<f64>, offer: String) {
+    fn play(&mut self, token: u64, playing: Playing) {
         let (stop, stopped) = oneshot::channel();
         // Replacing the sender drops the old one: the other take stops.
         self.player_stop = Some(stop);
@@ -231,7 +240,7 @@ impl Effects {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let error = tokio::select! {
-                error = run_player(token, path, gain_db, matched_dir, env, offer, &tx) => error,
+                error = run_player(token, playing, matched_dir, env, &tx) => error,
                 // Dropping the player's future kills it (kill_on_drop).
                 _ = stopped => None,
             };
@@ -330,17 +339,30 @@ fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<St
     out
 }
 
-/// Writes the matched copy if one is asked for, starts the player and
-/// waits for it; the error says why nothing (or not all) played.
-async fn run_player(
-    token: u64,
+/// What one `Command::Play` asks for.
+struct Playing {
     path: PathBuf,
     gain_db: Option<f64>,
+    offer: String,
+    seconds: Option<f64>,
+}
+
+/// Writes the matched copy if one is asked for, starts the player and
+/// waits for it; the error says why nothing (or not all) played, or that
+/// the player quit long before the file's end.
+async fn run_player(
+    token: u64,
+    playing: Playing,
     matched_dir: Option<PathBuf>,
     env: Environment,
-    offer: String,
     tx: &UnboundedSender<Message>,
 ) -> Option<String> {
+    let Playing {
+        path,
+        gain_db,
+        offer,
+        seconds,
+    } = playing;
     let path = match (gain_db, matched_dir) {
         (Some(gain), Some(dir)) => {
             let source = path.clone();
@@ -373,8 +395,9 @@ async fn run_player(
         }
     };
     let _ = tx.send(Message::PlayerStarted { token });
+    let started = std::time::Instant::now();
     match child.wait().await {
-        Ok(s) if s.success() => None,
+        Ok(s) if s.success() => player::stopped_early(&player.name(), started.elapsed(), seconds),
         Ok(s) => Some(format!(
             "{name} stopped with {s}; try another `player` in config.toml"
         )),

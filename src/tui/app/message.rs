@@ -114,12 +114,15 @@ pub enum Command {
     /// Hand `path` to the player (answer: `PlayerStarted`, then
     /// `PlayerEnded` with `token`); with a `gain`, a copy of it turned by
     /// that many dB (written once to the cache) plays instead. `offer` says
-    /// what reaches an SSH user when nothing may play.
+    /// what reaches an SSH user when nothing may play; `seconds`, the
+    /// file's length when known, tells a player that quit at once (no
+    /// audio device) from one that played it.
     Play {
         token: u64,
         path: PathBuf,
         gain_db: Option<f64>,
         offer: String,
+        seconds: Option<f64>,
     },
     /// Read one group's takes from the store (answer: `GroupLoaded`).
     LoadGroup(String),

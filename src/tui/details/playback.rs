@@ -119,7 +119,14 @@ impl App {
         // written), announced by `PlayerStarted`.
         self.playing_since = None;
         self.playing_gain = self.matched_gain(id);
+        let seconds = self.tasks.get(id).and_then(|record| {
+            self.analysis_of(record)
+                .and_then(|a| a.outcome.as_ref().ok())
+                .map(|a| a.stats.duration_s)
+                .or_else(|| record.audio_seconds())
+        });
         Command::Play {
+            seconds,
             token: self.play_token,
             path,
             gain_db: self
