@@ -557,3 +557,68 @@ fn v2a_with_url() -> CreateRequest {
         callback_url: None,
     })
 }
+
+#[tokio::test]
+async fn a_batch_line_with_a_video_file_is_served_like_the_flag_and_never_sent_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_, walk)) = clip(dir.path(), "walk.mp4", 5.0) else {
+        return;
+    };
+    // The clip's path is relative to the batch file, not to where klang runs.
+    let lines = dir.path().join("lines.jsonl");
+    std::fs::write(
+        &lines,
+        concat!(
+            "{\"model\": \"v2a\", \"video_file\": \"walk.mp4\", \"sound_effect_prompt\": \"steps\"}\n",
+            "{\"model\": \"sfx\", \"prompt\": \"rain\", \"duration\": \"3.0\"}\n",
+        ),
+    )
+    .unwrap();
+    let sb = sandbox(200, 200).await;
+    let base = sb.base_url();
+    let home = Home::new();
+    let file = lines.to_str().unwrap();
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &["--base-url", &base, "batch", file, "--wait"],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--callback-listen"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.stats().creates, 0);
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let args = [
+        "--base-url",
+        &base,
+        "--callback-listen",
+        &listen,
+        "batch",
+        file,
+        "--wait",
+        "--json",
+    ];
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fetch = fetches(&sb, 1).await.remove(0);
+    assert!(
+        fetch
+            .url
+            .starts_with(&format!("http://{listen}/klang/media/")),
+        "{fetch:?}"
+    );
+    assert_eq!(
+        (fetch.bytes, &fetch.sha256),
+        (walk.facts.bytes, &walk.sha256)
+    );
+    assert_eq!(sb.stats().creates, 2);
+    // Run again: both lines are found by their keys, nothing is sent.
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.stats().creates, 2);
+}

@@ -9,7 +9,7 @@
 
 mod parse;
 
-pub use parse::{FIELDS, Format, Line, LineError, parse};
+pub use parse::{FIELDS, Format, Line, LineError, VIDEO_FILE, parse};
 
 use crate::api::Model;
 use crate::store::BatchTag;
@@ -50,7 +50,17 @@ impl BatchFile {
             .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", path.display())))?;
         let canonical = std::fs::canonicalize(path)
             .map_err(|e| LoadError::Io(format!("cannot resolve {}: {e}", path.display())))?;
-        let lines = parse(&text, format).map_err(LoadError::Lines)?;
+        let mut lines = parse(&text, format).map_err(LoadError::Lines)?;
+        // A clip's path is relative to the batch file, wherever klang runs.
+        let dir = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for line in &mut lines {
+            if let Some(file) = &mut line.video_file {
+                *file = dir.join(&*file);
+            }
+        }
         if lines.len() > MAX_LINES {
             return Err(LoadError::Io(format!(
                 "{} has {} lines; at most {MAX_LINES} per file: split it",
@@ -73,6 +83,10 @@ impl BatchFile {
         hash.update(line.number.to_le_bytes());
         hash.update([0]);
         hash.update(body.as_bytes());
+        if let Some(file) = &line.video_file {
+            hash.update([0]);
+            hash.update(file.to_string_lossy().as_bytes());
+        }
         let key: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         BatchTag {
             key,

@@ -23,6 +23,19 @@ pub const FIELDS: [&str; 12] = [
     "asmr_mode",
 ];
 
+/// A field that is klang's, not the API's: a clip on disk klang serves
+/// (`--video-file`), its path relative to the batch file's directory.
+pub const VIDEO_FILE: &str = "video_file";
+
+/// Whether a line may carry `name` at all.
+fn known(name: &str) -> bool {
+    FIELDS.contains(&name) || name == VIDEO_FILE
+}
+
+fn field_list() -> String {
+    format!("{}, {VIDEO_FILE}", FIELDS.join(", "))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Jsonl,
@@ -47,6 +60,8 @@ pub struct Line {
     /// 1-based line number in the file (for CSV, the row's first line).
     pub number: u64,
     pub request: CreateRequest,
+    /// `video_file` as the line gives it (the request has no video then).
+    pub video_file: Option<std::path::PathBuf>,
 }
 
 /// What is wrong with one line.
@@ -127,11 +142,11 @@ fn csv_rows(text: &str) -> Vec<Row> {
         Err(e) => return vec![Err(error(1, "header", format!("cannot be read ({e})")))],
     };
     let mut rows = Vec::new();
-    for unknown in headers.iter().filter(|h| !FIELDS.contains(&h.trim())) {
+    for unknown in headers.iter().filter(|h| !known(h.trim())) {
         rows.push(Err(error(
             1,
             unknown,
-            format!("is not a field; use {}", FIELDS.join(", ")),
+            format!("is not a field; use {}", field_list()),
         )));
     }
     for record in reader.records() {
@@ -146,7 +161,7 @@ fn csv_rows(text: &str) -> Vec<Row> {
         let number = record.position().map_or(0, |p| p.line());
         let mut map = Map::new();
         for (name, cell) in headers.iter().zip(record.iter()) {
-            if !cell.is_empty() && FIELDS.contains(&name.trim()) {
+            if !cell.is_empty() && known(name.trim()) {
                 map.insert(name.trim().to_string(), Value::String(cell.to_string()));
             }
         }
@@ -169,6 +184,7 @@ fn fields_of(model: Model) -> &'static [&'static str] {
             "sound_effect_prompt",
             "bgm_prompt",
             "asmr_mode",
+            VIDEO_FILE,
         ],
         Model::Tts => &["model", "text", "voice_id", "voice_language", "voice_speed"],
     }
@@ -211,11 +227,11 @@ fn flag(n: u64, map: &Map<String, Value>, field: &str) -> Result<Option<bool>, L
 }
 
 fn to_request(n: u64, map: &Map<String, Value>) -> Result<Line, LineError> {
-    if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = map.keys().find(|k| !known(k)) {
         return Err(error(
             n,
             unknown,
-            format!("is not a field; use {}", FIELDS.join(", ")),
+            format!("is not a field; use {}", field_list()),
         ));
     }
     let model_name = required(n, map, "model")?;
@@ -237,7 +253,15 @@ fn to_request(n: u64, map: &Map<String, Value>) -> Result<Line, LineError> {
             ),
         ));
     }
-    let request = match model {
+    let video_file = text(n, map, VIDEO_FILE)?;
+    if video_file.is_some() && (map.contains_key("video_url") || map.contains_key("video_id")) {
+        return Err(error(
+            n,
+            VIDEO_FILE,
+            "give exactly one of video_id, video_url or video_file",
+        ));
+    }
+    let mut request = match model {
         Model::SoundEffects => {
             let duration = number_text(n, map, "duration")?.unwrap_or_else(|| "5.0".into());
             let duration =
@@ -250,7 +274,12 @@ fn to_request(n: u64, map: &Map<String, Value>) -> Result<Line, LineError> {
         }
         Model::VideoToAudio => CreateRequest::VideoToAudio(VideoToAudioParams {
             video_id: text(n, map, "video_id")?,
-            video_url: text(n, map, "video_url")?,
+            video_url: match &video_file {
+                // Its URL is known once the receiver runs: one of the same
+                // shape until then, so the rest of the line is checked.
+                Some(_) => Some("https://receiver.invalid/klang/media/token/clip.mp4".into()),
+                None => text(n, map, "video_url")?,
+            },
             sound_effect_prompt: text(n, map, "sound_effect_prompt")?,
             bgm_prompt: text(n, map, "bgm_prompt")?,
             asmr_mode: flag(n, map, "asmr_mode")?,
@@ -275,5 +304,12 @@ fn to_request(n: u64, map: &Map<String, Value>) -> Result<Line, LineError> {
     request
         .validate()
         .map_err(|e| error(n, e.field, e.message))?;
-    Ok(Line { number: n, request })
+    if let (Some(_), CreateRequest::VideoToAudio(p)) = (&video_file, &mut request) {
+        p.video_url = None;
+    }
+    Ok(Line {
+        number: n,
+        request,
+        video_file: video_file.map(std::path::PathBuf::from),
+    })
 }

@@ -95,3 +95,33 @@ fn an_empty_file_is_refused() {
     assert!(parse("\n\n", Format::Jsonl).is_err());
     assert!(parse("model,prompt\n", Format::Csv).is_err());
 }
+
+#[test]
+fn a_video_file_line_has_no_url_yet_and_takes_no_other_video() {
+    let text = "model,video_file,sound_effect_prompt\nv2a,clips/walk.mp4,steps\n";
+    let lines = parse(text, Format::Csv).unwrap();
+    assert_eq!(
+        lines[0].video_file.as_deref(),
+        Some(std::path::Path::new("clips/walk.mp4"))
+    );
+    match &lines[0].request {
+        CreateRequest::VideoToAudio(p) => {
+            assert_eq!(
+                (p.video_url.as_deref(), p.video_id.as_deref()),
+                (None, None)
+            );
+            assert_eq!(p.sound_effect_prompt.as_deref(), Some("steps"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let both = r#"{"model":"v2a","video_file":"a.mp4","video_url":"https://x.test/a.mp4"}"#;
+    let errors = parse(both, Format::Jsonl).unwrap_err();
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("exactly one of video_id, video_url or video_file"),
+        "{errors:?}"
+    );
+    let stray = r#"{"model":"sfx","prompt":"x","video_file":"a.mp4"}"#;
+    assert!(parse(stray, Format::Jsonl).is_err());
+}

@@ -26,9 +26,11 @@ pub async fn run(ctx: Context, args: BatchArgs) -> Result<i32, Failure> {
             None => todo.push(Todo {
                 line: line.clone(),
                 tag,
+                video: None,
             }),
         }
     }
+    check_files(&ctx, &args, &mut todo).await?;
     if !args.no_check {
         let refused = super::video_check::check_lines(todo.iter().map(|t| &t.line)).await;
         if !refused.is_empty() {
@@ -52,6 +54,65 @@ pub async fn run(ctx: Context, args: BatchArgs) -> Result<i32, Failure> {
         return Err(f);
     }
     batch_run::run(ctx, &args, done, todo).await
+}
+
+/// Lines with a `video_file`: a receiver the provider can reach, then each
+/// distinct clip checked and hashed once; a refused clip names its lines.
+async fn check_files(ctx: &Context, args: &BatchArgs, todo: &mut [Todo]) -> Result<(), Failure> {
+    let mut paths: Vec<std::path::PathBuf> = todo
+        .iter()
+        .filter_map(|t| t.line.video_file.clone())
+        .collect();
+    if paths.is_empty() {
+        return Ok(());
+    }
+    if let Some(problem) = ctx.media_receiver_problem() {
+        return Err(Failure::usage(problem.replacen(
+            "--video-file",
+            "video_file",
+            1,
+        )));
+    }
+    paths.sort();
+    paths.dedup();
+    let checked = tokio::task::spawn_blocking(move || {
+        paths
+            .into_iter()
+            .map(|p| {
+                let verdict = crate::video::check_file(&p);
+                (p, verdict)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| {
+        Failure::usage(format!(
+            "checking the video files failed ({e}); nothing was sent"
+        ))
+    })?;
+    let mut refused = Vec::new();
+    for t in todo.iter_mut() {
+        let Some(path) = &t.line.video_file else {
+            continue;
+        };
+        match checked.iter().find(|(p, _)| p == path).map(|(_, v)| v) {
+            Some(Ok(video)) => t.video = Some(video.clone()),
+            Some(Err(refusal)) => refused.push(LineError {
+                number: t.line.number,
+                field: crate::batch::VIDEO_FILE.into(),
+                message: refusal.message.clone(),
+            }),
+            None => {}
+        }
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let summary = format!(
+        "{} with a video file the provider would refuse",
+        lines(refused.len())
+    );
+    Err(refuse_lines(args, &refused, &summary))
 }
 
 fn check_flags(args: &BatchArgs) -> Result<(), Failure> {

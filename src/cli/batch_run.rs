@@ -25,6 +25,8 @@ const CREATES_IN_FLIGHT: usize = 4;
 pub(super) struct Todo {
     pub line: Line,
     pub tag: BatchTag,
+    /// The checked clip of a line with a `video_file`.
+    pub video: Option<crate::video::LocalVideo>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,11 +197,12 @@ impl Run<'_> {
 
     fn send_one(&mut self, todo: Todo, in_flight: &mut HashMap<i64, u64>) {
         let number = todo.line.number;
-        match self
-            .headless
-            .engine
-            .submit_batch_line(todo.line.request, &todo.tag)
-        {
+        let engine = &self.headless.engine;
+        let submitted = match &todo.video {
+            Some(video) => engine.submit_batch_line_video(todo.line.request, &todo.tag, video),
+            None => engine.submit_batch_line(todo.line.request, &todo.tag),
+        };
+        match submitted {
             Ok(LineSubmit::New(id)) => {
                 in_flight.insert(id, number);
             }

@@ -164,6 +164,36 @@ impl Engine {
         }
     }
 
+    /// Submits one batch line whose video is the checked clip `video` on
+    /// disk (see [`Engine::submit_batch_line`]).
+    pub fn submit_batch_line_video(
+        &self,
+        mut request: CreateRequest,
+        tag: &crate::store::BatchTag,
+        video: &LocalVideo,
+    ) -> Result<super::LineSubmit, SubmitError> {
+        let Some(base) = self.media_base() else {
+            return Err(SubmitError::NoReceiver);
+        };
+        let plan = Plan {
+            video,
+            base,
+            tokens: vec![super::callbacks::new_token()],
+        };
+        if let CreateRequest::VideoToAudio(p) = &mut request {
+            p.video_url = plan.url(0);
+            p.video_id = None;
+        }
+        Ok(
+            match self.submit_tagged(request, Some(tag), 1, Some(&plan))? {
+                super::Submitted::New(ids) => {
+                    super::LineSubmit::New(ids.first().copied().ok_or(SubmitError::Stopped)?)
+                }
+                super::Submitted::Existing(record) => super::LineSubmit::Existing(record),
+            },
+        )
+    }
+
     /// A new task with the clip of an earlier one: the same file, checked
     /// again (blocking: it hashes the file), under a new token.
     pub(super) fn resubmit_media(
