@@ -3,7 +3,9 @@
 # side by side: a 10 s and a 10-minute 44.1 kHz stereo MP3 to a 48 kHz
 # 24-bit WAV at -23 LUFS. klang runs as examples/render_file (the chain
 # `klang render` runs, without the task lookup); ffmpeg as
-# `-af loudnorm=I=-23:TP=-1,aresample=48000 -c:a pcm_s24le` (single pass).
+# `-af loudnorm=I=-23:TP=-1,aresample=48000,aformat=channel_layouts=stereo
+# -c:a pcm_s24le` (single pass; the aformat pins the stereo layout loudnorm
+# otherwise leaves unset).
 # Prints wall time and peak memory of each (GNU time). Needs ffmpeg.
 #
 #   scripts/bench-render.sh [RUNS]
@@ -35,5 +37,5 @@ echo "best of $runs runs: wall time, peak RSS"
 for f in 10s 10min; do
   measure "klang render $f" "$bin" "$work/$f.mp3" "$work/out"
   measure "ffmpeg loudnorm $f" ffmpeg -nostdin -hide_banner -loglevel error -y -i "$work/$f.mp3" \
-    -af "loudnorm=I=-23:TP=-1,aresample=48000" -c:a pcm_s24le "$work/out/ffmpeg.wav"
+    -af "loudnorm=I=-23:TP=-1,aresample=48000,aformat=channel_layouts=stereo" -c:a pcm_s24le "$work/out/ffmpeg.wav"
 done
