@@ -9,12 +9,14 @@
 # bytes, what the cells that changed need (from a capture of the pane once
 # a second: per run of changed cells a cursor move and a colour, ~20
 # bytes, plus the characters themselves).
-# Usage: scripts/bench-idle.sh [N] [SECS] [WARMUP_SECS]   (1000 60 30)
+# The warm-up must let every task answer `processing` once (a real change,
+# written): at the default 20 queries a second that is N / 20 s.
+# Usage: scripts/bench-idle.sh [N] [SECS] [WARMUP_SECS]   (1000 60 N/20+20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000}
 secs=${2:-60}
-warmup=${3:-30}
+warmup=${3:-$((count / 20 + 20))}
 port=${PORT:-47213}
 bin=${KLANG:-./target/release/klang}
 [ -n "${KLANG:-}" ] || cargo build --release --quiet --bin klang

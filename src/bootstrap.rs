@@ -95,6 +95,14 @@ impl Context {
             }
             engine_config.max_in_flight = n;
         }
+        if let Some(n) = config.max_polls_per_second {
+            if n == 0 {
+                return Err(ContextError::Usage(
+                    "max_polls_per_second must be at least 1".into(),
+                ));
+            }
+            engine_config.poll.max_per_second = n;
+        }
 
         let (sandbox, base_url, key) = if overrides.sandbox {
             let handle = sandbox::start(SandboxConfig::default())

@@ -75,6 +75,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// Poll requests in flight at once (default 8).
     pub max_in_flight: Option<usize>,
+    /// Poll queries a second across every task (default 20).
+    pub max_polls_per_second: Option<u32>,
     pub mouse: Option<bool>,
     /// Address for the callback receiver, e.g. "0.0.0.0:8787".
     pub callback_listen: Option<String>,

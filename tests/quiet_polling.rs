@@ -84,3 +84,40 @@ async fn answers_that_change_nothing_write_nothing() {
     h.wait_task(ids[0], |r| r.last_error.is_some()).await;
     assert_ne!(data_version(&watcher), version, "the error was written");
 }
+
+/// However many tasks are in flight, the queries a second stay within
+/// `max_per_second`: 100 tasks that each want an answer every 300 ms
+/// (330 a second) are asked 25 times a second, every one of them in turn.
+#[tokio::test]
+async fn many_tasks_share_the_query_budget() {
+    const MANY: usize = 100;
+    const RATE: u32 = 25;
+    let sb = sandbox(0, 3_600_000).await;
+    let mut h = Harness::start_with(&sb.base_url(), SANDBOX_KEY, |c| {
+        c.poll.max_per_second = RATE;
+        c.max_in_flight = 32;
+    });
+    let ids: Vec<i64> = (0..MANY)
+        .map(|n| h.engine.submit(sfx(&format!("crowd {n}"), "3.0")).unwrap())
+        .collect();
+    // Every task is asked in turn: the last one submitted too.
+    for id in &ids {
+        h.wait_task(*id, |r| r.state == LocalState::Processing)
+            .await;
+    }
+    let started = std::time::Instant::now();
+    let asked = sb.stats().queries;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let queries = sb.stats().queries - asked;
+    let seconds = started.elapsed().as_secs_f64();
+    // One second's worth may go at once, then RATE a second.
+    let most = (f64::from(RATE) * (seconds + 1.0)).ceil() as u64;
+    assert!(
+        queries <= most,
+        "{queries} queries in {seconds:.1} s, more than the budget's {most}"
+    );
+    assert!(
+        queries >= 10,
+        "polling went on: {queries} queries in {seconds:.1} s"
+    );
+}

@@ -10,7 +10,7 @@ mod common;
 
 use common::live_loop::{LiveLoop, queue, task, terminal};
 use crossterm::event::{Event, KeyCode, KeyEvent};
-use klang::engine::EngineEvent;
+use klang::engine::{EngineEvent, EngineStatus};
 use klang::store::LocalState;
 use klang::tui::app::event_loop::run_loop;
 use klang::tui::harness::empty_init;
@@ -202,6 +202,38 @@ async fn the_takes_view_open_and_idle_writes_nothing() {
         open,
         "the idle takes view wrote {:?}",
         screen.since(open)
+    );
+    live.stop().await;
+}
+
+/// With 1,000 tasks in flight the count of queries in flight changes
+/// hundreds of times a second; the status line follows at the tick (once a
+/// second), not with a frame per change.
+#[tokio::test(start_paused = true)]
+async fn the_count_in_flight_is_drawn_at_the_tick_not_per_change() {
+    let mut init = empty_init();
+    init.tasks = vec![task(1, LocalState::Processing)];
+    let live = LiveLoop::start(init);
+    let (screen, tx) = (live.screen.clone(), live.tx.clone());
+    wait_until("the first frame", || screen.len() > 0).await;
+    let status = |in_flight| {
+        Message::Engine(EngineEvent::Status(EngineStatus::Polling {
+            running: 1000,
+            in_flight,
+        }))
+    };
+    tx.send(status(0)).unwrap();
+    settle().await;
+    let start = screen.len();
+    // 200 changes over 10 s, 20 a second.
+    for n in 0..200 {
+        tx.send(status(n % 8 + 1)).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let frames = screen.since(start).matches("\x1b[?2026h").count();
+    assert!(
+        (5..=12).contains(&frames),
+        "{frames} frames for 200 changes of the count in flight over 10 s"
     );
     live.stop().await;
 }

@@ -22,6 +22,9 @@ pub struct PollPolicy {
     /// How long a claim to poll a task lasts; renewed at every poll. A
     /// killed process's tasks are taken over by another after this.
     pub lease: Duration,
+    /// Queries a second across every task at most: with many tasks in
+    /// flight each is asked less often, in the order they fell due.
+    pub max_per_second: u32,
 }
 
 impl Default for PollPolicy {
@@ -35,6 +38,7 @@ impl Default for PollPolicy {
             backoff_max: Duration::from_secs(60),
             lost_after_404s: 5,
             lease: Duration::from_secs(45),
+            max_per_second: 20,
         }
     }
 }

@@ -92,11 +92,12 @@ impl Store {
     }
 
     fn read_row(&self, conn: &rusqlite::Connection, id: i64) -> Result<TaskRecord> {
-        conn.query_row(
-            &format!("SELECT {} FROM tasks WHERE id = ?1", record::COLUMNS),
-            params![id],
-            record::from_row,
-        )
+        // Cached: every poll answer reads its row.
+        conn.prepare_cached(&format!(
+            "SELECT {} FROM tasks WHERE id = ?1",
+            record::COLUMNS
+        ))
+        .and_then(|mut stmt| stmt.query_row(params![id], record::from_row))
         .optional()
         .map_err(|e| self.err(e))?
         .ok_or(StoreError::NoSuchTask(id))

@@ -19,38 +19,36 @@ impl Store {
         let now = now_ms();
         let lease_ms = lease.as_millis() as i64;
         let conn = self.conn();
+        // Cached statements: every poll claims its task first.
         let held: Option<Option<String>> = conn
-            .query_row(
-                "SELECT poll_owner FROM tasks WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT poll_owner FROM tasks WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![id], |r| r.get(0)))
             .optional()
             .map_err(|e| self.err(e))?;
         let taken = match held {
             None => false,
             Some(Some(holder)) if holder == owner => true,
             Some(_) => {
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE tasks SET poll_owner = ?2, poll_lease_until = ?3
                      WHERE id = ?1 AND (poll_owner IS NULL OR poll_owner = ?2
                         OR (poll_lease_until < ?4 AND NOT EXISTS (
                             SELECT 1 FROM poll_owners
                             WHERE poll_owners.owner = tasks.poll_owner AND alive_until >= ?4)))",
-                    params![id, owner, now + lease_ms, now],
                 )
+                .and_then(|mut stmt| stmt.execute(params![id, owner, now + lease_ms, now]))
                 .map_err(|e| self.err(e))?
                     > 0
             }
         };
         if taken {
             // Written only once half the heartbeat has gone by.
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO poll_owners (owner, alive_until) VALUES (?1, ?2)
                  ON CONFLICT (owner) DO UPDATE SET alive_until = excluded.alive_until
                  WHERE alive_until < ?3",
-                params![owner, now + lease_ms, now + lease_ms / 2],
             )
+            .and_then(|mut stmt| stmt.execute(params![owner, now + lease_ms, now + lease_ms / 2]))
             .map_err(|e| self.err(e))?;
         }
         Ok(taken)

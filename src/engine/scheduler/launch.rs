@@ -14,18 +14,15 @@ impl Scheduler {
             return;
         }
         let now = Instant::now();
-        let mut due: Vec<(Instant, i64)> = self
-            .tracked
-            .iter()
-            .filter(|(_, t)| !t.in_flight && t.due <= now)
-            .map(|(id, t)| (t.due, *id))
-            .collect();
-        due.sort_unstable();
-        for (_, id) in due {
+        // Each pass takes the first due task off the waiting line: it is
+        // launched or moved later.
+        while let Some(id) = self.tracked.first_due(now) {
             let allowed = self
                 .circuit
                 .allowed_in_flight(now, self.config.max_in_flight);
-            if self.in_flight >= allowed {
+            // Only a query sent spends the budget: a task another process
+            // polls costs none.
+            if self.in_flight >= allowed || self.budget.next_at(now) > now {
                 break;
             }
             match self.claim(id) {
@@ -33,9 +30,8 @@ impl Scheduler {
                 Ok(false) => {
                     // Another klang polls it; its answers arrive through the
                     // store. Look again in case that process goes away.
-                    if let Some(t) = self.tracked.get_mut(&id) {
-                        t.due = now + jitter(self.config.poll.max_interval);
-                    }
+                    self.tracked
+                        .set_due(id, now + jitter(self.config.poll.max_interval));
                     continue;
                 }
                 // A store that refuses writes would lose every answer.
@@ -46,13 +42,13 @@ impl Scheduler {
                 // A busy store should not stop polling.
                 Err(e) => tracing::warn!("poll lease: {e}"),
             }
-            let Some(t) = self.tracked.get_mut(&id) else {
-                continue;
+            let Some(task_id) = self.tracked.get(id).map(|t| t.task_id.clone()) else {
+                break;
             };
-            t.in_flight = true;
+            self.tracked.launched(id);
+            self.budget.try_take(now);
             self.in_flight += 1;
             let client = self.client.clone();
-            let task_id = t.task_id.clone();
             let tx = self.outcomes_tx.clone();
             tokio::spawn(async move {
                 let result = client.query(&task_id).await;
@@ -78,8 +74,8 @@ impl Scheduler {
     }
 
     pub(super) fn poll_now(&mut self, id: i64) {
-        if let Some(t) = self.tracked.get_mut(&id) {
-            t.due = Instant::now();
+        if self.tracked.contains(id) {
+            self.tracked.set_due(id, Instant::now());
         } else if let Ok(record) = self.store.get(id) {
             self.track(&record, Instant::now());
         }

@@ -2,12 +2,16 @@
 //! task, launches queries with bounded concurrency (at most one per task),
 //! and backs off as a whole when the server or the network fails.
 
+mod budget;
 mod launch;
 mod outcomes;
 mod recovery;
+mod schedule;
 mod wake;
 
+use budget::PollBudget;
 use launch::process_alive;
+use schedule::{Schedule, Tracked};
 use wake::sleep_until_opt;
 
 use super::circuit::Circuit;
@@ -16,7 +20,6 @@ use super::learned::{self, Kind};
 use super::{Command, EngineConfig, EngineEvent, EngineStatus, EventSink, transfers};
 use crate::api::{ApiClient, ApiError, CreatedTask, TaskStatus};
 use crate::store::{Store, TaskRecord, now_ms};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
@@ -65,20 +68,6 @@ enum Outcome {
     },
 }
 
-/// The schedule of one task being polled.
-struct Tracked {
-    task_id: String,
-    due: Instant,
-    interval: Duration,
-    in_flight: bool,
-    has_callback: bool,
-    /// When the server created it, on this process's clock (about).
-    created: Instant,
-    kind: Kind,
-    /// Since when the server has reported a state klang does not know.
-    unknown_since: Option<Instant>,
-}
-
 struct Scheduler {
     client: ApiClient,
     store: Arc<Store>,
@@ -87,9 +76,10 @@ struct Scheduler {
     commands: mpsc::UnboundedReceiver<Command>,
     outcomes_tx: mpsc::UnboundedSender<Outcome>,
     outcomes: mpsc::UnboundedReceiver<Outcome>,
-    tracked: HashMap<i64, Tracked>,
+    tracked: Schedule,
     in_flight: usize,
     circuit: Circuit,
+    budget: PollBudget,
     paused: Option<String>,
     /// Why the store refuses writes, when it does: polling waits like a
     /// pause, and the status says so.
@@ -123,6 +113,7 @@ impl Scheduler {
         );
         Scheduler {
             circuit: Circuit::new(parts.config.poll.clone()),
+            budget: PollBudget::new(parts.config.poll.max_per_second, Instant::now()),
             client: parts.client,
             store: parts.store,
             config: parts.config,
@@ -130,7 +121,7 @@ impl Scheduler {
             commands: parts.commands,
             outcomes_tx,
             outcomes,
-            tracked: HashMap::new(),
+            tracked: Schedule::default(),
             in_flight: 0,
             paused: None,
             store_failed: None,
@@ -206,7 +197,7 @@ impl Scheduler {
         let Some(task_id) = record.task_id.clone() else {
             return;
         };
-        if !record.state.is_running() || self.tracked.contains_key(&record.id) {
+        if !record.state.is_running() || self.tracked.contains(record.id) {
             return;
         }
         let kind = Kind::of(&record.params);
@@ -223,26 +214,17 @@ impl Scheduler {
         let created = now
             .checked_sub(Duration::from_millis(age_ms as u64))
             .unwrap_or(now);
-        self.tracked.insert(
-            record.id,
-            Tracked {
-                task_id,
-                due,
-                interval: self.config.poll.first,
-                in_flight: false,
-                has_callback: record.has_callback,
-                created,
-                kind,
-                unknown_since: None,
-            },
-        );
+        let mut task = Tracked::new(task_id, due, self.config.poll.first, kind);
+        task.has_callback = record.has_callback;
+        task.created = created;
+        self.tracked.insert(record.id, task);
     }
 
     /// The wait before the next query of `id` that its kind's history
     /// suggests, if it suggests one. A task with a callback is announced by
     /// it, so polling it stays the slow fallback.
     fn learned_delay(&self, id: i64) -> Option<Duration> {
-        let t = self.tracked.get(&id)?;
+        let t = self.tracked.get(id)?;
         if t.has_callback {
             return None;
         }
@@ -298,10 +280,7 @@ impl Scheduler {
                 self.paused = None;
                 self.store_failed = None;
                 self.circuit.reset();
-                let now = Instant::now();
-                for t in self.tracked.values_mut() {
-                    t.due = now;
-                }
+                self.tracked.all_due(Instant::now());
                 self.emit(EngineEvent::Notice("resumed polling".into()));
             }
             Command::Shutdown => {}
@@ -329,9 +308,9 @@ impl Scheduler {
             self.seen_until_ms = self.seen_until_ms.max(record.updated_at);
             if record.state.is_running() {
                 self.track(&record, Instant::now());
-            } else if self.tracked.get(&record.id).is_some_and(|t| !t.in_flight) {
+            } else if self.tracked.get(record.id).is_some_and(|t| !t.in_flight()) {
                 // Another process saw it finish.
-                self.tracked.remove(&record.id);
+                self.tracked.remove(record.id);
             }
             self.changed(record);
         }

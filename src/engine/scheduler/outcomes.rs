@@ -90,10 +90,8 @@ impl Scheduler {
             Ok(record) => {
                 let due = Instant::now() + self.config.poll.first;
                 self.track(&record, due);
-                if let Some(delay) = self.learned_delay(id)
-                    && let Some(t) = self.tracked.get_mut(&id)
-                {
-                    t.due = Instant::now() + delay;
+                if let Some(delay) = self.learned_delay(id) {
+                    self.tracked.set_due(id, Instant::now() + delay);
                 }
                 self.changed(record);
             }
@@ -127,7 +125,7 @@ impl Scheduler {
             Some(RemoteState::Unknown(word)) => crate::api::snippet(word.as_bytes()),
             _ => String::new(),
         };
-        let since = *self.tracked.get_mut(&id)?.unknown_since.get_or_insert(now);
+        let since = *self.tracked.get_mut(id)?.unknown_since.get_or_insert(now);
         let give_up = self.config.give_up_unknown_after;
         let slow = self.config.poll.max_interval;
         let written = if now.duration_since(since) >= give_up {
@@ -181,11 +179,11 @@ impl Scheduler {
         result: Result<TaskStatus, ApiError>,
         applied: Option<Result<Applied, StoreError>>,
     ) {
-        let Some(t) = self.tracked.get_mut(&id) else {
+        let Some(t) = self.tracked.get(id) else {
             return;
         };
-        t.in_flight = false;
         let (interval, has_callback) = (t.interval, t.has_callback);
+        self.tracked.answered(id);
         let now = Instant::now();
         // (next interval, next due); None drops the task from the schedule.
         let next: Option<(Duration, Instant)> = match result {
@@ -195,7 +193,7 @@ impl Scheduler {
             }
             Ok(_) => {
                 self.circuit.on_success();
-                if let Some(t) = self.tracked.get_mut(&id) {
+                if let Some(t) = self.tracked.get_mut(id) {
                     t.unknown_since = None;
                 }
                 match applied {
@@ -225,13 +223,13 @@ impl Scheduler {
         };
         match next {
             Some((interval, due)) => {
-                if let Some(t) = self.tracked.get_mut(&id) {
+                if let Some(t) = self.tracked.get_mut(id) {
                     t.interval = interval;
-                    t.due = due;
                 }
+                self.tracked.set_due(id, due);
             }
             None => {
-                self.tracked.remove(&id);
+                self.tracked.remove(id);
             }
         }
     }
@@ -258,7 +256,7 @@ impl Scheduler {
         let running = applied.after.state.is_running();
         if let Some(generation_ms) = applied.after.generation_ms()
             && applied.before.state != applied.after.state
-            && let Some(t) = self.tracked.get(&id)
+            && let Some(t) = self.tracked.get(id)
         {
             self.history.record(t.kind, generation_ms);
         }

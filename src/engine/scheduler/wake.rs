@@ -12,12 +12,11 @@ impl Scheduler {
             paused: self.paused.is_some() || self.store_failed.is_some(),
             open_until: self.circuit.open_until(),
             room: self.in_flight < self.circuit.capacity(now, self.config.max_in_flight),
+            // A due task waits for the budget's next query too.
             earliest_due: self
                 .tracked
-                .values()
-                .filter(|t| !t.in_flight)
-                .map(|t| t.due)
-                .min(),
+                .earliest_due()
+                .map(|due| due.max(self.budget.next_at(now))),
             now,
         })
     }

@@ -1,7 +1,7 @@
 //! How the app takes the answers to its commands (submitted, starred,
 //! copied...), the engine's events and the clock's ticks.
 
-use crate::engine::{DownloadEvent, EngineEvent, SubmitError};
+use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, SubmitError};
 use crate::store::TaskRecord;
 use crate::tui::app::{App, Command, Commands, Focus, Overlay, TOAST_FOR};
 use tokio::time::Instant;
@@ -125,7 +125,17 @@ impl App {
                 if self.status == status {
                     return Vec::new();
                 }
+                // The count in flight changes with every query sent and
+                // answered (hundreds a second with 1,000 tasks): it is
+                // shown at the next tick, once a second, not a frame each.
+                let only_in_flight = matches!(
+                    (&self.status, &status),
+                    (EngineStatus::Polling { running: a, .. }, EngineStatus::Polling { running: b, .. }) if a == b
+                );
                 self.status = status;
+                if only_in_flight {
+                    return Vec::new();
+                }
                 self.status_since = Instant::now();
             }
             EngineEvent::Download(d) => {
