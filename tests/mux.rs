@@ -14,13 +14,7 @@ use std::path::PathBuf;
 
 /// A 5 s clip on a local host, or None without ffmpeg (outside CI).
 async fn clip_host(dir: &std::path::Path) -> Option<VideoHost> {
-    if !clips::ffmpeg_available() {
-        return None;
-    }
-    let host = video_host::start().await;
-    let clip = clips::make(dir, "walk.mp4", Clip::new(5.0));
-    host.serve("walk.mp4", std::fs::read(clip).unwrap());
-    Some(host)
+    video_host::with_clips(dir, &[("walk.mp4", Clip::new(5.0))]).await
 }
 
 /// A completed video-to-audio task on `base_url` made from `url`; its JSON.

@@ -5,27 +5,15 @@
 
 mod common;
 
-use common::clips::{self, Clip};
+use common::clips::Clip;
 use common::video_host::{self, VideoHost};
 use crossterm::event::KeyCode;
 use klang::tui::Command;
 use klang::tui::harness::{Runner, empty_init};
 
 async fn host(dir: &std::path::Path) -> Option<VideoHost> {
-    if !clips::ffmpeg_available() {
-        return None;
-    }
-    let host = video_host::start().await;
-    let read = |p: std::path::PathBuf| std::fs::read(p).unwrap();
-    host.serve(
-        "good.mp4",
-        read(clips::make(dir, "good.mp4", Clip::new(5.0))),
-    );
-    host.serve(
-        "long.mp4",
-        read(clips::make(dir, "long.mp4", Clip::new(25.0))),
-    );
-    Some(host)
+    let clips = [("good.mp4", Clip::new(5.0)), ("long.mp4", Clip::new(25.0))];
+    video_host::with_clips(dir, &clips).await
 }
 
 /// The dashboard at 120x40 with the video-to-audio form open, the Video

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::clips::{self, Clip};
+use common::clips::Clip;
 use common::home::{Home, json, stderr};
 use common::mini_api;
 use common::video_host::{self, VideoHost};
@@ -16,31 +16,19 @@ const KEY: &str = "sk-video-test";
 
 /// The host with every clip, or None without ffmpeg (outside CI).
 async fn host(dir: &std::path::Path) -> Option<VideoHost> {
-    if !clips::ffmpeg_available() {
-        return None;
-    }
-    let host = video_host::start().await;
-    let read = |p: std::path::PathBuf| std::fs::read(p).unwrap();
-    host.serve(
-        "good.mp4",
-        read(clips::make(dir, "good.mp4", Clip::new(5.0))),
-    );
-    host.serve(
-        "long.mp4",
-        read(clips::make(dir, "long.mp4", Clip::new(25.0))),
-    );
-    host.serve(
-        "short.mp4",
-        read(clips::make(dir, "short.mp4", Clip::new(1.5))),
-    );
     // About 2 MB of samples before the index.
     let end = Clip {
         seconds: 5.0,
         faststart: false,
         heavy: true,
     };
-    host.serve("end.mp4", read(clips::make(dir, "end.mp4", end)));
-    Some(host)
+    let clips = [
+        ("good.mp4", Clip::new(5.0)),
+        ("long.mp4", Clip::new(25.0)),
+        ("short.mp4", Clip::new(1.5)),
+        ("end.mp4", end),
+    ];
+    video_host::with_clips(dir, &clips).await
 }
 
 /// Each bad case and a piece of the one line that refuses it.

@@ -64,6 +64,23 @@ impl VideoHost {
     }
 }
 
+/// A host serving each of `clips` (name, made by ffmpeg in `dir`), or None
+/// without ffmpeg (outside CI).
+pub async fn with_clips(
+    dir: &std::path::Path,
+    clips: &[(&str, super::clips::Clip)],
+) -> Option<VideoHost> {
+    if !super::clips::ffmpeg_available() {
+        return None;
+    }
+    let host = start().await;
+    for (name, clip) in clips {
+        let path = super::clips::make(dir, name, *clip);
+        host.serve(name, std::fs::read(path).unwrap());
+    }
+    Some(host)
+}
+
 pub async fn start() -> VideoHost {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
