@@ -310,3 +310,32 @@ fn the_help_scrolls_with_the_movement_keys_and_closes_with_back() {
     r.key(KeyCode::Esc);
     assert_eq!(r.app.overlay, Overlay::None);
 }
+
+/// `w` and `M` on a task with no result say so, and nothing runs.
+#[test]
+fn render_and_mux_of_an_unfinished_task_say_it_has_nothing_to_work_on() {
+    let mut running = completed(1, "https://cdn.example/a.mp3");
+    running.state = LocalState::Processing;
+    running.result_urls.clear();
+    let mut r = Runner::new(
+        {
+            let mut init = empty_init();
+            init.tasks = vec![running];
+            init
+        },
+        80,
+        24,
+    );
+    let toasted = |r: &Runner, text: &str| r.app.toasts.iter().any(|t| t.text == text);
+    r.key(KeyCode::Char('w'));
+    assert!(toasted(&r, "#1 has nothing to render: it is processing"));
+    r.key(KeyCode::Char('M'));
+    assert!(toasted(&r, "#1 has nothing to mux: it is processing"));
+    assert!(
+        !r.commands
+            .iter()
+            .any(|c| matches!(c, Command::Render { .. } | Command::Mux { .. })),
+        "{:?}",
+        r.commands
+    );
+}

@@ -5,8 +5,8 @@
 
 use super::App;
 use super::message::{Command, Commands};
+use super::selection::saved_file;
 use crate::sanitize::single_line;
-use crate::store::LocalState;
 use crate::video::mux::{self, VideoSource};
 use std::path::{Path, PathBuf};
 
@@ -22,14 +22,9 @@ pub enum MuxState {
 
 impl App {
     pub(crate) fn mux_selected(&mut self) -> Option<Command> {
-        let task = self.selected()?;
+        let task = self.selected_result("mux")?;
         let id = task.id;
-        if task.state != LocalState::Completed {
-            let state = task.state;
-            self.toast_error(format!("#{id} has nothing to mux: it is {state}"));
-            return None;
-        }
-        let video = match mux::source_of(task) {
+        let video = match mux::source_of(&task) {
             Ok(video) => video,
             Err(e) => {
                 self.toast_error(single_line(&e.to_string()).into_owned());
@@ -43,12 +38,7 @@ impl App {
             self.toast(format!("#{id} is being muxed already"));
             return None;
         }
-        let on_disk = task
-            .local_path
-            .as_deref()
-            .map(PathBuf::from)
-            .filter(|p| p.is_file());
-        match on_disk {
+        match saved_file(&task) {
             Some(audio) => Some(self.mux_command(id, video, audio)),
             None => {
                 self.muxes.insert(id, MuxState::Downloading(video));

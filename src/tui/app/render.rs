@@ -4,26 +4,16 @@
 
 use super::App;
 use super::message::{Command, Commands};
+use super::selection::saved_file;
 use crate::sanitize::single_line;
-use crate::store::LocalState;
 use crate::tui::keys::action::Action;
 use std::path::{Path, PathBuf};
 
 impl App {
     pub(crate) fn render_selected(&mut self) -> Option<Command> {
-        let task = self.selected()?;
+        let task = self.selected_result("render")?;
         let id = task.id;
-        if task.state != LocalState::Completed {
-            let state = task.state;
-            self.toast_error(format!("#{id} has nothing to render: it is {state}"));
-            return None;
-        }
-        let source = task
-            .local_path
-            .as_deref()
-            .map(PathBuf::from)
-            .filter(|p| p.is_file());
-        let Some(source) = source else {
+        let Some(source) = saved_file(&task) else {
             let download = self.key_name(Action::Download);
             self.toast_error(format!(
                 "#{id} is not downloaded yet: {download} fetches it, then render again"

@@ -4,9 +4,22 @@
 use super::App;
 use crate::engine::EngineStatus;
 use crate::store::{LocalState, TaskRecord};
+use std::path::PathBuf;
 use std::time::Duration;
 
 impl App {
+    /// The selected task when it is completed; otherwise a toast says that
+    /// it has nothing to `verb` (render, mux) and why.
+    pub(crate) fn selected_result(&mut self, verb: &str) -> Option<TaskRecord> {
+        let task = self.selected()?;
+        if task.state == LocalState::Completed {
+            return Some(task.clone());
+        }
+        let (id, state) = (task.id, task.state);
+        self.toast_error(format!("#{id} has nothing to {verb}: it is {state}"));
+        None
+    }
+
     /// The selected row in the current view.
     pub fn selected_row(&self) -> Option<usize> {
         (!self.tasks.is_empty()).then(|| self.tasks.cursor())
@@ -88,4 +101,12 @@ impl App {
             _ => None,
         }
     }
+}
+
+/// The task's downloaded file, if it is still there.
+pub(crate) fn saved_file(task: &TaskRecord) -> Option<PathBuf> {
+    task.local_path
+        .as_deref()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
 }
