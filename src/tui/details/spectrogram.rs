@@ -157,15 +157,28 @@ impl App {
     /// Asks for `record`'s spectrogram when its file is measured (and
     /// decodable) and none was asked for yet: once per task and file.
     pub fn request_spectrogram(&mut self, record: &TaskRecord) -> Option<Command> {
-        let path = record.local_path.clone()?;
-        let measured = self.analysis_of(record).map(|a| a.outcome.is_ok());
-        if measured != Some(true) || self.spectrograms.answer_for(record).is_some() {
+        if !self.wants_spectrogram(record) {
             return None;
         }
+        let path = record.local_path.clone()?;
         self.spectrograms
             .requested
             .insert((record.id, path))
             .then_some(Command::Spectrogram(record.id))
+    }
+
+    /// Whether `record`'s spectrogram is yet to be asked for: a measured
+    /// file with no spectrogram made or asked for.
+    pub(crate) fn wants_spectrogram(&self, record: &TaskRecord) -> bool {
+        let Some(path) = &record.local_path else {
+            return false;
+        };
+        self.analysis_of(record).is_some_and(|a| a.outcome.is_ok())
+            && self.spectrograms.answer_for(record).is_none()
+            && !self
+                .spectrograms
+                .requested
+                .contains(&(record.id, path.clone()))
     }
 
     /// The selected task's spectrogram, while spectrograms are shown.
@@ -173,7 +186,12 @@ impl App {
         if !self.spectrogram {
             return None;
         }
-        let record = self.selected()?.clone();
+        // Copied only when it is to be asked for: this runs after every
+        // message.
+        let record = self
+            .selected()
+            .filter(|r| self.wants_spectrogram(r))?
+            .clone();
         self.request_spectrogram(&record)
     }
 }

@@ -181,13 +181,19 @@ impl App {
     /// take of a group small enough to show them all (see
     /// [`draw::SPECTROGRAM_TAKES`]); each once per task and file.
     pub(crate) fn request_take_spectrograms(&mut self) -> Commands {
-        let takes = match &self.takes {
-            Some(view) if self.spectrogram && view.takes().len() <= draw::SPECTROGRAM_TAKES => {
-                view.takes().to_vec()
-            }
+        // Runs after every message (the playhead ticks ten times a
+        // second): only the takes still to ask for are copied, none once
+        // every one has been asked for.
+        let wanted: Vec<TaskRecord> = match &self.takes {
+            Some(view) if self.spectrogram && view.takes().len() <= draw::SPECTROGRAM_TAKES => view
+                .takes()
+                .iter()
+                .filter(|t| self.wants_spectrogram(t))
+                .cloned()
+                .collect(),
             _ => return Vec::new(),
         };
-        takes
+        wanted
             .iter()
             .filter_map(|t| self.request_spectrogram(t))
             .collect()
