@@ -128,6 +128,16 @@ async fn play(home: &Home, bin: &Path, id: &str, env: &[(&str, &str)]) -> Output
         .expect("klang runs")
 }
 
+/// `klang play ID` with `key` against the API at `base_url`.
+async fn play_on(home: &Home, bin: &Path, key: &str, base_url: &str, id: &str) -> Output {
+    home.cmd(Some(key))
+        .env("PATH", bin)
+        .args(["--base-url", base_url, "play", id])
+        .output()
+        .await
+        .expect("klang runs")
+}
+
 fn recorded(dir: &tempfile::TempDir) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(dir.path().join("args.txt")).ok()?;
     Some(text.lines().map(str::to_string).collect())
@@ -233,32 +243,9 @@ async fn play_downloads_a_result_first() {
     let sb = sandbox(50, 100).await;
     let home = Home::new();
     let url = sb.base_url();
-    let out = home
-        .run(
-            Some(SANDBOX_KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "sfx",
-                "--prompt",
-                "thunder",
-                "--duration",
-                "3.0",
-                "--wait",
-                "--json",
-            ],
-        )
-        .await;
-    let id = json(&out)["id"].to_string();
+    let id = home.submitted_sfx(SANDBOX_KEY, &url, "thunder").await;
     let bin = stand_in_player("paplay");
-    let out = home
-        .cmd(Some(SANDBOX_KEY))
-        .env("PATH", bin.path())
-        .args(["--base-url", &url, "play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play_on(&home, bin.path(), SANDBOX_KEY, &url, &id).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args = recorded(&bin).expect("the player ran");
     let file = PathBuf::from(args.last().unwrap());
@@ -334,33 +321,9 @@ async fn an_aplay_only_host_plays_a_wav_result_not_yet_downloaded() {
     let api = common::takes_api::start(KEY).await;
     let home = Home::new();
     let url = api.base_url();
-    let out = home
-        .run(
-            Some(KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "sfx",
-                "--prompt",
-                "rain",
-                "--duration",
-                "3.0",
-                "--wait",
-                "--json",
-            ],
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let id = json(&out)["id"].to_string();
+    let id = home.submitted_sfx(KEY, &url, "rain").await;
     let bin = aplay_only();
-    let out = home
-        .cmd(Some(KEY))
-        .env("PATH", bin.path())
-        .args(["--base-url", &url, "play", &id])
-        .output()
-        .await
-        .unwrap();
+    let out = play_on(&home, bin.path(), KEY, &url, &id).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args = recorded(&bin).expect("aplay ran");
     assert_eq!(args[0], "-q");

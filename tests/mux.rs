@@ -12,9 +12,30 @@ use klang::sandbox::SANDBOX_KEY;
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// A 5 s clip on a local host, or None without ffmpeg (outside CI).
-async fn clip_host(dir: &std::path::Path) -> Option<VideoHost> {
-    video_host::with_clips(dir, &[("walk.mp4", Clip::new(5.0))]).await
+/// A completed video-to-audio task made by the sandbox from a 5 s clip on
+/// a local host; the folder, host and sandbox live as long as it does.
+struct V2aTask {
+    dir: tempfile::TempDir,
+    _host: VideoHost,
+    _sandbox: klang::sandbox::SandboxHandle,
+    home: Home,
+    task: Value,
+}
+
+/// None without ffmpeg (outside CI).
+async fn completed_v2a() -> Option<V2aTask> {
+    let dir = tempfile::tempdir().unwrap();
+    let host = video_host::with_clips(dir.path(), &[("walk.mp4", Clip::new(5.0))]).await?;
+    let sandbox = common::sandbox(100, 200).await;
+    let home = Home::new();
+    let task = v2a_task(&home, &sandbox.base_url(), &host.url("walk.mp4")).await;
+    Some(V2aTask {
+        dir,
+        _host: host,
+        _sandbox: sandbox,
+        home,
+        task,
+    })
 }
 
 /// A completed video-to-audio task on `base_url` made from `url`; its JSON.
@@ -49,16 +70,14 @@ fn judged(path: &std::path::Path) -> (Vec<String>, f64) {
 
 #[tokio::test]
 async fn mux_puts_the_result_on_its_video_and_a_second_mux_gets_a_new_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(host) = clip_host(dir.path()).await else {
+    // Held whole: the host and sandbox must outlive the test.
+    let Some(v2a) = completed_v2a().await else {
         return;
     };
-    let sb = common::sandbox(100, 200).await;
-    let home = Home::new();
-    let task = v2a_task(&home, &sb.base_url(), &host.url("walk.mp4")).await;
+    let (home, task) = (&v2a.home, &v2a.task);
     let id = task["id"].to_string();
     // Not downloaded yet: mux fetches the result first.
-    let out = mux(&home, &id, &[]).await;
+    let out = mux(home, &id, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
     let first = PathBuf::from(doc["path"].as_str().expect("a path"));
@@ -73,7 +92,7 @@ async fn mux_puts_the_result_on_its_video_and_a_second_mux_gets_a_new_name() {
     );
     assert!((seconds - 5.0).abs() <= 0.3, "{seconds} s");
 
-    let out = mux(&home, &id, &[]).await;
+    let out = mux(home, &id, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let second = PathBuf::from(json(&out)["path"].as_str().unwrap());
     assert_ne!(second, first);
@@ -90,8 +109,8 @@ async fn mux_puts_the_result_on_its_video_and_a_second_mux_gets_a_new_name() {
     let latest = home.store().latest_muxes(10).unwrap();
     assert_eq!(latest, [(task["id"].as_i64().unwrap(), second)]);
 
-    let out_dir = dir.path().join("dubbed");
-    let out = mux(&home, &id, &["--out", out_dir.to_str().unwrap()]).await;
+    let out_dir = v2a.dir.path().join("dubbed");
+    let out = mux(home, &id, &["--out", out_dir.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let third = PathBuf::from(json(&out)["path"].as_str().unwrap());
     assert_eq!(third.parent(), Some(out_dir.as_path()));
@@ -99,13 +118,11 @@ async fn mux_puts_the_result_on_its_video_and_a_second_mux_gets_a_new_name() {
 
 #[tokio::test]
 async fn without_ffmpeg_on_path_mux_says_how_to_get_it_in_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(host) = clip_host(dir.path()).await else {
+    // Held whole: the host and sandbox must outlive the test.
+    let Some(v2a) = completed_v2a().await else {
         return;
     };
-    let sb = common::sandbox(100, 200).await;
-    let home = Home::new();
-    let task = v2a_task(&home, &sb.base_url(), &host.url("walk.mp4")).await;
+    let (home, task) = (&v2a.home, &v2a.task);
     let id = task["id"].to_string();
     let empty = tempfile::tempdir().unwrap();
     let out = home

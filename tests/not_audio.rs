@@ -111,26 +111,8 @@ async fn file(State(ctx): State<Ctx>) -> Response {
 
 /// A completed task (submitted through the server), not downloaded.
 async fn completed_task(home: &Home, server: &Server) -> String {
-    let url = server.base_url();
-    let out = home
-        .run(
-            Some(KEY),
-            &[
-                "--base-url",
-                &url,
-                "submit",
-                "sfx",
-                "--prompt",
-                "rain on a tin roof",
-                "--duration",
-                "3.0",
-                "--wait",
-                "--json",
-            ],
-        )
-        .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    json(&out)["id"].to_string()
+    home.submitted_sfx(KEY, &server.base_url(), "rain on a tin roof")
+        .await
 }
 
 async fn download(home: &Home, server: &Server, id: &str) -> std::process::Output {

@@ -21,12 +21,7 @@ async fn completed_v2a(
     r: &mut Runner,
     dir: &std::path::Path,
 ) -> Option<(i64, video_host::VideoHost)> {
-    if !clips::ffmpeg_available() {
-        return None;
-    }
-    let host = video_host::start().await;
-    let clip = clips::make(dir, "walk.mp4", Clip::new(5.0));
-    host.serve("walk.mp4", std::fs::read(clip).unwrap());
+    let host = video_host::with_clips(dir, &[("walk.mp4", Clip::new(5.0))]).await?;
     r.key(KeyCode::Char('n'));
     r.ctrl('n');
     r.paste(&host.url("walk.mp4"));

@@ -57,6 +57,26 @@ impl Home {
         self.cmd(key).args(args).output().await.expect("klang runs")
     }
 
+    /// Submits a 3 s sound effect of `prompt` to `base_url`, waits for it to
+    /// end (exit 0) and returns its local id.
+    pub async fn submitted_sfx(&self, key: &str, base_url: &str, prompt: &str) -> String {
+        let args = [
+            "--base-url",
+            base_url,
+            "submit",
+            "sfx",
+            "--prompt",
+            prompt,
+            "--duration",
+            "3.0",
+            "--wait",
+            "--json",
+        ];
+        let out = self.run(Some(key), &args).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["id"].to_string()
+    }
+
     /// Writes `text` as config.toml (where `klang` run from here reads it)
     /// and returns its path.
     pub fn write_config(&self, text: &str) -> PathBuf {
