@@ -8,7 +8,7 @@
 #                                             writes the judged set into DIR
 #                                             with ffmpeg alone (tests run this
 #                                             at test time: see
-#                                             tests/audio_judged.rs)
+#                                             tests/it/audio_judged.rs)
 #
 # The judged set is one stereo 44.1 kHz source, 1.0 s of digital silence,
 # 3 s of two tremolo tones (a 50 ms fade-in), 0.5 s of silence, encoded as

@@ -10,7 +10,7 @@ use std::path::PathBuf;
     version,
     about = "Generate audio with the Kling audio API: a terminal dashboard and a headless CLI",
     long_about = "Without a subcommand klang opens the dashboard. `klang --sandbox` runs everything against an embedded simulated API with no key and no cost.",
-    after_help = "Exit codes: 0 done, 1 task failed, 2 bad usage or invalid parameters (nothing sent), 3 key or credits, 4 network or server."
+    after_help = "Exit codes: 0 done, 1 task failed, 2 bad usage or invalid parameters (nothing sent), 3 key or credits, 4 network or server, 5 the task store cannot be opened, read or written."
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -19,6 +19,10 @@ pub(super) struct Headless {
     json: bool,
     /// The last state reported per task, so each change is said once.
     said_state: std::collections::HashMap<i64, LocalState>,
+    /// Tasks this command created whose "submitted #N as <task id>" is
+    /// still to be said: before their first state, so the lines come in
+    /// the order things happened.
+    to_announce: std::collections::HashSet<i64>,
     /// Events about other tasks than the one waited on (takes submitted
     /// together), kept for when that task is waited on.
     seen: std::collections::HashMap<i64, Seen>,
@@ -50,6 +54,7 @@ impl Headless {
             events,
             json,
             said_state: Default::default(),
+            to_announce: Default::default(),
             seen: Default::default(),
         })
     }
@@ -63,6 +68,22 @@ impl Headless {
     pub(super) fn say(&self, line: impl AsRef<str>) {
         if !self.json {
             eprintln!("{}", terminal_safe(line.as_ref()));
+        }
+    }
+
+    /// Tasks this command has just created: each is announced once the
+    /// server has given it its id.
+    pub(super) fn created(&mut self, ids: &[i64]) {
+        self.to_announce.extend(ids);
+    }
+
+    /// Says "submitted #N as <task id>" for a task this command created,
+    /// once the server has given it its id, and only once.
+    pub(super) fn announce(&mut self, record: &TaskRecord) {
+        if let Some(task_id) = &record.task_id
+            && self.to_announce.remove(&record.id)
+        {
+            self.say(format!("submitted #{} as {task_id}", record.id));
         }
     }
 
@@ -107,6 +128,7 @@ impl Headless {
                     self.seen.insert(failed, Seen::CreateFailed(error));
                 }
                 EngineEvent::TaskChanged(record) if record.id == id => {
+                    self.announce(&record);
                     if self.said_state.insert(id, record.state) != Some(record.state) {
                         self.say(format!("#{id} {}", record.state));
                     }

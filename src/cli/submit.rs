@@ -194,6 +194,9 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
             } else {
                 records.iter().for_each(print_summary);
             }
+            if ctx.is_sandbox() && records.iter().any(|r| !r.result_urls.is_empty()) {
+                headless.say(sandbox_url_note(&records));
+            }
             // The worst outcome decides: one failed take fails the command.
             Ok(records.iter().map(final_code).max().unwrap_or(exit::OK))
         }
@@ -227,13 +230,12 @@ async fn follow(
     after: &AfterSubmit,
 ) -> Result<Vec<TaskRecord>, Failure> {
     let mut records = Vec::with_capacity(ids.len());
+    headless.created(ids);
     for &id in ids {
         let submitted = headless
             .wait_events(id, |r| r.state != LocalState::Submitting)
             .await?;
-        if let Some(task_id) = &submitted.task_id {
-            headless.say(format!("submitted #{id} as {task_id}"));
-        }
+        headless.announce(&submitted);
         records.push(submitted);
     }
     if let Some(group) = records.first().and_then(|r| r.group_id.clone()) {
@@ -252,4 +254,20 @@ async fn follow(
         }
     }
     Ok(records)
+}
+
+/// The embedded sandbox's result URLs are served by this very command, so
+/// they stop working when it exits: said plainly, with where the file is
+/// (or how to keep one).
+fn sandbox_url_note(records: &[TaskRecord]) -> String {
+    let saved: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.local_path.as_deref())
+        .collect();
+    let lead = "SANDBOX: the result URL is served by this command and stops working when it exits";
+    if saved.is_empty() {
+        format!("{lead}; add --download to keep the file")
+    } else {
+        format!("{lead}; the file is saved at {}", saved.join(", "))
+    }
 }

@@ -117,7 +117,7 @@ fn one_poller_per_task_across_processes() {
     let (_dir, store) = temp_store();
     let id = store.insert_intent(&sfx("shared"), false).unwrap();
     // Polled tasks are past submitting (a submitting row keeps its holder
-    // on release; see the SIGINT test in tests/store_faults.rs).
+    // on release; see the SIGINT test in tests/it/store_faults.rs).
     store.mark_submitted(id, "clshared").unwrap();
     let lease = Duration::from_secs(30);
     assert!(store.claim_poll(id, "a", lease).unwrap());
