@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod atomic_file;
 pub mod audio;
 pub mod batch;
 pub mod bootstrap;
