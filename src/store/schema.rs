@@ -251,6 +251,43 @@ pub(super) const MIGRATIONS: &[&str] = &[
             END
         WHERE task = new.id;
     END;",
+    // 13: pieces, one work made of many tasks (`klang speak`). A piece is
+    // known by its output file; its segments are kept in order, each with
+    // the span of source text it came from, its create request, the
+    // content key (the hash of the canonical request: model, voice,
+    // speed, text; not its position) and the task chosen for it. A
+    // segment's takes are the task rows whose batch key is
+    // `seg:<content key>#<take>`, written with the row before the create
+    // is sent (as batch lines are), so any piece with the same request
+    // reuses them and nothing is paid twice.
+    "CREATE TABLE pieces (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        output TEXT NOT NULL UNIQUE,
+        settings TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        assembled_key TEXT,
+        srt TEXT,
+        vtt TEXT,
+        chapters TEXT,
+        figures TEXT,
+        last_error TEXT
+    );
+    CREATE TABLE segments (
+        piece INTEGER NOT NULL REFERENCES pieces(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        span_start INTEGER NOT NULL,
+        span_end INTEGER NOT NULL,
+        chars INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        content_key TEXT NOT NULL,
+        task INTEGER REFERENCES tasks(id),
+        PRIMARY KEY (piece, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX segments_task ON segments(task) WHERE task IS NOT NULL;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
