@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod notify;
+pub mod pieces;
 pub mod sandbox;
 pub mod sanitize;
 pub mod stats;
