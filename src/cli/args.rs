@@ -77,6 +77,10 @@ pub enum Command {
     Voices(VoicesArgs),
     /// Submit every line of a JSON Lines or CSV file, never paying twice for a line
     Batch(BatchArgs),
+    /// Narrate a text or Markdown script of any length: split, send what is not made yet, assemble with captions and chapters
+    Speak(SpeakArgs),
+    /// List the pieces (narrations) and their progress
+    Pieces(JsonFlag),
     /// Write the task history as CSV or JSON Lines
     Export(ExportArgs),
     /// Spend per day and per model, failure rates, generation times
@@ -123,6 +127,47 @@ pub struct BatchArgs {
     /// Send the lines' videos without checking their type, size and length first
     #[arg(long)]
     pub no_check: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SpeakArgs {
+    /// A plain text or Markdown file, or - for standard input
+    pub file: PathBuf,
+    /// A voice that speaks --lang [default: the language's first voice]; see `klang voices`
+    #[arg(long, value_name = "ID")]
+    pub voice: Option<String>,
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+    /// 0.8 to 2.0 with one decimal
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Directory to write the narration, captions and chapters into [default: the download directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File format [default: wav]
+    #[arg(long, value_enum)]
+    pub format: Option<RenderFormat>,
+    /// Bring the whole narration to this integrated loudness
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = -16.0)]
+    pub normalize: f64,
+    /// Silence between chunks of one paragraph, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 400)]
+    pub gap: u32,
+    /// Silence before a new paragraph or heading, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 900)]
+    pub paragraph_gap: u32,
+    /// Print the plan (segments, what is made, calls and cost); send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse the plan if the whole piece costs more than this many dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Send one new take of segment N (1-based, as the plan numbers them); repeatable
+    #[arg(long, value_name = "N")]
+    pub retake: Vec<usize>,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

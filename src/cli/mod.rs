@@ -1,5 +1,5 @@
 //! The headless command line: `klang submit`, `batch`, `list`, `show`,
-//! `download`, `wait`, `analyze`, `render`, `mux`, `export`, `stats`, `paths`,
+//! `download`, `wait`, `analyze`, `render`, `mux`, `speak`, `pieces`, `export`, `stats`, `paths`,
 //! `completions`, `man`, `sandbox`. Every command prints one JSON document with `--json`
 //! and nothing else on stdout; progress and errors go to stderr.
 
@@ -16,9 +16,11 @@ mod list;
 mod mux;
 mod output;
 mod paths;
+mod pieces;
 mod render;
 mod sandbox_cmd;
 mod show;
+mod speak;
 mod stats;
 mod submit;
 mod video_check;
@@ -180,6 +182,13 @@ pub async fn run(
         Command::Batch(args) => {
             let ctx = headless_context(global, check_keys).await?;
             batch::run(ctx, args).await
+        }
+        Command::Speak(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            speak::run(ctx, args).await
+        }
+        Command::Pieces(flag) => {
+            pieces::run(headless_context(global, check_keys).await?, flag.json)
         }
         Command::Paths(flag) => paths::run(global, flag.json),
         Command::Voices(args) => Ok(voices::run(&args)),

@@ -13,6 +13,8 @@ pub(super) fn run(ctx: Context, args: ShowArgs) -> Result<i32, Failure> {
         Some(_) => ctx.store.get(record.id)?,
         None => record,
     };
+    // A take of a piece's segment names its piece.
+    let piece = ctx.store.piece_of_task(record.id)?;
     if args.json {
         let mut view = task_view(&record);
         match analysis.map(|a| a.outcome) {
@@ -20,9 +22,23 @@ pub(super) fn run(ctx: Context, args: ShowArgs) -> Result<i32, Failure> {
             Some(Err(e)) => view.audio_error = Some(e),
             None => {}
         }
-        print_json(&view);
+        let mut value = serde_json::to_value(&view).unwrap_or_default();
+        if let (Some((id, output, segment)), Some(map)) = (&piece, value.as_object_mut()) {
+            map.insert(
+                "piece".into(),
+                serde_json::json!({"id": id, "output": output, "segment": segment}),
+            );
+        }
+        print_json(&value);
     } else {
         output::print_detail(&record);
+        if let Some((id, output, segment)) = &piece {
+            output::outln!(
+                "{:<16} #{id} {}, segment {segment}",
+                "piece",
+                crate::sanitize::terminal_safe(output)
+            );
+        }
         if let Some(stored) = &analysis {
             audio::print_audio(stored);
         }
