@@ -47,6 +47,7 @@ mod render_cli;
 mod sandbox_audio;
 mod sandbox_contract;
 mod sandbox_faults_callbacks;
+mod speak;
 mod store_faults;
 mod takes_tmux;
 mod tui_app;

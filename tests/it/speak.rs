@@ -2,7 +2,7 @@
 //! loopback (its create count is the bill), a real SQLite store, and
 //! ffmpeg as the judge of what was written.
 
-mod common;
+use crate::common;
 
 use common::home::{Home, json, stderr};
 use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig, SandboxHandle};
