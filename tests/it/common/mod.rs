@@ -153,6 +153,30 @@ impl Harness {
         }
     }
 
+    /// Waits until any of `ids` satisfies `pred` (after each event, as
+    /// [`Harness::wait_task`]), returning that record.
+    pub async fn wait_any(
+        &mut self,
+        ids: &[i64],
+        pred: impl Fn(&TaskRecord) -> bool,
+    ) -> TaskRecord {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let records: Vec<TaskRecord> = ids
+                .iter()
+                .map(|&id| self.store.get(id).expect("task row"))
+                .collect();
+            if let Some(found) = records.into_iter().find(|r| pred(r)) {
+                return found;
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("engine stopped"),
+                Err(_) => panic!("none of tasks {ids:?} matched"),
+            }
+        }
+    }
+
     /// Waits for an event matching `pred`, returning it.
     pub async fn wait_event(&mut self, pred: impl Fn(&EngineEvent) -> bool) -> EngineEvent {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
