@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::live_loop::{LiveLoop, queue, task, terminal};
+use common::live_loop::{LiveLoop, Resizable, queue, task, terminal};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use klang::engine::{EngineEvent, EngineStatus};
 use klang::store::LocalState;
@@ -236,4 +236,54 @@ async fn the_count_in_flight_is_drawn_at_the_tick_not_per_change() {
         "{frames} frames for 200 changes of the count in flight over 10 s"
     );
     live.stop().await;
+}
+
+/// The table's rows between its header and its bottom border, as drawn.
+fn table_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("State"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .collect()
+}
+
+/// The terminal grows from 24 to 50 rows: the resize is the only message,
+/// and the table fills its new rows with tasks, not blank lines waiting for
+/// a key or a tick.
+#[tokio::test(start_paused = true)]
+async fn a_taller_terminal_fills_the_table_without_another_message() {
+    let mut init = empty_init();
+    init.tasks = (1..=100).map(|id| task(id, LocalState::Completed)).collect();
+    let backend = Resizable::new(80, 24);
+    let mut terminal = ratatui::Terminal::new(backend.clone()).expect("a terminal");
+    let mut app = App::new(init);
+    let (tx, mut rx, mut effects) = queue();
+    let cancel = CancellationToken::new();
+    let loop_cancel = cancel.clone();
+    let handle = tokio::spawn(async move {
+        run_loop(&mut terminal, &mut app, &mut effects, &mut rx, loop_cancel).await
+    });
+    wait_until("the first frame", || backend.text().contains("sound 100")).await;
+    // A task changes: the table asks again for the rows the 24-row
+    // terminal needs, and no more.
+    tx.send(Message::Engine(EngineEvent::TaskChanged(Box::new(task(
+        100,
+        LocalState::Completed,
+    )))))
+    .unwrap();
+    settle().await;
+    let small = table_rows(&backend.text()).len();
+    assert!(small > 0 && small < 20, "{}", backend.text());
+
+    backend.resize(80, 50);
+    tx.send(Message::Terminal(Event::Resize(80, 50))).unwrap();
+    settle().await;
+    let screen = backend.text();
+    let rows = table_rows(&screen);
+    assert!(rows.len() > 30, "the table grew: {screen}");
+    let blank: Vec<_> = rows.iter().filter(|r| !r.contains("sound ")).collect();
+    assert!(blank.is_empty(), "rows left blank after the resize:\n{screen}");
+    cancel.cancel();
+    handle.await.unwrap().unwrap();
 }

@@ -11,7 +11,7 @@ use crate::tui::view;
 use crossterm::queue;
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::Backend;
 use std::io::{self, Write};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -22,13 +22,18 @@ use tokio_util::sync::CancellationToken;
 /// turns once a second: 1 s is enough.
 pub const TICK: Duration = Duration::from_secs(1);
 
-pub async fn run_loop<W: Write>(
-    terminal: &mut Terminal<CrosstermBackend<W>>,
+/// Runs until a quit. `B` is the terminal: crossterm's over stdout in the
+/// dashboard, a resizable test backend in tests.
+pub async fn run_loop<B>(
+    terminal: &mut Terminal<B>,
     app: &mut App,
     effects: &mut Effects,
     rx: &mut UnboundedReceiver<Message>,
     cancel: CancellationToken,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    B: Backend<Error = io::Error> + Write,
+{
     let mut dirty = true;
     let mut ticker: Option<Interval> = None;
     loop {
@@ -77,19 +82,19 @@ async fn tick(ticker: &mut Option<Interval>) {
 }
 
 /// One frame, all or nothing: tmux and SSH never show half of it.
-pub fn draw<W: Write>(
-    terminal: &mut Terminal<CrosstermBackend<W>>,
-    app: &mut App,
-) -> io::Result<()> {
+pub fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+where
+    B: Backend<Error = io::Error> + Write,
+{
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     terminal.draw(|frame| view::draw(frame, app))?;
     queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()
+    Write::flush(terminal.backend_mut())
 }
 
 /// The bell goes straight to the terminal, between frames, never inside one.
-fn ring<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>, bytes: &[u8]) -> io::Result<()> {
+fn ring<B: Backend + Write>(terminal: &mut Terminal<B>, bytes: &[u8]) -> io::Result<()> {
     let out = terminal.backend_mut();
     out.write_all(bytes)?;
-    out.flush()
+    Write::flush(out)
 }

@@ -7,8 +7,9 @@ use klang::store::{LocalState, TaskRecord, now_ms};
 use klang::tui::app::event_loop::run_loop;
 use klang::tui::clipboard::CaptureClipboard;
 use klang::tui::{App, AppInit, Effects, Message};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, TestBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -35,6 +36,86 @@ pub fn queue() -> (
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let effects = Effects::new(None, Box::new(CaptureClipboard::default()), tx.clone());
     (tx, rx, effects)
+}
+
+/// A terminal the test can resize while a loop draws on it: what is drawn
+/// lands in a `TestBackend` (read with [`Resizable::text`]), the escapes the
+/// loop writes itself (synchronized updates, the bell) are dropped. Its size
+/// is the backend's, as a real terminal's is the kernel's.
+#[derive(Clone)]
+pub struct Resizable(pub std::sync::Arc<std::sync::Mutex<TestBackend>>);
+
+impl Resizable {
+    pub fn new(width: u16, height: u16) -> Resizable {
+        Resizable(std::sync::Arc::new(std::sync::Mutex::new(TestBackend::new(
+            width, height,
+        ))))
+    }
+
+    /// The terminal changes size, as when its window is dragged.
+    pub fn resize(&self, width: u16, height: u16) {
+        self.0.lock().unwrap().resize(width, height);
+    }
+
+    /// The screen as drawn, one line per row.
+    pub fn text(&self) -> String {
+        klang::tui::harness::buffer_text(self.0.lock().unwrap().buffer())
+    }
+}
+
+impl std::io::Write for Resizable {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn never(e: std::convert::Infallible) -> std::io::Error {
+    match e {}
+}
+
+impl Backend for Resizable {
+    type Error = std::io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.0.lock().unwrap().draw(content).map_err(never)
+    }
+    fn hide_cursor(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap().hide_cursor().map_err(never)
+    }
+    fn show_cursor(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap().show_cursor().map_err(never)
+    }
+    fn get_cursor_position(&mut self) -> std::io::Result<Position> {
+        self.0.lock().unwrap().get_cursor_position().map_err(never)
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .set_cursor_position(position)
+            .map_err(never)
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        Backend::clear(&mut *self.0.lock().unwrap()).map_err(never)
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> std::io::Result<()> {
+        self.0.lock().unwrap().clear_region(clear_type).map_err(never)
+    }
+    fn size(&self) -> std::io::Result<Size> {
+        self.0.lock().unwrap().size().map_err(never)
+    }
+    fn window_size(&mut self) -> std::io::Result<WindowSize> {
+        self.0.lock().unwrap().window_size().map_err(never)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Backend::flush(&mut *self.0.lock().unwrap()).map_err(never)
+    }
 }
 
 /// A loop running over the app made from `init`.
