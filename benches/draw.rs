@@ -41,10 +41,10 @@ fn dashboard(c: &mut Criterion) {
         })
     });
     for (w, h) in [(80u16, 24u16), (200, 50)] {
-        let mut app = app_with(100_000);
+        let app = app_with(100_000);
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("backend");
         group.bench_function(format!("draw_{w}x{h}"), |b| {
-            b.iter(|| term.draw(|f| draw(f, &mut app)).map(|_| ()))
+            b.iter(|| term.draw(|f| draw(f, &app)).map(|_| ()))
         });
     }
     let mut app = app_with(100_000);
@@ -52,7 +52,7 @@ fn dashboard(c: &mut Criterion) {
     group.bench_function("key_j_and_draw", |b| {
         b.iter(|| {
             black_box(app.handle(key('j')));
-            term.draw(|f| draw(f, &mut app)).map(|_| ())
+            term.draw(|f| draw(f, &app)).map(|_| ())
         })
     });
     let mut changed = tasks[500].clone();
@@ -65,7 +65,7 @@ fn dashboard(c: &mut Criterion) {
             };
             let event = Message::Engine(EngineEvent::TaskChanged(Box::new(changed.clone())));
             black_box(app.handle(event));
-            term.draw(|f| draw(f, &mut app)).map(|_| ())
+            term.draw(|f| draw(f, &app)).map(|_| ())
         })
     });
     group.bench_function("filter_keystroke_and_draw", |b| {
@@ -77,7 +77,7 @@ fn dashboard(c: &mut Criterion) {
             },
             |mut app| {
                 app.handle(key('7'));
-                term.draw(|f| draw(f, &mut app)).map(|_| ())
+                term.draw(|f| draw(f, &app)).map(|_| ())
             },
             criterion::BatchSize::LargeInput,
         )
@@ -128,7 +128,7 @@ fn takes_view(c: &mut Criterion) {
                 group: "g8".into(),
                 result: Ok(group.clone()),
             }));
-            let frame = term.draw(|f| draw(f, &mut app)).map(|_| ());
+            let frame = term.draw(|f| draw(f, &app)).map(|_| ());
             // Close it again for the next iteration.
             black_box(app.handle(key('=')));
             frame

@@ -234,11 +234,19 @@ impl Runner {
         self.handle(Message::Terminal(Event::Paste(text.to_string())));
     }
 
-    /// Draws and returns the screen as text, one line per row.
+    /// Draws and returns the screen as text, one line per row. What the
+    /// layout learned goes back to the app as the loop sends it.
     pub fn screen(&mut self) -> String {
-        let app = &mut self.app;
-        let _ = self.terminal.draw(|f| super::view::draw(f, app));
-        buffer_text(self.terminal.backend().buffer())
+        let app = &self.app;
+        let mut layout = app.layout();
+        let _ = self
+            .terminal
+            .draw(|f| layout = super::view::draw_laid(f, app));
+        let text = buffer_text(self.terminal.backend().buffer());
+        if layout != self.app.layout() {
+            self.handle(Message::Laid(layout));
+        }
+        text
     }
 
     /// Applies queued engine events (and ticks while none come) until

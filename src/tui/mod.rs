@@ -37,7 +37,8 @@ mod view;
 
 pub use app::effects::Effects;
 pub use app::{
-    App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, TOAST_FOR, Toast, UiState,
+    App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, ScreenLayout, TOAST_FOR,
+    Toast, UiState,
 };
 pub use details::playback::Playback;
 pub use keys::action::{Action, Scope};

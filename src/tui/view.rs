@@ -3,7 +3,7 @@
 //! otherwise), the status line and key hints; bigger terminals show the form
 //! and the details side by side.
 
-use crate::tui::app::{App, Focus, Overlay};
+use crate::tui::app::{App, Focus, Overlay, ScreenLayout};
 use crate::tui::keys::action::Action;
 use crate::tui::keys::keymap::Key;
 use crate::tui::overlays::help;
@@ -19,7 +19,15 @@ pub const WIDE_MIN: (u16, u16) = (120, 32);
 /// The form's height at its most compact (selector, four fields, message).
 const COMPACT_BOTTOM: u16 = 8;
 
-pub fn draw(frame: &mut Frame, app: &mut App) {
+/// Draws the whole screen from the app, which it only reads.
+pub fn draw(frame: &mut Frame, app: &App) {
+    draw_laid(frame, app);
+}
+
+/// Draws the whole screen and returns what its layout learned; the loop
+/// hands it back to the app as [`crate::tui::Message::Laid`] when it changed.
+pub fn draw_laid(frame: &mut Frame, app: &App) -> ScreenLayout {
+    let mut laid = app.layout();
     let area = frame.area();
     let filter_bar = app.focus == Focus::Filter || !app.tasks.filter().is_empty();
     let [header, body, filter, status_area, hints] = Layout::vertical([
@@ -55,19 +63,19 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         crate::tui::takes::draw(frame, app, table_area);
         details::draw(frame, app, bottom);
     } else if wide {
-        table::draw(frame, app, table_area, wide);
+        table::draw(frame, app, table_area, wide, &mut laid);
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(bottom);
         form::view::draw(frame, app, left);
         details::draw(frame, app, right);
     } else if app.focus == Focus::Input || (!app.has_key() && app.selected().is_none()) {
-        table::draw(frame, app, table_area, wide);
+        table::draw(frame, app, table_area, wide, &mut laid);
         // Without a key and with nothing selected, the bottom pane says how
         // to set one instead of an empty details pane.
         form::view::draw(frame, app, bottom);
     } else {
-        table::draw(frame, app, table_area, wide);
+        table::draw(frame, app, table_area, wide, &mut laid);
         details::draw(frame, app, bottom);
     }
     if filter_bar {
@@ -77,11 +85,12 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     status::draw_hints(frame, app, hints);
     draw_toasts(frame, app, table_area);
     match app.overlay {
-        Overlay::Help => help::draw_help(frame, app, area),
+        Overlay::Help => help::draw_help(frame, app, area, &mut laid),
         Overlay::Stats => crate::tui::overlays::stats::draw(frame, app, area),
         Overlay::ConfirmQuit => help::draw_confirm_quit(frame, app, area),
         Overlay::None => {}
     }
+    laid
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {

@@ -254,7 +254,9 @@ fn table_rows(screen: &str) -> Vec<&str> {
 #[tokio::test(start_paused = true)]
 async fn a_taller_terminal_fills_the_table_without_another_message() {
     let mut init = empty_init();
-    init.tasks = (1..=100).map(|id| task(id, LocalState::Completed)).collect();
+    init.tasks = (1..=100)
+        .map(|id| task(id, LocalState::Completed))
+        .collect();
     let backend = Resizable::new(80, 24);
     let mut terminal = ratatui::Terminal::new(backend.clone()).expect("a terminal");
     let mut app = App::new(init);
@@ -283,7 +285,10 @@ async fn a_taller_terminal_fills_the_table_without_another_message() {
     let rows = table_rows(&screen);
     assert!(rows.len() > 30, "the table grew: {screen}");
     let blank: Vec<_> = rows.iter().filter(|r| !r.contains("sound ")).collect();
-    assert!(blank.is_empty(), "rows left blank after the resize:\n{screen}");
+    assert!(
+        blank.is_empty(),
+        "rows left blank after the resize:\n{screen}"
+    );
     cancel.cancel();
     handle.await.unwrap().unwrap();
 }

@@ -252,7 +252,7 @@ fn terminal_bytes(r: &mut Runner, width: u16, height: u16) -> String {
         },
     )
     .unwrap();
-    terminal.draw(|f| klang::tui::draw(f, &mut r.app)).unwrap();
+    terminal.draw(|f| klang::tui::draw(f, &r.app)).unwrap();
     let written = bytes.0.lock().unwrap().clone();
     String::from_utf8_lossy(&written).into_owned()
 }

@@ -6,7 +6,7 @@
 //! here, by [`Effects`], in the order they come.
 
 use crate::tui::app::effects::Effects;
-use crate::tui::app::{App, Command, Message};
+use crate::tui::app::{App, Command, Message, ScreenLayout};
 use crate::tui::view;
 use crossterm::queue;
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
@@ -36,10 +36,15 @@ where
 {
     let mut dirty = true;
     let mut ticker: Option<Interval> = None;
+    // What the last frame's layout learned, when the app does not know it.
+    let mut laid: Option<Message> = None;
     loop {
         if dirty {
-            draw(terminal, app)?;
+            let layout = draw(terminal, app)?;
             dirty = false;
+            if layout != app.layout() {
+                laid = Some(Message::Laid(layout));
+            }
         }
         let period = app.tick_period();
         match (app.needs_tick(), &ticker) {
@@ -51,11 +56,14 @@ where
             }
             (false, _) => ticker = None,
         }
-        let message = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Message::Quit,
-            m = rx.recv() => m.unwrap_or(Message::Quit),
-            _ = tick(&mut ticker) => Message::Tick,
+        let message = match laid.take() {
+            Some(laid) => laid,
+            None => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Message::Quit,
+                m = rx.recv() => m.unwrap_or(Message::Quit),
+                _ = tick(&mut ticker) => Message::Tick,
+            },
         };
         let mut message = Some(message);
         // Handle whatever else is waiting before drawing once.
@@ -81,15 +89,18 @@ async fn tick(ticker: &mut Option<Interval>) {
     }
 }
 
-/// One frame, all or nothing: tmux and SSH never show half of it.
-pub fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+/// One frame, all or nothing: tmux and SSH never show half of it. Returns
+/// what its layout learned.
+pub fn draw<B>(terminal: &mut Terminal<B>, app: &App) -> io::Result<ScreenLayout>
 where
     B: Backend<Error = io::Error> + Write,
 {
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    terminal.draw(|frame| view::draw(frame, app))?;
+    let mut layout = app.layout();
+    terminal.draw(|frame| layout = view::draw_laid(frame, app))?;
     queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    Write::flush(terminal.backend_mut())
+    Write::flush(terminal.backend_mut())?;
+    Ok(layout)
 }
 
 /// The bell goes straight to the terminal, between frames, never inside one.

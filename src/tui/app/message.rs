@@ -68,6 +68,10 @@ pub enum Message {
         token: u64,
         result: Result<crate::video::VideoFacts, crate::video::Refusal>,
     },
+    /// What the last frame's layout learned (the table's rows, offset and
+    /// page, the help's scroll), sent by the loop only when it differs
+    /// from what the app holds: drawing reads the app, never writes it.
+    Laid(crate::tui::app::ScreenLayout),
     /// The answer to [`Command::Mux`]: the dubbed video written.
     Muxed {
         id: i64,

@@ -128,6 +128,18 @@ pub struct UiState {
     pub help_scroll: u16,
 }
 
+/// What drawing learned about where things went, handed back as data
+/// ([`Message::Laid`]): the table's rows on screen (mouse clicks, paging),
+/// the first row shown, the rows per page (how many the window asks for)
+/// and the help's scroll clamped to its length.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScreenLayout {
+    pub table_rows: Rect,
+    pub table_offset: usize,
+    pub table_page: usize,
+    pub help_scroll: u16,
+}
+
 pub struct App {
     /// The rows around the cursor and the totals; the selection is its
     /// cursor, which follows the selected task through inserts and re-sorts.
@@ -304,6 +316,7 @@ impl App {
             Message::Discarded(result) => self.on_discarded(result),
             Message::Rendered { id, result } => self.on_rendered(id, result),
             Message::Muxed { id, result } => self.on_muxed(id, result),
+            Message::Laid(layout) => self.on_laid(layout),
             Message::VideoChecked { token, result } => {
                 if self.form.video_checked(token, result) {
                     vec![Command::Redraw]
@@ -329,6 +342,29 @@ impl App {
         commands.extend(self.request_take_spectrograms());
         self.query_window(&mut commands);
         commands
+    }
+
+    /// The layout as the app holds it; a frame whose layout differs sends
+    /// [`Message::Laid`].
+    pub fn layout(&self) -> ScreenLayout {
+        ScreenLayout {
+            table_rows: self.ui.table_rows,
+            table_offset: self.ui.table_offset,
+            table_page: self.tasks.page(),
+            help_scroll: self.ui.help_scroll,
+        }
+    }
+
+    /// Takes what the last frame's layout learned. A taller table wants
+    /// more rows: the window query that follows every message asks for them.
+    fn on_laid(&mut self, layout: ScreenLayout) -> Commands {
+        self.ui.table_rows = layout.table_rows;
+        self.ui.table_offset = layout.table_offset;
+        self.ui.help_scroll = layout.help_scroll;
+        if layout.table_page != self.tasks.page() {
+            self.tasks.set_page(layout.table_page);
+        }
+        Vec::new()
     }
 
     /// Tasks the engine works on, downloads, or a retry countdown: the

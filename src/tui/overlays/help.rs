@@ -2,7 +2,7 @@
 //! the key map, so it shows the user's own keys; it wraps long lines and
 //! scrolls with the movement keys when it does not fit.
 
-use crate::tui::app::App;
+use crate::tui::app::{App, ScreenLayout};
 use crate::tui::keys::action::{Action, FIXED_KEYS, Scope};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -64,7 +64,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-pub fn draw_help(frame: &mut Frame, app: &mut App, area: Rect) {
+/// Draws the help; its scroll, clamped to its length, goes into `laid`.
+pub fn draw_help(frame: &mut Frame, app: &App, area: Rect, laid: &mut ScreenLayout) {
     // The header (SANDBOX badge) and the status lines stay visible.
     let area = Rect {
         y: area.y + 1,
@@ -107,8 +108,8 @@ pub fn draw_help(frame: &mut Frame, app: &mut App, area: Rect) {
     let height = (lines.len() as u16 + 2).min(area.height);
     let visible = height.saturating_sub(2);
     let max_scroll = (lines.len() as u16).saturating_sub(visible);
-    app.ui.help_scroll = app.ui.help_scroll.min(max_scroll);
-    let scroll = app.ui.help_scroll;
+    laid.help_scroll = laid.help_scroll.min(max_scroll);
+    let scroll = laid.help_scroll;
     let t = &app.theme;
     let close = app.key_name(Action::Back);
     let mut block = Block::bordered()

@@ -9,7 +9,7 @@ pub mod window;
 use super::format;
 use crate::sanitize::single_line;
 use crate::store::{LocalState, TaskRecord};
-use crate::tui::app::{App, Focus};
+use crate::tui::app::{App, Focus, ScreenLayout};
 use crate::tui::keys::action::Action;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -60,7 +60,9 @@ pub fn timing(r: &TaskRecord, now: i64) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
+/// Draws the table; where its rows went, the first row shown and the rows
+/// per page go into `laid`.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, laid: &mut ScreenLayout) {
     let t = app.theme.clone();
     let focused = app.focus == Focus::Table || app.focus == Focus::Filter;
     let shown = app.tasks.len();
@@ -91,7 +93,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
         height: inner.height - 1,
         ..inner
     };
-    app.ui.table_rows = rows_area;
+    laid.table_rows = rows_area;
 
     if total == 0 || shown == 0 {
         let text = if total == 0 {
@@ -112,15 +114,15 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect, wide: bool) {
 
     // Keep the selection on screen, moving the window as little as possible.
     let height = rows_area.height as usize;
-    app.tasks.set_page(height);
+    laid.table_page = height.max(1);
     let selected = app.selected_row().unwrap_or(0).min(shown - 1);
-    let mut offset = app.ui.table_offset.min(shown.saturating_sub(height));
+    let mut offset = laid.table_offset.min(shown.saturating_sub(height));
     if selected < offset {
         offset = selected;
     } else if selected >= offset + height {
         offset = selected + 1 - height;
     }
-    app.ui.table_offset = offset;
+    laid.table_offset = offset;
 
     let now = app.clock.now_ms();
     let end = (offset + height).min(shown);

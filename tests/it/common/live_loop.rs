@@ -47,9 +47,9 @@ pub struct Resizable(pub std::sync::Arc<std::sync::Mutex<TestBackend>>);
 
 impl Resizable {
     pub fn new(width: u16, height: u16) -> Resizable {
-        Resizable(std::sync::Arc::new(std::sync::Mutex::new(TestBackend::new(
-            width, height,
-        ))))
+        Resizable(std::sync::Arc::new(std::sync::Mutex::new(
+            TestBackend::new(width, height),
+        )))
     }
 
     /// The terminal changes size, as when its window is dragged.
@@ -105,7 +105,11 @@ impl Backend for Resizable {
         Backend::clear(&mut *self.0.lock().unwrap()).map_err(never)
     }
     fn clear_region(&mut self, clear_type: ClearType) -> std::io::Result<()> {
-        self.0.lock().unwrap().clear_region(clear_type).map_err(never)
+        self.0
+            .lock()
+            .unwrap()
+            .clear_region(clear_type)
+            .map_err(never)
     }
     fn size(&self) -> std::io::Result<Size> {
         self.0.lock().unwrap().size().map_err(never)
