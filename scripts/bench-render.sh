@@ -6,19 +6,28 @@
 # `-af loudnorm=I=-23:TP=-1,aresample=48000,aformat=channel_layouts=stereo
 # -c:a pcm_s24le` (single pass; the aformat pins the stereo layout loudnorm
 # otherwise leaves unset).
+# Then the memory bound: the 10-minute MP3 and a 256 MiB 8-bit WAV (44.1
+# kHz stereo, 50.7 minutes) through the same chain, klang alone; render
+# decodes block by block, so both stay under 64 MB.
 # Prints wall time and peak memory of each (GNU time). Needs ffmpeg.
+# `KLANG_RENDER=path` measures another build of examples/render_file (an
+# older commit's, for a before-and-after) and builds nothing;
+# `SKIP_FFMPEG=1` leaves ffmpeg out.
 #
 #   scripts/bench-render.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
-cargo build --release --quiet --example render_file
-bin=target/release/examples/render_file
+bin=${KLANG_RENDER:-target/release/examples/render_file}
+[ -n "${KLANG_RENDER:-}" ] || cargo build --release --quiet --example render_file
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 ff -f lavfi -i "anoisesrc=d=10:c=pink:r=44100:a=0.2" -ac 2 -c:a libmp3lame -b:a 192k "$work/10s.mp3"
 ff -f lavfi -i "anoisesrc=d=600:c=pink:r=44100:a=0.2" -ac 2 -c:a libmp3lame -b:a 192k "$work/10min.mp3"
+# 256 MiB of 8-bit stereo samples at 44.1 kHz, plus the 44-byte header.
+ff -f lavfi -i "anoisesrc=c=pink:r=44100:a=0.2" -ac 2 -c:a pcm_u8 \
+  -frames:a $((256 * 1024 * 1024 / 2)) "$work/256MiB.wav"
 
 measure() { # label command...
   local label=$1
@@ -33,9 +42,10 @@ measure() { # label command...
   printf '%-28s %8.2f s %8.1f MB\n' "$label" "$best_wall" "$(awk "BEGIN{print $best_rss/1024}")"
 }
 
-echo "best of $runs runs: wall time, peak RSS"
+echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs: wall time, peak RSS"
 for f in 10s 10min; do
   measure "klang render $f" "$bin" "$work/$f.mp3" "$work/out"
-  measure "ffmpeg loudnorm $f" ffmpeg -nostdin -hide_banner -loglevel error -y -i "$work/$f.mp3" \
+  [ -n "${SKIP_FFMPEG:-}" ] || measure "ffmpeg loudnorm $f" ffmpeg -nostdin -hide_banner -loglevel error -y -i "$work/$f.mp3" \
     -af "loudnorm=I=-23:TP=-1,aresample=48000,aformat=channel_layouts=stereo" -c:a pcm_s24le "$work/out/ffmpeg.wav"
 done
+measure "klang render 256 MiB WAV" "$bin" "$work/256MiB.wav" "$work/out"

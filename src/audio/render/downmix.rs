@@ -1,23 +1,15 @@
 //! `--mono`: every channel averaged into one.
 
-use super::Buffer;
-
-/// The mean of the channels of each frame. A mono buffer is returned as is.
-pub fn to_mono(buf: Buffer) -> Buffer {
-    if buf.channels == 1 {
-        return buf;
-    }
-    let scale = 1.0 / buf.channels as f32;
-    let samples = buf
-        .samples
-        .chunks_exact(buf.channels)
-        .map(|frame| frame.iter().sum::<f32>() * scale)
-        .collect();
-    Buffer {
-        channels: 1,
-        rate: buf.rate,
-        samples,
-    }
+/// The mean of the channels of each frame of `samples` into `out`
+/// (cleared first).
+pub fn to_mono(samples: &[f32], channels: usize, out: &mut Vec<f32>) {
+    let scale = 1.0 / channels as f32;
+    out.clear();
+    out.extend(
+        samples
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() * scale),
+    );
 }
 
 #[cfg(test)]
@@ -26,16 +18,12 @@ mod tests {
 
     #[test]
     fn stereo_becomes_the_mean_of_its_channels() {
-        let stereo = Buffer {
-            channels: 2,
-            rate: 8_000,
-            samples: vec![0.5, 0.1, -0.4, -0.2, 1.0, -1.0],
-        };
-        let mono = to_mono(stereo);
-        assert_eq!(mono.channels, 1);
+        let mut mono = Vec::new();
+        to_mono(&[0.5, 0.1, -0.4, -0.2, 1.0, -1.0], 2, &mut mono);
         let expected = [0.3, -0.3, 0.0];
-        for (got, want) in mono.samples.iter().zip(expected) {
-            assert!((got - want).abs() < 1e-6, "{:?}", mono.samples);
+        assert_eq!(mono.len(), 3);
+        for (got, want) in mono.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{mono:?}");
         }
     }
 }

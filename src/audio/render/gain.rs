@@ -2,12 +2,12 @@
 //! file, the one that brings its integrated loudness (EBU R128) to the
 //! target unless that would push the true peak (ITU-R BS.1770 4x
 //! oversampled, ebur128's true-peak mode) over the ceiling; then the
-//! ceiling sets it, and the render says so.
+//! ceiling sets it, and the render says so. The loudness is measured in a
+//! pass of its own, block by block, before the writing pass applies it.
 
-use super::Buffer;
 use ebur128::{EbuR128, Mode};
 
-/// What the buffer measures before the gain.
+/// What the audio measures before the gain.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Level {
     pub lufs: f64,
@@ -21,25 +21,41 @@ pub struct Gain {
     pub limited_by_ceiling: bool,
 }
 
-pub fn measure(buf: &Buffer) -> Result<Level, String> {
-    let channels = u32::try_from(buf.channels).map_err(|_| "too many channels".to_string())?;
-    let mut meter = EbuR128::new(channels, buf.rate, Mode::I | Mode::TRUE_PEAK)
-        .map_err(|e| format!("loudness meter: {e}"))?;
-    meter
-        .add_frames_f32(&buf.samples)
-        .map_err(|e| format!("loudness meter: {e}"))?;
-    let lufs = meter
-        .loudness_global()
-        .ok()
-        .filter(|l| l.is_finite())
-        .ok_or("the audio is too short (under 0.4 s) or too quiet to measure its loudness: render it without --normalize")?;
-    let peak = (0..channels)
-        .filter_map(|c| meter.true_peak(c).ok())
-        .fold(0.0f64, f64::max);
-    Ok(Level {
-        lufs,
-        true_peak_db: 20.0 * peak.max(1e-10).log10(),
-    })
+/// Integrated loudness and true peak, fed block by block.
+pub struct LevelMeter {
+    meter: EbuR128,
+    channels: u32,
+}
+
+impl LevelMeter {
+    pub fn new(channels: usize, rate: u32) -> Result<LevelMeter, String> {
+        let channels = u32::try_from(channels).map_err(|_| "too many channels".to_string())?;
+        let meter = EbuR128::new(channels, rate, Mode::I | Mode::TRUE_PEAK)
+            .map_err(|e| format!("loudness meter: {e}"))?;
+        Ok(LevelMeter { meter, channels })
+    }
+
+    pub fn add(&mut self, samples: &[f32]) -> Result<(), String> {
+        self.meter
+            .add_frames_f32(samples)
+            .map_err(|e| format!("loudness meter: {e}"))
+    }
+
+    pub fn finish(&self) -> Result<Level, String> {
+        let lufs = self
+            .meter
+            .loudness_global()
+            .ok()
+            .filter(|l| l.is_finite())
+            .ok_or("the audio is too short (under 0.4 s) or too quiet to measure its loudness: render it without --normalize")?;
+        let peak = (0..self.channels)
+            .filter_map(|c| self.meter.true_peak(c).ok())
+            .fold(0.0f64, f64::max);
+        Ok(Level {
+            lufs,
+            true_peak_db: 20.0 * peak.max(1e-10).log10(),
+        })
+    }
 }
 
 /// The gain to `target_lufs`, lowered if the true peak would pass
@@ -60,11 +76,9 @@ pub fn plan(level: Level, target_lufs: f64, ceiling_dbtp: f64) -> Gain {
     }
 }
 
-pub fn apply(buf: &mut Buffer, db: f64) {
-    let factor = 10f64.powf(db / 20.0) as f32;
-    for s in &mut buf.samples {
-        *s *= factor;
-    }
+/// The linear factor of `db`.
+pub fn factor(db: f64) -> f32 {
+    10f64.powf(db / 20.0) as f32
 }
 
 #[cfg(test)]
@@ -72,27 +86,34 @@ mod tests {
     use super::*;
 
     /// 1 kHz at `amplitude`, 3 s, stereo.
-    fn tone(amplitude: f32) -> Buffer {
+    fn tone(amplitude: f32) -> Vec<f32> {
         let rate = 48_000;
-        let samples = (0..3 * rate)
+        (0..3 * rate)
             .flat_map(|i| {
                 let s =
                     amplitude * (std::f32::consts::TAU * 1_000.0 * i as f32 / rate as f32).sin();
                 [s, s]
             })
-            .collect();
-        Buffer {
-            channels: 2,
-            rate,
-            samples,
+            .collect()
+    }
+
+    fn measure(samples: &[f32]) -> Result<Level, String> {
+        let mut m = LevelMeter::new(2, 48_000)?;
+        for block in samples.chunks(2 * 1_000) {
+            m.add(block)?;
         }
+        m.finish()
+    }
+
+    fn apply(samples: &mut [f32], db: f64) {
+        let f = factor(db);
+        samples.iter_mut().for_each(|s| *s *= f);
     }
 
     #[test]
     fn a_quiet_tone_is_raised_to_the_target() {
         let mut buf = tone(0.05);
-        let before = measure(&buf).unwrap();
-        let gain = plan(before, -23.0, -1.0);
+        let gain = plan(measure(&buf).unwrap(), -23.0, -1.0);
         assert!(!gain.limited_by_ceiling);
         apply(&mut buf, gain.db);
         let after = measure(&buf).unwrap();
@@ -115,11 +136,10 @@ mod tests {
 
     #[test]
     fn too_short_to_measure_is_refused() {
-        let buf = Buffer {
-            channels: 1,
-            rate: 48_000,
-            samples: vec![0.5; 4_800],
-        };
-        assert!(measure(&buf).unwrap_err().contains("without --normalize"));
+        assert!(
+            measure(&[0.5; 2 * 4_800])
+                .unwrap_err()
+                .contains("without --normalize")
+        );
     }
 }

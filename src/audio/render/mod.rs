@@ -1,13 +1,22 @@
 //! The render chain: a downloaded result made into the file a game engine
 //! or a DAW takes. In this order, each step its own file: decode (true to
 //! the sample, see `decode.rs`), downmix, trim, fade, resample, gain under
-//! a true-peak ceiling, quantize (dithered to 16 bits), write atomically,
-//! then measure what was written. Blocking: run it on a worker thread.
+//! a true-peak ceiling, quantize (dithered to 16 bits), encode into a
+//! temporary file, measure what is written, then give it its name.
+//!
+//! Nothing holds the whole file: it is decoded block by block, once per
+//! pass (`passes.rs`): a scan for the trim points and the length when
+//! `--trim` or `--fade-ms` needs them, a measuring pass when
+//! `--normalize` needs the loudness, then the writing pass. Memory stays
+//! the same whatever the length. Blocking: run it on a worker thread.
 
+mod chain;
 mod dither;
 mod downmix;
+mod encode;
 mod fade;
 mod gain;
+mod passes;
 mod resample;
 mod trim;
 mod write;
@@ -15,16 +24,10 @@ mod write;
 pub use gain::Gain;
 pub use write::Container;
 pub(crate) use write::claim_name;
+use {dither::Quantizer, encode::Encoder, encode::PcmSpec};
 
-use super::{Analysis, analyse_file};
+use super::Analysis;
 use std::path::{Path, PathBuf};
-
-/// Interleaved samples in -1..=1 and their format.
-pub struct Buffer {
-    pub channels: usize,
-    pub rate: u32,
-    pub samples: Vec<f32>,
-}
 
 /// What to make of the file. [`Settings::check`] refuses what cannot be
 /// made before anything is decoded.
@@ -91,11 +94,29 @@ impl RenderConfig {
     }
 }
 
-/// The lowest and highest rate a render writes.
-pub const RATES_HZ: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+/// The file a render or an assembly writes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutputFormat {
+    pub container: Container,
+    /// The written rate; `None` keeps the source's (an assembly: the first
+    /// chunk's).
+    pub rate: Option<u32>,
+    /// 16 (TPDF-dithered) or 24.
+    pub bits: u16,
+}
 
-impl Settings {
-    /// One line naming the option at fault, or nothing.
+impl Default for OutputFormat {
+    fn default() -> OutputFormat {
+        OutputFormat {
+            container: Container::Wav,
+            rate: None,
+            bits: 24,
+        }
+    }
+}
+
+impl OutputFormat {
+    /// One line naming the setting at fault, or nothing.
     pub fn check(&self) -> Result<(), String> {
         if let Some(rate) = self.rate
             && !RATES_HZ.contains(&rate)
@@ -107,6 +128,22 @@ impl Settings {
         if !matches!(self.bits, 16 | 24) {
             return Err(format!("--bits {}: give 16 or 24", self.bits));
         }
+        Ok(())
+    }
+}
+
+/// The lowest and highest rate a render writes.
+pub const RATES_HZ: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+
+impl Settings {
+    /// One line naming the option at fault, or nothing.
+    pub fn check(&self) -> Result<(), String> {
+        OutputFormat {
+            container: self.container,
+            rate: self.rate,
+            bits: self.bits,
+        }
+        .check()?;
         if let Some(target) = self.normalize
             && !(target.is_finite() && (-70.0..=0.0).contains(&target))
         {
@@ -152,25 +189,6 @@ pub struct Rendered {
     pub written: Analysis,
 }
 
-/// The whole file decoded into one buffer (the gain needs the whole file
-/// measured before it can apply).
-fn decode_whole(source: &Path) -> Result<Buffer, String> {
-    let decoded = super::decoding(source, |mut opened| {
-        let mut buf: Option<Buffer> = None;
-        opened.for_each_block(|block| {
-            let b = buf.get_or_insert_with(|| Buffer {
-                channels: block.channels,
-                rate: block.rate,
-                samples: Vec::new(),
-            });
-            b.samples.extend_from_slice(block.samples);
-            Ok(())
-        })?;
-        buf.ok_or_else(|| "no audio could be decoded".to_string())
-    });
-    decoded.map_err(|e| e.to_string())
-}
-
 /// Renders `source` into `dir` as `stem` plus the settings' suffix (a
 /// new name when taken). `settings` must have passed [`Settings::check`].
 pub fn render(
@@ -179,44 +197,46 @@ pub fn render(
     dir: &Path,
     stem: &str,
 ) -> Result<Rendered, String> {
-    let mut buf = decode_whole(source)?;
-    let source_rate = buf.rate;
-    if settings.mono {
-        buf = downmix::to_mono(buf);
-    }
-    let trimmed = match settings.trim {
-        true => Some(trim::trim(&mut buf)?),
-        false => None,
+    let mut plan = chain::Plan {
+        mono: settings.mono,
+        keep: None,
+        fade_ms: settings.fade_ms,
+        rate: settings.rate,
     };
-    fade::fade(&mut buf, settings.fade_ms);
-    if let Some(rate) = settings.rate {
-        buf = resample::resample(buf, rate)?;
+    let mut trimmed = None;
+    if settings.trim || settings.fade_ms > 0 {
+        let (scan, rate) = passes::scan(source, settings.mono)?;
+        plan.keep = Some(if settings.trim {
+            let (keep, cut) = scan.trimmed(rate)?;
+            trimmed = Some(cut);
+            keep
+        } else {
+            0..scan.frames
+        });
     }
     let gain = match settings.normalize {
-        Some(target) => {
-            let g = gain::plan(gain::measure(&buf)?, target, settings.true_peak);
-            gain::apply(&mut buf, g.db);
-            Some(g)
-        }
+        Some(target) => Some(gain::plan(
+            passes::measure(source, &plan)?,
+            target,
+            settings.true_peak,
+        )),
         None => None,
     };
-    let samples = dither::quantize(&buf, settings.bits);
-    let pcm = write::Pcm {
-        samples: &samples,
-        channels: buf.channels,
-        rate: buf.rate,
-        bits: settings.bits,
-    };
-    drop(std::mem::take(&mut buf.samples));
-    let name = settings.file_name(stem, Some(source_rate));
-    let path = write::write_new(dir, &name, &pcm, settings.container)?;
-    drop(samples);
-    let written = analyse_file(&path).map_err(|e| e.to_string())?;
+    let mut temp = write::temp_in(dir, "render")?;
+    let out = passes::write(
+        source,
+        &plan,
+        gain.map_or(0.0, |g| g.db),
+        settings,
+        temp.as_file_mut(),
+    )?;
+    let name = settings.file_name(stem, Some(out.source_rate));
+    let path = write::persist_numbered(temp, dir, &name)?;
     Ok(Rendered {
         path,
         trimmed,
         gain,
-        written,
+        written: out.written,
     })
 }
 

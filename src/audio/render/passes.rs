@@ -1,0 +1,166 @@
+//! The passes over the source, each decoding it block by block from the
+//! start: [`scan`] (length and trim points), [`measure`] (loudness and
+//! true peak of what the chain makes) and [`write`] (the chain, the gain,
+//! the quantizer, the encoder, and the meter of what is written).
+
+use super::chain::{Chain, Plan};
+use super::gain::{Level, LevelMeter, factor};
+use super::trim::Scan;
+use super::{Encoder, PcmSpec, Quantizer, Settings, downmix};
+use crate::audio::Analysis;
+use crate::audio::decode::Opened;
+use crate::audio::measure::Meter;
+use std::fs::File;
+use std::panic::{AssertUnwindSafe, UnwindSafe};
+use std::path::Path;
+
+const NOTHING_DECODED: &str = "no audio could be decoded";
+
+fn decode<T>(
+    source: &Path,
+    work: impl FnOnce(Opened) -> Result<T, String> + UnwindSafe,
+) -> Result<T, String> {
+    crate::audio::decoding(source, work).map_err(|e| e.to_string())
+}
+
+/// The number of frames and where the sound starts and ends (after the
+/// downmix when `mono`), and the source's rate.
+pub fn scan(source: &Path, mono: bool) -> Result<(Scan, u32), String> {
+    decode(source, move |mut opened| {
+        let mut scan = Scan::default();
+        let mut rate = None;
+        let mut mixed = Vec::new();
+        opened.for_each_block(|block| {
+            rate = Some(block.rate);
+            if mono && block.channels > 1 {
+                downmix::to_mono(block.samples, block.channels, &mut mixed);
+                scan.add(&mixed, 1);
+            } else {
+                scan.add(block.samples, block.channels);
+            }
+            Ok(())
+        })?;
+        Ok((scan, rate.ok_or(NOTHING_DECODED)?))
+    })
+}
+
+/// The integrated loudness and true peak of what `plan` makes of the
+/// source.
+pub fn measure(source: &Path, plan: &Plan) -> Result<Level, String> {
+    decode(source, move |mut opened| {
+        let mut state: Option<(Chain, LevelMeter)> = None;
+        opened.for_each_block(|block| {
+            let (chain, meter) = match &mut state {
+                Some(s) => s,
+                None => {
+                    let chain = Chain::new(plan, block.channels, block.rate)?;
+                    let meter = LevelMeter::new(chain.channels, chain.rate)?;
+                    state.insert((chain, meter))
+                }
+            };
+            chain.push(block.samples, &mut |s| meter.add(s))
+        })?;
+        let (chain, mut meter) = state.ok_or(NOTHING_DECODED)?;
+        chain.finish(&mut |s| meter.add(s))?;
+        meter.finish()
+    })
+}
+
+/// What the writing pass made.
+pub struct Written {
+    pub source_rate: u32,
+    /// The figures of the samples written, as a decoder reads them back.
+    pub written: Analysis,
+}
+
+/// Decodes the source through `plan`, applies `gain_db`, quantizes and
+/// encodes into `file` (empty, new).
+pub fn write(
+    source: &Path,
+    plan: &Plan,
+    gain_db: f64,
+    settings: &Settings,
+    file: &mut File,
+) -> Result<Written, String> {
+    let file = AssertUnwindSafe(file);
+    let (container, bits) = (settings.container, settings.bits);
+    decode(source, move |mut opened| {
+        // The whole wrapper, not its field, is what the closure captures.
+        let file = file;
+        let mut file = Some(file.0);
+        let mut state: Option<(Chain, Tail<'_>, u32)> = None;
+        opened.for_each_block(|block| {
+            let (chain, tail, _) = match &mut state {
+                Some(s) => s,
+                None => {
+                    let chain = Chain::new(plan, block.channels, block.rate)?;
+                    let spec = PcmSpec {
+                        channels: chain.channels,
+                        rate: chain.rate,
+                        bits,
+                    };
+                    let out = file.take().ok_or(NOTHING_DECODED)?;
+                    let tail = Tail::new(Encoder::new(out, spec, container)?, spec, gain_db)?;
+                    state.insert((chain, tail, block.rate))
+                }
+            };
+            chain.push(block.samples, &mut |s| tail.take(s))
+        })?;
+        let (chain, mut tail, source_rate) = state.ok_or(NOTHING_DECODED)?;
+        chain.finish(&mut |s| tail.take(s))?;
+        Ok(Written {
+            source_rate,
+            written: tail.finish()?,
+        })
+    })
+}
+
+/// The steps after the chain: gain, quantize, encode, and measure the
+/// integers written as a decoder reads them (`i / 2^(bits-1)`), so the
+/// figures are the written file's without decoding it again.
+struct Tail<'f> {
+    factor: f32,
+    quantizer: Quantizer,
+    encoder: Encoder<&'f mut File>,
+    meter: Meter,
+    to_float: f32,
+    scaled: Vec<f32>,
+    ints: Vec<i32>,
+}
+
+impl<'f> Tail<'f> {
+    pub fn new(
+        encoder: Encoder<&'f mut File>,
+        spec: PcmSpec,
+        gain_db: f64,
+    ) -> Result<Tail<'f>, String> {
+        Ok(Tail {
+            factor: factor(gain_db),
+            quantizer: Quantizer::new(spec.bits),
+            encoder,
+            meter: Meter::new(spec.channels, spec.rate)?,
+            to_float: 1.0 / (1u32 << (spec.bits - 1)) as f32,
+            scaled: Vec::new(),
+            ints: Vec::new(),
+        })
+    }
+
+    /// Interleaved samples at the output's rate and channels.
+    pub fn take(&mut self, samples: &[f32]) -> Result<(), String> {
+        self.scaled.clear();
+        self.scaled.extend(samples.iter().map(|s| s * self.factor));
+        self.quantizer.quantize(&self.scaled, &mut self.ints);
+        self.encoder.write(&self.ints)?;
+        self.scaled.clear();
+        let to_float = self.to_float;
+        self.scaled
+            .extend(self.ints.iter().map(|&v| v as f32 * to_float));
+        self.meter.add(&self.scaled)
+    }
+
+    /// Completes the file; the figures of what was written.
+    pub fn finish(self) -> Result<Analysis, String> {
+        self.encoder.finish()?;
+        Ok(self.meter.finish())
+    }
+}
