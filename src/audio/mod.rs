@@ -4,6 +4,7 @@
 //! listening, and handing a file to a player. Nothing here draws or knows
 //! the terminal UI; decoding is blocking work for a worker thread.
 
+pub mod assemble;
 mod decode;
 pub mod format;
 pub mod matched;

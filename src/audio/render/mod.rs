@@ -23,8 +23,10 @@ mod write;
 
 pub use gain::Gain;
 pub use write::Container;
-pub(crate) use write::claim_name;
-use {dither::Quantizer, encode::Encoder, encode::PcmSpec};
+pub(crate) use write::{claim_name, temp_in};
+pub(crate) use {
+    dither::Quantizer, encode::Encoder, encode::PcmSpec, passes::Tail, resample::StreamResampler,
+};
 
 use super::Analysis;
 use std::path::{Path, PathBuf};

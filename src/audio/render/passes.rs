@@ -118,7 +118,7 @@ pub fn write(
 /// The steps after the chain: gain, quantize, encode, and measure the
 /// integers written as a decoder reads them (`i / 2^(bits-1)`), so the
 /// figures are the written file's without decoding it again.
-struct Tail<'f> {
+pub(crate) struct Tail<'f> {
     factor: f32,
     quantizer: Quantizer,
     encoder: Encoder<&'f mut File>,
@@ -156,6 +156,23 @@ impl<'f> Tail<'f> {
         self.scaled
             .extend(self.ints.iter().map(|&v| v as f32 * to_float));
         self.meter.add(&self.scaled)
+    }
+
+    /// Digital silence of `frames` frames (not dithered: exact zeros).
+    pub fn silence(&mut self, frames: u64, channels: usize) -> Result<(), String> {
+        const BLOCK: u64 = 4_096;
+        let mut left = frames;
+        while left > 0 {
+            let n = left.min(BLOCK) as usize * channels;
+            self.ints.clear();
+            self.ints.resize(n, 0);
+            self.encoder.write(&self.ints)?;
+            self.scaled.clear();
+            self.scaled.resize(n, 0.0);
+            self.meter.add(&self.scaled)?;
+            left -= left.min(BLOCK);
+        }
+        Ok(())
     }
 
     /// Completes the file; the figures of what was written.
