@@ -11,6 +11,7 @@ mod tui_support;
 
 mod answer_shapes;
 mod audio_analysis;
+mod audio_assemble;
 mod audio_engine;
 mod audio_judged;
 mod audio_matched;

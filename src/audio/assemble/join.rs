@@ -8,6 +8,7 @@
 use super::level::Levels;
 use super::scan::Measured;
 use super::{AssembleError, AssemblyInput, AssemblyOptions, AssemblyReport, ChunkPlacement};
+use crate::atomic_file;
 use crate::audio::render::{Encoder, PcmSpec, StreamResampler, Tail, temp_in};
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
@@ -35,10 +36,7 @@ pub fn write(
         rate: opts.format.rate.unwrap_or(first.rate),
         bits: opts.format.bits,
     };
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "assemble").map_err(write_error)?;
     let encoder =
         Encoder::new(temp.as_file_mut(), spec, opts.format.container).map_err(write_error)?;
@@ -88,11 +86,7 @@ pub fn write(
     temp.as_file()
         .sync_all()
         .map_err(|e| write_error(e.to_string()))?;
-    temp.persist(out)
-        .map_err(|e| write_error(e.error.to_string()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    atomic_file::persist_replacing(temp, out).map_err(|e| write_error(e.to_string()))?;
     Ok(AssemblyReport {
         path: out.to_path_buf(),
         placements,

@@ -1,11 +1,12 @@
-//! Where a render goes: a new temporary file in the target directory,
-//! under a random hidden name, created exclusively (`tempfile`'s
-//! `NamedTempFile::new_in`: `O_CREAT|O_EXCL`, which never follows a
-//! symlink planted there), encoded into as the samples come, then given
-//! the first free name of `name`, `name-2`, ... without replacing anything
-//! (a symlink at the name is skipped as taken, never followed). A reader
-//! never sees half a file; a failure leaves no temporary file behind.
+//! Where a render goes (`crate::atomic_file`): a new temporary file in the
+//! target directory, under a random hidden name, created exclusively (a
+//! symlink planted there is never followed), encoded into as the samples
+//! come, then given the first free name of `name`, `name-2`, ... without
+//! replacing anything (a symlink at the name is skipped as taken, never
+//! followed). A reader never sees half a file; a failure leaves no
+//! temporary file behind.
 
+use crate::atomic_file;
 use crate::engine::download::numbered;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
@@ -27,19 +28,9 @@ impl Container {
     }
 }
 
-/// A new, empty temporary file in `dir`, `.klang-<what>-XXXX.part`. Its
-/// mode is 0666 less the umask, like any file the user creates, since it
-/// becomes the output (`tempfile` alone would make it 0600).
+/// A new, empty temporary file in `dir` (`crate::atomic_file`'s).
 pub fn temp_in(dir: &Path, what: &str) -> Result<NamedTempFile, String> {
-    let prefix = format!(".klang-{what}-");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".part").rand_bytes(16);
-    #[cfg(unix)]
-    builder
-        .permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666));
-    builder
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+    atomic_file::temp_in(dir, what).map_err(|e| format!("cannot write in {}: {e}", dir.display()))
 }
 
 /// Syncs `temp` and gives it the first free name of `name`, `name-2`, ...
@@ -48,19 +39,7 @@ pub fn persist_numbered(temp: NamedTempFile, dir: &Path, name: &str) -> Result<P
     temp.as_file()
         .sync_all()
         .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
-    let mut temp = temp;
-    for n in 1..=999 {
-        let target = dir.join(numbered(name, n));
-        match temp.persist_noclobber(&target) {
-            Ok(_) => return Ok(target),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => temp = e.file,
-            Err(e) => return Err(format!("cannot write {}: {}", target.display(), e.error)),
-        }
-    }
-    Err(format!(
-        "{} already has 999 files named like {name}: move some away",
-        dir.display()
-    ))
+    atomic_file::persist_numbered(temp, dir, name).map(|(_, path)| path)
 }
 
 /// Gives `part` the first free name of `name`, `name-2`, ...: a hard link
@@ -86,37 +65,13 @@ pub(crate) fn claim_name(part: &Path, dir: &Path, name: &str) -> Result<PathBuf,
     ))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::io::Write;
 
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
-    fn a_second_file_gets_a_new_name_and_no_part_file_is_left() {
-        let dir = tempfile::tempdir().unwrap();
-        for text in ["one", "two"] {
-            let mut temp = temp_in(dir.path(), "render").unwrap();
-            temp.write_all(text.as_bytes()).unwrap();
-            persist_numbered(temp, dir.path(), "take.wav").unwrap();
-        }
-        assert_eq!(names(dir.path()), ["take-2.wav", "take.wav"]);
-        assert_eq!(std::fs::read(dir.path().join("take.wav")).unwrap(), b"one");
-        drop(temp_in(dir.path(), "render").unwrap());
-        assert_eq!(names(dir.path()).len(), 2, "a dropped temporary file goes");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_planted_symlink_is_skipped_and_its_target_kept() {
+    fn a_render_skips_a_planted_symlink_and_keeps_its_target() {
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         std::fs::write(&victim, "keep").unwrap();
@@ -125,6 +80,12 @@ mod tests {
         temp.write_all(b"new").unwrap();
         let path = persist_numbered(temp, dir.path(), "take.wav").unwrap();
         assert_eq!(path, dir.path().join("take-2.wav"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            3,
+            "no part left"
+        );
     }
 }

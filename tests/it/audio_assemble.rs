@@ -4,7 +4,7 @@
 //! (ebur128), every chunk's region and the gaps between them
 //! (silencedetect), and the samples around every cut (its own decode).
 
-mod common;
+use crate::common;
 
 use klang::audio::assemble::{AssembleError, AssemblyInput, AssemblyOptions, assemble};
 use klang::audio::render::{Container, OutputFormat};
