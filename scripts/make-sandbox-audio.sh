@@ -46,3 +46,22 @@ for name in rain tone chirp speech impact; do
   lame --quiet --nores -t --cbr -b 64 -m m "$tmp/$name.wav" "$name.mp3"
 done
 ls -l
+
+# silence.frame: one unpadded silent frame in the same encoding, which the
+# sandbox puts where a TTS result is silent (its ends and pauses). lame pads
+# all but the first frame at 64 kbit/s, so take a middle one and drop its
+# padding byte (zero in a silent frame).
+sox -n -r $R -c 1 "$tmp/silence.wav" trim 0 0.5
+lame --quiet --nores -t --cbr -b 64 -m m "$tmp/silence.wav" "$tmp/silence.mp3"
+python3 - "$tmp/silence.mp3" silence.frame <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+at, frames = 0, []
+while at + 4 <= len(b) and b[at] == 0xFF:
+    n = 208 + ((b[at + 2] >> 1) & 1)
+    frames.append(b[at:at + n]); at += n
+f = bytearray(frames[len(frames) // 2])
+if f[2] & 2:
+    f[2] &= ~2; f = f[:-1]
+open(sys.argv[2], 'wb').write(bytes(f))
+PY

@@ -48,8 +48,15 @@ struct Tone {
     pulse_phase: f32,
 }
 
-/// A complete 16-bit mono PCM WAV file.
-pub fn render_wav(seed: u32, samples: u32) -> Result<Vec<u8>, hound::Error> {
+/// A complete 16-bit mono PCM WAV file; a TTS result's `shape` makes it
+/// silent where the shape is, at the shape's level.
+pub fn render_wav_shaped(
+    seed: u32,
+    samples: u32,
+    shape: Option<&super::speech::Shape>,
+) -> Result<Vec<u8>, hound::Error> {
+    let gain = shape.map_or(1.0, |s| s.edges.gain());
+    let silences = shape.map(super::speech::Shape::silences);
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: SAMPLE_RATE,
@@ -86,7 +93,11 @@ pub fn render_wav(seed: u32, samples: u32) -> Result<Vec<u8>, hound::Error> {
             }
             lp += alpha * (rng.unit() * 2.0 - 1.0 - lp);
             v += noise_amp * lp * 3.0;
-            let edge = (i as f32 / fade).min((samples - i) as f32 / fade).min(1.0);
+            let mut edge = (i as f32 / fade).min((samples - i) as f32 / fade).min(1.0);
+            if let Some(silences) = &silences {
+                edge *=
+                    gain * super::speech::level(silences, f64::from(i) / f64::from(SAMPLE_RATE));
+            }
             let s = (v * edge).clamp(-1.0, 1.0) * f32::from(i16::MAX);
             writer.write_sample(s as i16)?;
         }
@@ -205,9 +216,9 @@ mod tests {
 
     #[test]
     fn deterministic_and_audible() -> Result<(), hound::Error> {
-        let a = render_wav(42, 2205)?;
-        assert_eq!(a, render_wav(42, 2205)?);
-        assert_ne!(a, render_wav(43, 2205)?);
+        let a = render_wav_shaped(42, 2205, None)?;
+        assert_eq!(a, render_wav_shaped(42, 2205, None)?);
+        assert_ne!(a, render_wav_shaped(43, 2205, None)?);
         let reader = hound::WavReader::new(Cursor::new(&a))?;
         assert_eq!(reader.duration(), 2205);
         let peak = reader

@@ -23,6 +23,7 @@ mod conn;
 mod faults;
 mod mp3;
 mod server;
+mod speech;
 mod taskid;
 mod tasks;
 mod validate;
@@ -290,8 +291,9 @@ pub fn sandbox_keys_help() -> &'static str {
         "pending for 1.5 s, processing for 2.5 s, then completed; results are MP3\n",
         "files served by the sandbox itself (WAV with --wav) that sound like their\n",
         "prompt: rain, a chime, a chirp or knocks, and a voice for TTS (sound\n",
-        "effects last the requested duration, TTS about 0.07 s per character,\n",
-        "video-to-audio 5 s). Task ids\n",
+        "effects last the requested duration, TTS about 0.07 s per character at\n",
+        "speed 1.0 with pauses at sentence ends and 0.1-0.5 s of silence at each\n",
+        "end, video-to-audio 5 s). Task ids\n",
         "encode their own state, so a restarted sandbox still knows tasks created\n",
         "earlier (pending callbacks are lost on restart)."
     )

@@ -190,6 +190,14 @@ fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
 /// One extra frame leads: without an encoder-delay tag, decoders spend the
 /// first frame filling the synthesis filter bank.
 pub fn render(seed: u32, audio_cs: u32) -> Vec<u8> {
+    render_shaped(seed, audio_cs, None)
+}
+
+/// [`render`], with a TTS result's `shape`: a frame in its silence is a
+/// silent frame, and every other frame's global gain is moved by the
+/// shape's steps (1.5 dB each), so the level differs per task without
+/// encoding anything.
+pub fn render_shaped(seed: u32, audio_cs: u32, shape: Option<&super::speech::Shape>) -> Vec<u8> {
     let asset = Texture::from_seed(seed).asset();
     let frames = frames(asset);
     if frames.is_empty() {
@@ -198,11 +206,81 @@ pub fn render(seed: u32, audio_cs: u32) -> Vec<u8> {
     let wanted = (u64::from(audio_cs) * SAMPLE_RATE).div_ceil(100 * FRAME_SAMPLES) as usize + 1;
     let start = seed as usize % frames.len();
     let mut out = Vec::with_capacity(wanted * frames[0].len());
+    let silent = SILENCE;
     for i in 0..wanted {
         let range = frames[(start + i) % frames.len()].clone();
-        out.extend_from_slice(&asset[range]);
+        let Some(shape) = shape else {
+            out.extend_from_slice(&asset[range]);
+            continue;
+        };
+        // The leading frame only fills the decoder: frame i sounds from
+        // (i - 1) frames in, for a frame's length.
+        let middle = (i as f64 - 0.5) * FRAME_SAMPLES as f64 / SAMPLE_RATE as f64;
+        if shape.envelope(middle) < 0.5 && silent.len() == range.len() {
+            out.extend_from_slice(silent);
+        } else if shape.envelope(middle) < 0.5 && silent.len() + 1 == range.len() {
+            // A padded frame's slot: the silent frame and one byte of
+            // padding would break the stream; keep the length with a
+            // padded silent frame instead.
+            out.extend_from_slice(&pad(silent));
+        } else {
+            let mut frame = asset[range].to_vec();
+            add_global_gain(&mut frame, shape.edges.gain_steps);
+            out.extend_from_slice(&frame);
+        }
     }
     out
+}
+
+/// One silent frame as the assets are encoded (64 kbit/s mono 44.1 kHz,
+/// no bit reservoir, unpadded).
+const SILENCE: &[u8] = include_bytes!("assets/silence.frame");
+
+/// `frame` with its padding bit set and one more byte.
+fn pad(frame: &[u8]) -> Vec<u8> {
+    let mut out = frame.to_vec();
+    if let Some(b) = out.get_mut(2) {
+        *b |= 0b10;
+    }
+    out.push(0);
+    out
+}
+
+/// Moves both granules' global gain of an unprotected mono MPEG-1 Layer
+/// III frame by `steps` (each 2^(1/4) in amplitude, 1.5 dB).
+fn add_global_gain(frame: &mut [u8], steps: i32) {
+    let unprotected = frame.get(1).is_some_and(|b| b & 1 == 1);
+    let mono = frame.get(3).is_some_and(|b| b >> 6 == 3);
+    if steps == 0 || !unprotected || !mono || frame.len() < 4 + 17 {
+        return;
+    }
+    // Side info after the 4-byte header: main_data_begin 9, private 5,
+    // scfsi 4, then per granule part2_3_length 12, big_values 9,
+    // global_gain 8, ... (59 bits a granule).
+    for bit in [4 * 8 + 18 + 21, 4 * 8 + 18 + 59 + 21] {
+        let gain = read_bits(frame, bit, 8) as i32;
+        let moved = (gain + steps).clamp(0, 255) as u32;
+        write_bits(frame, bit, 8, moved);
+    }
+}
+
+fn read_bits(bytes: &[u8], at: usize, n: usize) -> u32 {
+    (0..n).fold(0, |v, k| {
+        let bit = at + k;
+        (v << 1) | u32::from((bytes[bit / 8] >> (7 - bit % 8)) & 1)
+    })
+}
+
+fn write_bits(bytes: &mut [u8], at: usize, n: usize, value: u32) {
+    for k in 0..n {
+        let bit = at + k;
+        let mask = 1u8 << (7 - bit % 8);
+        if (value >> (n - 1 - k)) & 1 == 1 {
+            bytes[bit / 8] |= mask;
+        } else {
+            bytes[bit / 8] &= !mask;
+        }
+    }
 }
 
 #[cfg(test)]

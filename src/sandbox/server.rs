@@ -22,7 +22,7 @@ use super::tasks::{self, Phase, Timings};
 use super::{
     AudioFormat, Faults, SANDBOX_KEY, SANDBOX_KEY_NO_CREDITS, SandboxConfig, SandboxStats,
 };
-use super::{audio, callback, mp3, validate, video_fetch};
+use super::{audio, callback, mp3, speech, validate, video_fetch};
 
 #[derive(Default)]
 pub struct Stats {
@@ -58,6 +58,9 @@ impl Stats {
     }
 }
 
+/// TTS tasks whose pauses a sandbox remembers.
+const MAX_REMEMBERED: usize = 100_000;
+
 pub struct Shared {
     pub timings: Timings,
     pub base_url: String,
@@ -73,6 +76,9 @@ pub struct Shared {
     /// The last rendered file (by name): resumed downloads ask for the same
     /// one again.
     file_cache: Mutex<Option<(String, Arc<Vec<u8>>)>>,
+    /// Where each TTS task's pauses fall (the text is not in its id);
+    /// forgotten wholesale past [`MAX_REMEMBERED`] tasks.
+    pauses: Mutex<std::collections::HashMap<String, Vec<u32>>>,
     /// Fetches of video-to-audio creates' `video_url`s, in the order done.
     pub video_fetches: tokio::sync::watch::Sender<Vec<video_fetch::VideoFetch>>,
     pub video_http: reqwest::Client,
@@ -113,9 +119,22 @@ impl Shared {
             faults: Mutex::new(config.faults()),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             file_cache: Mutex::new(None),
+            pauses: Mutex::default(),
             video_fetches: tokio::sync::watch::Sender::new(Vec::new()),
             video_http: video_fetch::client()?,
         })
+    }
+
+    fn remember_pauses(&self, task_id: &str, pauses: Vec<u32>) {
+        let mut map = lock(&self.pauses);
+        if map.len() >= MAX_REMEMBERED {
+            map.clear();
+        }
+        map.insert(task_id.to_string(), pauses);
+    }
+
+    fn pauses_of(&self, task_id: &str) -> Vec<u32> {
+        lock(&self.pauses).get(task_id).cloned().unwrap_or_default()
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -243,15 +262,29 @@ fn create_task(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Respon
             return bad_request(&msg);
         }
     };
+    // The sound follows the prompt; the low bits vary it per task.
+    let seed = mp3::Texture::for_request(&params).seed(rand::rng().random_range(0..1 << 24));
+    let mut audio_cs = spec.audio_cs;
+    let mut pauses = Vec::new();
+    if spec.model == super::taskid::Model::Tts {
+        // Speech comes with silence at both ends and pauses inside.
+        let edges = speech::Edges::from_seed(seed);
+        audio_cs = audio_cs.saturating_add(edges.lead_cs + edges.trail_cs);
+        let text = params.get("text").and_then(Value::as_str).unwrap_or("");
+        let speed = params.get("voice_speed").and_then(Value::as_f64);
+        pauses = speech::pause_starts(text, speed, edges);
+    }
     let id = TaskId {
         created_ms: tasks::now_ms(),
         model: spec.model,
         fail: spec.fail,
-        audio_cs: spec.audio_cs,
-        // The sound follows the prompt; the low bits vary it per task.
-        seed: mp3::Texture::for_request(&params).seed(rand::rng().random_range(0..1 << 24)),
+        audio_cs,
+        seed,
     };
     let task_id = id.encode();
+    if !pauses.is_empty() {
+        shared.remember_pauses(&task_id, pauses);
+    }
     bump(&shared.stats.creates);
     tracing::debug!(%task_id, model = spec.model.name(), fail = spec.fail, "sandbox: task created");
     if spec.model == super::taskid::Model::VideoToAudio
@@ -347,9 +380,18 @@ async fn file(
         Some(b) => b,
         None => {
             // Up to ~160 s of audio: keep the synthesis off the async workers.
+            let shape = (id.model == super::taskid::Model::Tts).then(|| speech::Shape {
+                edges: speech::Edges::from_seed(id.seed),
+                audio_cs: id.audio_cs,
+                pauses: shared.pauses_of(task_id),
+            });
             let rendered = tokio::task::spawn_blocking(move || match format {
-                AudioFormat::Mp3 => Ok(mp3::render(id.seed, id.audio_cs)),
-                AudioFormat::Wav => audio::render_wav(id.seed, audio::sample_count(id.audio_cs)),
+                AudioFormat::Mp3 => Ok(mp3::render_shaped(id.seed, id.audio_cs, shape.as_ref())),
+                AudioFormat::Wav => audio::render_wav_shaped(
+                    id.seed,
+                    audio::sample_count(id.audio_cs),
+                    shape.as_ref(),
+                ),
             })
             .await;
             match rendered {

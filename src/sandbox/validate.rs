@@ -23,9 +23,6 @@ const PROMPT_MAX: usize = 200;
 /// The provider's answer to a voice id it does not have for the language.
 pub const VOICE_NOT_FOUND: &str = "voice id not found";
 const TEXT_MAX: usize = 1000;
-/// TTS audio length per character of text (0.07 s).
-const TTS_CS_PER_CHAR: u32 = 7;
-const TTS_MIN_CS: u32 = 100;
 const V2A_CS: u32 = 500;
 
 pub fn validate(body: &Value) -> Result<Spec, String> {
@@ -165,9 +162,8 @@ fn tts(obj: &Map<String, Value>) -> Result<(u32, bool), String> {
             }
         }
     }
-    let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
-    let cs = chars.saturating_mul(TTS_CS_PER_CHAR).max(TTS_MIN_CS);
-    Ok((cs, has_fail_word(text)))
+    let speed = field(obj, "voice_speed").and_then(Value::as_f64);
+    Ok((super::speech::speech_cs(text, speed), has_fail_word(text)))
 }
 
 fn is_http_url(s: &str) -> bool {
@@ -212,7 +208,8 @@ mod tests {
         assert_eq!(validate(&body).map(|s| s.audio_cs), Ok(100));
         let body = json!({"model":"kling-tts","text":"x".repeat(100),"voice_id":"ai_kaiya",
             "voice_language":"zh","voice_speed":1.2});
-        assert_eq!(validate(&body).map(|s| s.audio_cs), Ok(700));
+        // 0.07 s a character at 1.0, faster at 1.2.
+        assert_eq!(validate(&body).map(|s| s.audio_cs), Ok(583));
     }
 
     #[test]
