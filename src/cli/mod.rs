@@ -21,6 +21,8 @@ mod render;
 mod sandbox_cmd;
 mod show;
 mod speak;
+mod speak_assemble;
+mod speak_build;
 mod stats;
 mod submit;
 mod video_check;

@@ -93,10 +93,7 @@ pub async fn run(ctx: Context, args: SpeakArgs) -> Result<i32, Failure> {
     if let Some(f) = refusal {
         return Err(f);
     }
-    let _ = (voice, outputs);
-    Err(Failure::usage(
-        "klang speak plans only in this build (--dry-run); sending and assembling land next",
-    ))
+    super::speak_build::run(ctx, args, voice, source, outputs, plan).await
 }
 
 fn check_flags(args: &SpeakArgs) -> Result<(), Failure> {

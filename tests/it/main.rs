@@ -49,6 +49,7 @@ mod sandbox_audio;
 mod sandbox_contract;
 mod sandbox_faults_callbacks;
 mod speak;
+mod speak_build;
 mod store_faults;
 mod takes_tmux;
 mod tui_app;

@@ -1,0 +1,278 @@
+//! `klang speak` building: what is sent (the sandbox's create count is the
+//! bill), what is written (judged by ffmpeg and ffprobe), and what a
+//! rerun does, against the real binary in a private home.
+
+use crate::common;
+
+use common::home::{Home, json, stderr};
+use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig, SandboxHandle};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+async fn quick_sandbox(latency_ms: u64) -> SandboxHandle {
+    sandbox::start(SandboxConfig {
+        pending_ms: 100,
+        processing_ms: 100,
+        latency_ms,
+        audio_format: sandbox::AudioFormat::Wav,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn speak_args<'a>(url: &'a str, file: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "--base-url",
+        url,
+        "speak",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--gap",
+        "600",
+        "--json",
+    ]
+}
+
+async fn speak(home: &Home, sb: &SandboxHandle, file: &Path, out: &Path) -> Output {
+    let url = sb.base_url();
+    home.run(Some(SANDBOX_KEY), &speak_args(&url, file, out))
+        .await
+}
+
+fn paragraphs(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("Paragraph {i} begins here. It has a second sentence, too."))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn sha(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("file");
+    format!("{:x}", Sha256::digest(&bytes))
+}
+
+/// Each cue's (start, end) as ffprobe reads the caption file.
+fn probe_cues(path: &Path) -> Vec<(f64, f64)> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "ffprobe refused {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(',')?;
+            let start: f64 = a.parse().ok()?;
+            let length: f64 = b.trim_end_matches(',').parse().ok()?;
+            Some((start, start + length))
+        })
+        .collect()
+}
+
+/// Where speech resumes after a silence of at least `min_s` (ffmpeg's
+/// silencedetect).
+fn speech_starts(path: &Path, min_s: f64) -> Vec<f64> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args([
+            "-af",
+            &format!("silencedetect=n=-50dB:d={min_s}"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split("silence_end: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_build_writes_captions_and_a_rerun_pays_only_for_what_changed() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let file = home.dir.path().join("story.md");
+    std::fs::write(&file, format!("# One\n\n{}", paragraphs(3))).unwrap();
+
+    let first = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let doc = json(&first);
+    assert_eq!(doc["segments"], 4);
+    assert_eq!(doc["calls_sent"], 4);
+    assert_eq!(sb.stats().creates, 4);
+    let audio = PathBuf::from(doc["path"].as_str().unwrap());
+    assert_eq!(audio, out_dir.join("story.wav"));
+    assert!(doc["audio"]["duration_s"].as_f64().unwrap() > 5.0);
+    for caption in [doc["srt"].as_str().unwrap(), doc["vtt"].as_str().unwrap()] {
+        let cues = probe_cues(Path::new(caption));
+        // "One" and two sentences a paragraph.
+        assert_eq!(cues.len(), 7, "{caption}");
+        for pair in cues.windows(2) {
+            assert!(
+                pair[0].0 < pair[1].0 && pair[0].1 <= pair[1].0 + 1e-3,
+                "{caption}: {pair:?}"
+            );
+        }
+        // Every chunk after a join starts with a cue within 100 ms of its speech.
+        for start in speech_starts(&audio, 0.5) {
+            if start < doc["audio"]["duration_s"].as_f64().unwrap() - 0.1 {
+                assert!(
+                    cues.iter().any(|c| (c.0 - start).abs() <= 0.1),
+                    "{caption}: no cue at {start}: {cues:?}"
+                );
+            }
+        }
+    }
+    let chapters = std::fs::read_to_string(doc["chapters"].as_str().unwrap()).unwrap();
+    assert!(chapters.starts_with(";FFMETADATA1") && chapters.contains("title=One"));
+
+    // Nothing changed: nothing sent, the file left as it was.
+    let before = (
+        sha(&audio),
+        std::fs::metadata(&audio).unwrap().modified().unwrap(),
+    );
+    let again = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(json(&again)["calls_sent"], 0);
+    assert_eq!(sb.stats().creates, 4);
+    assert_eq!(
+        before,
+        (
+            sha(&audio),
+            std::fs::metadata(&audio).unwrap().modified().unwrap()
+        )
+    );
+
+    // One sentence edited: exactly its chunk is sent.
+    let edited = std::fs::read_to_string(&file).unwrap().replacen(
+        "Paragraph 2 begins here.",
+        "Paragraph two begins here.",
+        1,
+    );
+    std::fs::write(&file, edited).unwrap();
+    let third = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert_eq!(json(&third)["calls_sent"], 1);
+    assert_eq!(sb.stats().creates, 5);
+    assert_ne!(before.0, sha(&audio));
+
+    // --retake 2 sends one new take of segment 2, and the piece uses it.
+    let url = sb.base_url();
+    let mut args = speak_args(&url, &file, &out_dir);
+    args.extend(["--retake", "2"]);
+    let retake = home.run(Some(SANDBOX_KEY), &args).await;
+    assert_eq!(retake.status.code(), Some(0), "{}", stderr(&retake));
+    assert_eq!(json(&retake)["calls_sent"], 1);
+    assert_eq!(sb.stats().creates, 6);
+
+    // klang pieces lists it; klang show of a segment's task names it.
+    let listed = home.run(None, &["pieces", "--json"]).await;
+    let pieces = json(&listed);
+    assert_eq!(pieces[0]["segments"], 4);
+    assert_eq!(pieces[0]["done"], 4);
+    // Takes of its segments as they are now: the edited sentence's old
+    // take belongs to text the piece no longer has.
+    assert_eq!(pieces[0]["calls"], 5);
+    assert_eq!(pieces[0]["state"], "assembled");
+    let shown = home.run(None, &["show", "1", "--json"]).await;
+    assert_eq!(json(&shown)["piece"]["output"], audio.display().to_string());
+}
+
+#[tokio::test]
+async fn a_failed_segment_leaves_the_piece_partial_and_only_it_is_retried() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let file = home.dir.path().join("story.txt");
+    // The sandbox fails a text with the whole word "fail" in it.
+    std::fs::write(
+        &file,
+        "All is well here.\n\nThis one will fail, sadly.\n\nThe end.",
+    )
+    .unwrap();
+    let out = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("segment 2 (\"This one will fail, sadly.\")"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json(&out)["state"], "partial");
+    assert!(!out_dir.join("story.wav").exists());
+    assert_eq!(sb.stats().creates, 3);
+    let again = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(again.status.code(), Some(1));
+    // Only the failed one went again.
+    assert_eq!(sb.stats().creates, 4);
+    let listed = json(&home.run(None, &["pieces", "--json"]).await);
+    assert_eq!(listed[0]["state"], "partial");
+    assert_eq!(listed[0]["done"], 2);
+}
+
+#[tokio::test]
+async fn killed_mid_build_a_rerun_sends_nothing_twice() {
+    // Every answer takes 300 ms, so creates are in flight when it dies.
+    let sb = quick_sandbox(300).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let file = home.dir.path().join("long.md");
+    std::fs::write(&file, paragraphs(16)).unwrap();
+    let url = sb.base_url();
+    let mut child = home
+        .cmd(Some(SANDBOX_KEY))
+        .args(speak_args(&url, &file, &out_dir))
+        .spawn()
+        .expect("klang starts");
+    while sb.stats().creates < 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.start_kill().expect("kill -9");
+    let _ = child.wait().await;
+    // A create the sandbox was already answering still counts.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let at_kill = sb.stats().creates;
+    let rerun = home
+        .run(Some(SANDBOX_KEY), &speak_args(&url, &file, &out_dir))
+        .await;
+    // A create whose answer died with the process may have been charged:
+    // it is named, not sent again.
+    let code = rerun.status.code();
+    assert!(
+        code == Some(0) || (code == Some(1) && stderr(&rerun).contains("submit-unknown")),
+        "{}",
+        stderr(&rerun)
+    );
+    let after = sb.stats().creates;
+    assert!(after <= 16, "{after} creates for 16 segments");
+    assert_eq!(
+        json(&rerun)["calls_sent"].as_u64().unwrap(),
+        after - at_kill
+    );
+    // A third run has nothing left to send.
+    let third = home
+        .run(Some(SANDBOX_KEY), &speak_args(&url, &file, &out_dir))
+        .await;
+    assert_eq!(third.status.code(), code, "{}", stderr(&third));
+    assert_eq!(sb.stats().creates, after);
+}
