@@ -19,7 +19,6 @@ use crate::pieces::split::Join;
 use crate::pieces::{Take, choose};
 use crate::store::Assembled;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -306,20 +305,15 @@ fn assemble_failure(e: AssembleError, plan: &Plan) -> Failure {
     Failure { code, message }
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder,
-/// renamed into place: a reader sees the old file or the new one.
+/// Writes `text` to `path` through a temporary file in the same folder
+/// that cannot be planted, renamed into place: a reader sees the old file
+/// or the new one.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| Failure {
+    crate::atomic_file::write_replacing(path, "caption", text.as_bytes()).map_err(|e| Failure {
         code: exit::NETWORK,
         message: format!(
             "cannot write {}: {e}; check that the folder is writable and has room (the made segments are kept)",
             path.display()
         ),
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    file.write_all(text.as_bytes()).map_err(fail)?;
-    file.as_file().sync_all().map_err(fail)?;
-    file.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    })
 }

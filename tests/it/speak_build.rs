@@ -88,6 +88,15 @@ fn probe_cues(path: &Path) -> Vec<(f64, f64)> {
 /// Where speech resumes after a silence of at least `min_s` (ffmpeg's
 /// silencedetect).
 fn speech_starts(path: &Path, min_s: f64) -> Vec<f64> {
+    silence_log(path, min_s, "silence_end: ")
+}
+
+/// How long each silence of at least `min_s` lasts.
+fn silence_lengths(path: &Path, min_s: f64) -> Vec<f64> {
+    silence_log(path, min_s, "silence_duration: ")
+}
+
+fn silence_log(path: &Path, min_s: f64, key: &str) -> Vec<f64> {
     let out = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-nostats", "-i"])
         .arg(path)
@@ -102,7 +111,7 @@ fn speech_starts(path: &Path, min_s: f64) -> Vec<f64> {
         .expect("ffmpeg runs");
     String::from_utf8_lossy(&out.stderr)
         .lines()
-        .filter_map(|l| l.split("silence_end: ").nth(1))
+        .filter_map(|l| l.split(key).nth(1))
         .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
         .collect()
 }
@@ -144,6 +153,11 @@ async fn a_build_writes_captions_and_a_rerun_pays_only_for_what_changed() {
             }
         }
     }
+    // Every join is a new paragraph or heading: the paragraph gap (900 ms),
+    // within 30 ms.
+    let joins = silence_lengths(&audio, 0.5);
+    assert_eq!(joins.len(), 3, "{joins:?}");
+    assert!(joins.iter().all(|s| (s - 0.9).abs() <= 0.03), "{joins:?}");
     let chapters = std::fs::read_to_string(doc["chapters"].as_str().unwrap()).unwrap();
     assert!(chapters.starts_with(";FFMETADATA1") && chapters.contains("title=One"));
 
