@@ -11,7 +11,7 @@ use super::guarded_listener::{ConnHandle, GuardedListener};
 use crate::api::decode_callback;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use std::net::SocketAddr;
@@ -158,22 +158,28 @@ pub async fn start_with(
     })
 }
 
+/// How long a connection that posted to the callback path may stay open
+/// for its next request (the provider's keep-alive).
+const CALLBACK_CONN_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn receive(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
     Path(token): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    accept(&shared, &token, None, &body)
+    accept(&shared, &conn, &token, None, &body)
 }
 
 /// A callback on one task's own path (`…/{token}/{local id}`).
 async fn receive_for_task(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
     Path((token, id)): Path<(String, String)>,
     body: Bytes,
 ) -> StatusCode {
     match id.parse::<i64>() {
-        Ok(id) => accept(&shared, &token, Some(id), &body),
+        Ok(id) => accept(&shared, &conn, &token, Some(id), &body),
         Err(_) => {
             shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
             StatusCode::NOT_FOUND
@@ -181,13 +187,22 @@ async fn receive_for_task(
     }
 }
 
-fn accept(shared: &Shared, token: &str, row: Option<i64>, body: &[u8]) -> StatusCode {
+fn accept(
+    shared: &Shared,
+    conn: &ConnHandle,
+    token: &str,
+    row: Option<i64>,
+    body: &[u8],
+) -> StatusCode {
     // Without an early exit, so response timing does not reveal how much
     // of a guessed token was right.
     if !bool::from(token.as_bytes().ct_eq(shared.token.as_bytes())) {
         shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
         return StatusCode::NOT_FOUND;
     }
+    // The callback path is known only to klang and the provider: no
+    // stranger's connection may cut this one.
+    conn.vouch(CALLBACK_CONN_TIME);
     let payload = match decode_callback(body) {
         Ok(p) => p,
         Err(e) => {

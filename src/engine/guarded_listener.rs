@@ -1,12 +1,17 @@
 //! A TCP listener for the callback receiver that nobody can hold open. Each
 //! connection must send its request headers within `header_timeout` and
 //! then everything else within `body_timeout`, or its reads fail and hyper
-//! drops it; a byte every few seconds no longer keeps it alive. At most
-//! `max_connections` are open: one more cuts the oldest that has not sent
-//! its headers yet (else the oldest), so a flood of slow connections cannot
-//! take every file descriptor or crowd out the provider's real callback.
-//! A handler may give its connection longer ([`ConnHandle::allow`]): the
-//! media route does, once it knows it is sending a clip it serves.
+//! drops it; a byte every few seconds no longer keeps it alive.
+//!
+//! Connections are budgeted by standing. One that has shown a valid media
+//! token or the callback path (a handler vouches for it:
+//! [`ConnHandle::vouch`]) is trusted, and nothing a stranger does cuts it:
+//! at most `max_unauthenticated` others are open, and one more cuts the
+//! oldest idle one of those (still in its headers, or done with its
+//! answer), else the oldest of them. So a flood of complete or slow
+//! requests without a token cannot cut a clip being sent to the provider,
+//! nor take every file descriptor. At most `max_trusted` are trusted at
+//! once; past that a vouched-for connection stays a stranger.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -20,12 +25,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
 
-/// How long a connection may take.
+/// How long a connection may take, and how many may be open.
 #[derive(Clone, Copy, Debug)]
 pub struct ReceiverLimits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
-    pub max_connections: usize,
+    /// Connections open at once that have not shown a valid token.
+    pub max_unauthenticated: usize,
+    /// Connections open at once that have (the provider's).
+    pub max_trusted: usize,
 }
 
 impl Default for ReceiverLimits {
@@ -33,16 +41,34 @@ impl Default for ReceiverLimits {
         ReceiverLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
-            max_connections: 256,
+            max_unauthenticated: 192,
+            max_trusted: 64,
         }
     }
 }
 
-/// What the listener knows of one open connection.
-struct Entry {
-    /// Still reading its first request's headers: the first to be cut.
-    in_headers: Arc<AtomicBool>,
-    cut: Arc<Cut>,
+/// What the listener and the connection's handlers share of it.
+#[derive(Default)]
+struct ConnState {
+    /// Still reading its first request's headers.
+    in_headers: AtomicBool,
+    /// Wrote an answer and has sent nothing since: idle.
+    answered: AtomicBool,
+    /// Showed a valid token: never cut to make room.
+    trusted: AtomicBool,
+    /// Milliseconds a handler allowed from now on (0: none asked).
+    allow: AtomicU64,
+    cut: Cut,
+}
+
+impl ConnState {
+    fn live_stranger(&self) -> bool {
+        !self.trusted.load(Ordering::SeqCst) && !self.cut.done.load(Ordering::SeqCst)
+    }
+
+    fn idle(&self) -> bool {
+        self.in_headers.load(Ordering::SeqCst) || self.answered.load(Ordering::SeqCst)
+    }
 }
 
 /// Set by the listener to end a connection; wakes its reader.
@@ -61,7 +87,8 @@ impl Cut {
     }
 }
 
-type Registry = Arc<Mutex<BTreeMap<u64, Entry>>>;
+/// The open connections by id (ids grow with time: oldest first).
+type Registry = Arc<Mutex<BTreeMap<u64, Arc<ConnState>>>>;
 
 pub struct GuardedListener {
     inner: TcpListener,
@@ -80,19 +107,20 @@ impl GuardedListener {
         }
     }
 
-    /// Makes room for one more connection: cuts the oldest still in its
-    /// headers, else the oldest of all (ids grow with time).
+    /// Makes room for one more stranger: when the strangers' budget is
+    /// full, cuts the oldest idle stranger, else the oldest stranger.
+    /// Trusted connections are never chosen.
     fn make_room(&self) {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if open.len() < self.limits.max_connections {
+        let strangers = || open.values().filter(|c| c.live_stranger());
+        if strangers().count() < self.limits.max_unauthenticated.max(1) {
             return;
         }
-        let idle = open
-            .values()
-            .find(|e| e.in_headers.load(Ordering::SeqCst) && !e.cut.done.load(Ordering::SeqCst));
-        let victim = idle.or_else(|| open.values().find(|e| !e.cut.done.load(Ordering::SeqCst)));
-        if let Some(entry) = victim {
-            entry.cut.now();
+        let victim = strangers()
+            .find(|c| c.idle())
+            .or_else(|| strangers().next());
+        if let Some(conn) = victim {
+            conn.cut.now();
         }
     }
 }
@@ -106,24 +134,20 @@ impl axum::serve::Listener for GuardedListener {
         self.make_room();
         self.next_id += 1;
         let id = self.next_id;
-        let in_headers = Arc::new(AtomicBool::new(true));
-        let cut = Arc::new(Cut::default());
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            id,
-            Entry {
-                in_headers: in_headers.clone(),
-                cut: cut.clone(),
-            },
-        );
+        let state = Arc::new(ConnState::default());
+        state.in_headers.store(true, Ordering::SeqCst);
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, state.clone());
         let stream = GuardedStream {
-            allow: Arc::default(),
+            state,
             inner: stream,
             deadline: Box::pin(tokio::time::sleep(self.limits.header_timeout)),
             body_timeout: self.limits.body_timeout,
-            in_headers,
             tail: [0; 4],
-            cut,
             open: self.open.clone(),
+            max_trusted: self.limits.max_trusted,
             id,
         };
         (stream, addr)
@@ -135,15 +159,39 @@ impl axum::serve::Listener for GuardedListener {
 }
 
 /// A handler's hold on its connection, through `ConnectInfo`.
-#[derive(Clone, Debug)]
-pub struct ConnHandle(Arc<AtomicU64>);
+#[derive(Clone)]
+pub struct ConnHandle {
+    state: Arc<ConnState>,
+    open: Registry,
+    max_trusted: usize,
+}
+
+impl std::fmt::Debug for ConnHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnHandle")
+            .field("trusted", &self.state.trusted.load(Ordering::SeqCst))
+            .finish()
+    }
+}
 
 impl ConnHandle {
-    /// From now on the connection may take `time` (instead of what is left
-    /// of its deadline) before its reads fail.
-    pub fn allow(&self, time: Duration) {
+    /// The request showed a valid token: from now on the connection is
+    /// never cut to make room for others (while trusted connections are
+    /// fewer than `max_trusted`), and may take `time` (instead of what is
+    /// left of its deadline) before its reads fail.
+    pub fn vouch(&self, time: Duration) {
+        if !self.state.trusted.load(Ordering::SeqCst) {
+            let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            let trusted = open
+                .values()
+                .filter(|c| c.trusted.load(Ordering::SeqCst))
+                .count();
+            if trusted < self.max_trusted {
+                self.state.trusted.store(true, Ordering::SeqCst);
+            }
+        }
         let ms = u64::try_from(time.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.0.store(ms, Ordering::SeqCst);
+        self.state.allow.store(ms, Ordering::SeqCst);
     }
 }
 
@@ -151,22 +199,25 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Guar
     for ConnHandle
 {
     fn connect_info(stream: axum::serve::IncomingStream<'_, GuardedListener>) -> Self {
-        ConnHandle(stream.io().allow.clone())
+        let io = stream.io();
+        ConnHandle {
+            state: io.state.clone(),
+            open: io.open.clone(),
+            max_trusted: io.max_trusted,
+        }
     }
 }
 
 /// One connection: reads fail once its deadline passes or it is cut.
 pub struct GuardedStream {
-    /// Milliseconds a handler allowed from now on (0: none asked).
-    allow: Arc<AtomicU64>,
+    state: Arc<ConnState>,
     inner: TcpStream,
     deadline: Pin<Box<Sleep>>,
     body_timeout: Duration,
-    in_headers: Arc<AtomicBool>,
     /// The last four bytes read, to see the blank line ending the headers.
     tail: [u8; 4],
-    cut: Arc<Cut>,
     open: Registry,
+    max_trusted: usize,
     id: u64,
 }
 
@@ -174,13 +225,18 @@ impl GuardedStream {
     /// Watches the bytes read for the end of the headers (`\r\n\r\n`); from
     /// there the body's deadline applies.
     fn saw(&mut self, bytes: &[u8]) {
-        if !self.in_headers.load(Ordering::SeqCst) {
+        if bytes.is_empty() {
+            return;
+        }
+        // A new request (or more of this one): not idle.
+        self.state.answered.store(false, Ordering::SeqCst);
+        if !self.state.in_headers.load(Ordering::SeqCst) {
             return;
         }
         for &b in bytes {
             self.tail = [self.tail[1], self.tail[2], self.tail[3], b];
             if &self.tail == b"\r\n\r\n" {
-                self.in_headers.store(false, Ordering::SeqCst);
+                self.state.in_headers.store(false, Ordering::SeqCst);
                 let body_deadline = Instant::now() + self.body_timeout;
                 self.deadline.as_mut().reset(body_deadline);
                 return;
@@ -205,16 +261,17 @@ impl AsyncRead for GuardedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        *this.cut.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
-        if this.cut.done.load(Ordering::SeqCst) {
+        let cut = &this.state.cut;
+        *cut.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        if cut.done.load(Ordering::SeqCst) {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "cut to make room for newer connections",
             )));
         }
-        let allowed = this.allow.swap(0, Ordering::SeqCst);
+        let allowed = this.state.allow.swap(0, Ordering::SeqCst);
         if allowed > 0 {
-            this.in_headers.store(false, Ordering::SeqCst);
+            this.state.in_headers.store(false, Ordering::SeqCst);
             let until = Instant::now() + Duration::from_millis(allowed);
             this.deadline.as_mut().reset(until);
         }
@@ -239,7 +296,13 @@ impl AsyncWrite for GuardedStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = written
+            && n > 0
+        {
+            self.state.answered.store(true, Ordering::SeqCst);
+        }
+        written
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

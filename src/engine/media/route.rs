@@ -1,11 +1,14 @@
 //! `GET /klang/media/{token}/{name}` (and HEAD): one task's clip, streamed
-//! from disk with Range support. Every refusal is the same bare 404, so a
-//! guess learns nothing: an unknown token, another task's name, a task
-//! that ended more than [`super::SERVE_AFTER_END`] ago, a file that
-//! changed. The file served is the one the store names for the token;
-//! nothing in the request ever becomes a path.
+//! from disk with Range support. Every refusal of a request without the
+//! right token and name is the same bare 404, so a guess learns nothing:
+//! an unknown token, another task's name, a task that ended more than
+//! [`super::SERVE_AFTER_END`] ago. With them, a file gone is a 404 and a
+//! file that is not the clip submitted (other bytes, a FIFO) a 409, with a
+//! notice in the task. The file served is the one the store names for the
+//! token; nothing in the request ever becomes a path.
 
-use super::verify::Refused;
+use super::send::Sending;
+use super::verify::{Refused, Verified, Why};
 use super::{Clock, SEND_TIMEOUT, SERVE_AFTER_END, has_ended, token_hash};
 use crate::engine::Engine;
 use crate::engine::callbacks::CallbackStats;
@@ -17,13 +20,12 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::io::SeekFrom;
+use futures::StreamExt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-struct MediaState {
-    engine: Engine,
+pub(super) struct MediaState {
+    pub(super) engine: Engine,
     clock: Arc<dyn Clock>,
     stats: Arc<CallbackStats>,
 }
@@ -82,29 +84,44 @@ async fn serve(
     if !servable(&served, &name, state.clock.now_ms()) {
         return not_found(&state);
     }
-    // A real request for a clip klang serves: it may take long to send.
-    conn.allow(SEND_TIMEOUT);
+    // A real request for a clip klang serves: no stranger may cut it, and
+    // it may take long to send.
+    conn.vouch(SEND_TIMEOUT);
     let clip = served.file;
     let engine = state.engine.clone();
     let checked = {
         let clip = clip.clone();
         tokio::task::spawn_blocking(move || engine.media_cache.open(&clip)).await
     };
-    let file = match checked {
-        Ok(Ok(file)) => file,
-        Ok(Err(Refused::New(text))) => {
+    let verified = match checked {
+        Ok(Ok(verified)) => verified,
+        Ok(Err(Refused::New(why, text))) => {
             tracing::warn!("{text}");
             state.engine.media_problem(clip.task, &text);
-            return not_found(&state);
+            return refused(&state, why);
         }
-        Ok(Err(Refused::Said)) => return not_found(&state),
+        Ok(Err(Refused::Said(why))) => return refused(&state, why),
         Err(e) => {
             tracing::warn!("checking a served clip: {e}");
             return not_found(&state);
         }
     };
-    state.stats.media_served.fetch_add(1, Ordering::Relaxed);
-    respond(tokio::fs::File::from_std(file), &clip, &headers).await
+    respond(&state, verified, clip, &headers).await
+}
+
+/// A clip the token is good for, not served: 404 when the file is gone,
+/// 409 when it is not the clip that was submitted. Only a holder of the
+/// token ever sees the difference.
+fn refused(state: &MediaState, why: Why) -> Response {
+    state.stats.media_refused.fetch_add(1, Ordering::Relaxed);
+    match why {
+        Why::Gone => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        Why::Changed => (
+            StatusCode::CONFLICT,
+            "the file changed since it was submitted\n",
+        )
+            .into_response(),
+    }
 }
 
 /// What part of the file a request gets.
@@ -146,7 +163,12 @@ fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
-async fn respond(mut file: tokio::fs::File, clip: &MediaFile, headers: &HeaderMap) -> Response {
+async fn respond(
+    state: &Arc<MediaState>,
+    verified: Verified,
+    clip: MediaFile,
+    headers: &HeaderMap,
+) -> Response {
     let len = clip.bytes;
     // The content's own hash: a perfect strong validator.
     let etag = format!("\"{}\"", clip.sha256);
@@ -174,6 +196,7 @@ async fn respond(mut file: tokio::fs::File, clip: &MediaFile, headers: &HeaderMa
             (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
         }
         Slice::Unsatisfiable => {
+            state.stats.media_served.fetch_add(1, Ordering::Relaxed);
             out.insert(
                 header::CONTENT_RANGE,
                 header_value(&format!("bytes */{len}")),
@@ -181,16 +204,33 @@ async fn respond(mut file: tokio::fs::File, clip: &MediaFile, headers: &HeaderMa
             return (StatusCode::RANGE_NOT_SATISFIABLE, out).into_response();
         }
     };
-    if start > 0
-        && let Err(e) = file.seek(SeekFrom::Start(start)).await
-    {
-        tracing::warn!("seeking in a served clip: {e}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    let mut sending = Sending {
+        state: state.clone(),
+        clip,
+        verified: Some(verified),
+        pos: start,
+        end: start + count,
+    };
+    // The first block is checked before the answer starts, so a clip
+    // changed since the last request gets a 409, not a cut-off 200.
+    let first = match sending.next_chunk().await {
+        Some(Ok(chunk)) => Some(chunk),
+        Some(Err(why)) => return refused(state, why),
+        None => None,
+    };
+    state.stats.media_served.fetch_add(1, Ordering::Relaxed);
     out.insert(header::CONTENT_LENGTH, header_value(&count.to_string()));
-    // Streamed from disk a chunk at a time, never read whole into memory.
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file.take(count)));
-    (status, out, body).into_response()
+    let rest = futures::stream::unfold(sending, |mut sending| async move {
+        let chunk = sending.next_chunk().await?;
+        Some((
+            chunk.map_err(|_| std::io::Error::other("the clip changed while it was sent")),
+            sending,
+        ))
+    });
+    let first = futures::stream::iter(first.map(Ok::<_, std::io::Error>));
+    // A block at a time from disk, never the whole file in memory; a block
+    // that no longer hashes as submitted ends the answer before its bytes.
+    (status, out, Body::from_stream(first.chain(rest))).into_response()
 }
 
 #[cfg(test)]

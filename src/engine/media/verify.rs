@@ -1,17 +1,30 @@
-//! Whether the file on disk is still the clip that was submitted. Hashing
-//! 100 MB on every ranged request would be slow, so a verdict is kept per
-//! task for the file's identity (device, inode, size, modification time):
-//! the file is hashed again only when one of those changes. The bytes
-//! served come from the same open file that was hashed.
+//! Whether the file on disk is still the clip that was submitted, checked
+//! on every request. Opening never blocks (non-blocking, then `fstat`: a
+//! FIFO or a device swapped in for the clip is refused, not read). The
+//! first request hashes the whole file, a block of [`BLOCK`] bytes at a
+//! time, and keeps each block's hash when the whole matches the hash taken
+//! at submit; every response then checks each block against its hash just
+//! before sending it (see `route.rs`), so an edit that keeps the size and
+//! the modification time is caught too: changed bytes are never sent under
+//! the clip's ETag. The whole file is hashed again only when its identity
+//! (device, inode, size, modification time) changes.
 
 use crate::store::MediaFile;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Seek;
-use std::os::unix::fs::MetadataExt;
-use std::sync::Mutex;
+use std::io::{Read, Seek};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Bytes per block checked before it is sent.
+pub(crate) const BLOCK: u64 = 1 << 20;
+
+/// SHA-256 of each [`BLOCK`] of the clip as submitted.
+pub(crate) type Blocks = Arc<Vec<[u8; 32]>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fingerprint {
+pub(crate) struct Fingerprint {
     dev: u64,
     ino: u64,
     len: u64,
@@ -31,20 +44,88 @@ impl Fingerprint {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Verdict {
-    Same(Fingerprint),
+    Same(Fingerprint, Blocks),
     Changed(Fingerprint),
     Unreadable,
+    NotAFile,
 }
 
 /// Why a clip is not served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// Gone or unreadable.
+    Gone,
+    /// Not the bytes that were submitted, or not a regular file any more.
+    Changed,
+}
+
+/// A refusal.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
     /// Already said for this state of the file.
-    Said,
+    Said(Why),
     /// Newly found: say it (one line).
-    New(String),
+    New(Why, String),
+}
+
+/// The clip, open at its start, with what each block must hash to.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    pub file: std::fs::File,
+    pub blocks: Blocks,
+    pub print: Fingerprint,
+}
+
+/// Opens `path` for reading without blocking (a FIFO with no writer would
+/// block a plain open forever) and refuses anything but a regular file,
+/// judged on the open file itself (`fstat`), not on the path.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// Hex SHA-256 of the whole of `reader`, and of each [`BLOCK`] of it.
+fn hash_blocks(mut reader: impl Read) -> std::io::Result<(String, Vec<[u8; 32]>)> {
+    let mut whole = Sha256::new();
+    let mut blocks = Vec::new();
+    let mut buf = vec![0u8; BLOCK as usize];
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        whole.update(&buf[..filled]);
+        blocks.push(Sha256::digest(&buf[..filled]).into());
+        if filled < buf.len() {
+            break;
+        }
+    }
+    let hex = whole
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, blocks))
 }
 
 /// Verdicts per task, shared by the media route and the check at start.
@@ -60,7 +141,7 @@ impl MediaCache {
 
     /// Opens `clip` if it is still the file that was submitted, positioned
     /// at its start. Blocking (may hash the file).
-    pub(crate) fn open(&self, clip: &MediaFile) -> Result<std::fs::File, Refused> {
+    pub(crate) fn open(&self, clip: &MediaFile) -> Result<Verified, Refused> {
         let shown = clip.path.display();
         let unreadable = |e: std::io::Error| {
             format!(
@@ -68,50 +149,106 @@ impl MediaCache {
                 clip.task
             )
         };
-        let opened = std::fs::File::open(&clip.path).and_then(|f| Ok((f.metadata()?, f)));
-        let (meta, mut file) = match opened {
+        let (mut file, meta) = match open_regular(&clip.path) {
             Ok(opened) => opened,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                let before = self.verdicts().insert(clip.task, Verdict::NotAFile);
+                if before == Some(Verdict::NotAFile) {
+                    return Err(Refused::Said(Why::Changed));
+                }
+                return Err(Refused::New(
+                    Why::Changed,
+                    format!(
+                        "#{}: its video {shown} is no longer a regular file (a FIFO, a device or a directory took its place), so klang does not serve it: put the clip back",
+                        clip.task
+                    ),
+                ));
+            }
             Err(e) => {
                 let before = self.verdicts().insert(clip.task, Verdict::Unreadable);
                 return Err(match before {
-                    Some(Verdict::Unreadable) => Refused::Said,
-                    _ => Refused::New(unreadable(e)),
+                    Some(Verdict::Unreadable) => Refused::Said(Why::Gone),
+                    _ => Refused::New(Why::Gone, unreadable(e)),
                 });
             }
         };
         let print = Fingerprint::of(&meta);
         match self.verdicts().get(&clip.task) {
-            Some(Verdict::Same(p)) if *p == print => return Ok(file),
-            Some(Verdict::Changed(p)) if *p == print => return Err(Refused::Said),
+            Some(Verdict::Same(p, blocks)) if *p == print => {
+                let blocks = blocks.clone();
+                return Ok(Verified {
+                    file,
+                    blocks,
+                    print,
+                });
+            }
+            Some(Verdict::Changed(p)) if *p == print => return Err(Refused::Said(Why::Changed)),
             _ => {}
         }
-        let same = print.len == clip.bytes
-            && match crate::video::hash_reader(&file) {
-                Ok(hash) => hash == clip.sha256,
+        let hashed = if print.len == clip.bytes {
+            match hash_blocks(&file) {
+                Ok((hash, blocks)) => (hash == clip.sha256).then_some(blocks),
                 Err(e) => {
                     self.verdicts().insert(clip.task, Verdict::Unreadable);
-                    return Err(Refused::New(unreadable(e)));
+                    return Err(Refused::New(Why::Gone, unreadable(e)));
                 }
-            };
-        if !same {
+            }
+        } else {
+            None
+        };
+        let Some(blocks) = hashed else {
             self.verdicts().insert(clip.task, Verdict::Changed(print));
-            return Err(Refused::New(format!(
-                "#{}: its video {shown} changed since it was submitted (its SHA-256 differs), so klang does not serve it: the provider would dub another clip than the one sent; submit it again",
-                clip.task
-            )));
+            return Err(Refused::New(Why::Changed, changed_text(clip)));
+        };
+        let blocks = Arc::new(blocks);
+        self.verdicts()
+            .insert(clip.task, Verdict::Same(print, blocks.clone()));
+        file.rewind()
+            .map_err(|e| Refused::New(Why::Gone, unreadable(e)))?;
+        Ok(Verified {
+            file,
+            blocks,
+            print,
+        })
+    }
+
+    /// A block read while sending did not hash as submitted: the file
+    /// changed in place. Later requests are refused until the file changes
+    /// again. The text to say, unless said already.
+    pub(crate) fn changed_while_sending(
+        &self,
+        clip: &MediaFile,
+        print: Fingerprint,
+    ) -> Option<String> {
+        let before = self.verdicts().insert(clip.task, Verdict::Changed(print));
+        match before {
+            Some(Verdict::Changed(_)) => None,
+            _ => Some(changed_text(clip)),
         }
-        self.verdicts().insert(clip.task, Verdict::Same(print));
-        file.rewind().map_err(|e| Refused::New(unreadable(e)))?;
-        Ok(file)
     }
 
     /// What is wrong with `clip` on disk, if anything and not said before.
     pub(crate) fn check_path(&self, clip: &MediaFile) -> Option<String> {
         match self.open(clip) {
-            Ok(_) | Err(Refused::Said) => None,
-            Err(Refused::New(text)) => Some(text),
+            Ok(_) | Err(Refused::Said(_)) => None,
+            Err(Refused::New(_, text)) => Some(text),
         }
     }
+}
+
+fn changed_text(clip: &MediaFile) -> String {
+    format!(
+        "#{}: its video {} changed since it was submitted (its SHA-256 differs), so klang does not serve it: the provider would dub another clip than the one sent; submit it again",
+        clip.task,
+        clip.path.display()
+    )
+}
+
+/// Whether `block` (number `index` of the clip) is as submitted.
+pub(crate) fn block_matches(blocks: &Blocks, index: u64, block: &[u8]) -> bool {
+    let want = usize::try_from(index).ok().and_then(|i| blocks.get(i));
+    let got: [u8; 32] = Sha256::digest(block).into();
+    want.is_some_and(|w| *w == got)
 }
 
 #[cfg(test)]
@@ -141,14 +278,14 @@ mod tests {
         assert!(cache.open(&clip).is_ok());
 
         std::fs::write(&path, b"the clip as edited later").unwrap();
-        let Err(Refused::New(text)) = cache.open(&clip) else {
+        let Err(Refused::New(Why::Changed, text)) = cache.open(&clip) else {
             panic!("a changed file is served")
         };
         assert!(text.contains("changed since it was submitted"), "{text}");
-        assert_eq!(cache.open(&clip).unwrap_err(), Refused::Said);
+        assert_eq!(cache.open(&clip).unwrap_err(), Refused::Said(Why::Changed));
 
         std::fs::remove_file(&path).unwrap();
-        let Err(Refused::New(text)) = cache.open(&clip) else {
+        let Err(Refused::New(Why::Gone, text)) = cache.open(&clip) else {
             panic!("a missing file is served")
         };
         assert!(text.contains("cannot be read"), "{text}");
