@@ -10,7 +10,9 @@ use crate::engine::callbacks::{self, CallbackReceiver};
 use crate::engine::{Engine, EngineConfig, EventSink};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::Store;
+use std::io::Write;
 use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -133,6 +135,8 @@ impl Context {
             .map_err(ContextError::Usage)?;
         let store = Store::open(&paths.store_file(overrides.sandbox))
             .map_err(|e| ContextError::Store(e.to_string()))?;
+        // What the cache holds is made from the user's takes: theirs alone.
+        crate::config::private_dir(&paths.cache_dir);
         Ok(Context {
             paths,
             config,
@@ -316,14 +320,24 @@ fn load_or_make_token(path: &std::path::Path) -> Result<String, ContextError> {
         ))
     };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(fail)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(fail)?;
     }
-    std::fs::write(path, format!("{token}\n")).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
-    }
+    // Mode 600 from the moment it exists, whatever the umask (a file
+    // written first and restricted after is readable in between).
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    file.write_all(format!("{token}\n").as_bytes())
+        .map_err(fail)?;
     Ok(token)
 }
 

@@ -9,6 +9,26 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// Makes `dir` (and any parent it lacks) mode 700, or takes group and
+/// other access away from it if it exists. Best effort: a directory klang
+/// cannot make fails where it is used, with that use's message.
+pub fn private_dir(dir: &Path) {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() && meta.permissions().mode() & 0o077 != 0 => {
+            let mode = meta.permissions().mode() & 0o700;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode));
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Paths {
     pub config_dir: PathBuf,

@@ -5,6 +5,7 @@
 mod client;
 mod error;
 mod model;
+pub mod redact;
 mod validate;
 pub mod voices;
 mod wire;

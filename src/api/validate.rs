@@ -130,6 +130,12 @@ impl VideoToAudioParams {
                     "must be an http:// or https:// URL of an MP4 or MOV file",
                 ));
             }
+            (None, Some(url)) if super::redact::is_redacted(url) => {
+                return Err(ValidationError::new(
+                    "video_url",
+                    "is the URL klang served a clip on disk at, kept without its token, so the provider cannot fetch it: give the file again with --video-file",
+                ));
+            }
             _ => {}
         }
         check_callback_url(&self.callback_url)

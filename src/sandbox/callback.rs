@@ -80,6 +80,9 @@ async fn deliver(shared: &Shared, task_id: &str, id: &TaskId, params: &Value, ur
             attempt(shared, task_id, url, &body).await;
         }
     } else {
+        // The log of a klang running the sandbox in-process is klang's:
+        // no token in it.
+        let url = crate::api::redact::text(url);
         tracing::warn!(%task_id, %url, "sandbox: callback never acknowledged, giving up");
     }
 }
@@ -106,6 +109,7 @@ async fn attempt(shared: &Shared, task_id: &str, url: &str, body: &Bytes) -> boo
             false
         }
         Err(err) => {
+            let err = err.without_url();
             tracing::debug!(%task_id, %err, "sandbox: callback failed");
             false
         }

@@ -4,6 +4,8 @@
 
 use super::{LocalState, Result, Store, StoreError};
 use rusqlite::{OptionalExtension, params};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 /// A task's clip on disk, as it was when the task was submitted.
@@ -31,13 +33,19 @@ pub struct ServedMedia {
     pub ended_at: Option<i64>,
 }
 
-const COLUMNS: &str = "m.task, m.token_sha256, m.path, m.name, m.sha256, m.bytes, m.content_type";
+const COLUMNS: &str =
+    "m.task, m.token_sha256, m.path, m.name, m.sha256, m.bytes, m.content_type, m.path_bytes";
 
 fn file_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<MediaFile> {
+    // The exact bytes when kept (schema 13 on); the text before.
+    let path = match row.get::<_, Option<Vec<u8>>>(7)? {
+        Some(bytes) => PathBuf::from(OsString::from_vec(bytes)),
+        None => PathBuf::from(row.get::<_, String>(2)?),
+    };
     Ok(MediaFile {
         task: row.get(0)?,
         token_sha256: row.get(1)?,
-        path: PathBuf::from(row.get::<_, String>(2)?),
+        path,
         name: row.get(3)?,
         sha256: row.get(4)?,
         bytes: u64::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
@@ -47,11 +55,12 @@ fn file_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<MediaFile> {
 
 impl Store {
     /// Keeps task `file.task`'s clip and sets the task's `video_url` to
-    /// the URL it is served at, in one transaction.
+    /// the URL it is served at (without its token: only its hash is kept),
+    /// in one transaction.
     pub fn attach_media(&self, file: &MediaFile, video_url: &str) -> Result<()> {
         let mut params = self.get(file.task)?.params;
         if let crate::api::CreateRequest::VideoToAudio(p) = &mut params {
-            p.video_url = Some(video_url.to_string());
+            p.video_url = Some(crate::api::redact::text(video_url).into_owned());
         }
         let json = serde_json::to_string(&params).map_err(|e| StoreError::Sqlite {
             path: self.path().display().to_string(),
@@ -60,16 +69,18 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
-            "INSERT INTO task_media (task, token_sha256, path, name, sha256, bytes, content_type)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO task_media (task, token_sha256, path, name, sha256, bytes, content_type, path_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 file.task,
                 file.token_sha256,
+                // For display; `path_bytes` is the path.
                 file.path.to_string_lossy(),
                 file.name,
                 file.sha256,
                 i64::try_from(file.bytes).unwrap_or(i64::MAX),
                 file.content_type,
+                file.path.as_os_str().as_bytes(),
             ],
         )
         .map_err(|e| self.err(e))?;
@@ -89,11 +100,11 @@ impl Store {
         );
         self.conn()
             .query_row(&sql, params![token_sha256], |row| {
-                let state: String = row.get(7)?;
+                let state: String = row.get(8)?;
                 Ok(ServedMedia {
                     file: file_from(row)?,
                     state: LocalState::parse(&state).unwrap_or(LocalState::Lost),
-                    ended_at: row.get(8)?,
+                    ended_at: row.get(9)?,
                 })
             })
             .optional()
@@ -145,16 +156,19 @@ mod tests {
         let file = MediaFile {
             task: id,
             token_sha256: "ab".repeat(32),
-            path: PathBuf::from("/clips/walk.mp4"),
+            // Not UTF-8: kept exactly, not as "w\u{fffd}lk.mp4".
+            path: PathBuf::from(OsString::from_vec(b"/clips/w\xe4lk.mp4".to_vec())),
             name: "walk.mp4".into(),
             sha256: "cd".repeat(32),
             bytes: 1234,
             content_type: "video/mp4".into(),
         };
-        let url = "http://127.0.0.1:9/klang/media/t/walk.mp4";
+        let url = "http://127.0.0.1:9/klang/media/t0ken/walk.mp4";
         store.attach_media(&file, url).unwrap();
+        // Kept without its token: only the token's hash is.
+        let kept = "http://127.0.0.1:9/klang/media/redacted/walk.mp4";
         match store.get(id).unwrap().params {
-            CreateRequest::VideoToAudio(p) => assert_eq!(p.video_url.as_deref(), Some(url)),
+            CreateRequest::VideoToAudio(p) => assert_eq!(p.video_url.as_deref(), Some(kept)),
             other => panic!("{other:?}"),
         }
         assert_eq!(store.media_for_task(id).unwrap().as_ref(), Some(&file));

@@ -13,6 +13,7 @@ mod leases;
 mod media;
 mod muxes;
 mod pieces;
+mod private;
 mod reads;
 mod record;
 mod recovery;
@@ -214,10 +215,9 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store> {
         let wrap = |source| StoreError::sqlite(path, source);
-        if let Some(parent) = path.parent() {
-            // Directory creation failure surfaces as SQLite's own open error.
-            let _ = std::fs::create_dir_all(parent);
-        }
+        // Mode 600 whatever the umask; a failure surfaces as SQLite's own
+        // open error.
+        private::prepare(path);
         let mut conn = Connection::open(path).map_err(wrap)?;
         // The poll loop and the views together use more than the default
         // 16 cached statements; parsing them again was a fifth of the CPU
@@ -297,8 +297,9 @@ impl Store {
                 stmt.execute(params![
                     r.task_id,
                     r.model.api_name(),
-                    serde_json::to_string(&r.params).unwrap_or_else(|_| "{}".into()),
-                    r.summary,
+                    serde_json::to_string(&crate::api::redact::request(&r.params))
+                        .unwrap_or_else(|_| "{}".into()),
+                    crate::api::redact::text(&r.summary),
                     r.state.as_str(),
                     r.submitted_at,
                     r.create_time,

@@ -9,10 +9,10 @@ use rusqlite::params;
 
 impl Store {
     /// Records the callback URL that task `id`'s create request carries
-    /// (the receiver's address plus the row's own path).
+    /// (the receiver's address plus the row's own path), without its token.
     pub fn set_callback_url(&self, id: i64, url: &str) -> Result<()> {
         let mut params = self.get(id)?.params;
-        params.set_callback_url(Some(url.to_string()));
+        params.set_callback_url(Some(crate::api::redact::text(url).into_owned()));
         let json = serde_json::to_string(&params).map_err(|e| StoreError::Sqlite {
             path: self.path().display().to_string(),
             source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),

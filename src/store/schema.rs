@@ -288,7 +288,60 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (piece, position)
     ) WITHOUT ROWID;
     CREATE INDEX segments_task ON segments(task) WHERE task IS NOT NULL;",
+    // 14: a clip's path exactly as the OS gave it (bytes: a name need not
+    // be UTF-8; `path` keeps a readable form for display), and klang's
+    // tokens out of the store: the callback and clip URLs kept in params,
+    // the summaries and the form's recall are rewritten without them
+    // (`forget_tokens`, in the same transaction).
+    "ALTER TABLE task_media ADD COLUMN path_bytes BLOB;",
 ];
+
+/// Steps of a migration that SQL cannot say, run after its SQL in the same
+/// transaction.
+fn after_sql(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    match version {
+        14 => forget_tokens(conn),
+        _ => Ok(()),
+    }
+}
+
+/// Rewrites every stored URL that holds one of klang's tokens without it
+/// (see `api::redact`). What was overwritten is zeroed on disk
+/// (`secure_delete`), not left in free pages. A recalled value that held a
+/// token is dropped: without it, it is of no use.
+fn forget_tokens(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::api::redact;
+    conn.pragma_update(None, "secure_delete", true)?;
+    let rows: Vec<(i64, String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT id, params, summary FROM tasks
+             WHERE params LIKE '%/klang/%' OR summary LIKE '%/klang/%'",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for (id, params, summary) in rows {
+        let (p, s) = (redact::text(&params), redact::text(&summary));
+        if p != params.as_str() || s != summary.as_str() {
+            conn.execute(
+                "UPDATE tasks SET params = ?2, summary = ?3 WHERE id = ?1",
+                rusqlite::params![id, p, s],
+            )?;
+        }
+    }
+    let recalled: Vec<(i64, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT seq, value FROM prompt_history WHERE value LIKE '%/klang/%'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for (seq, value) in recalled {
+        if redact::text(&value) != value.as_str() {
+            conn.execute("DELETE FROM prompt_history WHERE seq = ?1", [seq])?;
+        }
+    }
+    conn.pragma_update(None, "secure_delete", false)
+}
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     let wrap = |source| StoreError::sqlite(path, source);
@@ -317,6 +370,7 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         }
         let applied = conn
             .execute_batch(sql)
+            .and_then(|_| after_sql(conn, version))
             .and_then(|_| conn.pragma_update(None, "user_version", version));
         match applied {
             Ok(()) => conn.execute_batch("COMMIT").map_err(wrap)?,

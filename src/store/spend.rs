@@ -79,8 +79,12 @@ impl Store {
         // would only crowd it out.
         if intent.batch.is_none() {
             let model = intent.request.model().api_name();
-            for (field, value) in intent.request.fields() {
-                if super::compose::HISTORY_FIELDS.contains(&field) && !value.trim().is_empty() {
+            for (field, value) in crate::api::redact::request(intent.request).fields() {
+                // A URL kept without its token cannot be sent again.
+                if super::compose::HISTORY_FIELDS.contains(&field)
+                    && !value.trim().is_empty()
+                    && !crate::api::redact::is_redacted(&value)
+                {
                     super::compose::remember(&tx, model, field, &value).map_err(|e| self.err(e))?;
                 }
             }
@@ -96,9 +100,11 @@ impl Store {
     }
 }
 
-/// The row in state `submitting`, stamped now.
+/// The row in state `submitting`, stamped now. Its params and summary are
+/// kept without klang's tokens (see `api::redact`).
 pub(super) fn insert_row(conn: &Connection, intent: &Intent<'_>) -> rusqlite::Result<i64> {
-    let params_json = serde_json::to_string(intent.request).unwrap_or_else(|_| "{}".into());
+    let kept = crate::api::redact::request(intent.request);
+    let params_json = serde_json::to_string(&kept).unwrap_or_else(|_| "{}".into());
     let now = now_ms();
     conn.execute(
         "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, has_callback, updated_at, batch_key, batch_line, group_id)
@@ -106,7 +112,7 @@ pub(super) fn insert_row(conn: &Connection, intent: &Intent<'_>) -> rusqlite::Re
         params![
             intent.request.model().api_name(),
             params_json,
-            intent.request.summary(),
+            kept.summary(),
             LocalState::Submitting.as_str(),
             now,
             intent.request.model().price_usd(),

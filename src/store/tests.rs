@@ -217,3 +217,68 @@ fn a_version_2_store_file_gains_indexes_totals_and_text_search() {
     store.mark_submitted(id, "clnew").unwrap();
     assert_eq!(store.totals().unwrap().count(LocalState::Pending), 2);
 }
+
+#[test]
+fn a_version_13_store_forgets_its_tokens_and_becomes_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.db");
+    let token = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let clip_url = format!("http://h:1/klang/media/{token}/walk.mp4");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &schema::MIGRATIONS[..13] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 13).unwrap();
+        let params = format!(
+            r#"{{"model":"kling-video-to-audio","video_url":"{clip_url}","sound_effect_prompt":"steps","callback_url":"http://h:1/klang/callback/{token}/1"}}"#
+        );
+        conn.execute(
+            "INSERT INTO tasks (model, params, summary, state, submitted_at, cost_usd, updated_at)
+             VALUES ('kling-video-to-audio', ?1, ?2, 'completed', 1, 0.1, 1)",
+            params![params, format!("steps ({clip_url})")],
+        )
+        .unwrap();
+        for value in [clip_url.as_str(), "https://cdn.example/x.mp4"] {
+            conn.execute(
+                "INSERT INTO prompt_history (model, field, value) VALUES ('kling-video-to-audio', 'video_url', ?1)",
+                [value],
+            )
+            .unwrap();
+        }
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(&path).unwrap();
+    let row = store.list(&ListFilter::default()).unwrap().remove(0);
+    let crate::api::CreateRequest::VideoToAudio(p) = &row.params else {
+        panic!("{row:?}")
+    };
+    assert_eq!(
+        p.video_url.as_deref(),
+        Some("http://h:1/klang/media/redacted/walk.mp4")
+    );
+    assert_eq!(
+        p.callback_url.as_deref(),
+        Some("http://h:1/klang/callback/redacted/1")
+    );
+    assert_eq!(
+        row.summary,
+        "steps (http://h:1/klang/media/redacted/walk.mp4)"
+    );
+    assert_eq!(
+        store
+            .prompt_history("kling-video-to-audio", "video_url", 10)
+            .unwrap(),
+        ["https://cdn.example/x.mp4"]
+    );
+    drop(store);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let file = entry.unwrap().path();
+        let bytes = std::fs::read(&file).unwrap();
+        let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
+        assert!(!found, "the token is still in {}", file.display());
+    }
+}

@@ -326,9 +326,10 @@ async fn callback_listen_delivers_results_through_the_cli() {
     // The token is made once per install and kept, owner-only.
     let token_file = home.dir.path().join("config/klang/callback-token");
     let token = std::fs::read_to_string(&token_file).unwrap();
-    // The install's token, then the task's own local id.
-    let own_path = format!("{}/{}", token.trim(), doc["id"]);
+    // The task's own local id after the token, shown without the token.
+    let own_path = format!("/klang/callback/redacted/{}", doc["id"]);
     assert!(url.ends_with(&own_path), "{url}");
+    assert!(!url.contains(token.trim()), "{url}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -44,6 +44,8 @@ mod mux;
 mod not_audio;
 mod quiet_polling;
 mod readme_keys;
+mod receiver_hardening;
+mod receiver_secrets;
 mod render_cli;
 mod sandbox_audio;
 mod sandbox_contract;

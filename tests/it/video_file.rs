@@ -101,11 +101,35 @@ fn clip(dir: &Path, name: &str, seconds: f64) -> Option<(PathBuf, LocalVideo)> {
     Some((path, video))
 }
 
-fn video_url(h: &Harness, id: i64) -> String {
+fn stored_video_url(h: &Harness, id: i64) -> String {
     match h.store.get(id).unwrap().params {
         CreateRequest::VideoToAudio(p) => p.video_url.expect("a video_url"),
         other => panic!("not a v2a task: {other:?}"),
     }
+}
+
+/// The URL the provider fetched task `id`'s clip from: the store keeps it
+/// without its token.
+async fn video_url(sb: &SandboxHandle, h: &mut Harness, id: i64) -> String {
+    let task_id = h
+        .wait_task(id, |r| r.task_id.is_some())
+        .await
+        .task_id
+        .unwrap();
+    for _ in 0..400 {
+        let fetched = sb
+            .video_fetches()
+            .into_iter()
+            .find(|f| f.task_id == task_id);
+        if let Some(fetch) = fetched {
+            let kept = stored_video_url(h, id);
+            assert!(!kept.contains(token_of(&fetch.url)), "{kept}");
+            assert_eq!(kept, fetch.url.replace(token_of(&fetch.url), "redacted"));
+            return fetch.url;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the provider never fetched #{id}'s clip");
 }
 
 /// `url`'s token (the segment before the name).
@@ -172,9 +196,9 @@ async fn the_served_clip_is_exact_ranged_and_only_for_its_own_token_and_name() {
         );
     }
     let (a, b, other) = (
-        video_url(&s.h, walks[0]),
-        video_url(&s.h, walks[1]),
-        video_url(&s.h, runs[0]),
+        video_url(&sb, &mut s.h, walks[0]).await,
+        video_url(&sb, &mut s.h, walks[1]).await,
+        video_url(&sb, &mut s.h, runs[0]).await,
     );
     let base = format!("http://{}/klang/media/", s.receiver.addr());
     assert!(a.starts_with(&base) && a.ends_with("/walk.mp4"), "{a}");
@@ -275,7 +299,7 @@ async fn a_clip_is_served_until_ten_minutes_after_its_task_ends_then_404() {
     let sb = sandbox(200, 200).await;
     let mut s = served(&sb).await;
     let id = s.h.engine.submit_video_file(v2a(), &walk, 1).unwrap()[0];
-    let url = video_url(&s.h, id);
+    let url = video_url(&sb, &mut s.h, id).await;
     let done = s.h.wait_task(id, |r| r.state.is_final()).await;
     assert_eq!(done.state, LocalState::Completed);
     assert_eq!(get(&url, None).await.status(), StatusCode::OK);
@@ -301,10 +325,10 @@ async fn a_restart_serves_the_clip_again_or_says_it_changed() {
     let bytes = std::fs::read(&path).unwrap();
     // Pending for a minute: the task outlives the first engine.
     let sb = sandbox(60_000, 1000).await;
-    let first = served(&sb).await;
+    let mut first = served(&sb).await;
     let id = first.h.engine.submit_video_file(v2a(), &walk, 1).unwrap()[0];
     fetches(&sb, 1).await;
-    let url = video_url(&first.h, id);
+    let url = video_url(&sb, &mut first.h, id).await;
     let addr = first.receiver.addr();
     let Served { h, receiver, .. } = first;
     h.engine.shutdown();
@@ -319,11 +343,12 @@ async fn a_restart_serves_the_clip_again_or_says_it_changed() {
     s.h.engine.audit_media(true);
     assert_eq!(get(&url, None).await.bytes().await.unwrap(), bytes);
 
-    // Edited on disk: refused, and the task says why.
+    // Edited on disk: refused (409: the token is good, the file is not
+    // the clip), and the task says why.
     let mut edited = bytes.clone();
     edited[bytes.len() / 2] ^= 0xff;
     std::fs::write(&path, &edited).unwrap();
-    assert_eq!(get(&url, None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&url, None).await.status(), StatusCode::CONFLICT);
     let said = s
         .h
         .wait_event(|e| matches!(e, klang::engine::EngineEvent::Notice(n) if n.contains("changed since it was submitted")))
@@ -337,7 +362,7 @@ async fn a_restart_serves_the_clip_again_or_says_it_changed() {
     );
     assert_eq!(
         get(&url, Some("bytes=0-9")).await.status(),
-        StatusCode::NOT_FOUND
+        StatusCode::CONFLICT
     );
 }
 
@@ -467,7 +492,9 @@ async fn the_cli_serves_the_exact_clip_to_the_provider_and_the_task_completes() 
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let task = json(&out);
     assert_eq!(task["state"], "completed", "{task}");
-    assert_eq!(task["params"]["video_url"], fetch.url.as_str(), "{task}");
+    // Kept and shown without its token.
+    let kept = fetch.url.replace(token_of(&fetch.url), "redacted");
+    assert_eq!(task["params"]["video_url"], kept.as_str(), "{task}");
     assert_eq!(sb.stats().creates, 1);
 
     // The dub is made from the file on disk (no receiver runs any more).
@@ -499,7 +526,8 @@ async fn a_slow_reader_gets_the_whole_clip_past_the_receivers_read_deadline() {
     let limits = callbacks::ReceiverLimits {
         header_timeout: Duration::from_millis(500),
         body_timeout: Duration::from_millis(300),
-        max_connections: 8,
+        max_unauthenticated: 8,
+        ..Default::default()
     };
     let receiver = callbacks::start_with(
         "127.0.0.1:0".parse().unwrap(),

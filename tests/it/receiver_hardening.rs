@@ -2,7 +2,7 @@
 //! tokenless connections, a clip edited or swapped for a FIFO after
 //! submit. Real sockets over loopback, real files, a real SQLite store.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::StreamExt;
