@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 count=${COUNT:-360}
 chunks=${CHUNKS:-target/bench-assemble-chunks}
-cargo build --release --quiet --example assemble_files
+cargo build --release --quiet --features tools --example assemble_files
 bin=target/release/examples/assemble_files
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 size=${SIZE_MB:-100}
 runs=${RUNS:-5}
 if [ -z "${KLANG:-}" ] || [ -z "${FILE_HOST:-}" ]; then
-  cargo build --release --quiet --bin klang --example file_host
+  cargo build --release --quiet --features tools --bin klang --example file_host
 fi
 klang=${KLANG:-./target/release/klang}
 file_host=${FILE_HOST:-./target/release/examples/file_host}

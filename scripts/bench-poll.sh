@@ -6,5 +6,5 @@
 # Usage: scripts/bench-poll.sh [TASKS] [PENDING_MS] [PROCESSING_MS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --example poll_figure
+cargo build --release --quiet --features tools --example poll_figure
 ./target/release/examples/poll_figure "${1:-10}" "${2:-3000}" "${3:-10000}"

@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 bin=${KLANG_RENDER:-target/release/examples/render_file}
-[ -n "${KLANG_RENDER:-}" ] || cargo build --release --quiet --example render_file
+[ -n "${KLANG_RENDER:-}" ] || cargo build --release --quiet --features tools --example render_file
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }

@@ -6,14 +6,14 @@
 # CPU used in 5 s idle. Each figure is the median of RUNS runs.
 # Needs tmux, /usr/bin/time and python3.
 # Usage: scripts/bench-startup.sh [COUNT...]   (default: 100 1000000)
-# Env: RUNS (default 3). Seeding alone: cargo run --release --example
+# Env: RUNS (default 3). Seeding alone: cargo run --release --features tools --example
 # seed_history -- DB COUNT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(100 1000000)
 runs=${RUNS:-3}
-cargo build --release --quiet --bin klang --example seed_history
+cargo build --release --quiet --features tools --bin klang --example seed_history
 root=$(mktemp -d)
 sock=klang-bench-$$
 trap 'tmux -L $sock kill-server 2>/dev/null || true; rm -rf "$root"' EXIT
