@@ -12,7 +12,7 @@ use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::Store;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -320,11 +320,8 @@ fn load_or_make_token(path: &std::path::Path) -> Result<String, ContextError> {
         ))
     };
     if let Some(parent) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)
-            .map_err(fail)?;
+        crate::config::private_dir(parent);
+        std::fs::create_dir_all(parent).map_err(fail)?;
     }
     // Mode 600 from the moment it exists, whatever the umask (a file
     // written first and restricted after is readable in between).

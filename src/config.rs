@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// Makes `dir` (and any parent it lacks) mode 700, or takes group and
-/// other access away from it if it exists. Best effort: a directory klang
-/// cannot make fails where it is used, with that use's message.
+/// Makes `dir` mode 700 (its missing parents as the umask says: they are
+/// the user's, like `~/.local/share`), or takes group and other access away
+/// from it if it exists. Best effort: a directory klang cannot make fails
+/// where it is used, with that use's message.
 pub fn private_dir(dir: &Path) {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     match std::fs::symlink_metadata(dir) {
@@ -21,10 +22,10 @@ pub fn private_dir(dir: &Path) {
         }
         Ok(_) => {}
         Err(_) => {
-            let _ = std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir);
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(dir);
         }
     }
 }

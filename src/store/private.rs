@@ -1,22 +1,23 @@
 //! The store holds what a task cost and what it asked for: it is the
 //! owner's alone, whatever the umask. The file is created mode 600 (SQLite
-//! gives its `-wal` and `-shm` the same mode), a directory it creates mode
-//! 700, and a store left readable by others by an older klang is
-//! closed down to 600 when opened.
+//! gives its `-wal` and `-shm` the same mode), its directory, when klang
+//! makes it, mode 700, and a store left readable by others by an older
+//! klang is closed down to 600 when opened.
 
-use std::fs::{DirBuilder, OpenOptions, Permissions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{OpenOptions, Permissions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Makes `path`'s directory (mode 700 where it creates one) and the store
+/// Makes `path`'s directory (mode 700 if klang makes it) and the store
 /// file (mode 600), and takes group and other access away from an existing
 /// store and its `-wal` and `-shm`. Failures are left for SQLite's own
 /// open to report.
 pub(super) fn prepare(path: &Path) {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
+        && !parent.exists()
     {
-        let _ = DirBuilder::new().recursive(true).mode(0o700).create(parent);
+        crate::config::private_dir(parent);
     }
     let _ = OpenOptions::new()
         .write(true)
