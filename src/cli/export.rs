@@ -8,7 +8,7 @@ use crate::api::Model;
 use crate::store::{ExportError, HistoryFilter, LocalState, TaskRecord};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One exported task. Flat, so CSV and JSON Lines carry the same columns.
 /// Audio figures measured from the file (loudness, peak, ...) belong here
@@ -174,39 +174,27 @@ struct Encoding {
     terminal: bool,
 }
 
-/// Written beside the target and renamed into place: a half-written
-/// export never passes for a whole one.
+/// Written to a random temporary name beside the target (exclusive
+/// create, see [`crate::atomic_file`]) and renamed over it: a half-written
+/// export never passes for a whole one, and a symlink at `path` is
+/// replaced, never written through.
 fn export_to_file(
     ctx: &Context,
     filter: &HistoryFilter,
     encoding: Encoding,
     path: &Path,
 ) -> Result<i32, Failure> {
-    let mut part = PathBuf::from(path);
-    part.as_mut_os_string().push(".part");
-    let file = std::fs::File::create(&part).map_err(|e| Failure {
-        code: exit::USAGE,
-        message: format!("cannot write {}: {e}", part.display()),
-    })?;
-    let mut out = std::io::BufWriter::new(file);
-    let written = write_all(ctx, filter, encoding, &mut out);
-    let result = written.and_then(|n| {
-        out.flush()
-            .map_err(|e| ExportError::Write(e.to_string()))
-            .map(|_| n)
-    });
-    drop(out);
-    let count = match result {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(failure(e));
-        }
-    };
-    std::fs::rename(&part, path).map_err(|e| Failure {
+    let cannot_write = |e: &dyn std::fmt::Display| Failure {
         code: exit::USAGE,
         message: format!("cannot write {}: {e}", path.display()),
-    })?;
+    };
+    // Dropped (so removed) on any error below.
+    let part = crate::atomic_file::temp_in(crate::atomic_file::parent_dir(path), "export")
+        .map_err(|e| cannot_write(&e))?;
+    let mut out = std::io::BufWriter::new(part);
+    let count = write_all(ctx, filter, encoding, &mut out).map_err(failure)?;
+    let part = out.into_inner().map_err(|e| cannot_write(e.error()))?;
+    crate::atomic_file::persist_replacing(part, path).map_err(|e| cannot_write(&e))?;
     eprintln!(
         "klang: exported {count} task{} to {}",
         if count == 1 { "" } else { "s" },

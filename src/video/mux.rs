@@ -5,8 +5,9 @@
 //! writes MP4 from an existing video stream and a new audio track. The
 //! video is fetched with a bounded download (at most 100 MB, the provider's
 //! own limit, within [`FETCH_DEADLINE`]) into the output directory and
-//! removed afterwards. The file is written under a temporary name and
-//! linked to its final one, never replacing a file (a second mux gets `-2`).
+//! removed afterwards. The file is written under a random temporary name
+//! created exclusively (see [`crate::atomic_file`]) and renamed to its final
+//! one, never replacing a file (a second mux gets `-2`).
 
 use crate::api::CreateRequest;
 use crate::store::TaskRecord;
@@ -14,8 +15,8 @@ use futures::StreamExt;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
 /// The one line for a machine without ffmpeg.
@@ -100,9 +101,13 @@ pub async fn run(job: MuxJob) -> Result<PathBuf, MuxError> {
     tokio::fs::create_dir_all(&job.dir)
         .await
         .map_err(|e| MuxError::Failed(format!("cannot create {}: {e}", job.dir.display())))?;
-    let (video, fetched) = match &job.video {
-        VideoSource::File(path) => (path.clone(), false),
-        VideoSource::Url(url) => (fetch_video(url, &job.dir).await?, true),
+    // A fetched video is removed when `_fetched` is dropped.
+    let (video, _fetched) = match &job.video {
+        VideoSource::File(path) => (path.clone(), None),
+        VideoSource::Url(url) => {
+            let fetched = fetch_video(url, &job.dir).await?;
+            (fetched.to_path_buf(), Some(fetched))
+        }
     };
     let MuxJob {
         ffmpeg,
@@ -111,45 +116,35 @@ pub async fn run(job: MuxJob) -> Result<PathBuf, MuxError> {
         name,
         ..
     } = job;
-    let input = video.clone();
-    let muxed =
-        tokio::task::spawn_blocking(move || mux_files(&ffmpeg, &input, &audio, &dir, &name))
-            .await
-            .map_err(|e| MuxError::Failed(format!("the mux stopped: {e}")));
-    if fetched {
-        let _ = tokio::fs::remove_file(&video).await;
-    }
-    muxed?
+    tokio::task::spawn_blocking(move || mux_files(&ffmpeg, &video, &audio, &dir, &name))
+        .await
+        .map_err(|e| MuxError::Failed(format!("the mux stopped: {e}")))?
 }
 
-/// A name in `dir` no other mux of this process uses.
-fn part_path(dir: &Path, what: &str) -> PathBuf {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".klang-{what}-{}-{n}.part", std::process::id()))
-}
-
-/// Downloads `url` into a temporary file in `dir`: at most
+/// Downloads `url` into a new temporary file in `dir` (random name,
+/// exclusive create: see [`crate::atomic_file`]): at most
 /// [`crate::video::MAX_BYTES`], within [`FETCH_DEADLINE`], through the
 /// file-host client (no credentials, at most 5 redirects, never https down
-/// to http). A partial file is removed.
-pub async fn fetch_video(url: &str, dir: &Path) -> Result<PathBuf, MuxError> {
-    let part = part_path(dir, "video");
-    let fetched = tokio::time::timeout(FETCH_DEADLINE, fetch_into(url, &part)).await;
-    let result = match fetched {
-        Ok(result) => result,
+/// to http). The file is removed when the returned path is dropped, and at
+/// once when the fetch fails.
+pub async fn fetch_video(url: &str, dir: &Path) -> Result<TempPath, MuxError> {
+    let failed =
+        |e: std::io::Error| MuxError::Failed(format!("cannot write in {}: {e}", dir.display()));
+    let (file, part) = crate::atomic_file::temp_in(dir, "video")
+        .map_err(failed)?
+        .into_parts();
+    let file = tokio::fs::File::from_std(file);
+    let fetched = tokio::time::timeout(FETCH_DEADLINE, fetch_into(url, file, &part)).await;
+    match fetched {
+        Ok(result) => result.map(|()| part),
         Err(_) => Err(MuxError::Fetch(format!(
             "the video did not arrive within {} s; try again later",
             FETCH_DEADLINE.as_secs()
         ))),
-    };
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&part).await;
     }
-    result.map(|()| part)
 }
 
-async fn fetch_into(url: &str, part: &Path) -> Result<(), MuxError> {
+async fn fetch_into(url: &str, mut file: tokio::fs::File, part: &Path) -> Result<(), MuxError> {
     let fetch = |e: String| {
         MuxError::Fetch(format!(
             "cannot fetch the video ({})",
@@ -186,7 +181,6 @@ async fn fetch_into(url: &str, part: &Path) -> Result<(), MuxError> {
     }
     let failed =
         |e: std::io::Error| MuxError::Failed(format!("cannot write {}: {e}", part.display()));
-    let mut file = tokio::fs::File::create(part).await.map_err(failed)?;
     let mut stream = response.bytes_stream();
     let mut written = 0u64;
     while let Some(chunk) = stream.next().await {
@@ -213,8 +207,9 @@ fn error_chain(e: &reqwest::Error) -> String {
 
 /// Runs ffmpeg: `video`'s first video stream copied, `audio` as the only
 /// audio track (AAC, which every player takes in MP4), the shorter of the
-/// two deciding the length; written to a temporary name in `dir`, then
-/// given `name` (or `name-2`, ... when taken).
+/// two deciding the length; written to a new temporary file in `dir`
+/// (random name, exclusive create), then given `name` (or `name-2`, ...
+/// when taken), never replacing anything.
 pub fn mux_files(
     ffmpeg: &Path,
     video: &Path,
@@ -222,7 +217,9 @@ pub fn mux_files(
     dir: &Path,
     name: &str,
 ) -> Result<PathBuf, MuxError> {
-    let part = part_path(dir, "mux");
+    // Dropping `part` on any error below removes it.
+    let part = crate::atomic_file::temp_in(dir, "mux")
+        .map_err(|e| MuxError::Failed(format!("cannot write in {}: {e}", dir.display())))?;
     let output = Command::new(ffmpeg)
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
         .arg(video)
@@ -245,23 +242,13 @@ pub fn mux_files(
             "-f",
             "mp4",
         ])
-        .arg(&part)
+        .arg(part.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(MuxError::Failed(format!(
-                "cannot run {}: {e}",
-                ffmpeg.display()
-            )));
-        }
-    };
+        .output()
+        .map_err(|e| MuxError::Failed(format!("cannot run {}: {e}", ffmpeg.display())))?;
     if !output.status.success() {
-        let _ = std::fs::remove_file(&part);
         let said = String::from_utf8_lossy(&output.stderr);
         let last = said
             .lines()
@@ -277,9 +264,9 @@ pub fn mux_files(
             output.status
         )));
     }
-    let placed = crate::audio::render::claim_name(&part, dir, name).map_err(MuxError::Failed);
-    let _ = std::fs::remove_file(&part);
-    placed
+    crate::atomic_file::persist_numbered(part, dir, name)
+        .map(|(_, path)| path)
+        .map_err(MuxError::Failed)
 }
 
 #[cfg(test)]

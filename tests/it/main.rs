@@ -42,6 +42,7 @@ mod hostile_terminal;
 mod kill_restart;
 mod mux;
 mod not_audio;
+mod planted_links;
 mod quiet_polling;
 mod readme_keys;
 mod receiver_hardening;

@@ -2,7 +2,8 @@
 //! player reads (aplay does not read 32-bit float), dithered (TPDF) so the
 //! quiet tail of a turned-down take is noise, not distortion. Written once
 //! per source content and gain into a cache directory, atomically (a
-//! temporary file renamed into place), and reused when it is there.
+//! random temporary file renamed into place, never over anything), and
+//! reused when it is there.
 
 use crate::audio::decode::Opened;
 use crate::audio::{AudioError, decoding};
@@ -11,7 +12,6 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Hex digits of the source's SHA-256 in the copy's name: 48 bits, plenty
 /// to tell one take's file from another's.
@@ -59,14 +59,17 @@ pub fn matched_copy_name(source: &Path, gain_db: f64) -> Result<String, AudioErr
 
 /// The copy of `source` turned by `gain_db`, in `cache_dir` (created if
 /// missing): written now, or the one written before for the same content
-/// and gain. Blocking: decodes the whole file the first time.
+/// and gain. Blocking: decodes the whole file the first time. Written
+/// through a random temporary name (see [`crate::atomic_file`]) and never
+/// over anything already at the copy's name: a symlink there is refused,
+/// not followed or played.
 pub fn write_matched_copy(
     source: &Path,
     gain_db: f64,
     cache_dir: &Path,
 ) -> Result<PathBuf, AudioError> {
     let target = cache_dir.join(matched_copy_name(source, gain_db)?);
-    if target.is_file() {
+    if is_regular_file(&target)? {
         return Ok(target);
     }
     let write_error = |path: &Path, e: String| AudioError::Write {
@@ -74,37 +77,50 @@ pub fn write_matched_copy(
         message: e,
     };
     std::fs::create_dir_all(cache_dir).map_err(|e| write_error(cache_dir, e.to_string()))?;
-    // One name per process and call: two writers of the same copy never
-    // share a temporary file, and whichever renames last wins an equal file.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let temp = cache_dir.join(format!(
-        ".{}.{}-{}.part",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
+    // Dropped (so removed) on any error below.
+    let temp = crate::atomic_file::temp_in(cache_dir, "matched")
+        .map_err(|e| write_error(cache_dir, e.to_string()))?;
+    let file = temp
+        .as_file()
+        .try_clone()
+        .map_err(|e| write_error(temp.path(), e.to_string()))?;
     let gain = 10f32.powf(gain_db as f32 / 20.0);
-    let temp_for_writer = temp.clone();
-    let written = decoding(source, move |opened| {
-        write_gained(opened, &temp_for_writer, gain)
-    })
-    .and_then(|outcome| outcome.map_err(|e| write_error(&temp, e)))
-    .and_then(|()| {
-        std::fs::rename(&temp, &target).map_err(|e| write_error(&target, e.to_string()))
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e);
+    decoding(source, move |opened| write_gained(opened, file, gain))
+        .and_then(|outcome| outcome.map_err(|e| write_error(temp.path(), e)))?;
+    match temp.persist_noclobber(&target) {
+        Ok(_) => Ok(target),
+        // Another writer of the same content and gain came first: its
+        // file is equal to ours.
+        Err(e)
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists && is_regular_file(&target)? =>
+        {
+            Ok(target)
+        }
+        Err(e) => Err(write_error(&target, e.error.to_string())),
     }
-    Ok(target)
 }
 
-/// Decodes `opened` into a 16-bit WAV at `path`, every sample times `gain`.
+/// Whether a regular file is at `path` (false when nothing is). Anything
+/// else there (a symlink, a FIFO, a directory) is an error naming it.
+fn is_regular_file(path: &Path) -> Result<bool, AudioError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(true),
+        Ok(_) => Err(AudioError::Write {
+            path: path.display().to_string(),
+            message: "something other than a regular file is there; remove it and try again".into(),
+        }),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Decodes `opened` into a 16-bit WAV in `file`, every sample times `gain`.
 /// The outer error is the decoder's, the inner one the writer's.
-fn write_gained(mut opened: Opened, path: &Path, gain: f32) -> Result<Result<(), String>, String> {
+fn write_gained(
+    mut opened: Opened,
+    file: std::fs::File,
+    gain: f32,
+) -> Result<Result<(), String>, String> {
+    let mut file = Some(file);
     let mut writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>> = None;
     // Seeded: the same source and gain give the same bytes.
     let mut dither = StdRng::seed_from_u64(0x006b_6c61_6e67);
@@ -119,7 +135,8 @@ fn write_gained(mut opened: Opened, path: &Path, gain: f32) -> Result<Result<(),
                     bits_per_sample: 16,
                     sample_format: hound::SampleFormat::Int,
                 };
-                match hound::WavWriter::create(path, spec) {
+                let file = file.take().ok_or("the copy was started twice")?;
+                match hound::WavWriter::new(std::io::BufWriter::new(file), spec) {
                     Ok(w) => writer.insert(w),
                     Err(e) => return Err(failed.insert(e.to_string()).clone()),
                 }

@@ -110,7 +110,15 @@ pub(super) async fn write_validator(path: &Path, headers: &reqwest::header::Head
         .and_then(|v| v.to_str().ok());
     match etag.or(modified) {
         Some(v) if !v.contains(['\r', '\n']) => {
-            if let Err(e) = tokio::fs::write(path, v).await {
+            // Replaced through a random temporary file: a symlink planted
+            // at the validator's predictable name is never written through.
+            let (path, v) = (path.to_path_buf(), v.to_string());
+            let written = tokio::task::spawn_blocking(move || {
+                crate::atomic_file::write_replacing(&path, "validator", v.as_bytes())
+            })
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            if let Err(e) = written {
                 tracing::debug!("cannot keep the download's validator: {e}");
             }
         }
