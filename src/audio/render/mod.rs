@@ -23,7 +23,7 @@ mod write;
 
 pub use gain::Gain;
 pub use write::Container;
-pub(crate) use write::{claim_name, temp_in};
+pub(crate) use write::temp_in;
 pub(crate) use {
     dither::Quantizer, encode::Encoder, encode::PcmSpec, passes::Tail, resample::StreamResampler,
 };

@@ -7,7 +7,6 @@
 //! temporary file behind.
 
 use crate::atomic_file;
-use crate::engine::download::numbered;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
@@ -40,29 +39,6 @@ pub fn persist_numbered(temp: NamedTempFile, dir: &Path, name: &str) -> Result<P
         .sync_all()
         .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
     atomic_file::persist_numbered(temp, dir, name).map(|(_, path)| path)
-}
-
-/// Gives `part` the first free name of `name`, `name-2`, ...: a hard link
-/// fails when the name exists, so two renders at once never share one.
-pub(crate) fn claim_name(part: &Path, dir: &Path, name: &str) -> Result<PathBuf, String> {
-    for n in 1..=999 {
-        let target = dir.join(numbered(name, n));
-        match std::fs::hard_link(part, &target) {
-            Ok(()) => return Ok(target),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            // A file system without hard links: rename, having checked.
-            Err(_) if !target.exists() => {
-                return std::fs::rename(part, &target)
-                    .map(|()| target.clone())
-                    .map_err(|e| format!("cannot write {}: {e}", target.display()));
-            }
-            Err(e) => return Err(format!("cannot write {}: {e}", target.display())),
-        }
-    }
-    Err(format!(
-        "{} already has 999 files named like {name}: move some away",
-        dir.display()
-    ))
 }
 
 #[cfg(all(test, unix))]
