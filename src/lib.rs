@@ -18,6 +18,7 @@ pub mod caught;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod input_file;
 pub mod notify;
 pub mod pieces;
 pub mod sandbox;

@@ -11,6 +11,8 @@
 use super::Analysis;
 use super::measure::Meter;
 use super::mp4_edit::Edit;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3,
 };
@@ -26,6 +28,74 @@ use symphonia::core::units::Duration;
 const MAX_BAD_PACKETS: u32 = 64;
 /// Longest audio analysed; a header claiming more is not trusted to end.
 const MAX_SECONDS: u64 = 4 * 60 * 60;
+
+/// Bytes read without one decoded audio frame before the input is called
+/// "not audio". A probe scans at most 1 MB for a marker, but random bytes
+/// hold false MPEG sync words all through: without this bound a large file
+/// of noise is "decoded" to its end, and a stream never ends.
+const NOT_AUDIO_BYTES: u64 = 8 << 20;
+
+/// The refusal once [`NOT_AUDIO_BYTES`] are read with no audio frame.
+const NOT_AUDIO: &str = "not audio: no audio frame in 8 MB past its header";
+
+/// Where the packet loop stands: counting bytes since the probe, whether
+/// a packet has decoded to audio, whether the source gave up for want of
+/// one. Shared by the source and the decode loop.
+#[derive(Default)]
+struct Scan {
+    /// Set once the probe is done: it has its own bound (1 MB scanned for
+    /// a marker), and a large tag before the audio (cover art) is fine.
+    counting: AtomicBool,
+    found_audio: AtomicBool,
+    gave_up: AtomicBool,
+}
+
+/// A source whose reads fail once [`NOT_AUDIO_BYTES`] are read after the
+/// probe with no audio frame decoded: the packet loop then stops instead
+/// of scanning a huge file of noise (or one endless stream) for sync words.
+struct UntilAudio {
+    inner: Box<dyn MediaSource>,
+    read: u64,
+    scan: Arc<Scan>,
+}
+
+impl std::io::Read for UntilAudio {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let scanning = self.scan.counting.load(Ordering::Relaxed)
+            && !self.scan.found_audio.load(Ordering::Relaxed);
+        if scanning && self.read >= NOT_AUDIO_BYTES {
+            self.scan.gave_up.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                NOT_AUDIO,
+            ));
+        }
+        if !scanning {
+            return self.inner.read(buf);
+        }
+        let room = usize::try_from(NOT_AUDIO_BYTES - self.read).unwrap_or(usize::MAX);
+        let wanted = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..wanted])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for UntilAudio {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+impl MediaSource for UntilAudio {
+    fn is_seekable(&self) -> bool {
+        self.inner.is_seekable()
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        self.inner.byte_len()
+    }
+}
 
 /// Why a file could not be opened for decoding.
 #[derive(Debug, PartialEq)]
@@ -86,6 +156,8 @@ pub(crate) struct Opened {
     /// The AAC edit to apply (symphonia's isomp4 reads `elst` but does
     /// not apply it, and sets no delay or padding).
     edit: Option<Edit>,
+    /// Set once a packet decodes to frames, which lifts the byte bound.
+    scan: Arc<Scan>,
 }
 
 /// Probes `source` and readies the decoder of its audio track. `extension`
@@ -96,7 +168,13 @@ pub(crate) fn open(
     extension: Option<&str>,
     edit: Option<Edit>,
 ) -> Result<Opened, OpenError> {
-    let stream = MediaSourceStream::new(source, Default::default());
+    let scan = Arc::new(Scan::default());
+    let source = UntilAudio {
+        inner: source,
+        read: 0,
+        scan: scan.clone(),
+    };
+    let stream = MediaSourceStream::new(Box::new(source), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = extension {
         hint.with_extension(ext);
@@ -130,6 +208,7 @@ pub(crate) fn open(
         _ => track.num_frames.filter(|_| !estimated_end),
     };
     let track_id = track.id;
+    scan.counting.store(true, Ordering::Relaxed);
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| match e {
@@ -144,6 +223,7 @@ pub(crate) fn open(
         sample_rate,
         estimated_end,
         edit,
+        scan,
     })
 }
 
@@ -226,6 +306,9 @@ impl Opened {
             let mut packet = match self.format.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
+                Err(Error::IoError(_)) if self.scan.gave_up.load(Ordering::Relaxed) => {
+                    return Err(NOT_AUDIO.into());
+                }
                 // Running out of bytes inside a packet: a cut-off file.
                 Err(Error::IoError(_)) => return Ok(true),
                 Err(Error::ResetRequired) => break,
@@ -252,6 +335,7 @@ impl Opened {
             if decoded.frames() == 0 {
                 continue;
             }
+            self.scan.found_audio.store(true, Ordering::Relaxed);
             let format = (decoded.spec().rate(), decoded.spec().channels().count());
             if format_seen.is_none()
                 && let Some(edit) = self.edit
@@ -302,6 +386,43 @@ fn is_short(decoded: u64, declared: u64, ended_early: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn zeros(scan: &Arc<Scan>) -> UntilAudio {
+        UntilAudio {
+            inner: Box::new(std::io::Cursor::new(vec![
+                0u8;
+                3 * NOT_AUDIO_BYTES as usize
+            ])),
+            read: 0,
+            scan: scan.clone(),
+        }
+    }
+
+    #[test]
+    fn past_the_probe_bytes_without_an_audio_frame_are_not_audio() {
+        let mut sink = Vec::new();
+        // The probe's reads are not counted.
+        let scan = Arc::new(Scan::default());
+        let read = zeros(&scan).read_to_end(&mut sink).unwrap();
+        assert_eq!(read as u64, 3 * NOT_AUDIO_BYTES);
+        // After it, a source with no audio frame is cut at the bound.
+        scan.counting.store(true, Ordering::Relaxed);
+        sink.clear();
+        let err = zeros(&scan).read_to_end(&mut sink).unwrap_err();
+        assert_eq!(err.to_string(), NOT_AUDIO);
+        assert_eq!(sink.len() as u64, NOT_AUDIO_BYTES);
+        assert!(scan.gave_up.load(Ordering::Relaxed));
+        // Once a frame decodes, the rest is read whatever its length.
+        let scan = Arc::new(Scan::default());
+        scan.counting.store(true, Ordering::Relaxed);
+        scan.found_audio.store(true, Ordering::Relaxed);
+        sink.clear();
+        assert_eq!(
+            zeros(&scan).read_to_end(&mut sink).unwrap() as u64,
+            3 * NOT_AUDIO_BYTES
+        );
+    }
 
     #[test]
     fn the_window_skips_then_keeps_across_blocks() {

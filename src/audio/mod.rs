@@ -86,8 +86,10 @@ fn decoding<T>(
     work: impl FnOnce(decode::Opened) -> Result<T, String> + std::panic::UnwindSafe,
 ) -> Result<T, AudioError> {
     let shown = path.display().to_string();
+    // Only a regular file: a FIFO or a device (`/dev/urandom`) would block
+    // the open or never end.
     let open = || {
-        std::fs::File::open(path).map_err(|e| AudioError::Open {
+        crate::input_file::open_regular(path).map_err(|e| AudioError::Open {
             path: shown.clone(),
             message: e.to_string(),
         })

@@ -8,20 +8,36 @@
 //! whose text was changed counts as new.
 
 mod parse;
+mod read;
 
-pub use parse::{FIELDS, Format, Line, LineError, VIDEO_FILE, parse};
+pub use parse::{FIELDS, Format, Line, LineError, VIDEO_FILE, parse, parse_reader};
 
 use crate::api::Model;
 use crate::store::BatchTag;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::Path;
 
 /// The most lines one file may hold (line numbers in file names are
 /// padded to this many digits).
 pub const MAX_LINES: usize = 99_999;
 
+/// The largest batch file klang reads, 64 MiB: more than [`MAX_LINES`]
+/// lines of real requests take. A larger one is refused before it is read,
+/// so a huge or endless file cannot exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Width of the zero-padded line number in downloaded file names.
 pub const LINE_DIGITS: usize = 5;
+
+fn too_large(path: &Path, size: u64) -> LoadError {
+    LoadError::Io(format!(
+        "{} is {:.1} MiB; a batch file may be at most {} MiB: split it",
+        path.display(),
+        size as f64 / f64::from(1 << 20),
+        MAX_FILE_BYTES >> 20
+    ))
+}
 
 /// A checked file, ready to price or send.
 #[derive(Clone, Debug)]
@@ -39,18 +55,32 @@ pub enum LoadError {
 }
 
 impl BatchFile {
+    /// Reads and checks the file at `path`: a regular file (a FIFO or a
+    /// device is refused before anything waits on it) of at most
+    /// [`MAX_FILE_BYTES`] (refused before reading), read a line at a time.
     pub fn load(path: &Path, format: Option<Format>) -> Result<BatchFile, LoadError> {
+        let cannot_read =
+            |e: std::io::Error| LoadError::Io(format!("cannot read {}: {e}", path.display()));
+        let file = crate::input_file::open_regular(path).map_err(cannot_read)?;
+        let size = file.metadata().map_err(cannot_read)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(too_large(path, size));
+        }
         let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
             LoadError::Io(format!(
                 "{}: cannot tell the format from the extension; name it .jsonl or .csv, or pass --format",
                 path.display()
             ))
         })?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", path.display())))?;
         let canonical = std::fs::canonicalize(path)
             .map_err(|e| LoadError::Io(format!("cannot resolve {}: {e}", path.display())))?;
-        let mut lines = parse(&text, format).map_err(LoadError::Lines)?;
+        // A file that grows while it is read stops one byte past the cap.
+        let mut reader = std::io::BufReader::new(file.take(MAX_FILE_BYTES + 1));
+        let parsed = parse_reader(&mut reader, format);
+        if reader.get_ref().limit() == 0 {
+            return Err(too_large(path, MAX_FILE_BYTES + 1));
+        }
+        let mut lines = parsed.map_err(LoadError::Lines)?;
         // A clip's path is relative to the batch file, wherever klang runs.
         let dir = canonical
             .parent()
@@ -60,13 +90,6 @@ impl BatchFile {
             if let Some(file) = &mut line.video_file {
                 *file = dir.join(&*file);
             }
-        }
-        if lines.len() > MAX_LINES {
-            return Err(LoadError::Io(format!(
-                "{} has {} lines; at most {MAX_LINES} per file: split it",
-                path.display(),
-                lines.len()
-            )));
         }
         Ok(BatchFile {
             lines,

@@ -2,10 +2,12 @@
 //! row, with the API's field names. Every line is checked before anything
 //! is sent; a file with any bad line is refused whole.
 
+use super::read::{Utf8Lines, csv_rows, jsonl_rows};
 use crate::api::{
     CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams, normalize_duration,
 };
 use serde_json::{Map, Value};
+use std::io::BufRead;
 
 /// The fields a line may carry; anything else is a typo and refused.
 pub const FIELDS: [&str; 12] = [
@@ -28,11 +30,11 @@ pub const FIELDS: [&str; 12] = [
 pub const VIDEO_FILE: &str = "video_file";
 
 /// Whether a line may carry `name` at all.
-fn known(name: &str) -> bool {
+pub(super) fn known(name: &str) -> bool {
     FIELDS.contains(&name) || name == VIDEO_FILE
 }
 
-fn field_list() -> String {
+pub(super) fn field_list() -> String {
     format!("{}, {VIDEO_FILE}", FIELDS.join(", "))
 }
 
@@ -78,7 +80,7 @@ impl std::fmt::Display for LineError {
     }
 }
 
-fn error(number: u64, field: &str, message: impl Into<String>) -> LineError {
+pub(super) fn error(number: u64, field: &str, message: impl Into<String>) -> LineError {
     LineError {
         number,
         field: field.to_string(),
@@ -86,21 +88,43 @@ fn error(number: u64, field: &str, message: impl Into<String>) -> LineError {
     }
 }
 
-/// Every line of `text`, or every bad one. Blank lines (and, in JSON
-/// Lines, lines starting with `#`) are skipped but keep their numbers.
+/// Every line of `text`, or every bad one (see [`parse_reader`]).
 pub fn parse(text: &str, format: Format) -> Result<Vec<Line>, Vec<LineError>> {
-    let rows = match format {
-        Format::Jsonl => jsonl_rows(text),
-        Format::Csv => csv_rows(text),
-    };
+    parse_reader(text.as_bytes(), format)
+}
+
+/// Every line read from `reader`, a line at a time, or every bad one.
+/// Blank lines (and, in JSON Lines, lines starting with `#`) are skipped
+/// but keep their numbers. Bytes that are not UTF-8 name their line and
+/// byte offset. More than [`super::MAX_LINES`] lines stop the reading.
+pub fn parse_reader(reader: impl BufRead, format: Format) -> Result<Vec<Line>, Vec<LineError>> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
-    for row in rows {
+    let mut rows = 0usize;
+    let mut take = |row: Row| {
+        rows += 1;
+        if rows > super::MAX_LINES {
+            return false;
+        }
         match row.and_then(|(number, fields)| to_request(number, &fields)) {
             Ok(line) => lines.push(line),
             Err(e) => errors.push(e),
         }
+        true
+    };
+    let mut source = Utf8Lines::new(reader);
+    let read_error = match format {
+        Format::Jsonl => jsonl_rows(&mut source, &mut take),
+        Format::Csv => csv_rows(&mut source, &mut take),
+    };
+    if rows > super::MAX_LINES {
+        return Err(vec![error(
+            0,
+            "file",
+            format!("has more than {} lines; split it", super::MAX_LINES),
+        )]);
     }
+    errors.extend(read_error);
     if lines.is_empty() && errors.is_empty() {
         errors.push(error(0, "file", "has no lines to submit"));
     }
@@ -111,67 +135,7 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<Line>, Vec<LineError>> {
     }
 }
 
-type Row = Result<(u64, Map<String, Value>), LineError>;
-
-fn jsonl_rows(text: &str) -> Vec<Row> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-        .map(|(i, l)| {
-            let number = i as u64 + 1;
-            match serde_json::from_str::<Value>(l) {
-                Ok(Value::Object(map)) => Ok((number, map)),
-                Ok(_) => Err(error(number, "line", "must be a JSON object")),
-                Err(e) => Err(error(number, "line", format!("is not JSON ({e})"))),
-            }
-        })
-        .collect()
-}
-
-/// CSV with a header naming the fields. Empty cells are absent fields.
-fn csv_rows(text: &str) -> Vec<Row> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::None)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => return vec![Err(error(1, "header", format!("cannot be read ({e})")))],
-    };
-    let mut rows = Vec::new();
-    for unknown in headers.iter().filter(|h| !known(h.trim())) {
-        rows.push(Err(error(
-            1,
-            unknown,
-            format!("is not a field; use {}", field_list()),
-        )));
-    }
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let number = e.position().map_or(0, |p| p.line());
-                rows.push(Err(error(number, "row", format!("is not valid CSV ({e})"))));
-                continue;
-            }
-        };
-        let number = record.position().map_or(0, |p| p.line());
-        let mut map = Map::new();
-        for (name, cell) in headers.iter().zip(record.iter()) {
-            if !cell.is_empty() && known(name.trim()) {
-                map.insert(name.trim().to_string(), Value::String(cell.to_string()));
-            }
-        }
-        if map.is_empty() {
-            continue;
-        }
-        rows.push(Ok((number, map)));
-    }
-    rows
-}
+pub(super) type Row = Result<(u64, Map<String, Value>), LineError>;
 
 /// The fields each model takes.
 fn fields_of(model: Model) -> &'static [&'static str] {

@@ -50,12 +50,9 @@ pub fn check_file(path: &Path) -> Result<LocalVideo, Refusal> {
     let cannot =
         |e: std::io::Error| Refusal::new(format!("cannot open the video file {shown}: {e}"));
     let path = std::path::absolute(path).map_err(cannot)?;
-    let file = std::fs::File::open(&path).map_err(cannot)?;
-    let meta = file.metadata().map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(Refusal::new(format!("{shown} is not a file")));
-    }
-    let bytes = meta.len();
+    // A FIFO or a device is refused before anything waits on it.
+    let file = crate::input_file::open_regular(&path).map_err(cannot)?;
+    let bytes = file.metadata().map_err(cannot)?.len();
     if bytes > super::MAX_BYTES {
         return Err(Refusal::new(format!(
             "video is {}; the provider takes at most 100 MB",
@@ -70,7 +67,9 @@ pub fn check_file(path: &Path) -> Result<LocalVideo, Refusal> {
     let facts = facts::parse(found.ftyp.as_deref(), &found.moov, bytes)
         .map_err(|e| Refusal::new(format!("{shown} is not a valid MP4/MOV file: {e}")))?;
     within_limits(&facts)?;
-    let sha256 = hash(&path).map_err(cannot)?;
+    // The handle checked above (pread left its offset at the start), not
+    // whatever is at the path by now.
+    let sha256 = hash_reader(&file).map_err(cannot)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -83,9 +82,9 @@ pub fn check_file(path: &Path) -> Result<LocalVideo, Refusal> {
     })
 }
 
-/// Hex SHA-256 of the file at `path`.
+/// Hex SHA-256 of the file at `path`, which must be a regular file.
 pub fn hash(path: &Path) -> std::io::Result<String> {
-    hash_reader(std::fs::File::open(path)?)
+    hash_reader(crate::input_file::open_regular(path)?)
 }
 
 /// Hex SHA-256 of everything `reader` gives, read a megabyte at a time.

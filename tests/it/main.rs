@@ -39,6 +39,7 @@ mod hostile;
 mod hostile_cli;
 mod hostile_engine;
 mod hostile_terminal;
+mod inputs_bounded;
 mod kill_restart;
 mod mux;
 mod not_audio;
