@@ -87,11 +87,12 @@ pub fn not_audio(head: &[u8], content_type: Option<&str>) -> Option<&'static str
     Some("data in no audio format klang knows (MP3, WAV, FLAC, Ogg, MP4)")
 }
 
-/// The first [`HEAD_BYTES`] of the file at `path` (fewer if it is shorter).
+/// The first [`HEAD_BYTES`] of the file at `path` (fewer if it is shorter);
+/// an error for anything but a regular file (a FIFO would block the open).
 pub fn file_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut head = Vec::with_capacity(HEAD_BYTES);
-    std::fs::File::open(path)?
+    crate::input_file::open_regular(path)?
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)?;
     Ok(head)

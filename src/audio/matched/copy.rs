@@ -26,7 +26,9 @@ pub fn matched_copy_name(source: &Path, gain_db: f64) -> Result<String, AudioErr
         path: source.display().to_string(),
         message: e.to_string(),
     };
-    let mut file = std::fs::File::open(source).map_err(open_error)?;
+    // A FIFO swapped in for the take would block the open, and a device
+    // never end: only a regular file is hashed.
+    let mut file = crate::input_file::open_regular(source).map_err(open_error)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
