@@ -59,7 +59,7 @@ pub fn persist_numbered<F>(
 ) -> Result<(F, PathBuf), String> {
     let mut temp = temp;
     for n in 1..=MAX_NUMBERED {
-        let target = dir.join(crate::engine::download::numbered(name, n));
+        let target = dir.join(crate::file_names::numbered(name, n));
         match temp.persist_noclobber(&target) {
             Ok(file) => {
                 sync_dir(dir);

@@ -151,12 +151,9 @@ async fn fetch_into(url: &str, mut file: tokio::fs::File, part: &Path) -> Result
             crate::sanitize::single_line(&e)
         ))
     };
-    let http = crate::engine::download::file_host_client(
-        Duration::from_secs(10),
-        Duration::from_secs(30),
-        5,
-    )
-    .map_err(fetch)?;
+    let http =
+        crate::file_host::file_host_client(Duration::from_secs(10), Duration::from_secs(30), 5)
+            .map_err(fetch)?;
     let response = http
         .get(url)
         .send()

@@ -40,12 +40,9 @@ pub async fn check_url(url: &str, limits: &Limits) -> Result<VideoFacts, Refusal
 }
 
 async fn check(url: &str, limits: &Limits) -> Result<VideoFacts, Refusal> {
-    let http = crate::engine::download::file_host_client(
-        limits.deadline,
-        limits.deadline,
-        limits.max_redirects,
-    )
-    .map_err(Refusal::new)?;
+    let http =
+        crate::file_host::file_host_client(limits.deadline, limits.deadline, limits.max_redirects)
+            .map_err(Refusal::new)?;
     let mut source = Http {
         http,
         url: url.to_string(),

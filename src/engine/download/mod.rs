@@ -16,8 +16,12 @@ mod writer;
 
 use files::{blocking, io_error, open_part, place, remove_if_empty, remove_stale_parts};
 
+use crate::file_host::file_host_client;
+#[cfg(test)]
+use crate::file_host::redirect_refusal;
+pub use crate::file_names::{MAX_NAME_BYTES, numbered};
 pub use body::StallRule;
-pub use naming::{MAX_NAME_BYTES, extension, file_name, numbered, part_name, slug};
+pub use naming::{extension, file_name, part_name, slug};
 
 use crate::store::TaskRecord;
 use std::fs::File;
@@ -258,50 +262,6 @@ impl Downloader {
         progress(written, Some(written));
         Ok(placed)
     }
-}
-
-/// The client for files on other hosts (results, and the videos klang
-/// checks before a video-to-audio request): no credentials, at most
-/// `max_redirects` redirects, never from https down to http.
-pub(crate) fn file_host_client(
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    max_redirects: usize,
-) -> Result<reqwest::Client, String> {
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        match redirect_refusal(attempt.previous(), attempt.url(), max_redirects) {
-            Some(why) => attempt.error(why),
-            None => attempt.follow(),
-        }
-    });
-    // A fresh client with no default headers: the API key lives in the
-    // API client only and must never reach a file host. No Referer
-    // either, so a signed URL is not echoed to the next hop.
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .read_timeout(read_timeout)
-        .redirect(policy)
-        .referer(false)
-        .user_agent(concat!("klang/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(crate::tls::client_config()?)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// Why a redirect must not be followed, if it must not: too many, not
-/// http(s), or from https down to plain http (where anyone on the way could
-/// swap the file).
-fn redirect_refusal(previous: &[url::Url], next: &url::Url, max: usize) -> Option<String> {
-    if previous.len() > max {
-        return Some(format!("more than {max} redirects"));
-    }
-    if !matches!(next.scheme(), "http" | "https") {
-        return Some("redirected to a link that is not http or https".into());
-    }
-    if previous.iter().any(|u| u.scheme() == "https") && next.scheme() == "http" {
-        return Some("redirected from https to plain http; refusing the downgrade".into());
-    }
-    None
 }
 
 /// Parses, checks and cleans the URL before anything is sent.

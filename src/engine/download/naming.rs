@@ -4,11 +4,8 @@
 //! user (prompt), so all of it is treated as hostile: the output is always a
 //! single plain path component, whatever the input.
 
+use crate::file_names::{MAX_NAME_BYTES, truncate_bytes};
 use crate::store::TaskRecord;
-
-/// Longest file name we produce, in bytes. Well under the 255-byte limit of
-/// common file systems, leaving room for a `-N` collision suffix.
-pub const MAX_NAME_BYTES: usize = 120;
 
 /// Longest summary slug, in characters (all ASCII, so also bytes).
 const MAX_SLUG: usize = 40;
@@ -35,26 +32,6 @@ pub fn file_name(task: &TaskRecord, url: &str, content_type: Option<&str>) -> St
     };
     let stem = format!("{line}{date}_{}_{id}_{slug}", task.model.short());
     sanitize_component(&format!("{stem}.{ext}"))
-}
-
-/// The name to try for the `n`th collision: `name.ext`, `name-2.ext`, ...
-pub fn numbered(name: &str, n: u32) -> String {
-    if n <= 1 {
-        return name.to_string();
-    }
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem, Some(ext)),
-        _ => (name, None),
-    };
-    let suffix = format!("-{n}");
-    let ext_len = ext.map_or(0, |e| e.len() + 1);
-    // Shorten the stem rather than exceed the length cap.
-    let keep = MAX_NAME_BYTES.saturating_sub(suffix.len() + ext_len);
-    let stem = truncate_bytes(stem, keep);
-    match ext {
-        Some(ext) => format!("{stem}{suffix}.{ext}"),
-        None => format!("{stem}{suffix}"),
-    }
 }
 
 /// The deterministic temporary name for one task and URL, so a later run
@@ -242,17 +219,4 @@ fn shorten_keeping_ext(name: &str) -> String {
         }
         _ => truncate_bytes(name, MAX_NAME_BYTES).to_string(),
     }
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a char
-/// boundary.
-fn truncate_bytes(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
