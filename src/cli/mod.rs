@@ -59,14 +59,29 @@ impl Failure {
     }
 }
 
+/// The exit code of a setup error: bad input is a usage error, the rest
+/// is the store's.
+fn context_code(e: &ContextError) -> i32 {
+    match e {
+        ContextError::Usage(_) => exit::USAGE,
+        ContextError::Store(_) => exit::STORE,
+    }
+}
+
+/// The exit code of a store error: a usage error (a bad filter, an unknown
+/// task) or the store's own.
+fn store_code(e: &crate::store::StoreError) -> i32 {
+    if e.is_usage() {
+        exit::USAGE
+    } else {
+        exit::STORE
+    }
+}
+
 impl From<ContextError> for Failure {
     fn from(e: ContextError) -> Failure {
-        let code = match e {
-            ContextError::Usage(_) => exit::USAGE,
-            ContextError::Store(_) => exit::STORE,
-        };
         Failure {
-            code,
+            code: context_code(&e),
             message: e.to_string(),
         }
     }
@@ -75,11 +90,7 @@ impl From<ContextError> for Failure {
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Failure {
         Failure {
-            code: if e.is_usage() {
-                exit::USAGE
-            } else {
-                exit::STORE
-            },
+            code: store_code(&e),
             message: e.to_string(),
         }
     }
@@ -94,19 +105,14 @@ impl Failure {
         let code = e
             .chain()
             .find_map(|cause| {
-                if let Some(c) = cause.downcast_ref::<ContextError>() {
-                    return Some(match c {
-                        ContextError::Usage(_) => exit::USAGE,
-                        ContextError::Store(_) => exit::STORE,
-                    });
-                }
-                cause.downcast_ref::<crate::store::StoreError>().map(|s| {
-                    if s.is_usage() {
-                        exit::USAGE
-                    } else {
-                        exit::STORE
-                    }
-                })
+                cause
+                    .downcast_ref::<ContextError>()
+                    .map(context_code)
+                    .or_else(|| {
+                        cause
+                            .downcast_ref::<crate::store::StoreError>()
+                            .map(store_code)
+                    })
             })
             .unwrap_or(exit::NETWORK);
         Failure { code, message }
