@@ -12,7 +12,10 @@ mod wire;
 
 pub use client::{ApiClient, ApiKey, ClientOptions, DEFAULT_BASE_URL};
 pub use error::ApiError;
-pub use model::{CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams};
+pub use model::{
+    CreateRequest, LOCAL_CLIP_PLACEHOLDER_URL, Model, SoundEffectsParams, TtsParams,
+    VideoToAudioParams,
+};
 pub use model::{DURATION_MAX, DURATION_MIN, SFX_PROMPT_MAX, SPEED_MAX, SPEED_MIN, TTS_TEXT_MAX};
 pub use validate::{ValidationError, normalize_duration};
 pub use wire::{CreatedTask, Envelope, RemoteState, TaskStatus, decode_callback, snippet};

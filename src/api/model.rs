@@ -83,6 +83,11 @@ impl fmt::Display for Model {
     }
 }
 
+/// The video URL a request for a clip on disk carries until klang's
+/// receiver serves the clip (its real URL has this shape: the engine's
+/// `media_url`), so everything else is checked before anything is sent.
+pub const LOCAL_CLIP_PLACEHOLDER_URL: &str = "https://receiver.invalid/klang/media/token/clip.mp4";
+
 /// Upstream caps a sound-effect prompt at 200 characters.
 pub const SFX_PROMPT_MAX: usize = 200;
 pub const TTS_TEXT_MAX: usize = 1000;

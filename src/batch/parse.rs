@@ -241,7 +241,7 @@ fn to_request(n: u64, map: &Map<String, Value>) -> Result<Line, LineError> {
             video_url: match &video_file {
                 // Its URL is known once the receiver runs: one of the same
                 // shape until then, so the rest of the line is checked.
-                Some(_) => Some("https://receiver.invalid/klang/media/token/clip.mp4".into()),
+                Some(_) => Some(crate::api::LOCAL_CLIP_PLACEHOLDER_URL.into()),
                 None => text(n, map, "video_url")?,
             },
             sound_effect_prompt: text(n, map, "sound_effect_prompt")?,

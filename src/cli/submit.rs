@@ -64,11 +64,7 @@ fn build_request(command: SubmitCommand) -> Result<Prepared, Failure> {
                 // The clip's URL is known once its receiver runs; until
                 // then one of the same shape, so the rest is checked now.
                 video_url: match &file {
-                    Some(_) => Some(crate::engine::media::media_url(
-                        "https://receiver.invalid",
-                        "token",
-                        "clip.mp4",
-                    )),
+                    Some(_) => Some(crate::api::LOCAL_CLIP_PLACEHOLDER_URL.into()),
                     None => video_url,
                 },
                 sound_effect_prompt: sfx_prompt,

@@ -287,6 +287,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_placeholder_of_a_local_clip_has_the_shape_of_its_real_url() {
+        assert_eq!(
+            media_url("https://receiver.invalid", "token", "clip.mp4"),
+            crate::api::LOCAL_CLIP_PLACEHOLDER_URL
+        );
+    }
+
+    #[test]
     fn a_name_is_one_encoded_path_segment() {
         assert_eq!(media_path("t0k", "walk.mp4"), "/klang/media/t0k/walk.mp4");
         assert_eq!(
