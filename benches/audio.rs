@@ -9,7 +9,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use klang::audio::spectrogram_file;
 use klang::engine::spectrograms::{COLUMNS, ROWS};
-use klang::tui::details::spectrogram::{Colours, draw};
+use klang::tui::ui::spectrogram::{Colours, draw};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

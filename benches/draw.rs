@@ -108,7 +108,7 @@ fn takes_view(c: &mut Criterion) {
     init.tasks = tasks;
     let mut app = App::new(init);
     for t in &group {
-        app.analyses.insert(
+        app.selection.analyses.insert(
             t.id,
             std::sync::Arc::new(klang::store::StoredAnalysis {
                 path: fixture.display().to_string(),

@@ -8,9 +8,9 @@
 //! row of a store seeded by the `seed_history` example).
 
 use klang::store::{SortOrder, Store, ViewQuery};
-use klang::tui::table::window::counter;
-use klang::tui::table::window::worker::{self, CountCache};
-use klang::tui::table::window::{CountAnswer, TaskWindow};
+use klang::tui::runtime::window_count as counter;
+use klang::tui::runtime::window_worker::{self as worker, CountCache};
+use klang::tui::state::window::{CountAnswer, TaskWindow};
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,6 +18,8 @@ pub mod caught;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod file_host;
+pub mod file_names;
 pub mod input_file;
 pub mod notify;
 pub mod pieces;

@@ -7,15 +7,13 @@
 //! Built only for tests (`cfg(test)` or the `test-support` feature, which
 //! the integration tests enable through a dev-dependency on this crate).
 
-use super::clipboard::CaptureClipboard;
+use super::runtime::clipboard::CaptureClipboard;
 use crate::api::{ApiClient, ApiKey, ClientOptions};
 use crate::engine::{Engine, EngineConfig, EventSink, PollPolicy};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::store::{ListFilter, Store};
-use crate::tui::app::effects::Effects;
-use crate::tui::app::{App, AppInit, Command, Message};
-use crate::tui::keys::keymap::KeyMap;
-use crate::tui::theme::Theme;
+use crate::tui::runtime::effects::Effects;
+use crate::tui::state::{App, AppInit, Command, Message, Settings};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -49,16 +47,14 @@ pub fn empty_init() -> AppInit {
         tasks: Vec::new(),
         store_totals: None,
         history_cost: 0.0,
-        sandbox: false,
-        key_hint: Some("sk-…abcd".into()),
-        config_file: "/home/user/.config/klang/config.toml".into(),
-        theme: Theme::default_theme(),
-        mouse: true,
+        settings: Settings {
+            key_hint: Some("sk-…abcd".into()),
+            ..Settings::new("/home/user/.config/klang/config.toml".into())
+        },
         warnings: Vec::new(),
-        keys: KeyMap::default(),
-        notify: crate::notify::NotifyMode::Off,
-        term_env: crate::notify::TermEnv::default(),
         budget_today: None,
+        analyses: Default::default(),
+        muxes: Default::default(),
     }
 }
 
@@ -120,7 +116,7 @@ impl Runner {
             (width, height),
             auto_download,
         );
-        runner.app.sandbox = true;
+        runner.app.settings.sandbox = true;
         runner.sandbox = Some(handle);
         runner
     }
@@ -169,7 +165,7 @@ impl Runner {
         let mut init = empty_init();
         init.tasks = tasks;
         init.history_cost = history_cost;
-        init.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
+        init.settings.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
         Runner::with_channel(init, width, height, tx, rx, Some(engine))
     }
 
@@ -241,7 +237,7 @@ impl Runner {
         let mut layout = app.layout();
         let _ = self
             .terminal
-            .draw(|f| layout = super::view::draw_laid(f, app));
+            .draw(|f| layout = super::ui::draw_laid(f, app));
         let text = buffer_text(self.terminal.backend().buffer());
         if layout != self.app.layout() {
             self.handle(Message::Laid(layout));

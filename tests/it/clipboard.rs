@@ -2,7 +2,7 @@
 //! URL to the system tool. A stand-in tool (a shell script that records its
 //! input and arguments) takes the place of xclip.
 
-use klang::tui::clipboard::{Clipboard, ClipboardEnv, TerminalClipboard, osc52};
+use klang::tui::runtime::clipboard::{Clipboard, ClipboardEnv, TerminalClipboard, osc52};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

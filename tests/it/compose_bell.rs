@@ -32,8 +32,8 @@ fn start(notify: NotifyMode, env: TermEnv) -> LiveLoop {
         task(1, LocalState::Processing),
         task(2, LocalState::Processing),
     ];
-    init.notify = notify;
-    init.term_env = env;
+    init.settings.notify = notify;
+    init.settings.term_env = env;
     LiveLoop::start(init)
 }
 

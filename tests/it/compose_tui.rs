@@ -56,13 +56,14 @@ async fn the_voice_list_narrows_as_you_type_and_enter_picks_then_submits() {
     assert_eq!(creates(&r), (0, 0));
     r.key(KeyCode::Enter);
     r.wait_for("the task completed", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .first()
             .is_some_and(|t| t.state == LocalState::Completed)
     })
     .await;
-    match &r.app.tasks.all()[0].params {
+    match &r.app.selection.tasks.all()[0].params {
         CreateRequest::Tts(p) => assert_eq!(
             (p.voice_id.as_str(), p.voice_language.as_str()),
             ("uk_man2", "en")
@@ -94,7 +95,7 @@ async fn a_voice_that_does_not_speak_the_language_is_refused_in_the_form() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     r.settle();
     assert_eq!(creates(&r), (0, 0), "nothing was sent");
-    assert!(r.app.tasks.all().is_empty());
+    assert!(r.app.selection.tasks.all().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,8 +113,9 @@ async fn the_forms_count_makes_takes_in_one_group_priced_first() {
     r.key(KeyCode::Enter);
     r.key(KeyCode::Enter); // in flight: ignored
     r.wait_for("three takes completed", |a| {
-        a.tasks.all().len() == 3
-            && a.tasks
+        a.selection.tasks.all().len() == 3
+            && a.selection
+                .tasks
                 .all()
                 .iter()
                 .all(|t| t.state == LocalState::Completed)
@@ -122,6 +124,7 @@ async fn the_forms_count_makes_takes_in_one_group_priced_first() {
     assert_eq!(creates(&r).0, 3);
     let groups: Vec<_> = r
         .app
+        .selection
         .tasks
         .all()
         .iter()
@@ -137,10 +140,10 @@ async fn the_forms_count_makes_takes_in_one_group_priced_first() {
     assert!(screen.contains("= shows them together"), "{screen}");
     r.key(KeyCode::Char('='));
     r.wait_for("the takes view loaded", |a| {
-        a.takes.as_ref().is_some_and(|t| !t.loading)
+        a.selection.takes.as_ref().is_some_and(|t| !t.loading)
     })
     .await;
-    let takes = r.app.takes.as_ref().map(|t| t.takes().len());
+    let takes = r.app.selection.takes.as_ref().map(|t| t.takes().len());
     assert_eq!(
         takes,
         Some(3),
@@ -219,14 +222,16 @@ async fn star_then_klang_list_starred() {
     }
     r.key(KeyCode::Char('G')); // the oldest: "keep this one"
     r.key_with(KeyCode::Char('*'), KeyModifiers::SHIFT);
-    r.wait_for("the star", |a| a.tasks.all().iter().any(|t| t.starred))
-        .await;
+    r.wait_for("the star", |a| {
+        a.selection.tasks.all().iter().any(|t| t.starred)
+    })
+    .await;
     assert!(r.screen().contains("★ keep this one"));
     // The filter term in the dashboard...
     r.key(KeyCode::Char('/'));
     r.type_text("is:starred");
     r.key(KeyCode::Enter);
-    assert_eq!(r.app.tasks.len(), 1);
+    assert_eq!(r.app.selection.tasks.len(), 1);
     // ...and the CLI on the same store.
     let out = home
         .run(None, &["--base-url", &url, "list", "--starred", "--json"])

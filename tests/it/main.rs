@@ -10,6 +10,7 @@ mod sandbox_support;
 mod tui_support;
 
 mod answer_shapes;
+mod architecture;
 mod audio_analysis;
 mod audio_assemble;
 mod audio_engine;

@@ -31,6 +31,7 @@ fn span_under_a_minute(ms: i64) -> String {
 
 fn state_of(r: &Runner, summary: &str) -> Option<LocalState> {
     r.app
+        .selection
         .tasks
         .all()
         .iter()
@@ -50,10 +51,10 @@ async fn submit_then_watch_a_task_complete_with_cost_and_timing() {
         Focus::Table,
         "Enter returns focus to the table"
     );
-    r.wait_for("the row to appear", |a| a.tasks.total() == 1)
+    r.wait_for("the row to appear", |a| a.selection.tasks.total() == 1)
         .await;
     r.wait_for("the task to complete", |a| {
-        a.tasks.all()[0].state == LocalState::Completed
+        a.selection.tasks.all()[0].state == LocalState::Completed
     })
     .await;
     let screen = r.wait_for_text("✓ completed").await;
@@ -61,7 +62,7 @@ async fn submit_then_watch_a_task_complete_with_cost_and_timing() {
     assert!(screen.contains("$0.0295"), "{screen}");
     let row = screen.lines().find(|l| l.contains("gentle rain")).unwrap();
     // "Took" is completeTime - createTime, e.g. "312ms" or "0.3s".
-    let task = &r.app.tasks.all()[0];
+    let task = &r.app.selection.tasks.all()[0];
     let took = task.complete_time.unwrap() - task.create_time.unwrap();
     let shown = span_under_a_minute(took);
     assert!(
@@ -70,7 +71,7 @@ async fn submit_then_watch_a_task_complete_with_cost_and_timing() {
     );
     // Nothing left to poll: the status bar says so.
     r.wait_for("the engine to go idle", |a| {
-        a.status == klang::engine::EngineStatus::Idle
+        *a.engine_status() == klang::engine::EngineStatus::Idle
     })
     .await;
     let screen = r.screen();
@@ -91,7 +92,8 @@ async fn d_downloads_the_file_and_y_copies_the_url_by_osc52() {
     let mut r = Runner::sandbox(dir.path(), 200, 50).await;
     submit_sfx(&mut r, "door slam").await;
     r.wait_for("completion", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .first()
             .is_some_and(|t| t.state == LocalState::Completed)
@@ -99,8 +101,8 @@ async fn d_downloads_the_file_and_y_copies_the_url_by_osc52() {
     .await;
 
     r.key(KeyCode::Char('y'));
-    let url = r.app.tasks.all()[0].result_urls[0].clone();
-    let expected = klang::tui::clipboard::osc52(&url);
+    let url = r.app.selection.tasks.all()[0].result_urls[0].clone();
+    let expected = klang::tui::runtime::clipboard::osc52(&url);
     assert_eq!(r.clipboard.captured(), expected);
     assert!(expected.starts_with("\x1b]52;c;"));
     assert!(
@@ -110,10 +112,10 @@ async fn d_downloads_the_file_and_y_copies_the_url_by_osc52() {
 
     r.key(KeyCode::Char('d'));
     r.wait_for("the download to finish", |a| {
-        a.tasks.all()[0].local_path.is_some() && a.downloads.is_empty()
+        a.selection.tasks.all()[0].local_path.is_some() && a.downloads.is_empty()
     })
     .await;
-    let path = r.app.tasks.all()[0].local_path.clone().unwrap();
+    let path = r.app.selection.tasks.all()[0].local_path.clone().unwrap();
     let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(meta.len() > 44, "a real audio file, not a header");
     let screen = r.screen();
@@ -134,7 +136,8 @@ async fn r_resubmits_a_failed_task_with_the_same_parameters() {
 
     r.key(KeyCode::Char('r'));
     r.wait_for("a second task with the same prompt", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .iter()
             .filter(|t| t.summary == "this will fail")
@@ -146,7 +149,7 @@ async fn r_resubmits_a_failed_task_with_the_same_parameters() {
         a.toasts.iter().any(|t| t.text.starts_with("resubmitted #"))
     })
     .await;
-    let tasks = r.app.tasks.all();
+    let tasks = r.app.selection.tasks.all();
     assert_eq!(tasks[0].params, tasks[1].params);
     // The new task is selected.
     assert_eq!(r.app.selected().map(|t| t.id), Some(tasks[1].id));
@@ -157,14 +160,15 @@ async fn r_resubmits_a_failed_task_with_the_same_parameters() {
     })
     .await;
     r.key(KeyCode::Char('g'));
-    let before = r.app.tasks.total();
+    let before = r.app.selection.tasks.total();
     r.key(KeyCode::Char('r'));
-    assert_eq!(r.app.tasks.total(), before);
+    assert_eq!(r.app.selection.tasks.total(), before);
     assert!(r.screen().contains("r resubmits failed tasks"));
 }
 
 fn state_of_app(a: &klang::tui::App, summary: &str) -> Option<LocalState> {
-    a.tasks
+    a.selection
+        .tasks
         .all()
         .iter()
         .rev()
@@ -180,7 +184,7 @@ async fn filter_and_sort_over_real_tasks() {
         submit_sfx(&mut r, prompt).await;
     }
     r.wait_for("all three finished", |a| {
-        a.tasks.total() == 3 && a.tasks.all().iter().all(|t| t.state.is_final())
+        a.selection.tasks.total() == 3 && a.selection.tasks.all().iter().all(|t| t.state.is_final())
     })
     .await;
     assert_eq!(state_of(&r, "a fail sound"), Some(LocalState::Failed));
@@ -198,15 +202,18 @@ async fn filter_and_sort_over_real_tasks() {
         "{screen}"
     );
     r.key(KeyCode::Esc);
-    assert_eq!(r.app.tasks.len(), 3);
+    assert_eq!(r.app.selection.tasks.len(), 3);
 
     // s: newest → oldest: the first row is now the first task submitted.
     r.key(KeyCode::Char('s'));
-    assert_eq!(r.app.tasks.sort().label(), "oldest");
-    assert_eq!(r.app.tasks.row(0).unwrap().summary, "wind chimes");
+    assert_eq!(r.app.selection.tasks.sort().label(), "oldest");
+    assert_eq!(r.app.selection.tasks.row(0).unwrap().summary, "wind chimes");
     // → state: failures first.
     r.key(KeyCode::Char('s'));
-    assert_eq!(r.app.tasks.row(0).unwrap().summary, "a fail sound");
+    assert_eq!(
+        r.app.selection.tasks.row(0).unwrap().summary,
+        "a fail sound"
+    );
     let screen = r.screen();
     assert!(screen.contains("sort: state"), "{screen}");
 }
@@ -216,7 +223,7 @@ async fn e_loads_a_task_into_the_form_for_a_new_submit() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = Runner::sandbox(dir.path(), 80, 24).await;
     submit_sfx(&mut r, "crackling fire").await;
-    r.wait_for("row", |a| a.tasks.total() == 1).await;
+    r.wait_for("row", |a| a.selection.tasks.total() == 1).await;
     r.key(KeyCode::Char('e'));
     assert_eq!(r.app.focus, Focus::Input);
     let screen = r.screen();
@@ -224,7 +231,8 @@ async fn e_loads_a_task_into_the_form_for_a_new_submit() {
     r.type_text(" loud");
     r.key(KeyCode::Enter);
     r.wait_for("the edited task", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .iter()
             .any(|t| t.summary == "crackling fire loud")
@@ -243,7 +251,8 @@ async fn tts_submit_with_defaults_reaches_completed() {
     r.type_text("Hello from klang");
     r.key(KeyCode::Enter);
     r.wait_for("tts completed", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .first()
             .is_some_and(|t| t.state == LocalState::Completed)
@@ -274,7 +283,7 @@ async fn q_asks_first_while_a_download_runs_on_any_contract_server() {
     let mut r = Runner::on_server(dir.path(), &api.base_url(), "sk-test-key", 100, 30);
     submit_sfx(&mut r, "slow file").await;
     r.wait_for("completed", |app| {
-        app.tasks.all().first().map(|t| t.state) == Some(LocalState::Completed)
+        app.selection.tasks.all().first().map(|t| t.state) == Some(LocalState::Completed)
     })
     .await;
     r.key(KeyCode::Char('g'));

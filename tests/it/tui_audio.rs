@@ -38,7 +38,8 @@ async fn completed_and_measured(r: &mut Runner, prompt: &str) -> i64 {
     r.type_text(prompt);
     r.key(KeyCode::Enter);
     r.wait_for("the submit's answer", |a| !a.submitting()).await;
-    r.wait_for("the row", |a| a.tasks.total() == 1).await;
+    r.wait_for("the row", |a| a.selection.tasks.total() == 1)
+        .await;
     r.wait_for("completion, download and measurement", |a| {
         a.selected().is_some_and(|t| {
             t.state == LocalState::Completed && t.local_path.is_some() && a.analysis_of(t).is_some()
@@ -85,7 +86,7 @@ async fn a_result_arrives_by_itself_with_its_waveform_and_loudness() {
     );
 
     // basic16 / NO_COLOR: block characters instead of braille.
-    r.app.waveform_blocks = true;
+    r.app.settings.waveform_blocks = true;
     let blocks = r.screen();
     assert!(blocks.contains('█'), "{blocks}");
     assert!(
@@ -184,7 +185,7 @@ async fn the_render_key_writes_the_file_the_settings_ask_for() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut r = Runner::sandbox_with(dir.path(), 120, 40, true).await;
-    r.app.render_settings = klang::audio::render::Settings {
+    r.app.settings.export = klang::audio::render::Settings {
         rate: Some(48_000),
         normalize: Some(-23.0),
         trim: true,
@@ -195,7 +196,7 @@ async fn the_render_key_writes_the_file_the_settings_ask_for() {
     assert!(
         r.commands
             .iter()
-            .any(|c| matches!(c, klang::tui::Command::Render { .. }))
+            .any(|c| matches!(c, klang::tui::Command::ExportAudio { .. }))
     );
     let toast = format!("rendered #{id}: ");
     r.wait_for("the render's answer", |a| {

@@ -161,7 +161,7 @@ fn downloads_are_what_the_engine_reports_and_quit_asks_while_they_run() {
     // A running download: `d` again asks nothing, `q` asks first.
     assert_eq!(side_effects(app.handle(key(KeyCode::Char('d')))), vec![]);
     assert_eq!(side_effects(app.handle(key(KeyCode::Char('q')))), vec![]);
-    assert_eq!(app.overlay, Overlay::ConfirmQuit);
+    assert_eq!(app.overlays.shown, Overlay::ConfirmQuit);
     assert_eq!(
         side_effects(app.handle(key(KeyCode::Char('y')))),
         vec![Command::Quit]
@@ -212,7 +212,7 @@ fn copy_rebound_to_c_copies_on_c_and_not_y_and_the_help_says_so() {
         {
             let mut init = empty_init();
             init.tasks = vec![completed(1, "https://cdn.example/a.mp3")];
-            init.keys = keys;
+            init.settings.keys = keys;
             init
         },
         80,
@@ -223,7 +223,7 @@ fn copy_rebound_to_c_copies_on_c_and_not_y_and_the_help_says_so() {
     r.key(KeyCode::Char('c'));
     assert_eq!(
         r.clipboard.captured(),
-        klang::tui::clipboard::osc52("https://cdn.example/a.mp3")
+        klang::tui::runtime::clipboard::osc52("https://cdn.example/a.mp3")
     );
     let screen = r.screen();
     assert!(
@@ -264,7 +264,7 @@ fn a_list_of_keys_binds_each_and_bad_bindings_name_the_line() {
 #[test]
 fn bound_letters_and_altgr_characters_typed_in_a_field_stay_text() {
     let keys = rebound("[keys]\nnext_field = [\"tab\", \"x\"]\n").unwrap();
-    let mut app = app_with(vec![], |i| i.keys = keys);
+    let mut app = app_with(vec![], |i| i.settings.keys = keys);
     app.handle(key(KeyCode::Char('n')));
     typed(&mut app, "xyq");
     // AltGr arrives as ctrl+alt on many terminals.
@@ -305,10 +305,10 @@ fn the_help_scrolls_with_the_movement_keys_and_closes_with_back() {
     assert!(r.app.ui.help_scroll < scrolled);
     // Letters that are actions elsewhere do nothing under the help.
     r.key(KeyCode::Char('n'));
-    assert_eq!(r.app.overlay, Overlay::Help);
+    assert_eq!(r.app.overlays.shown, Overlay::Help);
     assert_eq!(r.app.focus, Focus::Table);
     r.key(KeyCode::Esc);
-    assert_eq!(r.app.overlay, Overlay::None);
+    assert_eq!(r.app.overlays.shown, Overlay::None);
 }
 
 /// `w` and `M` on a task with no result say so, and nothing runs.
@@ -334,7 +334,7 @@ fn render_and_mux_of_an_unfinished_task_say_it_has_nothing_to_work_on() {
     assert!(
         !r.commands
             .iter()
-            .any(|c| matches!(c, Command::Render { .. } | Command::Mux { .. })),
+            .any(|c| matches!(c, Command::ExportAudio { .. } | Command::Mux { .. })),
         "{:?}",
         r.commands
     );

@@ -76,7 +76,11 @@ fn letters_typed_in_a_field_are_text_not_shortcuts() {
     r.type_text("quiet drip sound");
     assert!(!r.quit, "q in a text field must not quit");
     assert_eq!(r.app.focus, Focus::Input);
-    assert_eq!(r.app.tasks.sort().label(), "newest", "s must not sort");
+    assert_eq!(
+        r.app.selection.tasks.sort().label(),
+        "newest",
+        "s must not sort"
+    );
     let screen = r.screen();
     assert!(screen.contains("quiet drip sound"), "{screen}");
     assert!(screen.contains("16/200"), "{screen}");
@@ -104,7 +108,7 @@ fn invalid_input_is_named_inline_and_nothing_is_sent() {
         r.key(KeyCode::Enter);
         let screen = r.screen();
         assert!(screen.contains("at most 200 characters"), "{screen}");
-        assert_eq!(r.app.tasks.total(), 0);
+        assert_eq!(r.app.selection.tasks.total(), 0);
     }
 }
 

@@ -12,8 +12,8 @@ use common::live_loop::{LiveLoop, Resizable, queue, task, terminal};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use klang::engine::{EngineEvent, EngineStatus};
 use klang::store::LocalState;
-use klang::tui::app::event_loop::run_loop;
 use klang::tui::harness::empty_init;
+use klang::tui::runtime::event_loop::run_loop;
 use klang::tui::{App, Message};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -133,7 +133,7 @@ async fn a_burst_of_events_is_drawn_once() {
     // the quit at its end.
     let frames = screen.since(0).matches("\x1b[?2026h").count();
     assert_eq!(frames, 1, "drew {frames} frames for one burst");
-    assert_eq!(app.tasks.total(), 500);
+    assert_eq!(app.selection.tasks.total(), 500);
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,8 +11,8 @@ use common::video_host;
 use crossterm::event::KeyCode;
 use klang::audio::player::Environment;
 use klang::store::LocalState;
-use klang::tui::app::mux::MuxState;
 use klang::tui::harness::Runner;
+use klang::tui::state::dub::MuxState;
 use std::path::PathBuf;
 
 /// A completed video-to-audio task made through the form, not downloaded;

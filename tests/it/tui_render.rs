@@ -148,23 +148,23 @@ fn filter_prompt_narrows_rows_and_esc_clears() {
         r.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
         r.type_text("failed");
         assert_eq!(
-            r.app.tasks.len(),
+            r.app.selection.tasks.len(),
             2,
             "failed + submit-failed? got {}",
-            r.app.tasks.len()
+            r.app.selection.tasks.len()
         );
         r.key(KeyCode::Esc);
-        assert_eq!(r.app.tasks.len(), 7);
+        assert_eq!(r.app.selection.tasks.len(), 7);
         r.key(KeyCode::Char('/'));
         r.type_text("tts");
-        assert_eq!(r.app.tasks.len(), 1);
+        assert_eq!(r.app.selection.tasks.len(), 1);
     }
 }
 
 #[test]
 fn no_key_screen_explains_how_to_set_one() {
     for size in SIZES {
-        let mut r = runner_with(vec![], size, |i| i.key_hint = None);
+        let mut r = runner_with(vec![], size, |i| i.settings.key_hint = None);
         // At start, before any key, and after `n`.
         for screen in [r.screen(), {
             r.key(KeyCode::Char('n'));
@@ -184,7 +184,7 @@ fn no_key_screen_explains_how_to_set_one() {
 #[test]
 fn sandbox_badge_is_always_visible() {
     for size in SIZES {
-        let mut r = runner_with(mixed_tasks(), size, |i| i.sandbox = true);
+        let mut r = runner_with(mixed_tasks(), size, |i| i.settings.sandbox = true);
         for keys in [
             vec![],
             vec![KeyCode::Char('n')],
@@ -337,7 +337,7 @@ fn mouse_click_selects_a_row_and_wheel_scrolls_unless_mouse_is_off() {
     })));
     assert_eq!(r.app.selected().map(|t| t.id), Some(2));
 
-    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.mouse = false);
+    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.settings.mouse = false);
     r.screen();
     let top = r.app.ui.table_rows.y;
     r.handle(click(top + 2));
@@ -352,7 +352,7 @@ fn mouse_click_selects_a_row_and_wheel_scrolls_unless_mouse_is_off() {
 fn without_colour_state_stays_readable_by_glyph_and_word() {
     let dir = tempfile::tempdir().unwrap();
     let theme = klang::tui::theme::load(Some("light"), dir.path(), true);
-    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.theme = theme.theme);
+    let mut r = runner_with(mixed_tasks(), (80, 24), |i| i.settings.theme = theme.theme);
     let screen = r.screen();
     assert!(
         screen.contains("✓ completed") && screen.contains("✗ failed"),

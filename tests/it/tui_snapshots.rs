@@ -20,7 +20,7 @@ const NOW: i64 = 1_764_331_200_000;
 fn runner(size: (u16, u16)) -> Runner {
     crate::common::utc();
     let mut r = runner_with(mixed_tasks_at(NOW), size, |_| {});
-    r.app.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = Clock::Fixed(NOW);
     r
 }
 
@@ -131,7 +131,7 @@ fn sweep_spectrogram(size: (u16, u16), colours: impl FnOnce(&mut klang::tui::App
     tasks[0].local_path = Some(on_record.clone());
     let record = tasks[0].clone();
     let mut r = runner_with(tasks, size, |_| {});
-    r.app.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = Clock::Fixed(NOW);
     colours(&mut r.app);
     let analysis = klang::audio::analyse_file(&fixture).unwrap();
     let stats = analysis.stats.clone();
@@ -205,7 +205,7 @@ fn the_spectrogram_in_24_bit_colour_is_the_same_picture() {
     use klang::audio::spectrogram::palette::{Rgb, nearest_256};
     for size in SIZES {
         let mut indexed = sweep_spectrogram(size, |_| {});
-        let mut rgb = sweep_spectrogram(size, |app| app.truecolor = true);
+        let mut rgb = sweep_spectrogram(size, |app| app.settings.truecolor = true);
         assert_eq!(indexed.screen(), rgb.screen());
         let (a, b) = (
             indexed.terminal.backend().buffer(),
@@ -230,7 +230,7 @@ fn the_spectrogram_in_24_bit_colour_is_the_same_picture() {
 #[test]
 fn the_spectrogram_without_colour_is_a_density_ramp() {
     for size in SIZES {
-        let mut r = sweep_spectrogram(size, |app| app.waveform_blocks = true);
+        let mut r = sweep_spectrogram(size, |app| app.settings.waveform_blocks = true);
         let screen = r.screen();
         assert!(!screen.contains('▀'), "{screen}");
         assert!(screen.contains('%'), "{screen}");

@@ -15,21 +15,25 @@ async fn dollar_opens_spend_and_stats_and_esc_closes_it() {
     r.type_text("rain on a tin roof");
     r.key(KeyCode::Enter);
     r.wait_for("the task to complete", |a| {
-        a.tasks
+        a.selection
+            .tasks
             .all()
             .first()
             .is_some_and(|t| t.state == LocalState::Completed)
     })
     .await;
     r.key(KeyCode::Char('$'));
-    r.wait_for("the stats", |a| a.overlay == Overlay::Stats)
+    r.wait_for("the stats", |a| a.overlays.shown == Overlay::Stats)
         .await;
     let screen = r.screen();
     assert!(screen.contains("Spend and stats"), "{screen}");
     assert!(screen.contains("kling-sound-effects"), "{screen}");
     assert!(screen.contains("$0.0295"), "{screen}");
-    assert_eq!(r.app.stats.as_ref().map(|s| s.days.len()), Some(30));
+    assert_eq!(
+        r.app.overlays.stats.as_ref().map(|s| s.days.len()),
+        Some(30)
+    );
     r.key(KeyCode::Esc);
-    assert_eq!(r.app.overlay, Overlay::None);
+    assert_eq!(r.app.overlays.shown, Overlay::None);
     assert!(!r.screen().contains("Spend and stats"));
 }

@@ -45,11 +45,11 @@ fn takes_runner(size: (u16, u16)) -> Runner {
         .collect();
     tasks.push(task_at(NOW, 4, LocalState::Completed, sfx("alone")));
     let mut r = runner_with(tasks.clone(), size, |_| {});
-    r.app.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = Clock::Fixed(NOW);
     for t in &tasks[..3] {
         let path = t.local_path.clone().unwrap();
         let analysis = analyse_file(Path::new(&path)).unwrap();
-        r.app.analyses.insert(
+        r.app.selection.analyses.insert(
             t.id,
             Arc::new(StoredAnalysis {
                 path,
@@ -116,7 +116,7 @@ fn a_task_submitted_alone_has_no_takes_view() {
     let mut r = takes_runner((80, 24));
     r.key(KeyCode::Char('k'));
     r.key(KeyCode::Char('='));
-    assert!(r.app.takes.is_none());
+    assert!(r.app.selection.takes.is_none());
     assert!(r.screen().contains("submitted alone"));
 }
 
@@ -149,7 +149,7 @@ fn last_play(r: &Runner) -> (u64, PathBuf, Option<f64>) {
 fn expected_gains(r: &Runner) -> Vec<f64> {
     let figures: Vec<(f64, f64)> = (1..=3)
         .map(|id| {
-            let a = r.app.analyses[&id].outcome.as_ref().unwrap();
+            let a = r.app.selection.analyses[&id].outcome.as_ref().unwrap();
             (a.stats.loudness_lufs.unwrap(), a.stats.peak_dbfs.unwrap())
         })
         .collect();
@@ -237,7 +237,7 @@ fn x_asks_once_then_discards_and_a_starred_take_is_refused() {
     assert!(r.screen().contains("discard take #3?"));
     // Any other key answers no.
     r.key(KeyCode::Char('k'));
-    assert!(r.app.confirm_discard.is_none());
+    assert!(r.app.overlays.confirm_discard.is_none());
     assert!(
         !r.commands
             .iter()
@@ -251,13 +251,13 @@ fn x_asks_once_then_discards_and_a_starred_take_is_refused() {
         discard: true
     }));
     // A starred take is not discarded.
-    let mut starred = r.app.takes.as_ref().unwrap().takes()[0].clone();
+    let mut starred = r.app.selection.takes.as_ref().unwrap().takes()[0].clone();
     starred.starred = true;
     r.handle(Message::Starred(Ok(Box::new(starred))));
     r.key(KeyCode::Char('g'));
     r.key(KeyCode::Char('x'));
     assert!(r.screen().contains("unstar it"), "{}", r.screen());
-    assert!(r.app.confirm_discard.is_none());
+    assert!(r.app.overlays.confirm_discard.is_none());
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn v_turns_the_strips_into_spectrograms_where_each_take_has_four_rows() {
                 _ => None,
             })
             .collect();
-        let takes: Vec<TaskRecord> = r.app.takes.as_ref().unwrap().takes().to_vec();
+        let takes: Vec<TaskRecord> = r.app.selection.takes.as_ref().unwrap().takes().to_vec();
         if tall {
             for t in &takes {
                 assert!(asked.contains(&t.id), "take #{} asked: {asked:?}", t.id);

@@ -82,7 +82,7 @@ async fn a_refused_video_shows_the_reason_in_the_error_colour_and_enter_is_refus
     assert_eq!(under_video(&screen), format!("✗ {reason}"));
     // Drawn in the theme's error colour.
     let buffer = r.terminal.backend().buffer().clone();
-    let error = r.app.theme.error;
+    let error = r.app.settings.theme.error;
     let row = screen.lines().position(|l| l.contains(reason)).unwrap() as u16;
     let col = screen.lines().nth(row as usize).unwrap().find('✗').unwrap();
     let col = screen.lines().nth(row as usize).unwrap()[..col]

@@ -4,8 +4,8 @@
 use super::capture::Screen;
 use klang::api::{CreateRequest, SoundEffectsParams};
 use klang::store::{LocalState, TaskRecord, now_ms};
-use klang::tui::app::event_loop::run_loop;
-use klang::tui::clipboard::CaptureClipboard;
+use klang::tui::runtime::clipboard::CaptureClipboard;
+use klang::tui::runtime::event_loop::run_loop;
 use klang::tui::{App, AppInit, Effects, Message};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, TestBackend, WindowSize};
 use ratatui::buffer::Cell;

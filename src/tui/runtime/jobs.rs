@@ -1,0 +1,144 @@
+//! The dashboard's long jobs, off the UI task: a player (the take's
+//! loudness-matched copy written first), the audio export of the render
+//! key, and the mux. Each answers through the message queue.
+
+use crate::audio::player::{self, Environment};
+use crate::tui::state::Message;
+use crate::video::mux::{self, VideoSource};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What one `Command::Play` asks for.
+pub(super) struct Playing {
+    pub path: PathBuf,
+    pub gain_db: Option<f64>,
+    pub offer: String,
+    pub seconds: Option<f64>,
+}
+
+/// Writes the matched copy if one is asked for, starts the player and
+/// waits for it; the error says why nothing (or not all) played, or that
+/// the player quit long before the file's end.
+pub(super) async fn run_player(
+    token: u64,
+    playing: Playing,
+    matched_dir: Option<PathBuf>,
+    env: Environment,
+    tx: &UnboundedSender<Message>,
+) -> Option<String> {
+    let Playing {
+        path,
+        gain_db,
+        offer,
+        seconds,
+    } = playing;
+    let path = match (gain_db, matched_dir) {
+        (Some(gain), Some(dir)) => {
+            let source = path.clone();
+            let copy = tokio::task::spawn_blocking(move || {
+                crate::audio::matched::write_matched_copy(&source, gain, &dir)
+            })
+            .await;
+            match copy {
+                Ok(Ok(copy)) => copy,
+                Ok(Err(e)) => return Some(format!("cannot match the take's loudness: {e}")),
+                Err(e) => return Some(format!("cannot match the take's loudness: {e}")),
+            }
+        }
+        _ => path,
+    };
+    let player = match player::choose(&env, &path, &offer) {
+        Ok(p) => p,
+        Err(why) => return Some(why.to_string()),
+    };
+    let name = player.describe();
+    let mut child = match tokio::process::Command::from(player.command(&path))
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            return Some(format!(
+                "cannot start {name}: {e}; set `player` in config.toml"
+            ));
+        }
+    };
+    let _ = tx.send(Message::PlayerStarted { token });
+    let started = std::time::Instant::now();
+    match child.wait().await {
+        Ok(s) if s.success() => player::stopped_early(&player.name(), started.elapsed(), seconds),
+        Ok(s) => Some(format!(
+            "{name} stopped with {s}; try another `player` in config.toml"
+        )),
+        Err(e) => Some(format!("{name}: {e}")),
+    }
+}
+
+/// Exports the audio: the file through the render chain of `[render]`,
+/// written in `dir` (made if missing). Runs on a blocking thread.
+pub(super) fn export_audio(
+    source: &Path,
+    settings: &crate::audio::render::Settings,
+    dir: &Path,
+    stem: &str,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::audio::render::render(source, settings, dir, stem).map(|r| r.path)
+}
+
+/// Muxes task `id`'s audio onto its video (ffmpeg is found on the players'
+/// PATH), notes the file in the store, and answers `Muxed`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn mux(
+    tx: UnboundedSender<Message>,
+    path: Option<std::ffi::OsString>,
+    store: Option<std::sync::Arc<crate::store::Store>>,
+    id: i64,
+    video: VideoSource,
+    audio: PathBuf,
+    dir: PathBuf,
+    name: String,
+) {
+    let mut video = video;
+    // A clip klang served itself is muxed from the file on disk.
+    if let Some(store) = &store {
+        match crate::engine::media::local_clip(store.clone(), id).await {
+            Ok(Some(file)) => video = crate::video::mux::VideoSource::File(file),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = tx.send(Message::Muxed { id, result: Err(e) });
+                return;
+            }
+        }
+    }
+    let result = run_mux(path, video, audio, dir, name).await;
+    if let (Ok(path), Some(store)) = (&result, store) {
+        let path = path.clone();
+        let noted = tokio::task::spawn_blocking(move || store.record_mux(id, &path)).await;
+        if let Ok(Err(e)) = noted {
+            tracing::warn!("the muxed file of #{id} is not in the store: {e}");
+        }
+    }
+    let _ = tx.send(Message::Muxed { id, result });
+}
+
+/// The mux itself: ffmpeg from `path` (the PATH players
+/// are looked for on), the video fetched, the file written.
+async fn run_mux(
+    path: Option<std::ffi::OsString>,
+    video: VideoSource,
+    audio: PathBuf,
+    dir: PathBuf,
+    name: String,
+) -> Result<PathBuf, String> {
+    let ffmpeg = mux::find_ffmpeg(path.as_deref()).map_err(|e| e.to_string())?;
+    mux::run(mux::MuxJob {
+        ffmpeg,
+        video,
+        audio,
+        dir,
+        name,
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
