@@ -363,3 +363,27 @@ fn a_batch_task_name_starts_with_its_padded_line_number() {
     task.batch_line = Some(12);
     assert!(file_name(&task, "https://x/y.wav", None) > name);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_planted_at_the_validator_or_the_part_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let part = dir.path().join(part_name(7, "https://x/a.mp3"));
+    let validator = part.with_extension("validator");
+    std::os::unix::fs::symlink(&victim, &validator).unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ETAG, "\"v1\"".parse().unwrap());
+
+    super::request::write_validator(&validator, &headers).await;
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    let meta = std::fs::symlink_metadata(&validator).unwrap();
+    assert!(meta.is_file(), "the link was replaced by the validator");
+    assert_eq!(std::fs::read_to_string(&validator).unwrap(), "\"v1\"");
+
+    std::os::unix::fs::symlink(&victim, &part).unwrap();
+    assert!(super::files::open_part(&part, dir.path()).is_err());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}
