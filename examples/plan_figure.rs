@@ -25,7 +25,7 @@ fn script(chars: usize) -> String {
         if n % 40 == 0 {
             out.push_str(&format!("\n## Part {}\n\n", n / 40 + 1));
         }
-        out.push_str(sentences[n % sentences.len()]);
+        out.push_str(&format!("{n}. {}", sentences[n % sentences.len()]));
         out.push(if n % 7 == 6 { '\n' } else { ' ' });
         if n % 7 == 6 {
             out.push('\n');
@@ -86,15 +86,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.insert_intent(&other, false)?;
     }
     let mut times = Vec::new();
+    let mut splits = Vec::new();
     let mut plan = None;
     for _ in 0..runs {
+        let started = Instant::now();
+        std::hint::black_box(split(&text));
+        splits.push(started.elapsed().as_secs_f64() * 1000.0);
         let started = Instant::now();
         let made = Plan::make(split(&text), &voice, &store, &[])?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         plan = Some(made);
     }
     times.sort_by(f64::total_cmp);
+    splits.sort_by(f64::total_cmp);
     let plan = plan.ok_or("no run")?;
+    println!("splitting alone: median {:.1} ms", splits[splits.len() / 2]);
     println!(
         "planned {} characters: {} segments, {} made, {} to send; median {:.1} ms of {runs} runs (min {:.1}, max {:.1})",
         text.chars().count(),

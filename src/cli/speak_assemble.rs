@@ -115,7 +115,15 @@ pub(super) async fn finish(
         ctx.store.set_piece_state(piece, "assembled", None)?;
         previous.and_then(|(_, f)| f.and_then(|f| serde_json::from_str(&f).ok()))
     } else {
-        let stats = write_all(args, &build, &plan, &chosen, opts, outputs).await?;
+        let stats = match write_all(args, &build, &plan, &chosen, opts, outputs).await {
+            Ok(stats) => stats,
+            Err(failure) => {
+                // Its segments stay made: the next run only assembles.
+                ctx.store
+                    .set_piece_state(piece, "failed", Some(&failure.message))?;
+                return Err(failure);
+            }
+        };
         let figures = serde_json::to_value(&stats).unwrap_or_default();
         ctx.store.set_piece_assembled(
             piece,

@@ -290,3 +290,47 @@ async fn killed_mid_build_a_rerun_sends_nothing_twice() {
     assert_eq!(third.status.code(), code, "{}", stderr(&third));
     assert_eq!(sb.stats().creates, after);
 }
+
+#[tokio::test]
+async fn output_that_cannot_be_written_exits_4_and_keeps_the_made_segments() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let file = home.dir.path().join("story.md");
+    std::fs::write(&file, paragraphs(2)).unwrap();
+    // A folder where the narration's file should go: it cannot be replaced.
+    std::fs::create_dir_all(out_dir.join("story.wav/inside")).unwrap();
+    let out = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&out_dir.join("story.wav").display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.stats().creates, 2);
+    // Once it can be written, nothing is sent again.
+    std::fs::remove_dir_all(out_dir.join("story.wav")).unwrap();
+    let again = speak(&home, &sb, &file, &out_dir).await;
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(json(&again)["calls_sent"], 0);
+    assert_eq!(sb.stats().creates, 2);
+    assert!(out_dir.join("story.wav").is_file());
+}
+
+#[tokio::test]
+async fn an_out_folder_that_cannot_be_made_exits_4_before_sending() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let file = home.dir.path().join("story.md");
+    std::fs::write(&file, paragraphs(1)).unwrap();
+    let blocker = home.dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let out = speak(&home, &sb, &file, &blocker.join("sub")).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.stats().creates, 0);
+}
