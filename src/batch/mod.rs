@@ -16,7 +16,8 @@ use crate::api::Model;
 use crate::store::BatchTag;
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 /// The most lines one file may hold (line numbers in file names are
 /// padded to this many digits).
@@ -43,8 +44,10 @@ fn too_large(path: &Path, size: u64) -> LoadError {
 #[derive(Clone, Debug)]
 pub struct BatchFile {
     pub lines: Vec<Line>,
-    /// The file's canonical path, part of every line's key.
-    pub canonical: String,
+    /// The file's canonical path, part of every line's key (as the OS's
+    /// bytes: two names that differ only where they are not UTF-8 are two
+    /// files).
+    pub canonical: PathBuf,
 }
 
 /// Why a file cannot run: unreadable, or bad lines (each named).
@@ -91,24 +94,21 @@ impl BatchFile {
                 *file = dir.join(&*file);
             }
         }
-        Ok(BatchFile {
-            lines,
-            canonical: canonical.to_string_lossy().into_owned(),
-        })
+        Ok(BatchFile { lines, canonical })
     }
 
     /// The key and line number stored with the task made from `line`.
     pub fn tag(&self, line: &Line) -> BatchTag {
         let body = serde_json::to_string(&line.request).unwrap_or_default();
         let mut hash = Sha256::new();
-        hash.update(self.canonical.as_bytes());
+        hash.update(self.canonical.as_os_str().as_bytes());
         hash.update([0]);
         hash.update(line.number.to_le_bytes());
         hash.update([0]);
         hash.update(body.as_bytes());
         if let Some(file) = &line.video_file {
             hash.update([0]);
-            hash.update(file.to_string_lossy().as_bytes());
+            hash.update(file.as_os_str().as_bytes());
         }
         let key: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         BatchTag {

@@ -88,6 +88,23 @@ fn keys_differ_by_line_and_content_and_ignore_spelling() {
         ..a.clone()
     };
     assert_ne!(a1.key, other_path.tag(&other_path.lines[0]).key);
+    // Keys hash the path's bytes: a UTF-8 path keys as it always did, and
+    // two names that differ only where they are not UTF-8 (both shown as
+    // "w\u{fffd}lk") are two files.
+    use std::os::unix::ffi::OsStrExt;
+    let named = |name: &[u8]| BatchFile {
+        canonical: std::path::Path::new(std::ffi::OsStr::from_bytes(name)).into(),
+        ..a.clone()
+    };
+    let (latin1, cp1252) = (named(b"/data/w\xe4lk.jsonl"), named(b"/data/w\xfclk.jsonl"));
+    assert_ne!(
+        latin1.tag(&latin1.lines[0]).key,
+        cp1252.tag(&cp1252.lines[0]).key
+    );
+    assert_eq!(
+        a1.key, "adb758c77a49253d2c62e59ec4c2272a4db336edd98dd1fb9de0628a94790952",
+        "keys of UTF-8 paths are unchanged"
+    );
 }
 
 #[test]
