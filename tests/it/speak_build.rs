@@ -334,3 +334,48 @@ async fn an_out_folder_that_cannot_be_made_exits_4_before_sending() {
     );
     assert_eq!(sb.stats().creates, 0);
 }
+
+#[tokio::test]
+async fn another_piece_with_the_same_paragraph_reuses_its_take() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let shared = "The same paragraph in both scripts. It is paid for once.";
+    let first = home.dir.path().join("first.md");
+    std::fs::write(&first, format!("{shared}\n\nOnly in the first.")).unwrap();
+    let second = home.dir.path().join("second.md");
+    std::fs::write(&second, format!("Only in the second.\n\n{shared}")).unwrap();
+    let a = speak(&home, &sb, &first, &out_dir).await;
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(sb.stats().creates, 2);
+    let b = speak(&home, &sb, &second, &out_dir).await;
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    assert_eq!(json(&b)["calls_sent"], 1);
+    assert_eq!(sb.stats().creates, 3);
+    let pieces = json(&home.run(None, &["pieces", "--json"]).await);
+    assert_eq!(pieces.as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn a_chinese_script_is_spoken_in_chunks_that_end_on_its_marks() {
+    let sb = quick_sandbox(0).await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let file = home.dir.path().join("zh.md");
+    let sentence = "这是一个很长的中文句子，用来测试分割是否正确。";
+    std::fs::write(&file, sentence.repeat(60)).unwrap();
+    let url = sb.base_url();
+    let mut args = speak_args(&url, &file, &out_dir);
+    args.extend(["--lang", "zh", "--voice", "mengwa-v1"]);
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["segments"], 2);
+    let srt = std::fs::read_to_string(doc["srt"].as_str().unwrap()).unwrap();
+    // One cue per sentence (each fits two lines), in order.
+    assert_eq!(
+        probe_cues(Path::new(doc["srt"].as_str().unwrap())).len(),
+        60
+    );
+    assert!(srt.lines().filter(|l| l.ends_with('。')).count() >= 60);
+}
