@@ -279,5 +279,12 @@ mod tests {
                 .field,
             "video_url"
         );
+        // A clip's URL as kept (the dashboard's edit loads it): no token,
+        // nothing the provider could fetch, so nothing is paid for.
+        let kept = v2a(None, Some("https://h/klang/media/redacted/walk.mp4"))
+            .validate()
+            .unwrap_err();
+        assert_eq!(kept.field, "video_url");
+        assert!(kept.message.contains("--video-file"), "{kept}");
     }
 }
