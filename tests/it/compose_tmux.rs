@@ -56,6 +56,32 @@ fn long_text_wraps_submits_with_the_default_voice_and_rings() {
     let screen = tmux.run(&["capture-pane", "-p", "-t", "klang:0"]);
     assert!(screen.contains("✓ completed"), "{screen}");
     tmux.run(&["select-window", "-t", "klang:0"]);
+    // The result downloads by itself; `q` during a download asks first, so
+    // quit once the file is in place and the row says so.
+    for _ in 0..300 {
+        if saved_audio(home.dir.path()) && !tmux.capture().contains("⤓ d") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     tmux.keys(&["q"]);
     tmux.wait_for("klang:EXIT:0");
+}
+
+/// Whether a finished audio file (not a `.part`) is anywhere under `dir`:
+/// where the dashboard saves by default inside the private home.
+fn saved_audio(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            return saved_audio(&path);
+        }
+        matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("mp3" | "wav")
+        )
+    })
 }
