@@ -13,6 +13,7 @@ pub mod captions;
 mod markdown;
 pub mod plan;
 pub mod split;
+pub mod submit;
 
 use crate::api::{CreateRequest, TtsParams};
 use crate::store::{LocalState, TaskRecord};

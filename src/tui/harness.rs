@@ -55,6 +55,7 @@ pub fn empty_init() -> AppInit {
         budget_today: None,
         analyses: Default::default(),
         muxes: Default::default(),
+        pieces: Vec::new(),
     }
 }
 
@@ -166,7 +167,9 @@ impl Runner {
         init.tasks = tasks;
         init.history_cost = history_cost;
         init.settings.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
-        Runner::with_channel(init, width, height, tx, rx, Some(engine))
+        let mut runner = Runner::with_channel(init, width, height, tx, rx, Some(engine));
+        runner.effects.set_piece_dir(dir.join("downloads"));
+        runner
     }
 
     pub fn engine(&self) -> Option<&Engine> {

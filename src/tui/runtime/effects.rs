@@ -30,6 +30,8 @@ pub struct Effects {
     matched_dir: Option<PathBuf>,
     /// The form's video check in flight (aborted by a newer one).
     video_check: Option<tokio::task::AbortHandle>,
+    /// Where pieces are written (the download folder).
+    piece_dir: Option<PathBuf>,
 }
 
 impl Effects {
@@ -48,12 +50,18 @@ impl Effects {
             player_stop: None,
             matched_dir: None,
             video_check: None,
+            piece_dir: None,
         }
     }
 
     /// Where the loudness-matched copies of takes go (the cache directory).
     pub fn set_matched_dir(&mut self, dir: PathBuf) {
         self.matched_dir = Some(dir);
+    }
+
+    /// Where pieces submitted from the form are written.
+    pub fn set_piece_dir(&mut self, dir: PathBuf) {
+        self.piece_dir = Some(dir);
     }
 
     /// Table queries go to `worker` (its answers come back as messages).
@@ -81,6 +89,22 @@ impl Effects {
                 let stopped = Message::Submitted(Err(SubmitError::Stopped));
                 self.on_blocking_thread(stopped, move |engine| {
                     Message::Submitted(engine.submit_variations(request, count))
+                });
+            }
+            Command::SubmitPiece { text, voice } => {
+                let stopped = Message::PieceSubmitted(Err(SubmitError::Stopped.to_string()));
+                let dir = self.piece_dir.clone();
+                self.on_blocking_thread(stopped, move |engine| {
+                    let dir = dir.unwrap_or_else(|| std::path::PathBuf::from("."));
+                    Message::PieceSubmitted(crate::pieces::submit::submit(
+                        engine, &text, &voice, &dir,
+                    ))
+                });
+            }
+            Command::LoadPieces => {
+                let stopped = Message::PiecesLoaded(Err(SubmitError::Stopped.to_string()));
+                self.on_blocking_thread(stopped, |engine| {
+                    Message::PiecesLoaded(engine.store().pieces().map_err(|e| e.to_string()))
                 });
             }
             Command::ToggleStar(id) => {

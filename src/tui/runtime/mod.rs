@@ -89,6 +89,7 @@ pub async fn run(mut ctx: Context, options: TuiOptions) -> anyhow::Result<()> {
         ctx.config.player.as_deref(),
     ));
     effects.set_matched_dir(ctx.paths.matched_dir());
+    effects.set_piece_dir(ctx.engine_config.download_dir.clone());
     for command in app.startup_commands() {
         effects.run(command);
     }
@@ -145,6 +146,7 @@ fn starting_app(
             .collect(),
         Err(_) => Default::default(),
     };
+    let pieces = ctx.store.pieces().unwrap_or_default();
     App::new(AppInit {
         tasks: Vec::new(),
         store_totals: Some(totals.clone()),
@@ -154,6 +156,7 @@ fn starting_app(
         budget_today,
         analyses,
         muxes,
+        pieces,
     })
 }
 

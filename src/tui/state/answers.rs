@@ -96,6 +96,7 @@ impl App {
     }
 
     pub(crate) fn on_engine(&mut self, event: EngineEvent) -> Commands {
+        let mut commands = Vec::new();
         match event {
             EngineEvent::TaskChanged(record) => {
                 let id = record.id;
@@ -104,7 +105,11 @@ impl App {
                 if let Some(cost) = self.session.get_mut(&id) {
                     *cost = (record.state, record.cost_usd);
                 }
+                let pieces = self.pieces_after(&record);
                 self.selection.upsert(*record);
+                if let Some(load) = pieces {
+                    commands.push(load);
+                }
                 if self.selection.select_when_seen == Some(id) {
                     self.selection.select_when_seen = None;
                     self.selection.tasks.select_id(id);
@@ -112,7 +117,7 @@ impl App {
                     self.selection.tasks.select_id(id);
                 }
                 if let Some(bytes) = bell {
-                    return vec![Command::Bell(bytes), Command::Redraw];
+                    commands.push(Command::Bell(bytes));
                 }
             }
             EngineEvent::Status(status) => {
@@ -149,7 +154,8 @@ impl App {
                 self.spectrograms.insert(id, spectrogram)
             }
         }
-        vec![Command::Redraw]
+        commands.push(Command::Redraw);
+        commands
     }
 
     /// Returns the command to play the file when it was waited for.

@@ -32,6 +32,8 @@ impl App {
             Message::AudioExported { id, result } => self.on_audio_exported(id, result),
             Message::Muxed { id, result } => self.on_muxed(id, result),
             Message::Laid(layout) => self.on_laid(layout),
+            Message::PieceSubmitted(result) => self.on_piece_submitted(result),
+            Message::PiecesLoaded(result) => self.on_pieces_loaded(result),
             Message::VideoChecked { token, result } => {
                 if self.form.video_checked(token, result) {
                     vec![Command::Redraw]

@@ -77,6 +77,10 @@ pub enum Message {
         id: i64,
         result: Result<PathBuf, String>,
     },
+    /// The answer to [`Command::SubmitPiece`].
+    PieceSubmitted(Result<crate::pieces::submit::SubmittedPiece, String>),
+    /// The answer to [`Command::LoadPieces`]: every piece, newest first.
+    PiecesLoaded(Result<Vec<crate::store::PieceRow>, String>),
 }
 
 /// What the loop must do after a message; `handle` itself does none of it.
@@ -91,6 +95,14 @@ pub enum Command {
         request: CreateRequest,
         count: usize,
     },
+    /// Split `text` into a piece, record it and send its segments into
+    /// the download folder (answer: `PieceSubmitted`).
+    SubmitPiece {
+        text: String,
+        voice: crate::pieces::Voice,
+    },
+    /// Read every piece with its progress and cost (answer: `PiecesLoaded`).
+    LoadPieces,
     /// Star or unstar a task in the store (answer: `Starred`).
     ToggleStar(i64),
     /// Read the form's prompt history from the store (answer: `HistoryLoaded`).

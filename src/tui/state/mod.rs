@@ -17,6 +17,7 @@ pub mod dub;
 pub mod form;
 mod handle;
 pub mod message;
+pub mod pieces;
 pub mod playback;
 mod rows;
 mod selection;
@@ -92,6 +93,8 @@ pub struct AppInit {
     pub analyses: HashMap<i64, Arc<StoredAnalysis>>,
     /// The latest dubbed video of each task muxed, read at start.
     pub muxes: HashMap<i64, dub::MuxState>,
+    /// Every piece, newest first, read at start.
+    pub pieces: Vec<crate::store::PieceRow>,
 }
 
 /// Where things were drawn last, for mouse clicks and paging.
@@ -180,6 +183,8 @@ pub struct Selection {
     pub analyses: HashMap<i64, Arc<StoredAnalysis>>,
     /// Select this task as soon as its row shows up (after a submit).
     pub(crate) select_when_seen: Option<i64>,
+    /// Every piece (work made of many tasks), newest first, as last read.
+    pub pieces: pieces::Pieces,
 }
 
 impl Selection {
@@ -224,6 +229,7 @@ impl App {
                 takes: None,
                 analyses: init.analyses,
                 select_when_seen: None,
+                pieces: pieces::Pieces::new(init.pieces),
             },
             focus: Focus::Table,
             overlays: Overlays::default(),

@@ -207,6 +207,9 @@ impl App {
             self.toast_error(why);
             return None;
         }
+        if let Some(piece) = self.form.piece() {
+            return self.submit_piece(piece);
+        }
         match self.form.build().and_then(|r| Ok((r, self.form.count()?))) {
             Ok((request, count)) => {
                 self.warn_unknown_voice(&request);

@@ -57,6 +57,23 @@ pub(crate) fn form_lines(app: &App, inner_width: u16) -> FormLines {
                 width,
             ));
         }
+        if field.name == "text"
+            && let Some(p) = form.piece_preview()
+        {
+            // Longer than one call takes: what Enter sends instead.
+            out.lines.push(Line::from(vec![
+                Span::raw(" ".repeat(LABEL_WIDTH)),
+                Span::styled(
+                    format!(
+                        "{} characters: {} calls, ${:.4}, one piece",
+                        crate::tui::state::pieces::grouped(p.characters),
+                        p.calls,
+                        p.cost_usd
+                    ),
+                    app.settings.theme.key,
+                ),
+            ]));
+        }
         if on && field.name == "voice_id" {
             out.lines.extend(voice_list(app));
         }

@@ -8,6 +8,7 @@ pub mod figures;
 pub mod form;
 pub mod form_lines;
 pub mod help;
+pub mod pieces;
 pub mod playhead;
 pub mod spectrogram;
 pub mod stats_overlay;
@@ -74,19 +75,19 @@ pub fn draw_laid(frame: &mut Frame, app: &App) -> ScreenLayout {
         takes::draw(frame, app, table_area);
         details::draw(frame, app, bottom);
     } else if wide {
-        table::draw(frame, app, table_area, wide, &mut laid);
+        draw_tables(frame, app, table_area, wide, &mut laid);
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(bottom);
         form::draw(frame, app, left);
         details::draw(frame, app, right);
     } else if app.focus == Focus::Input || (!app.has_key() && app.selected().is_none()) {
-        table::draw(frame, app, table_area, wide, &mut laid);
+        draw_tables(frame, app, table_area, wide, &mut laid);
         // Without a key and with nothing selected, the bottom pane says how
         // to set one instead of an empty details pane.
         form::draw(frame, app, bottom);
     } else {
-        table::draw(frame, app, table_area, wide, &mut laid);
+        draw_tables(frame, app, table_area, wide, &mut laid);
         details::draw(frame, app, bottom);
     }
     if filter_bar {
@@ -102,6 +103,15 @@ pub fn draw_laid(frame: &mut Frame, app: &App) -> ScreenLayout {
         Overlay::None => {}
     }
     laid
+}
+
+/// The pieces (when there are any) above the task table.
+fn draw_tables(frame: &mut Frame, app: &App, area: Rect, wide: bool, laid: &mut ScreenLayout) {
+    let (pieces_area, table_area) = pieces::split(app, area);
+    if let Some(top) = pieces_area {
+        pieces::draw(frame, app, top);
+    }
+    table::draw(frame, app, table_area, wide, laid);
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {

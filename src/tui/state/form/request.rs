@@ -3,11 +3,66 @@
 
 use super::InputForm;
 use super::{Field, LANGUAGES};
-use crate::api::{CreateRequest, Model, SoundEffectsParams, TtsParams, VideoToAudioParams};
+use crate::api::{
+    CreateRequest, Model, SoundEffectsParams, TTS_TEXT_MAX, TtsParams, VideoToAudioParams,
+};
+use crate::pieces::Voice;
+use crate::pieces::submit::{Preview, preview};
 
 impl InputForm {
     /// The request these fields describe, already validated.
     pub fn build(&self) -> Result<CreateRequest, (String, String)> {
+        let request = self.read()?;
+        request
+            .validate()
+            .map_err(|e| (e.field.to_string(), e.message))?;
+        Ok(request)
+    }
+
+    /// TTS text longer than one call takes, as a piece: its text and
+    /// voice, the voice and speed checked as a request's are. None for any
+    /// other form.
+    pub fn piece(&self) -> Option<Result<(String, Voice), (String, String)>> {
+        if self.model != Model::Tts {
+            return None;
+        }
+        let text = self.text("text");
+        if text.chars().count() <= TTS_TEXT_MAX {
+            return None;
+        }
+        let checked = self.read().and_then(|request| {
+            let CreateRequest::Tts(mut p) = request else {
+                return Err(("text".to_string(), "not a TTS form".to_string()));
+            };
+            // The text goes in pieces; the rest is checked on a stand-in.
+            p.text = "x".into();
+            let voice = Voice {
+                voice_id: p.voice_id.clone(),
+                language: p.voice_language.clone(),
+                speed: p.voice_speed,
+            };
+            CreateRequest::Tts(p)
+                .validate()
+                .map_err(|e| (e.field.to_string(), e.message))?;
+            Ok((text, voice))
+        });
+        Some(checked)
+    }
+
+    /// What Enter would send for a TTS text longer than one call takes.
+    pub fn piece_preview(&self) -> Option<Preview> {
+        if self.model != Model::Tts {
+            return None;
+        }
+        let text = self.text("text");
+        if text.chars().count() <= TTS_TEXT_MAX {
+            return None;
+        }
+        Some(preview(&text))
+    }
+
+    /// The fields read into a request, not validated yet.
+    fn read(&self) -> Result<CreateRequest, (String, String)> {
         let request = match self.model {
             Model::SoundEffects => {
                 let raw = self.text("duration");
@@ -55,9 +110,6 @@ impl InputForm {
                 })
             }
         };
-        request
-            .validate()
-            .map_err(|e| (e.field.to_string(), e.message))?;
         Ok(request)
     }
 

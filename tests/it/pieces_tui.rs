@@ -1,0 +1,89 @@
+//! Pieces in the dashboard, driven by keys against the sandbox over HTTP
+//! with a real store: a TTS text of 1,299 characters is planned in the
+//! form, submitted whole as one piece of two segments, and the piece's
+//! row counts its segments as they complete.
+
+use crossterm::event::KeyCode;
+use klang::tui::harness::Runner;
+
+/// 1,299 characters in 26 sentences: two calls.
+pub fn script_1299() -> String {
+    let text = format!(
+        "{}The fox rests there now.",
+        "The quick brown fox jumps over the lazy dog again. ".repeat(25)
+    );
+    assert_eq!(text.chars().count(), 1299);
+    text
+}
+
+fn creates(r: &Runner) -> u64 {
+    r.sandbox
+        .as_ref()
+        .map(|s| s.stats())
+        .unwrap_or_default()
+        .creates
+}
+
+/// `n`, then the TTS model (the form keeps the last one), on its text field.
+fn new_tts(r: &mut Runner) {
+    r.key(KeyCode::Char('n'));
+    for _ in 0..3 {
+        if r.app.form.model() != klang::api::Model::Tts {
+            r.ctrl('p');
+        }
+    }
+    assert_eq!(r.app.form.model(), klang::api::Model::Tts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Runner::sandbox(dir.path(), 100, 40).await;
+    new_tts(&mut r);
+    r.paste(&script_1299());
+    let screen = r.screen();
+    assert!(
+        screen.contains("1,299 characters: 2 calls, $0.0012, one piece"),
+        "the form plans the piece:\n{screen}"
+    );
+    r.key(KeyCode::Enter);
+    r.wait_for("both segments of the piece to complete", |a| {
+        a.selection
+            .pieces
+            .rows()
+            .first()
+            .is_some_and(|p| (p.done, p.segments) == (2, 2))
+    })
+    .await;
+    let screen = r.wait_for_text("2/2").await;
+    let row = screen
+        .lines()
+        .find(|l| l.contains("2/2"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("speech") && row.contains("$0.0012") && row.contains("speech-"),
+        "one row: kind, progress, cost, file:\n{screen}"
+    );
+    assert_eq!(r.app.selection.pieces.rows().len(), 1, "one piece");
+    assert_eq!(creates(&r), 2, "one call per segment");
+
+    // The segments as the store keeps them: in order, each within one
+    // call, together the whole text.
+    let store = klang::store::Store::open(&dir.path().join("tasks.db")).unwrap();
+    let piece = r.app.selection.pieces.rows()[0].id;
+    let segments = store.segments(piece).unwrap();
+    assert_eq!(segments.len(), 2);
+    assert!(segments.iter().all(|s| s.chars <= 1000 && s.task.is_some()));
+    assert_eq!(segments.iter().map(|s| s.chars).sum::<i64>(), 1298);
+
+    // The same text again is the same piece and sends nothing.
+    new_tts(&mut r);
+    r.paste(&script_1299());
+    r.key(KeyCode::Enter);
+    r.wait_for("the second submit's answer", |a| {
+        a.toasts.iter().any(|t| t.text.contains("0 calls sent"))
+    })
+    .await;
+    assert_eq!(creates(&r), 2, "nothing paid twice");
+    assert_eq!(r.app.selection.pieces.rows().len(), 1);
+}
