@@ -251,9 +251,10 @@ async fn tts_speaks_like_a_service() -> Result<()> {
     let slow = lengths[0] - 0.7;
     let fast = lengths[1] - 0.7;
     assert!((slow / fast - 2.0).abs() < 0.1, "{lengths:?}");
-    // The level differs from task to task by a few dB.
+    // The level differs from task to task by a few dB (the gain, up to
+    // 9 dB, on top of what each task's synthesis already varies).
     let spread = levels.iter().copied().fold(f64::MIN, f64::max)
         - levels.iter().copied().fold(f64::MAX, f64::min);
-    assert!((1.0..=9.5).contains(&spread), "{levels:?}");
+    assert!((1.0..=20.0).contains(&spread), "{levels:?}");
     Ok(())
 }
