@@ -109,3 +109,40 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     );
     assert_eq!(sb.stats().creates, 0);
 }
+
+/// A script that is not a regular file, or is too large, is refused at once
+/// (exit 2, one line) instead of hanging the command or filling memory; a
+/// hang kills the child and fails the test.
+#[tokio::test]
+async fn a_fifo_a_device_or_a_huge_script_is_refused_before_reading() {
+    let sb = quick_sandbox().await;
+    let home = Home::new();
+    let fifo = home.dir.path().join("script.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let huge = home.dir.path().join("huge.md");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(2 << 30))
+        .expect("a sparse 2 GiB file");
+    let cases = [
+        (fifo.to_str().unwrap(), "not a regular file (a FIFO)"),
+        ("/dev/zero", "not a regular file (a character device)"),
+        (huge.to_str().unwrap(), "larger than 16 MiB"),
+    ];
+    for (path, words) in cases {
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            speak(&home, &sb, &[path, "--dry-run"]),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("klang speak {path} hung"));
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(words), "{path}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(sb.stats().creates, 0);
+}
