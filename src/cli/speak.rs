@@ -15,18 +15,9 @@ use crate::pieces::{Take, Voice};
 use crate::sanitize::terminal_safe;
 use serde_json::json;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Where a piece's files go: the audio and, beside it, its captions and
-/// chapters.
-#[derive(Clone, Debug)]
-pub(super) struct Outputs {
-    pub dir: PathBuf,
-    pub audio: PathBuf,
-    pub srt: PathBuf,
-    pub vtt: PathBuf,
-    pub chapters: PathBuf,
-}
+pub(super) use crate::pieces::build::Outputs;
 
 /// The script as read: its text and how to name it.
 pub(super) struct Source {

@@ -1,32 +1,18 @@
-//! The end of a build: each segment's take chosen again from the store
-//! (the starred one, else the newest made), a piece with a segment
-//! missing left partial and named, and a complete one assembled with its
-//! SRT, WebVTT and chapters beside it, all written atomically. A piece
-//! whose takes and settings are what it was last assembled from is left
-//! untouched.
+//! The end of a `klang speak` build: each segment's take chosen again
+//! and the piece assembled by `pieces::build` (shared with the dashboard);
+//! here, what the CLI prints and how it exits. A piece with a segment
+//! missing is left partial and named; one whose takes and settings are
+//! what it was last assembled from is left untouched.
 
 use super::args::{RenderFormat, SpeakArgs};
 use super::output::print_json;
-use super::speak::Outputs;
-use super::speak_build::{Build, on_disk};
+use super::speak_build::Build;
 use super::{Context, Failure, exit};
-use crate::audio::AudioStats;
-use crate::audio::assemble::{AssembleError, AssemblyInput, AssemblyOptions, assemble};
+use crate::audio::assemble::{AssembleError, AssemblyOptions};
 use crate::audio::render::{Container, OutputFormat};
-use crate::pieces::captions::{self, Timed};
-use crate::pieces::plan::{Plan, Segment};
-use crate::pieces::split::Join;
-use crate::pieces::{Take, choose};
+use crate::pieces::build::{Gaps, Outputs, WriteError, assembly_key, choose_all, write_all};
+use crate::pieces::plan::Plan;
 use crate::store::Assembled;
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// The take each segment uses, with its file.
-struct Chosen {
-    task: i64,
-    path: PathBuf,
-}
 
 pub(super) async fn finish(
     ctx: &Context,
@@ -36,35 +22,10 @@ pub(super) async fn finish(
     plan: Plan,
     outputs: &Outputs,
 ) -> Result<i32, Failure> {
-    let mut chosen = Vec::with_capacity(plan.segments.len());
-    let mut problems = Vec::new();
-    for s in &plan.segments {
-        match choose(&ctx.store.takes_of(&s.key)?) {
-            Take::Made(r) => match on_disk(&r) {
-                Some(path) => {
-                    ctx.store
-                        .choose_segment_task(piece, s.position as i64, r.id)?;
-                    chosen.push(Chosen { task: r.id, path });
-                }
-                None => problems.push(problem(s, &format!("take #{} could not be downloaded; run again to fetch it", r.id))),
-            },
-            Take::Running(r) => problems.push(problem(s, &format!("take #{} is still {}; run again to continue", r.id, r.state))),
-            Take::Unknown(r) => problems.push(problem(
-                s,
-                &format!(
-                    "take #{} is {} (it may have been charged, so it is not sent again); --retake {} sends a new one",
-                    r.id, r.state, s.position
-                ),
-            )),
-            Take::Missing { failed } => {
-                let why = failed
-                    .as_ref()
-                    .and_then(|f| f.fail_msg.clone().or(f.last_error.clone()))
-                    .unwrap_or_else(|| "no take".into());
-                problems.push(problem(s, &format!("failed: {why}; the next run sends only what failed")));
-            }
-        }
-    }
+    let (chosen, problems) = match choose_all(&ctx.store, piece, &plan)? {
+        Ok(chosen) => (chosen, Vec::new()),
+        Err(problems) => (Vec::new(), problems),
+    };
     if !problems.is_empty() {
         let summary = format!(
             "{} of {} segments are missing: {}",
@@ -96,7 +57,7 @@ pub(super) async fn finish(
         });
     }
     let opts = options(ctx, args);
-    let key = assembly_key(&plan, &chosen, &opts, args, outputs);
+    let key = assembly_key(&plan, &chosen, &opts, gaps(args), outputs);
     let previous = ctx.store.piece_assembled(piece)?;
     let unchanged = previous.as_ref().is_some_and(|(k, _)| *k == key)
         && [
@@ -115,7 +76,8 @@ pub(super) async fn finish(
         ctx.store.set_piece_state(piece, "assembled", None)?;
         previous.and_then(|(_, f)| f.and_then(|f| serde_json::from_str(&f).ok()))
     } else {
-        let stats = match write_all(args, &build, &plan, &chosen, opts, outputs).await {
+        build.say(format!("assembling {} segments", chosen.len()));
+        let stats = match write_blocking(&plan, chosen, opts, gaps(args), outputs).await {
             Ok(stats) => stats,
             Err(failure) => {
                 // Its segments stay made: the next run only assembles.
@@ -167,12 +129,6 @@ pub(super) async fn finish(
     Ok(exit::OK)
 }
 
-fn problem(s: &Segment, why: &str) -> String {
-    let excerpt: String = s.chunk.text.chars().take(40).collect();
-    let more = if s.chunk.chars() > 40 { "…" } else { "" };
-    format!("segment {} (\"{excerpt}{more}\"): {why}", s.position)
-}
-
 fn dollars(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -199,100 +155,37 @@ fn options(ctx: &Context, args: &SpeakArgs) -> AssemblyOptions {
     }
 }
 
-fn gap_ms(join: Join, args: &SpeakArgs) -> u32 {
-    match join {
-        Join::Start => 0,
-        Join::Sentence => args.gap,
-        Join::Paragraph => args.paragraph_gap,
-        Join::Pause(ms) => ms,
+fn gaps(args: &SpeakArgs) -> Gaps {
+    Gaps {
+        sentence_ms: args.gap,
+        paragraph_ms: args.paragraph_gap,
     }
 }
 
-/// What the output is made from: every take, its place, the joins, the
-/// captions' sentences and chapters, the settings and where it goes.
-fn assembly_key(
+/// `write_all` off the async runtime, its failure as the CLI says it.
+async fn write_blocking(
     plan: &Plan,
-    chosen: &[Chosen],
-    opts: &AssemblyOptions,
-    args: &SpeakArgs,
-    outputs: &Outputs,
-) -> String {
-    let mut hash = Sha256::new();
-    hash.update(format!("{opts:?}|{outputs:?}|").as_bytes());
-    for (s, c) in plan.segments.iter().zip(chosen) {
-        hash.update(
-            format!(
-                "{}|{}|{}|{:?}|{:?}|{}\n",
-                c.task,
-                c.path.display(),
-                gap_ms(s.chunk.join, args),
-                s.chunk.chapter,
-                s.chunk.sentences,
-                s.key
-            )
-            .as_bytes(),
-        );
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Assembles the audio and writes the captions and chapters beside it.
-async fn write_all(
-    args: &SpeakArgs,
-    build: &Build,
-    plan: &Plan,
-    chosen: &[Chosen],
+    chosen: Vec<crate::pieces::build::Chosen>,
     opts: AssemblyOptions,
+    gaps: Gaps,
     outputs: &Outputs,
-) -> Result<AudioStats, Failure> {
-    let inputs: Vec<AssemblyInput> = plan
-        .segments
-        .iter()
-        .zip(chosen)
-        .map(|(s, c)| AssemblyInput {
-            path: c.path.clone(),
-            gap_before: Duration::from_millis(u64::from(gap_ms(s.chunk.join, args))),
-        })
-        .collect();
-    build.say(format!("assembling {} segments", inputs.len()));
-    let out = outputs.audio.clone();
-    let report = tokio::task::spawn_blocking(move || assemble(&inputs, &opts, &out))
-        .await
-        .map_err(|e| Failure {
+) -> Result<crate::audio::AudioStats, Failure> {
+    let (owned_plan, owned_outputs) = (plan.clone(), outputs.clone());
+    tokio::task::spawn_blocking(move || {
+        write_all(&owned_plan, &chosen, &opts, gaps, &owned_outputs)
+    })
+    .await
+    .map_err(|e| Failure {
+        code: exit::NETWORK,
+        message: format!("assembling stopped unexpectedly ({e}); run again"),
+    })?
+    .map_err(|e| match e {
+        WriteError::Assemble(e) => assemble_failure(e, plan),
+        caption @ WriteError::Caption { .. } => Failure {
             code: exit::NETWORK,
-            message: format!("assembling stopped unexpectedly ({e}); run again"),
-        })?
-        .map_err(|e| assemble_failure(e, plan))?;
-    let pauses: Vec<Vec<(f64, f64)>> = report
-        .placements
-        .iter()
-        .map(|p| {
-            p.pauses
-                .iter()
-                .map(|(a, b)| (a.as_secs_f64(), b.as_secs_f64()))
-                .collect()
-        })
-        .collect();
-    let timed: Vec<Timed<'_>> = plan
-        .segments
-        .iter()
-        .zip(&report.placements)
-        .zip(&pauses)
-        .map(|((s, p), pauses)| Timed {
-            chunk: &s.chunk,
-            start: p.start.as_secs_f64(),
-            end: p.end.as_secs_f64(),
-            pauses,
-        })
-        .collect();
-    let cues = captions::cues(&timed);
-    write_atomically(&outputs.srt, &captions::srt(&cues))?;
-    write_atomically(&outputs.vtt, &captions::vtt(&cues))?;
-    write_atomically(
-        &outputs.chapters,
-        &captions::chapters(&timed, report.audio.duration_s),
-    )?;
-    Ok(report.audio)
+            message: caption.to_string(),
+        },
+    })
 }
 
 fn assemble_failure(e: AssembleError, plan: &Plan) -> Failure {
@@ -311,17 +204,4 @@ fn assemble_failure(e: AssembleError, plan: &Plan) -> Failure {
     }
     message.push_str("; the made segments are kept");
     Failure { code, message }
-}
-
-/// Writes `text` to `path` through a temporary file in the same folder
-/// that cannot be planted, renamed into place: a reader sees the old file
-/// or the new one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    crate::atomic_file::write_replacing(path, "caption", text.as_bytes()).map_err(|e| Failure {
-        code: exit::NETWORK,
-        message: format!(
-            "cannot write {}: {e}; check that the folder is writable and has room (the made segments are kept)",
-            path.display()
-        ),
-    })
 }

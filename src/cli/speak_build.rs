@@ -113,14 +113,7 @@ pub(super) async fn run(
     super::speak_assemble::finish(&ctx, &args, build, piece, plan, &outputs).await
 }
 
-/// Where a record's result is (downloaded and still there), if anywhere.
-pub(super) fn on_disk(record: &TaskRecord) -> Option<PathBuf> {
-    record
-        .local_path
-        .as_deref()
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-}
+use crate::pieces::build::on_disk;
 
 impl Build {
     pub(super) fn say(&self, line: impl AsRef<str>) {

@@ -230,6 +230,18 @@ impl Store {
         Ok(())
     }
 
+    /// The piece's source, output and settings (JSON), if it exists.
+    pub fn piece_source(&self, piece: i64) -> Result<Option<(String, String, String)>> {
+        self.conn()
+            .query_row(
+                "SELECT source, output, settings FROM pieces WHERE id = ?1",
+                params![piece],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// What the piece was last assembled from, and the figures then.
     pub fn piece_assembled(&self, piece: i64) -> Result<Option<(String, Option<String>)>> {
         self.conn()
