@@ -269,6 +269,8 @@ pub enum Assembly {
     Unchanged(PathBuf),
     /// Segments are missing (one line each): nothing was written.
     Partial(Vec<String>),
+    /// These takes are made but not downloaded yet: nothing was written.
+    Waiting(Vec<i64>),
 }
 
 /// Assembles a piece the store knows from its source file and settings,
@@ -290,6 +292,17 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     };
     let plan = Plan::make(split(&text), &voice, store, &[]).map_err(|e| e.to_string())?;
     let outputs = Outputs::beside(Path::new(&output));
+    let mut waiting = Vec::new();
+    for s in &plan.segments {
+        if let Take::Made(r) = choose(&store.takes_of(&s.key).map_err(|e| e.to_string())?)
+            && on_disk(&r).is_none()
+        {
+            waiting.push(r.id);
+        }
+    }
+    if !waiting.is_empty() {
+        return Ok(Assembly::Waiting(waiting));
+    }
     let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
         Ok(chosen) => chosen,
         Err(problems) => {

@@ -81,6 +81,17 @@ pub fn submit(
     }
     let store = engine.store();
     let output = output_for(text, voice, dir);
+    // The script is kept beside its output: assembling reads it again, as
+    // `klang speak` reads its file.
+    let script_path = output.with_extension("txt");
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create {}: {e}; nothing was sent", dir.display()))?;
+    crate::atomic_file::write_replacing(&script_path, "script", text.as_bytes()).map_err(|e| {
+        format!(
+            "cannot write {}: {e}; nothing was sent",
+            script_path.display()
+        )
+    })?;
     let plan = Plan::make(script, voice, store, &[]).map_err(|e| e.to_string())?;
     let cost = plan.cost_to_send();
     engine
@@ -96,7 +107,7 @@ pub fn submit(
     let piece = store
         .upsert_piece(
             "speech",
-            "dashboard",
+            &script_path.display().to_string(),
             &output.display().to_string(),
             &settings.to_string(),
         )
@@ -105,6 +116,13 @@ pub fn submit(
     store
         .set_segments(piece, &rows)
         .map_err(|e| e.to_string())?;
+    if !plan.to_send.is_empty() {
+        // New takes: the output no longer matches; assembled again once
+        // they are made.
+        store
+            .set_piece_state(piece, "planned", None)
+            .map_err(|e| e.to_string())?;
+    }
     let mut calls_sent = 0;
     let mut cost_usd = 0.0;
     for &index in &plan.to_send {

@@ -1,7 +1,8 @@
 //! Pieces in the dashboard, driven by keys against the sandbox over HTTP
 //! with a real store: a TTS text of 1,299 characters is planned in the
 //! form, submitted whole as one piece of two segments, and the piece's
-//! row counts its segments as they complete.
+//! row counts its segments as they complete; once both are made the
+//! piece is assembled into the download folder, as `klang speak` would.
 
 use crossterm::event::KeyCode;
 use klang::tui::harness::Runner;
@@ -38,7 +39,10 @@ fn new_tts(r: &mut Runner) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
     let dir = tempfile::tempdir().unwrap();
-    let mut r = Runner::sandbox(dir.path(), 100, 40).await;
+    if crate::common::judge::ffmpeg_missing() {
+        return;
+    }
+    let mut r = Runner::sandbox_with(dir.path(), 100, 40, true).await;
     new_tts(&mut r);
     r.paste(&script_1299());
     let screen = r.screen();
@@ -55,7 +59,11 @@ async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
             .is_some_and(|p| (p.done, p.segments) == (2, 2))
     })
     .await;
-    let screen = r.wait_for_text("2/2").await;
+    r.wait_for("the piece to be assembled", |a| {
+        a.selection.pieces.rows()[0].state == "assembled"
+    })
+    .await;
+    let screen = r.wait_for_text("assembled").await;
     let row = screen
         .lines()
         .find(|l| l.contains("2/2"))
@@ -66,6 +74,22 @@ async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
     );
     assert_eq!(r.app.selection.pieces.rows().len(), 1, "one piece");
     assert_eq!(creates(&r), 2, "one call per segment");
+    // Written as `klang speak` writes it: the audio, its captions and
+    // chapters, in the download folder; ffprobe reads it whole.
+    let output = std::path::PathBuf::from(&r.app.selection.pieces.rows()[0].output);
+    assert!(
+        output.starts_with(dir.path().join("downloads")),
+        "{output:?}"
+    );
+    let seconds = crate::common::ffmpeg::probe_duration(&output);
+    assert!(
+        seconds > 60.0,
+        "1,299 characters speak for over a minute: {seconds}"
+    );
+    for ext in ["srt", "vtt", "chapters.txt", "txt"] {
+        let beside = output.with_extension(ext);
+        assert!(beside.is_file(), "{beside:?} beside the audio");
+    }
 
     // The segments as the store keeps them: in order, each within one
     // call, together the whole text.

@@ -107,6 +107,16 @@ impl Effects {
                     Message::PiecesLoaded(engine.store().pieces().map_err(|e| e.to_string()))
                 });
             }
+            Command::AssemblePiece(piece) => {
+                let stopped = Message::PieceAssembled {
+                    piece,
+                    result: Err(SubmitError::Stopped.to_string()),
+                };
+                self.on_blocking_thread(stopped, move |engine| Message::PieceAssembled {
+                    piece,
+                    result: crate::pieces::build::assemble_stored(engine.store(), piece),
+                });
+            }
             Command::ToggleStar(id) => {
                 let stopped = Message::Starred(Err(SubmitError::Stopped.to_string()));
                 self.on_blocking_thread(stopped, move |engine| {

@@ -138,8 +138,13 @@ impl App {
                 self.status_since = Instant::now();
             }
             EngineEvent::Download(d) => {
+                if matches!(d, DownloadEvent::Finished { .. })
+                    && let Some(load) = self.pieces_after_download()
+                {
+                    commands.push(load);
+                }
                 if let Some(play) = self.on_download(d) {
-                    return vec![play, Command::Redraw];
+                    commands.push(play);
                 }
             }
             EngineEvent::CreateFailed { id, error } => {

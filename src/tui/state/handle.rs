@@ -34,6 +34,7 @@ impl App {
             Message::Laid(layout) => self.on_laid(layout),
             Message::PieceSubmitted(result) => self.on_piece_submitted(result),
             Message::PiecesLoaded(result) => self.on_pieces_loaded(result),
+            Message::PieceAssembled { piece, result } => self.on_piece_assembled(piece, result),
             Message::VideoChecked { token, result } => {
                 if self.form.video_checked(token, result) {
                     vec![Command::Redraw]

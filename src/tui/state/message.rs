@@ -79,6 +79,11 @@ pub enum Message {
     },
     /// The answer to [`Command::SubmitPiece`].
     PieceSubmitted(Result<crate::pieces::submit::SubmittedPiece, String>),
+    /// The answer to [`Command::AssemblePiece`].
+    PieceAssembled {
+        piece: i64,
+        result: Result<crate::pieces::build::Assembly, String>,
+    },
     /// The answer to [`Command::LoadPieces`]: every piece, newest first.
     PiecesLoaded(Result<Vec<crate::store::PieceRow>, String>),
 }
@@ -103,6 +108,9 @@ pub enum Command {
     },
     /// Read every piece with its progress and cost (answer: `PiecesLoaded`).
     LoadPieces,
+    /// Assemble a piece whose segments are all made, from its script and
+    /// settings, unless unchanged (answer: `PieceAssembled`).
+    AssemblePiece(i64),
     /// Star or unstar a task in the store (answer: `Starred`).
     ToggleStar(i64),
     /// Read the form's prompt history from the store (answer: `HistoryLoaded`).

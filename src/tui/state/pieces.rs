@@ -5,9 +5,11 @@
 //! of its segments' tasks changes.
 
 use crate::pieces::Voice;
+use crate::pieces::build::Assembly;
 use crate::pieces::submit::SubmittedPiece;
 use crate::store::{PieceRow, TaskRecord};
 use crate::tui::state::{App, Command, Commands, Focus};
+use std::collections::HashSet;
 
 /// Every piece, newest first, as the store last said.
 #[derive(Clone, Debug, Default)]
@@ -15,14 +17,38 @@ pub struct Pieces {
     rows: Vec<PieceRow>,
     /// A piece submit was sent and its answer has not come back.
     submitting: bool,
+    /// Pieces being assembled (asked, not answered).
+    assembling: HashSet<i64>,
+    /// Pieces whose assembly failed: not asked again until one of the
+    /// segments' tasks or downloads changes.
+    gave_up: HashSet<i64>,
 }
 
 impl Pieces {
     pub fn new(rows: Vec<PieceRow>) -> Pieces {
         Pieces {
             rows,
-            submitting: false,
+            ..Pieces::default()
         }
+    }
+
+    /// The pieces whose segments are all made and whose output is not
+    /// (or no longer) what they were assembled from, not asked yet.
+    fn to_assemble(&mut self) -> Vec<i64> {
+        let ready: Vec<i64> = self
+            .rows
+            .iter()
+            .filter(|p| p.segments > 0 && p.done == p.segments && p.state != "assembled")
+            .map(|p| p.id)
+            .filter(|id| !self.assembling.contains(id) && !self.gave_up.contains(id))
+            .collect();
+        self.assembling.extend(&ready);
+        ready
+    }
+
+    /// A segment's task or download changed: failed assemblies may work now.
+    pub(crate) fn try_again(&mut self) {
+        self.gave_up.clear();
     }
 
     pub fn rows(&self) -> &[PieceRow] {
@@ -98,24 +124,79 @@ impl App {
     }
 
     pub(crate) fn on_pieces_loaded(&mut self, result: Result<Vec<PieceRow>, String>) -> Commands {
+        let mut changed = true;
         match result {
             Ok(rows) => {
-                if rows == self.selection.pieces.rows {
-                    return Vec::new();
-                }
+                changed = rows != self.selection.pieces.rows;
                 self.selection.pieces.rows = rows;
             }
             Err(e) => self.toast_error(format!("cannot read the pieces: {e}")),
         }
-        vec![Command::Redraw]
+        let mut commands: Commands = self
+            .selection
+            .pieces
+            .to_assemble()
+            .into_iter()
+            .map(Command::AssemblePiece)
+            .collect();
+        if changed {
+            commands.push(Command::Redraw);
+        }
+        commands
+    }
+
+    pub(crate) fn on_piece_assembled(
+        &mut self,
+        piece: i64,
+        result: Result<Assembly, String>,
+    ) -> Commands {
+        self.selection.pieces.assembling.remove(&piece);
+        let mut commands = Vec::new();
+        match result {
+            Ok(Assembly::Written(path)) => {
+                self.toast(format!("piece #{piece} assembled: {}", path.display()));
+            }
+            Ok(Assembly::Unchanged(_)) => {}
+            Ok(Assembly::Waiting(ids)) => {
+                // Fetched now; their downloads ending asks again.
+                for id in ids {
+                    if !self.downloads.contains_key(&id) {
+                        commands.push(Command::Download(id));
+                    }
+                }
+                self.selection.pieces.gave_up.insert(piece);
+            }
+            Ok(Assembly::Partial(problems)) => {
+                self.selection.pieces.gave_up.insert(piece);
+                let first = problems.first().cloned().unwrap_or_default();
+                self.toast_error(format!("piece #{piece} is partial: {first}"));
+            }
+            Err(e) => {
+                self.selection.pieces.gave_up.insert(piece);
+                self.toast_error(format!("piece #{piece} was not assembled: {e}"));
+            }
+        }
+        commands.push(Command::LoadPieces);
+        commands.push(Command::Redraw);
+        commands
     }
 
     /// The pieces are read again when a segment's task changed.
-    pub(crate) fn pieces_after(&self, record: &TaskRecord) -> Option<Command> {
-        self.selection
-            .pieces
-            .concerns(record)
-            .then_some(Command::LoadPieces)
+    pub(crate) fn pieces_after(&mut self, record: &TaskRecord) -> Option<Command> {
+        if !self.selection.pieces.concerns(record) {
+            return None;
+        }
+        self.selection.pieces.try_again();
+        Some(Command::LoadPieces)
+    }
+
+    /// A download ended: a piece waiting for it may be assembled now.
+    pub(crate) fn pieces_after_download(&mut self) -> Option<Command> {
+        if self.selection.pieces.rows.is_empty() {
+            return None;
+        }
+        self.selection.pieces.try_again();
+        Some(Command::LoadPieces)
     }
 }
 
