@@ -34,7 +34,7 @@ impl Pieces {
 
     /// The pieces whose segments are all made and whose output is not
     /// (or no longer) what they were assembled from, not asked yet.
-    fn to_assemble(&mut self) -> Vec<i64> {
+    fn take_ready(&mut self) -> Vec<i64> {
         let ready: Vec<i64> = self
             .rows
             .iter()
@@ -135,7 +135,7 @@ impl App {
         let mut commands: Commands = self
             .selection
             .pieces
-            .to_assemble()
+            .take_ready()
             .into_iter()
             .map(Command::AssemblePiece)
             .collect();
