@@ -14,24 +14,24 @@ mod media;
 mod muxes;
 mod pieces;
 mod private;
+mod query;
 mod reads;
 mod record;
 mod recovery;
 mod resolve;
 mod schema;
 mod spend;
-mod view;
 
 pub use audio::StoredAnalysis;
 pub use compose::new_group_id;
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use media::{MediaFile, ServedMedia};
 pub use pieces::{Assembled, PieceRow, SegmentRow, take_key};
+pub use query::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 pub use reads::ListFilter;
 pub use record::{LocalState, TaskRecord};
 pub use recovery::unknown_create_advice;
 pub use spend::{BatchTag, Inserted, Intent};
-pub use view::{SortOrder, Totals, ViewQuery, ViewReader, is_interrupted};
 
 use crate::api::CreateRequest;
 use rusqlite::{Connection, params};

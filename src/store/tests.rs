@@ -1,6 +1,6 @@
 use super::*;
 use crate::api::{RemoteState, SoundEffectsParams, TaskStatus};
-use crate::store::view::{SortOrder, ViewQuery};
+use crate::store::query::{SortOrder, ViewQuery};
 use std::time::Duration;
 
 /// A sound-effects request (the store's other test modules use it too).

@@ -9,7 +9,7 @@ use crate::audio::player::Environment;
 use crate::engine::{Engine, SubmitError};
 use crate::tui::runtime::clipboard::Clipboard;
 use crate::tui::runtime::window_worker::WindowWorker;
-use crate::tui::state::form::history::{HISTORY_FIELDS, HISTORY_LOAD};
+use crate::tui::state::form::recall::{HISTORY_FIELDS, HISTORY_LOAD};
 use crate::tui::state::{Command, Message};
 use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;

@@ -5,7 +5,7 @@ use super::InputForm;
 use crate::api::Model;
 use crate::api::voices::{self, Language};
 use crate::engine::MAX_VARIATIONS;
-use crate::tui::state::form::history::{HistorySearch, history_field};
+use crate::tui::state::form::recall::{HistorySearch, history_field};
 use crate::tui::state::form::text_area;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;

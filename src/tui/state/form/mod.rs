@@ -2,8 +2,9 @@
 //! keeps its own field values, so switching models loses nothing. The form
 //! builds a `CreateRequest` and checks it with the API's own validation before
 //! anything is sent; the first problem is shown inline, naming the field.
-//! `fields` are the models' fields, `lines` lays them out, `view` draws the
-//! form, `history` recalls earlier prompts, `text_area` and `voice_picker`
+//! `fields` are the models' fields (ui/form_lines.rs lays them out, ui/form.rs
+//! draws it), `create_request` turns them into a request and back, `recall`
+//! brings back earlier prompts, `text_area` and `voice_picker`
 //! are the multi-line field and the voice list.
 
 use crate::api::Model;
@@ -15,14 +16,14 @@ pub use crate::tui::state::form::fields::{
     Field, FieldKind, SFX_PROMPT_MAX, TTS_TEXT_MAX, edit_input,
 };
 use crate::tui::state::form::fields::{LANGUAGES, fields_for};
-use crate::tui::state::form::history::FormHistory;
+use crate::tui::state::form::recall::FormHistory;
 use crate::tui::state::form::video_check::VideoCheck;
 use crate::tui::state::form::voice_picker::VoicePicker;
 
+mod create_request;
 mod editing;
 pub mod fields;
-pub mod history;
-mod request;
+pub mod recall;
 pub mod text_area;
 pub mod video_check;
 pub mod voice_picker;

@@ -1,6 +1,6 @@
 //! The video check in the form: a video URL typed into the video-to-audio
 //! form is checked as `klang submit v2a` checks it (`video::check_url`),
-//! off the UI task and [`DEBOUNCE`] after the last keystroke; a newer URL
+//! off the UI task and `timing::DEBOUNCE` after the last keystroke; a newer URL
 //! replaces the older check (its token no longer matches, and the effects
 //! abort it). The result shows under the field, and Enter waits for a pass.
 
