@@ -27,7 +27,7 @@ pub use runtime::effects::Effects;
 pub use runtime::{TuiOptions, run};
 pub use state::playback::Playback;
 pub use state::{
-    App, AppInit, Clock, Command, Commands, Focus, Message, Overlay, ScreenLayout, TOAST_FOR,
+    App, AppInit, Command, Commands, Focus, Message, Overlay, ScreenLayout, ShownTime, TOAST_FOR,
     Toast, UiState,
 };
 pub use ui::draw;

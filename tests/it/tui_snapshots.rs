@@ -8,7 +8,7 @@
 use crate::tui_support;
 
 use crossterm::event::KeyCode;
-use klang::tui::Clock;
+use klang::tui::ShownTime;
 use klang::tui::harness::Runner;
 use ratatui::style::Color;
 use std::path::Path;
@@ -20,7 +20,7 @@ const NOW: i64 = 1_764_331_200_000;
 fn runner(size: (u16, u16)) -> Runner {
     crate::common::utc();
     let mut r = runner_with(mixed_tasks_at(NOW), size, |_| {});
-    r.app.settings.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = ShownTime::Fixed(NOW);
     r
 }
 
@@ -131,7 +131,7 @@ fn sweep_spectrogram(size: (u16, u16), colours: impl FnOnce(&mut klang::tui::App
     tasks[0].local_path = Some(on_record.clone());
     let record = tasks[0].clone();
     let mut r = runner_with(tasks, size, |_| {});
-    r.app.settings.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = ShownTime::Fixed(NOW);
     colours(&mut r.app);
     let analysis = klang::audio::analyse_file(&fixture).unwrap();
     let stats = analysis.stats.clone();

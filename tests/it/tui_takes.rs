@@ -10,7 +10,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use klang::audio::analyse_file;
 use klang::store::{LocalState, StoredAnalysis, TaskRecord};
 use klang::tui::harness::Runner;
-use klang::tui::{Clock, Command, Message, Playback};
+use klang::tui::{Command, Message, Playback, ShownTime};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tui_support::*;
@@ -45,7 +45,7 @@ fn takes_runner(size: (u16, u16)) -> Runner {
         .collect();
     tasks.push(task_at(NOW, 4, LocalState::Completed, sfx("alone")));
     let mut r = runner_with(tasks.clone(), size, |_| {});
-    r.app.settings.clock = Clock::Fixed(NOW);
+    r.app.settings.clock = ShownTime::Fixed(NOW);
     for t in &tasks[..3] {
         let path = t.local_path.clone().unwrap();
         let analysis = analyse_file(Path::new(&path)).unwrap();

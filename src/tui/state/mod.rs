@@ -69,7 +69,7 @@ pub struct Toast {
     pub shown_at: Instant,
 }
 
-pub use settings::{Clock, DEFAULT_MATCH_LEVEL, Settings};
+pub use settings::{DEFAULT_MATCH_LEVEL, Settings, ShownTime};
 pub use timing::TOAST_FOR;
 
 /// What the dashboard starts with.

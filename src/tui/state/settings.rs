@@ -13,18 +13,18 @@ pub const DEFAULT_MATCH_LEVEL: f64 = -23.0;
 /// What time the screen shows. `Fixed` makes a frame the same on every run
 /// (snapshot tests, benchmarks); the dashboard uses `System`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Clock {
+pub enum ShownTime {
     #[default]
     System,
     /// Milliseconds since the epoch.
     Fixed(i64),
 }
 
-impl Clock {
+impl ShownTime {
     pub fn now_ms(self) -> i64 {
         match self {
-            Clock::System => crate::store::now_ms(),
-            Clock::Fixed(ms) => ms,
+            ShownTime::System => crate::store::now_ms(),
+            ShownTime::Fixed(ms) => ms,
         }
     }
 }
@@ -45,7 +45,7 @@ pub struct Settings {
     /// Which terminal this is, for the notification escape.
     pub term_env: TermEnv,
     /// What time the screen shows.
-    pub clock: Clock,
+    pub clock: ShownTime,
     /// `match_loudness` in config.toml (default on): every take plays at
     /// its group's common level, not only in the takes view.
     pub match_loudness: bool,
@@ -77,7 +77,7 @@ impl Settings {
             keys: KeyMap::default(),
             notify: NotifyMode::Off,
             term_env: TermEnv::default(),
-            clock: Clock::System,
+            clock: ShownTime::System,
             match_loudness: true,
             match_level: DEFAULT_MATCH_LEVEL,
             export: Default::default(),
