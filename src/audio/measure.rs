@@ -22,11 +22,21 @@ pub(crate) struct Meter {
 
 impl Meter {
     pub fn new(channels: usize, sample_rate: u32) -> Result<Meter, String> {
+        Meter::with_range(channels, sample_rate, true)
+    }
+
+    /// A meter that measures the loudness range (LRA) only when `range`
+    /// (its 3 s windows cost; an assembly does not report it).
+    pub fn with_range(channels: usize, sample_rate: u32, range: bool) -> Result<Meter, String> {
         if channels == 0 || sample_rate == 0 {
             return Err("the header gives no channels or no sample rate".into());
         }
         let count = u32::try_from(channels).map_err(|_| "too many channels".to_string())?;
-        let loudness = EbuR128::new(count, sample_rate, Mode::I | Mode::LRA | Mode::TRUE_PEAK)
+        let mode = match range {
+            true => Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+            false => Mode::I | Mode::TRUE_PEAK,
+        };
+        let loudness = EbuR128::new(count, sample_rate, mode)
             .map_err(|e| format!("{channels} channels at {sample_rate} Hz: {e}"))?;
         Ok(Meter {
             channels,

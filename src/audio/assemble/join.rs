@@ -4,12 +4,17 @@
 //! rate, and written after the silence that goes before it. The silence
 //! written is the gap asked for less the quiet ends kept, so the silence
 //! between one chunk's speech and the next is the gap asked for.
+//!
+//! Chunks decode on as many threads as there are cores (at most 4), each
+//! taking every n-th chunk and handing its samples over a short queue; the
+//! writer takes them in program order, so the encoder never waits on one
+//! decoder and memory holds a few queued blocks, not chunks.
 
 use super::level::Levels;
 use super::scan::Measured;
 use super::{AssembleError, AssemblyInput, AssemblyOptions, AssemblyReport, ChunkPlacement};
 use crate::atomic_file;
-use crate::audio::render::{Encoder, PcmSpec, StreamResampler, Tail, temp_in};
+use crate::audio::render::{Encoder, PcmSpec, Quantizer, StreamResampler, Tail, temp_in};
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -18,6 +23,19 @@ use std::time::Duration;
 /// Silence kept before and after the speech of each chunk, as `--trim`
 /// keeps it (the fades run over it).
 const KEEP_MS: u64 = 5;
+
+/// Samples handed from a decoding thread to the writer, at most this many
+/// at a time (and [`IN_FLIGHT`] messages queued per thread): memory does
+/// not depend on the chunks' length or number.
+const MESSAGE_SAMPLES: usize = 32_768;
+const IN_FLIGHT: usize = 4;
+
+enum Piece {
+    /// Quantized on the decoding thread, so the writer only encodes.
+    Samples(Vec<i32>),
+    /// The chunk is done: the output frames it made, or why it failed.
+    Done(Result<u64, String>),
+}
 
 pub fn write(
     inputs: &[AssemblyInput],
@@ -36,52 +54,58 @@ pub fn write(
         rate: opts.format.rate.unwrap_or(first.rate),
         bits: opts.format.bits,
     };
+    let joins: Vec<ChunkJoin> = measured
+        .iter()
+        .zip(&levels.chunk_db)
+        .map(|(m, chunk_db)| {
+            let keep = u64::from(m.rate) * KEEP_MS / 1000;
+            let gain_db = chunk_db + levels.program_db;
+            ChunkJoin {
+                keep: m.speech.start.saturating_sub(keep)..(m.speech.end + keep).min(m.frames),
+                fade: (opts.fade.as_secs_f64() * f64::from(m.rate)).round() as u64,
+                gain_db,
+                factor: 10f64.powf(gain_db / 20.0) as f32,
+                channels_out: spec.channels,
+                rate_out: spec.rate,
+            }
+        })
+        .collect();
     let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "assemble").map_err(write_error)?;
     let encoder =
         Encoder::new(temp.as_file_mut(), spec, opts.format.container).map_err(write_error)?;
-    let mut tail = Tail::new(encoder, spec, 0.0).map_err(write_error)?;
-    let seconds = |frames: u64| Duration::from_secs_f64(frames as f64 / f64::from(spec.rate));
-    let mut cursor = 0u64;
-    let mut kept_after_previous = 0u64;
-    let mut placements = Vec::with_capacity(inputs.len());
-    for (i, (input, m)) in inputs.iter().zip(measured).enumerate() {
-        let keep = u64::from(m.rate) * KEEP_MS / 1000;
-        let cut = m.speech.start.saturating_sub(keep)..(m.speech.end + keep).min(m.frames);
-        let ratio = f64::from(spec.rate) / f64::from(m.rate);
-        let at = |frame: u64| ((frame - cut.start) as f64 * ratio).round() as u64;
-        let gap = (input.gap_before.as_secs_f64() * f64::from(spec.rate)).round() as u64;
-        let silence = gap.saturating_sub(at(m.speech.start) + kept_after_previous);
-        tail.silence(silence, spec.channels).map_err(write_error)?;
-        cursor += silence;
-        let gain_db = levels.chunk_db[i] + levels.program_db;
-        let chunk = ChunkJoin {
-            keep: cut.clone(),
-            fade: (opts.fade.as_secs_f64() * f64::from(m.rate)).round() as u64,
-            factor: 10f64.powf(gain_db / 20.0) as f32,
-            channels_out: spec.channels,
-            rate_out: spec.rate,
-        };
-        let written = chunk
-            .run(&input.path, &mut tail)
-            .map_err(|reason| AssembleError::Chunk {
+    let mut tail = Tail::new(encoder, spec, 0.0, false).map_err(write_error)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(inputs.len());
+    let placements = std::thread::scope(|s| {
+        let mut queues = Vec::with_capacity(threads);
+        for first in 0..threads {
+            let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+            queues.push(rx);
+            let (joins, inputs) = (&joins, inputs);
+            s.spawn(move || decode_every(first, threads, joins, inputs, spec.bits, tx));
+        }
+        let mut place = Placer::new(spec.rate);
+        for (i, (input, (m, join))) in inputs.iter().zip(measured.iter().zip(&joins)).enumerate() {
+            let failed = |reason: String| AssembleError::Chunk {
                 number: i + 1,
                 reason,
-            })?;
-        placements.push(ChunkPlacement {
-            start: seconds(cursor + at(m.speech.start)),
-            end: seconds(cursor + at(m.speech.end)),
-            pauses: m
-                .pauses
-                .iter()
-                .map(|&(a, b)| (seconds(cursor + at(a)), seconds(cursor + at(b))))
-                .collect(),
-            loudness_lufs: m.lufs.unwrap_or(f64::NAN),
-            gain_db,
-        });
-        cursor += written;
-        kept_after_previous = written.saturating_sub(at(m.speech.end));
-    }
+            };
+            let silence = place.silence_before(input, m, join);
+            tail.silence(silence, spec.channels).map_err(write_error)?;
+            let written = loop {
+                match queues[i % threads].recv() {
+                    Ok(Piece::Samples(ints)) => tail.take_ints(ints).map_err(write_error)?,
+                    Ok(Piece::Done(done)) => break done.map_err(failed)?,
+                    Err(_) => return Err(failed("the decoding thread stopped".into())),
+                }
+            };
+            place.chunk(m, join, written);
+        }
+        Ok(place.placements)
+    })?;
     let analysis = tail.finish().map_err(write_error)?;
     temp.as_file()
         .sync_all()
@@ -96,31 +120,128 @@ pub fn write(
     })
 }
 
+/// One decoding thread: chunks `first`, `first + step`, ... in order, each
+/// sent in pieces, then its end. Stops when the writer has gone.
+fn decode_every(
+    first: usize,
+    step: usize,
+    joins: &[ChunkJoin],
+    inputs: &[AssemblyInput],
+    bits: u16,
+    tx: std::sync::mpsc::SyncSender<Piece>,
+) {
+    for i in (first..joins.len()).step_by(step) {
+        let mut quantizer = Quantizer::seeded(bits, i as u64);
+        let mut ints = Vec::new();
+        let mut pending = Vec::with_capacity(MESSAGE_SAMPLES);
+        let mut send = |samples: &[f32]| {
+            quantizer.quantize(samples, &mut ints);
+            pending.extend_from_slice(&ints);
+            if pending.len() >= MESSAGE_SAMPLES {
+                let full = std::mem::replace(&mut pending, Vec::with_capacity(MESSAGE_SAMPLES));
+                tx.send(Piece::Samples(full))
+                    .map_err(|_| "the writer stopped".to_string())?;
+            }
+            Ok(())
+        };
+        let done = joins[i].run(&inputs[i].path, &mut send);
+        if !pending.is_empty() && tx.send(Piece::Samples(pending)).is_err() {
+            return;
+        }
+        if tx.send(Piece::Done(done)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Where each chunk lands on the output timeline, chunk after chunk.
+struct Placer {
+    rate: u32,
+    /// Output frames written so far.
+    cursor: u64,
+    /// Output frames of quiet kept after the previous chunk's speech.
+    kept_after_previous: u64,
+    placements: Vec<ChunkPlacement>,
+}
+
+impl Placer {
+    fn new(rate: u32) -> Placer {
+        Placer {
+            rate,
+            cursor: 0,
+            kept_after_previous: 0,
+            placements: Vec::new(),
+        }
+    }
+
+    /// The output frame of the chunk's `frame`, counted from its cut.
+    fn at(&self, m: &Measured, join: &ChunkJoin, frame: u64) -> u64 {
+        let ratio = f64::from(self.rate) / f64::from(m.rate);
+        ((frame - join.keep.start) as f64 * ratio).round() as u64
+    }
+
+    /// The silence to write before the chunk: the gap asked for less the
+    /// quiet kept on either side of it.
+    fn silence_before(&mut self, input: &AssemblyInput, m: &Measured, join: &ChunkJoin) -> u64 {
+        let gap = (input.gap_before.as_secs_f64() * f64::from(self.rate)).round() as u64;
+        let silence =
+            gap.saturating_sub(self.at(m, join, m.speech.start) + self.kept_after_previous);
+        self.cursor += silence;
+        silence
+    }
+
+    /// The chunk is written: `written` output frames from the cursor.
+    fn chunk(&mut self, m: &Measured, join: &ChunkJoin, written: u64) {
+        let rate = f64::from(self.rate);
+        let time = |frames: u64| Duration::from_secs_f64(frames as f64 / rate);
+        let at = |frame: u64| self.cursor + self.at(m, join, frame);
+        let placement = ChunkPlacement {
+            start: time(at(m.speech.start)),
+            end: time(at(m.speech.end)),
+            pauses: m
+                .pauses
+                .iter()
+                .map(|&(a, b)| (time(at(a)), time(at(b))))
+                .collect(),
+            loudness_lufs: m.lufs.unwrap_or(f64::NAN),
+            gain_db: join.gain_db,
+        };
+        self.placements.push(placement);
+        self.kept_after_previous = written.saturating_sub(self.at(m, join, m.speech.end));
+        self.cursor += written;
+    }
+}
+
 /// How one chunk goes into the program.
 struct ChunkJoin {
     /// The chunk's frames to keep.
     keep: Range<u64>,
     /// Frames of each fade, at the chunk's rate.
     fade: u64,
+    gain_db: f64,
     factor: f32,
     channels_out: usize,
     rate_out: u32,
 }
 
 impl ChunkJoin {
-    /// Decodes the chunk at `path` into `tail`; the output frames written.
-    fn run(&self, path: &Path, tail: &mut Tail<'_>) -> Result<u64, String> {
-        let tail = AssertUnwindSafe(tail);
+    /// Decodes the chunk at `path` into `out`; the output frames made.
+    fn run(
+        &self,
+        path: &Path,
+        out: &mut dyn FnMut(&[f32]) -> Result<(), String>,
+    ) -> Result<u64, String> {
+        let out = AssertUnwindSafe(out);
         let outcome = crate::audio::decoding(path, move |mut opened| {
-            let tail = tail;
-            let tail = tail.0;
+            let out = out;
+            let out = out.0;
             let mut pos = 0u64;
             let mut frames_out = 0u64;
             let mut mapped = Vec::new();
             let mut resampler: Option<Option<StreamResampler>> = None;
             let mut emit = |s: &[f32]| {
                 frames_out += (s.len() / self.channels_out) as u64;
-                tail.take(s)
+                out(s)
             };
             opened.for_each_block(|block| {
                 let r = match &mut resampler {

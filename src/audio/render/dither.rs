@@ -19,8 +19,14 @@ pub struct Quantizer {
 
 impl Quantizer {
     pub fn new(bits: u16) -> Quantizer {
+        Quantizer::seeded(bits, 0)
+    }
+
+    /// A quantizer whose dither is its own fixed sequence, `stream` apart
+    /// from the others (an assembly's chunks quantize on several threads).
+    pub fn seeded(bits: u16, stream: u64) -> Quantizer {
         Quantizer {
-            rng: StdRng::seed_from_u64(SEED),
+            rng: StdRng::seed_from_u64(SEED ^ stream),
             full: f64::from((1u32 << (bits - 1)) - 1),
             dither: bits <= 16,
         }

@@ -13,6 +13,8 @@ use crate::audio::measure::Meter;
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, UnwindSafe};
 use std::path::Path;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 const NOTHING_DECODED: &str = "no audio could be decoded";
 
@@ -100,7 +102,7 @@ pub fn write(
                         bits,
                     };
                     let out = file.take().ok_or(NOTHING_DECODED)?;
-                    let tail = Tail::new(Encoder::new(out, spec, container)?, spec, gain_db)?;
+                    let tail = Tail::new(Encoder::new(out, spec, container)?, spec, gain_db, true)?;
                     state.insert((chain, tail, block.rate))
                 }
             };
@@ -117,29 +119,48 @@ pub fn write(
 
 /// The steps after the chain: gain, quantize, encode, and measure the
 /// integers written as a decoder reads them (`i / 2^(bits-1)`), so the
-/// figures are the written file's without decoding it again.
+/// figures are the written file's without decoding it again. The meter
+/// runs on a thread of its own, fed over a short queue, so encoding and
+/// measuring take a core each.
 pub(crate) struct Tail<'f> {
     factor: f32,
     quantizer: Quantizer,
     encoder: Encoder<&'f mut File>,
-    meter: Meter,
-    to_float: f32,
+    meter: SyncSender<Vec<i32>>,
+    measured: JoinHandle<Result<Analysis, String>>,
     scaled: Vec<f32>,
     ints: Vec<i32>,
 }
 
+/// Blocks queued for the meter thread.
+const METER_QUEUE: usize = 4;
+
 impl<'f> Tail<'f> {
+    /// `range`: measure the loudness range too (render reports it).
     pub fn new(
         encoder: Encoder<&'f mut File>,
         spec: PcmSpec,
         gain_db: f64,
+        range: bool,
     ) -> Result<Tail<'f>, String> {
+        let mut meter = Meter::with_range(spec.channels, spec.rate, range)?;
+        let to_float = 1.0 / (1u32 << (spec.bits - 1)) as f32;
+        let (tx, rx) = sync_channel::<Vec<i32>>(METER_QUEUE);
+        let measured = std::thread::spawn(move || {
+            let mut floats = Vec::new();
+            for ints in rx {
+                floats.clear();
+                floats.extend(ints.iter().map(|&v| v as f32 * to_float));
+                meter.add(&floats)?;
+            }
+            Ok(meter.finish())
+        });
         Ok(Tail {
             factor: factor(gain_db),
             quantizer: Quantizer::new(spec.bits),
             encoder,
-            meter: Meter::new(spec.channels, spec.rate)?,
-            to_float: 1.0 / (1u32 << (spec.bits - 1)) as f32,
+            meter: tx,
+            measured,
             scaled: Vec::new(),
             ints: Vec::new(),
         })
@@ -151,11 +172,24 @@ impl<'f> Tail<'f> {
         self.scaled.extend(samples.iter().map(|s| s * self.factor));
         self.quantizer.quantize(&self.scaled, &mut self.ints);
         self.encoder.write(&self.ints)?;
-        self.scaled.clear();
-        let to_float = self.to_float;
-        self.scaled
-            .extend(self.ints.iter().map(|&v| v as f32 * to_float));
-        self.meter.add(&self.scaled)
+        self.measure()
+    }
+
+    /// Integers already quantized (by a thread of their own).
+    pub fn take_ints(&mut self, ints: Vec<i32>) -> Result<(), String> {
+        self.encoder.write(&ints)?;
+        self.meter
+            .send(ints)
+            .map_err(|_| "the meter of the written samples stopped".to_string())
+    }
+
+    /// Hands the integers just written to the meter.
+    fn measure(&mut self) -> Result<(), String> {
+        let capacity = self.ints.len();
+        let ints = std::mem::replace(&mut self.ints, Vec::with_capacity(capacity));
+        self.meter
+            .send(ints)
+            .map_err(|_| "the meter of the written samples stopped".to_string())
     }
 
     /// Digital silence of `frames` frames (not dithered: exact zeros).
@@ -163,14 +197,12 @@ impl<'f> Tail<'f> {
         const BLOCK: u64 = 4_096;
         let mut left = frames;
         while left > 0 {
-            let n = left.min(BLOCK) as usize * channels;
+            let n = left.min(BLOCK);
             self.ints.clear();
-            self.ints.resize(n, 0);
+            self.ints.resize(n as usize * channels, 0);
             self.encoder.write(&self.ints)?;
-            self.scaled.clear();
-            self.scaled.resize(n, 0.0);
-            self.meter.add(&self.scaled)?;
-            left -= left.min(BLOCK);
+            self.measure()?;
+            left -= n;
         }
         Ok(())
     }
@@ -178,6 +210,9 @@ impl<'f> Tail<'f> {
     /// Completes the file; the figures of what was written.
     pub fn finish(self) -> Result<Analysis, String> {
         self.encoder.finish()?;
-        Ok(self.meter.finish())
+        drop(self.meter);
+        self.measured
+            .join()
+            .map_err(|_| "the meter of the written samples failed".to_string())?
     }
 }
