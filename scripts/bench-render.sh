@@ -26,8 +26,8 @@ ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 ff -f lavfi -i "anoisesrc=d=10:c=pink:r=44100:a=0.2" -ac 2 -c:a libmp3lame -b:a 192k "$work/10s.mp3"
 ff -f lavfi -i "anoisesrc=d=600:c=pink:r=44100:a=0.2" -ac 2 -c:a libmp3lame -b:a 192k "$work/10min.mp3"
 # 256 MiB of 8-bit stereo samples at 44.1 kHz, plus the 44-byte header.
-ff -f lavfi -i "anoisesrc=c=pink:r=44100:a=0.2" -ac 2 -c:a pcm_u8 \
-  -frames:a $((256 * 1024 * 1024 / 2)) "$work/256MiB.wav"
+ff -f lavfi -i "anoisesrc=c=pink:r=44100:a=0.2:d=3100" -ac 2 -c:a pcm_u8 \
+  -af "atrim=end_sample=$((256 * 1024 * 1024 / 2))" "$work/256MiB.wav"
 
 measure() { # label command...
   local label=$1
