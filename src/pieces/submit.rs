@@ -159,6 +159,40 @@ pub fn submit(
     })
 }
 
+/// One new take of segment `position` of `piece` (one create), chosen as
+/// the segment's take; the piece is marked to be assembled again.
+pub fn retake(engine: &Engine, piece: i64, position: i64) -> Result<i64, String> {
+    let store = engine.store();
+    let segments = store.segments(piece).map_err(|e| e.to_string())?;
+    let segment = segments
+        .iter()
+        .find(|s| s.position == position)
+        .ok_or_else(|| format!("piece #{piece} has no segment {position}"))?;
+    let request: crate::api::CreateRequest = serde_json::from_str(&segment.request)
+        .map_err(|e| format!("segment {position}'s request cannot be read ({e})"))?;
+    let take = store
+        .next_take(&segment.content_key)
+        .map_err(|e| e.to_string())?;
+    let tag = BatchTag {
+        key: take_key(&segment.content_key, take),
+        line: position,
+    };
+    let id = match engine
+        .submit_batch_line(request, &tag)
+        .map_err(|e| e.to_string())?
+    {
+        LineSubmit::New(id) => id,
+        LineSubmit::Existing(record) => record.id,
+    };
+    store
+        .choose_segment_task(piece, position, id)
+        .map_err(|e| e.to_string())?;
+    store
+        .set_piece_state(piece, "planned", None)
+        .map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //! with a real store: a TTS text of 1,299 characters is planned in the
 //! form, submitted whole as one piece of two segments, and the piece's
 //! row counts its segments as they complete; once both are made the
-//! piece is assembled into the download folder, as `klang speak` would.
+//! piece is assembled into the download folder, as `klang speak` would;
+//! `=` on it lists the segments and `r` on one sends exactly one call
+//! and assembles the piece again.
 
 use crossterm::event::KeyCode;
 use klang::tui::harness::Runner;
@@ -100,6 +102,58 @@ async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
     assert!(segments.iter().all(|s| s.chars <= 1000 && s.task.is_some()));
     assert_eq!(segments.iter().map(|s| s.chars).sum::<i64>(), 1298);
 
+    // Up from the first task is the piece; `=` opens its segments.
+    r.key(KeyCode::Char('g'));
+    r.key(KeyCode::Up);
+    r.key(KeyCode::Char('='));
+    r.wait_for("the segments to load", |a| {
+        a.selection
+            .segments
+            .as_ref()
+            .is_some_and(|v| !v.loading && v.lines.len() == 2)
+    })
+    .await;
+    let screen = r.screen();
+    assert!(
+        screen.contains("Segments of piece #1 · 2/2 · assembled"),
+        "{screen}"
+    );
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("completed") && l.contains("The quick brown fox"))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "both segments in order, with text:\n{screen}"
+    );
+    assert!(
+        rows[0].contains("  1 ") && rows[1].contains("  2 "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("output ") && screen.contains("speech-"),
+        "{screen}"
+    );
+
+    // `r` on segment 1: exactly one call, and the piece is assembled
+    // again from the new take.
+    let before = std::fs::read(&output).unwrap();
+    r.key(KeyCode::Char('g'));
+    r.key(KeyCode::Char('r'));
+    r.wait_for("the piece assembled again from the new take", |a| {
+        a.selection.pieces.rows()[0].state == "assembled"
+            && std::fs::read(&output).is_ok_and(|now| now != before)
+    })
+    .await;
+    assert_eq!(creates(&r), 3, "one call for the retake");
+    let segments = store.segments(piece).unwrap();
+    assert_eq!(store.takes_of(&segments[0].content_key).unwrap().len(), 2);
+    assert_eq!(store.takes_of(&segments[1].content_key).unwrap().len(), 1);
+    assert!(crate::common::ffmpeg::probe_duration(&output) > 60.0);
+    r.key(KeyCode::Esc);
+    assert!(r.app.selection.segments.is_none());
+
     // The same text again is the same piece and sends nothing.
     new_tts(&mut r);
     r.paste(&script_1299());
@@ -108,6 +162,6 @@ async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
         a.toasts.iter().any(|t| t.text.contains("0 calls sent"))
     })
     .await;
-    assert_eq!(creates(&r), 2, "nothing paid twice");
+    assert_eq!(creates(&r), 3, "nothing paid twice");
     assert_eq!(r.app.selection.pieces.rows().len(), 1);
 }

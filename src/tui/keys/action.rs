@@ -134,7 +134,7 @@ impl Action {
             Up => info(
                 &["k", "up"],
                 "up",
-                "move up; in the form: the voice list, older text",
+                "move up, on to the pieces above the tasks; in the form: the voice list, older text",
                 UP_DOWN,
             ),
             Down => info(
@@ -178,7 +178,7 @@ impl Action {
             Resubmit => info(
                 &["r"],
                 "retry",
-                "resubmit a failed task with the same parameters",
+                "resubmit a failed task with the same parameters; on a piece's segment: one new take, then the piece is assembled again",
                 TABLE,
             ),
             Copy => info(
@@ -244,7 +244,7 @@ impl Action {
             Group => info(
                 &["="],
                 "takes",
-                "the selected task's takes side by side: waveform, loudness, star; p plays them at matched loudness (again or Esc closes)",
+                "the selected task's takes side by side: waveform, loudness, star; p plays them at matched loudness; on a piece: its segments in order (again or Esc closes)",
                 TABLE,
             ),
             Discard => info(

@@ -117,6 +117,26 @@ impl Effects {
                     result: crate::pieces::build::assemble_stored(engine.store(), piece),
                 });
             }
+            Command::LoadSegments(piece) => {
+                let stopped = Message::SegmentsLoaded {
+                    piece,
+                    result: Err(SubmitError::Stopped.to_string()),
+                };
+                self.on_blocking_thread(stopped, move |engine| Message::SegmentsLoaded {
+                    piece,
+                    result: segment_lines(engine.store(), piece),
+                });
+            }
+            Command::RetakeSegment { piece, position } => {
+                let stopped = Message::SegmentRetaken {
+                    position,
+                    result: Err(SubmitError::Stopped.to_string()),
+                };
+                self.on_blocking_thread(stopped, move |engine| Message::SegmentRetaken {
+                    position,
+                    result: crate::pieces::submit::retake(engine, piece, position),
+                });
+            }
             Command::ToggleStar(id) => {
                 let stopped = Message::Starred(Err(SubmitError::Stopped.to_string()));
                 self.on_blocking_thread(stopped, move |engine| {
@@ -350,4 +370,31 @@ fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<St
         }
     }
     out
+}
+
+/// A piece's segments in order, each with the start of its text and the
+/// take it uses.
+fn segment_lines(
+    store: &crate::store::Store,
+    piece: i64,
+) -> Result<Vec<crate::tui::state::segments::SegmentLine>, String> {
+    let rows = store.segments(piece).map_err(|e| e.to_string())?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let text = match serde_json::from_str::<crate::api::CreateRequest>(&row.request) {
+                Ok(crate::api::CreateRequest::Tts(p)) => p.text,
+                _ => String::new(),
+            };
+            crate::tui::state::segments::SegmentLine {
+                position: row.position,
+                chars: row.chars,
+                excerpt: crate::sanitize::single_line(&text)
+                    .chars()
+                    .take(120)
+                    .collect(),
+                take: row.task.and_then(|id| store.get(id).ok()),
+            }
+        })
+        .collect())
 }

@@ -115,6 +115,9 @@ impl App {
     }
 
     pub(crate) fn resubmit_selected(&mut self) -> Option<Command> {
+        if self.selection.segments.is_some() {
+            return self.retake_segment();
+        }
         let task = self.selected()?;
         let (id, state) = (task.id, task.state);
         if !matches!(

@@ -69,7 +69,9 @@ impl App {
             }
             Err(e) => self.toast_error(format!("star not saved: {e}")),
         }
-        vec![Command::Redraw]
+        let mut commands = self.segments_changed();
+        commands.push(Command::Redraw);
+        commands
     }
 
     pub(crate) fn on_resubmitted(

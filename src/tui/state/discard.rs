@@ -57,15 +57,14 @@ impl App {
                     let download = self.key_name(Action::Download);
                     format!("kept #{id} again; {download} downloads its file")
                 });
-                if let Some(view) = &mut self.selection.takes {
-                    view.upsert(&record);
-                }
                 self.selection.analyses.remove(&id);
-                self.selection.tasks.upsert(*record);
+                self.selection.upsert(*record);
             }
             Err(e) => self.toast_error(format!("not discarded: {e}")),
         }
-        vec![Command::Redraw]
+        let mut commands = self.segments_changed();
+        commands.push(Command::Redraw);
+        commands
     }
 
     pub(crate) fn toggle_spectrogram(&mut self) -> Option<Command> {

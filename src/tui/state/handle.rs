@@ -35,6 +35,10 @@ impl App {
             Message::PieceSubmitted(result) => self.on_piece_submitted(result),
             Message::PiecesLoaded(result) => self.on_pieces_loaded(result),
             Message::PieceAssembled { piece, result } => self.on_piece_assembled(piece, result),
+            Message::SegmentsLoaded { piece, result } => self.on_segments_loaded(piece, result),
+            Message::SegmentRetaken { position, result } => {
+                self.on_segment_retaken(position, result)
+            }
             Message::VideoChecked { token, result } => {
                 if self.form.video_checked(token, result) {
                     vec![Command::Redraw]

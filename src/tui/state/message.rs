@@ -84,6 +84,16 @@ pub enum Message {
         piece: i64,
         result: Result<crate::pieces::build::Assembly, String>,
     },
+    /// The answer to [`Command::LoadSegments`].
+    SegmentsLoaded {
+        piece: i64,
+        result: Result<Vec<crate::tui::state::segments::SegmentLine>, String>,
+    },
+    /// The answer to [`Command::RetakeSegment`]: the new take's local id.
+    SegmentRetaken {
+        position: i64,
+        result: Result<i64, String>,
+    },
     /// The answer to [`Command::LoadPieces`]: every piece, newest first.
     PiecesLoaded(Result<Vec<crate::store::PieceRow>, String>),
 }
@@ -111,6 +121,14 @@ pub enum Command {
     /// Assemble a piece whose segments are all made, from its script and
     /// settings, unless unchanged (answer: `PieceAssembled`).
     AssemblePiece(i64),
+    /// Read a piece's segments and their takes (answer: `SegmentsLoaded`).
+    LoadSegments(i64),
+    /// Send one new take of segment `position` of `piece` (answer:
+    /// `SegmentRetaken`).
+    RetakeSegment {
+        piece: i64,
+        position: i64,
+    },
     /// Star or unstar a task in the store (answer: `Starred`).
     ToggleStar(i64),
     /// Read the form's prompt history from the store (answer: `HistoryLoaded`).

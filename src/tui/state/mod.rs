@@ -20,6 +20,7 @@ pub mod message;
 pub mod pieces;
 pub mod playback;
 mod rows;
+pub mod segments;
 mod selection;
 pub mod settings;
 pub mod spectrograms;
@@ -179,6 +180,8 @@ pub struct Selection {
     pub tasks: TaskWindow,
     /// The takes view (`=`), when open.
     pub takes: Option<takes::TakesView>,
+    /// The segments view (`=` on a piece), when open.
+    pub segments: Option<segments::SegmentsView>,
     /// Measured figures per task (loaded at start, then from events).
     pub analyses: HashMap<i64, Arc<StoredAnalysis>>,
     /// Select this task as soon as its row shows up (after a submit).
@@ -192,6 +195,9 @@ impl Selection {
     /// the table did not know it.
     pub fn upsert(&mut self, record: TaskRecord) -> bool {
         if let Some(view) = &mut self.takes {
+            view.upsert(&record);
+        }
+        if let Some(view) = &mut self.segments {
             view.upsert(&record);
         }
         self.tasks.upsert(record)
@@ -227,6 +233,7 @@ impl App {
                     None => TaskWindow::in_memory(init.tasks),
                 },
                 takes: None,
+                segments: None,
                 analyses: init.analyses,
                 select_when_seen: None,
                 pieces: pieces::Pieces::new(init.pieces),

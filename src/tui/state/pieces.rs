@@ -17,6 +17,8 @@ pub struct Pieces {
     rows: Vec<PieceRow>,
     /// A piece submit was sent and its answer has not come back.
     submitting: bool,
+    /// The cursor, when it is on a piece's row (above the tasks).
+    pub(crate) cursor: Option<usize>,
     /// Pieces being assembled (asked, not answered).
     assembling: HashSet<i64>,
     /// Pieces whose assembly failed: not asked again until one of the
@@ -53,6 +55,11 @@ impl Pieces {
 
     pub fn rows(&self) -> &[PieceRow] {
         &self.rows
+    }
+
+    /// The cursor's row among the pieces, when it is there.
+    pub fn cursor(&self) -> Option<usize> {
+        self.cursor
     }
 
     /// Whether a change to `record` may change a piece's row: a segment's
@@ -128,7 +135,10 @@ impl App {
         match result {
             Ok(rows) => {
                 changed = rows != self.selection.pieces.rows;
-                self.selection.pieces.rows = rows;
+                let last = rows.len().checked_sub(1);
+                let pieces = &mut self.selection.pieces;
+                pieces.cursor = pieces.cursor.and_then(|at| last.map(|l| at.min(l)));
+                pieces.rows = rows;
             }
             Err(e) => self.toast_error(format!("cannot read the pieces: {e}")),
         }
@@ -139,10 +149,38 @@ impl App {
             .into_iter()
             .map(Command::AssemblePiece)
             .collect();
+        if let Some(view) = &self.selection.segments {
+            commands.push(Command::LoadSegments(view.piece));
+        }
         if changed {
             commands.push(Command::Redraw);
         }
         commands
+    }
+
+    /// Up from the first task goes to the pieces above; down from the
+    /// last piece comes back to the tasks.
+    pub(crate) fn move_among_pieces(&mut self, delta: isize) -> bool {
+        let count = self.selection.pieces.rows.len();
+        if count == 0 {
+            return false;
+        }
+        match self.selection.pieces.cursor {
+            Some(at) => {
+                let to = at as isize + delta;
+                self.selection.pieces.cursor = if to >= count as isize {
+                    None
+                } else {
+                    Some(to.max(0) as usize)
+                };
+                true
+            }
+            None if delta < 0 && self.selection.tasks.cursor() == 0 => {
+                self.selection.pieces.cursor = Some(count - 1);
+                true
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn on_piece_assembled(

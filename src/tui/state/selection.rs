@@ -28,6 +28,12 @@ impl App {
     /// The task the details and every action are about: the takes view's
     /// cursor while it is open, else the table's.
     pub fn selected(&self) -> Option<&TaskRecord> {
+        if let Some(view) = &self.selection.segments {
+            return view.selected();
+        }
+        if self.selection.pieces.cursor.is_some() {
+            return None;
+        }
         match &self.selection.takes {
             Some(view) => view.selected(),
             None => self.selection.tasks.selected(),
@@ -35,6 +41,11 @@ impl App {
     }
 
     pub(crate) fn select_row(&mut self, row: usize) {
+        if let Some(view) = &mut self.selection.segments {
+            view.cursor = row.min(view.lines.len().saturating_sub(1));
+            return;
+        }
+        self.selection.pieces.cursor = None;
         match &mut self.selection.takes {
             Some(view) => {
                 let at = view.cursor() as isize;
@@ -46,6 +57,14 @@ impl App {
     }
 
     pub(crate) fn move_selection(&mut self, delta: isize) {
+        if let Some(view) = &mut self.selection.segments {
+            view.move_by(delta);
+            self.ui.detail_scroll = 0;
+            return;
+        }
+        if self.selection.takes.is_none() && self.move_among_pieces(delta) {
+            return;
+        }
         match &mut self.selection.takes {
             Some(view) => view.move_by(delta),
             None => self.selection.tasks.move_by(delta),

@@ -102,6 +102,13 @@ impl TakesView {
 impl App {
     /// `=`: opens the selected task's takes (or closes the view).
     pub(crate) fn open_takes(&mut self) -> Option<Command> {
+        if self.selection.segments.is_some() {
+            self.selection.segments = None;
+            return None;
+        }
+        if self.selection.pieces.cursor.is_some() {
+            return self.open_segments();
+        }
         if self.selection.takes.is_some() {
             self.selection.takes = None;
             return None;
@@ -201,7 +208,7 @@ impl App {
 
     /// Esc in the takes view closes it. False when none is open.
     pub(crate) fn back_from_takes(&mut self) -> bool {
-        self.selection.takes.take().is_some()
+        self.selection.segments.take().is_some() || self.selection.takes.take().is_some()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod form_lines;
 pub mod help;
 pub mod pieces;
 pub mod playhead;
+pub mod segments;
 pub mod spectrogram;
 pub mod stats_overlay;
 pub mod status;
@@ -69,7 +70,12 @@ pub fn draw_laid(frame: &mut Frame, app: &App) -> ScreenLayout {
     };
     let [table_area, bottom] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_height)]).areas(body);
-    if app.selection.takes.is_some() {
+    if let Some(view) = &app.selection.segments {
+        // A piece's segments: in the table's place, the selected
+        // segment's take across the whole bottom.
+        segments::draw(frame, app, view, table_area);
+        details::draw(frame, app, bottom);
+    } else if app.selection.takes.is_some() {
         // Choosing among takes: the takes in the table's place, the
         // selected take's details across the whole bottom.
         takes::draw(frame, app, table_area);

@@ -39,14 +39,24 @@ pub fn progress(row: &PieceRow) -> String {
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.settings.theme;
     let all = app.selection.pieces.rows();
+    let cursor = app.selection.pieces.cursor();
     let block = Block::bordered()
         .title(Span::styled(format!(" Pieces {} ", all.len()), t.title))
-        .border_style(t.border);
-    let rows = all.iter().map(|p| {
+        .border_style(if cursor.is_some() {
+            t.border_focus
+        } else {
+            t.border
+        });
+    let rows = all.iter().enumerate().map(|(i, p)| {
         let file = std::path::Path::new(&p.output)
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let style = if cursor == Some(i) {
+            t.selected
+        } else {
+            t.text
+        };
         Row::new(vec![
             Cell::from(format!("#{}", p.id)),
             Cell::from(single_line(&p.kind).into_owned()),
@@ -55,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(single_line(&p.state).into_owned()),
             Cell::from(single_line(&file).into_owned()),
         ])
-        .style(t.text)
+        .style(style)
     });
     let table = Table::new(
         rows,
