@@ -343,3 +343,53 @@ fn a_silent_or_missing_chunk_is_named_and_nothing_is_written() {
         AssembleError::Empty
     );
 }
+
+#[test]
+fn chunks_of_other_rates_and_channels_join_in_the_first_ones_layout() {
+    if tools_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let speech = spoken(dir.path(), "s", SENTENCES[2], 0.0, 0.2, 0.2);
+    let stereo = dir.path().join("stereo48k.wav");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=300:d=1.5:r=48000",
+        "-af",
+        "adelay=300:all=1,apad=pad_dur=0.3,volume=-12dB",
+        "-ac",
+        "2",
+        stereo.to_str().unwrap(),
+    ]);
+    let opts = AssemblyOptions {
+        target_lufs: -23.0,
+        format: OutputFormat {
+            container: Container::Wav,
+            rate: Some(44_100),
+            bits: 24,
+        },
+        ..AssemblyOptions::default()
+    };
+    let out = dir.path().join("mixed.wav");
+    let report = assemble(&[input(speech, 0), input(stereo, 600)], &opts, &out).unwrap();
+    let judged = common::ffmpeg::judge(&out);
+    assert_eq!((judged.rate, judged.channels), (44_100, 1), "{judged:?}");
+    assert!((judged.lufs + 23.0).abs() <= 0.5, "{judged:?}");
+    let gaps: Vec<f64> = silences(&out, -60, 0.3)
+        .iter()
+        .filter(|(s, e)| *s > 0.01 && e.is_finite())
+        .map(|(s, e)| e - s)
+        .collect();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!((gaps[0] - 0.6).abs() <= 0.030, "{gaps:?}");
+    // The tone's 1.5 s, resampled, ends the file after its 5 ms.
+    let tone = &report.placements[1];
+    let length = (tone.end - tone.start).as_secs_f64();
+    assert!((length - 1.5).abs() < 0.01, "{tone:?}");
+    assert!(
+        (judged.decoded_s() - tone.end.as_secs_f64() - 0.005).abs() < 0.002,
+        "{judged:?}"
+    );
+}

@@ -11,7 +11,7 @@
 //! decoder and memory holds a few queued blocks, not chunks.
 
 use super::level::Levels;
-use super::scan::Measured;
+use super::scan::{Measured, map_channels};
 use super::{AssembleError, AssemblyInput, AssemblyOptions, AssemblyReport, ChunkPlacement};
 use crate::atomic_file;
 use crate::audio::render::{Encoder, PcmSpec, Quantizer, StreamResampler, Tail, temp_in};
@@ -264,7 +264,8 @@ impl ChunkJoin {
                 }
                 let from = (kept.start - start) as usize * block.channels;
                 let to = (kept.end - start) as usize * block.channels;
-                self.map(&block.samples[from..to], block.channels, &mut mapped);
+                let part = &block.samples[from..to];
+                map_channels(part, block.channels, self.channels_out, &mut mapped);
                 self.shape(&mut mapped, kept.start - self.keep.start);
                 match r {
                     Some(r) => r.push(&mapped, &mut emit),
@@ -277,21 +278,6 @@ impl ChunkJoin {
             Ok(frames_out)
         });
         outcome.map_err(|e| e.to_string())
-    }
-
-    /// `samples` in the program's channels: as they are, a mono chunk
-    /// copied to each channel, anything else mixed to mono first.
-    fn map(&self, samples: &[f32], channels: usize, out: &mut Vec<f32>) {
-        out.clear();
-        if channels == self.channels_out {
-            out.extend_from_slice(samples);
-            return;
-        }
-        let scale = 1.0 / channels as f32;
-        for frame in samples.chunks_exact(channels) {
-            let mono = frame.iter().sum::<f32>() * scale;
-            out.extend(std::iter::repeat_n(mono, self.channels_out));
-        }
     }
 
     /// The gain, and the equal-power fades at both cuts; `pos` is the kept

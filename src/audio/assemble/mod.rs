@@ -140,31 +140,26 @@ fn check(opts: &AssemblyOptions) -> Result<(), AssembleError> {
     Ok(())
 }
 
-/// Every chunk measured, on as many threads as there are cores (at most
-/// 4): each thread holds one decoder at a time.
+/// Every chunk measured, as it will sound in the program's channels (the
+/// first chunk's), on as many threads as there are cores (at most 4):
+/// each thread holds one decoder at a time.
 fn measure_all(inputs: &[AssemblyInput]) -> Result<Vec<scan::Measured>, AssembleError> {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    let first = measure_one(inputs, 0, None)?;
+    let channels = Some(first.channels);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4)
-        .min(inputs.len());
-    let next = AtomicUsize::new(0);
+        .min(inputs.len() - 1);
+    let next = AtomicUsize::new(1);
     let work = || {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(input) = inputs.get(i) else {
+            if i >= inputs.len() {
                 return done;
-            };
-            let number = i + 1;
-            let outcome = match scan::measure(&input.path) {
-                Ok(Some(m)) => Ok(m),
-                Ok(None) => Err(AssembleError::Silent {
-                    number,
-                    path: input.path.display().to_string(),
-                }),
-                Err(reason) => Err(AssembleError::Chunk { number, reason }),
-            };
+            }
+            let outcome = measure_one(inputs, i, channels);
             let failed = outcome.is_err();
             done.push((i, outcome));
             if failed {
@@ -193,5 +188,25 @@ fn measure_all(inputs: &[AssemblyInput]) -> Result<Vec<scan::Measured>, Assemble
             all
         });
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    std::iter::once(Ok(first))
+        .chain(results.into_iter().map(|(_, r)| r))
+        .collect()
+}
+
+/// Chunk `i` measured (mapped to `channels`).
+fn measure_one(
+    inputs: &[AssemblyInput],
+    i: usize,
+    channels: Option<usize>,
+) -> Result<scan::Measured, AssembleError> {
+    let number = i + 1;
+    let input = inputs.get(i).ok_or(AssembleError::Empty)?;
+    match scan::measure(&input.path, channels) {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(AssembleError::Silent {
+            number,
+            path: input.path.display().to_string(),
+        }),
+        Err(reason) => Err(AssembleError::Chunk { number, reason }),
+    }
 }

@@ -36,21 +36,44 @@ pub struct Measured {
     pub pauses: Vec<(u64, u64)>,
 }
 
-/// Decodes and measures the chunk at `path`. `None` inside when it is
-/// silent throughout.
-pub fn measure(path: &Path) -> Result<Option<Measured>, String> {
-    let outcome = crate::audio::decoding(path, |mut opened| {
+/// Decodes and measures the chunk at `path` as it will sound in the
+/// program: mapped to `channels` (`None`: its own). `None` inside when it
+/// is silent throughout.
+pub fn measure(path: &Path, channels: Option<usize>) -> Result<Option<Measured>, String> {
+    let outcome = crate::audio::decoding(path, move |mut opened| {
         let mut scan: Option<ChunkScan> = None;
+        let mut mapped = Vec::new();
         opened.for_each_block(|block| {
+            let to = channels.unwrap_or(block.channels);
             let s = match &mut scan {
                 Some(s) => s,
-                None => scan.insert(ChunkScan::new(block.channels, block.rate)?),
+                None => scan.insert(ChunkScan::new(to, block.rate)?),
             };
-            s.add(block.samples)
+            if to == block.channels {
+                s.add(block.samples)
+            } else {
+                map_channels(block.samples, block.channels, to, &mut mapped);
+                s.add(&mapped)
+            }
         })?;
         Ok(scan.ok_or("no audio could be decoded")?.finish())
     });
     outcome.map_err(|e| e.to_string())
+}
+
+/// `samples` (interleaved, `from` wide) in `to` channels: a mono chunk
+/// copied to each channel, anything else mixed to mono first.
+pub fn map_channels(samples: &[f32], from: usize, to: usize, out: &mut Vec<f32>) {
+    out.clear();
+    if from == to {
+        out.extend_from_slice(samples);
+        return;
+    }
+    let scale = 1.0 / from as f32;
+    for frame in samples.chunks_exact(from) {
+        let mono = frame.iter().sum::<f32>() * scale;
+        out.extend(std::iter::repeat_n(mono, to));
+    }
 }
 
 struct ChunkScan {
