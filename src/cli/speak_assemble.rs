@@ -172,7 +172,7 @@ async fn write_blocking(
 ) -> Result<crate::audio::AudioStats, Failure> {
     let (owned_plan, owned_outputs) = (plan.clone(), outputs.clone());
     tokio::task::spawn_blocking(move || {
-        write_all(&owned_plan, &chosen, &opts, gaps, &owned_outputs)
+        write_all(&owned_plan, &chosen, &opts, gaps, &owned_outputs).map(|(stats, _)| stats)
     })
     .await
     .map_err(|e| Failure {

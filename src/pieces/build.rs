@@ -180,15 +180,17 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// Assembles the audio and writes the captions and chapters beside it.
-/// Blocking: decodes and writes the whole program.
+/// Assembles the audio and writes the captions and chapters beside it;
+/// returns the output's figures and where each segment's speech starts
+/// and ends in it (seconds). Blocking: decodes and writes the whole
+/// program.
 pub fn write_all(
     plan: &Plan,
     chosen: &[Chosen],
     opts: &AssemblyOptions,
     gaps: Gaps,
     outputs: &Outputs,
-) -> Result<AudioStats, WriteError> {
+) -> Result<(AudioStats, Vec<(f64, f64)>), WriteError> {
     let inputs: Vec<AssemblyInput> = plan
         .segments
         .iter()
@@ -228,7 +230,12 @@ pub fn write_all(
         &outputs.chapters,
         &captions::chapters(&timed, report.audio.duration_s),
     )?;
-    Ok(report.audio)
+    let placements = report
+        .placements
+        .iter()
+        .map(|p| (p.start.as_secs_f64(), p.end.as_secs_f64()))
+        .collect();
+    Ok((report.audio, placements))
 }
 
 /// Writes `text` to `path` through a temporary file in the same folder
@@ -263,8 +270,11 @@ struct StoredVoice {
 /// What [`assemble_stored`] did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Assembly {
-    /// Written anew.
-    Written(PathBuf),
+    /// Written anew; where each segment's speech sits in it (seconds).
+    Written {
+        path: PathBuf,
+        placements: Vec<(f64, f64)>,
+    },
     /// The takes and settings are what it was last made from.
     Unchanged(PathBuf),
     /// Segments are missing (one line each): nothing was written.
@@ -343,8 +353,8 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     }
     std::fs::create_dir_all(&outputs.dir)
         .map_err(|e| format!("cannot create {}: {e}", outputs.dir.display()))?;
-    let stats = match write_all(&plan, &chosen, &opts, gaps, &outputs) {
-        Ok(stats) => stats,
+    let (stats, placements) = match write_all(&plan, &chosen, &opts, gaps, &outputs) {
+        Ok(done) => done,
         Err(e) => {
             let message = format!("{e}; the made segments are kept");
             let _ = store.set_piece_state(piece, "failed", Some(&message));
@@ -364,5 +374,8 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
             },
         )
         .map_err(|e| e.to_string())?;
-    Ok(Assembly::Written(outputs.audio))
+    Ok(Assembly::Written {
+        path: outputs.audio,
+        placements,
+    })
 }

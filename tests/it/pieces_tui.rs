@@ -4,10 +4,32 @@
 //! row counts its segments as they complete; once both are made the
 //! piece is assembled into the download folder, as `klang speak` would;
 //! `=` on it lists the segments and `r` on one sends exactly one call
-//! and assembles the piece again.
+//! and assembles the piece again; `p` on the piece plays its output and
+//! its row names the segment sounding.
 
 use crossterm::event::KeyCode;
+use klang::audio::player::Environment;
 use klang::tui::harness::Runner;
+use klang::tui::state::playback::Playback;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+/// A player that notes the file it was given and plays until stopped.
+fn stand_in_player() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("args.txt");
+    let script = dir.path().join("mpv");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 30\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, log)
+}
 
 /// 1,299 characters in 26 sentences: two calls.
 pub fn script_1299() -> String {
@@ -153,6 +175,34 @@ async fn a_text_longer_than_one_call_is_submitted_as_one_piece() {
     assert!(crate::common::ffmpeg::probe_duration(&output) > 60.0);
     r.key(KeyCode::Esc);
     assert!(r.app.selection.segments.is_none());
+
+    // `p` on the piece plays its output; the row says which segment sounds.
+    let (player_dir, log) = stand_in_player();
+    r.effects.set_player_env(Environment {
+        configured: None,
+        over_ssh: false,
+        path: Some(player_dir.path().as_os_str().to_owned()),
+    });
+    r.key(KeyCode::Char('g'));
+    r.key(KeyCode::Up);
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Piece(piece));
+    r.wait_for("the player to start", |a| {
+        log.exists() && a.piece_playhead().is_some()
+    })
+    .await;
+    let played = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(played.lines().last(), Some(output.to_str().unwrap()));
+    assert_eq!(r.app.piece_playhead().and_then(|h| h.segment), Some(0));
+    let screen = r.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("segment 1/2") && l.contains("▶")),
+        "the row names the segment sounding:\n{screen}"
+    );
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Stopped);
 
     // The same text again is the same piece and sends nothing.
     new_tts(&mut r);

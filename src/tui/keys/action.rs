@@ -191,7 +191,7 @@ impl Action {
             Play => info(
                 &["p"],
                 "play",
-                "play the selected result (downloading it first); again or Esc stops",
+                "play the selected result (downloading it first); on a piece: its narration, the row naming the segment sounding; again or Esc stops",
                 TABLE,
             ),
             DownloadAll => info(

@@ -8,6 +8,7 @@ use crate::pieces::Voice;
 use crate::pieces::build::Assembly;
 use crate::pieces::submit::SubmittedPiece;
 use crate::store::{PieceRow, TaskRecord};
+use crate::tui::state::playback::Playback;
 use crate::tui::state::{App, Command, Commands, Focus};
 use std::collections::HashSet;
 
@@ -19,6 +20,9 @@ pub struct Pieces {
     submitting: bool,
     /// The cursor, when it is on a piece's row (above the tasks).
     pub(crate) cursor: Option<usize>,
+    /// Where each segment's speech sits in a piece's output (seconds), as
+    /// this run assembled it.
+    placements: std::collections::HashMap<i64, Vec<(f64, f64)>>,
     /// Pieces being assembled (asked, not answered).
     assembling: HashSet<i64>,
     /// Pieces whose assembly failed: not asked again until one of the
@@ -191,8 +195,9 @@ impl App {
         self.selection.pieces.assembling.remove(&piece);
         let mut commands = Vec::new();
         match result {
-            Ok(Assembly::Written(path)) => {
+            Ok(Assembly::Written { path, placements }) => {
                 self.toast(format!("piece #{piece} assembled: {}", path.display()));
+                self.selection.pieces.placements.insert(piece, placements);
             }
             Ok(Assembly::Unchanged(_)) => {}
             Ok(Assembly::Waiting(ids)) => {
@@ -238,9 +243,106 @@ impl App {
     }
 }
 
+/// Which segment sounds `at` seconds into an output whose segments'
+/// speech sits at `placements`: the one whose speech it is in, or whose
+/// speech comes next (the gap before a segment belongs to it).
+pub fn segment_at(placements: &[(f64, f64)], at: f64) -> Option<usize> {
+    if placements.is_empty() {
+        return None;
+    }
+    Some(
+        placements
+            .iter()
+            .position(|&(_, end)| at < end)
+            .unwrap_or(placements.len() - 1),
+    )
+}
+
+/// Where the piece that plays is: seconds from its start, and the segment
+/// sounding (0-based) when this run assembled it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PiecePlayhead {
+    pub piece: i64,
+    pub seconds: f64,
+    pub segment: Option<usize>,
+}
+
+impl App {
+    /// `p` on a piece: its assembled output plays.
+    pub(crate) fn play_piece(&mut self) -> Option<Command> {
+        let piece = self.selected_piece()?.clone();
+        if self.playback == Playback::Piece(piece.id) {
+            return self.stop_playback();
+        }
+        let path = std::path::PathBuf::from(&piece.output);
+        if piece.state != "assembled" {
+            self.toast_error(format!(
+                "piece #{} has nothing to play yet: it is {} ({})",
+                piece.id,
+                piece.state,
+                progress_words(&piece)
+            ));
+            return None;
+        }
+        self.play_token += 1;
+        self.playback = Playback::Piece(piece.id);
+        self.playing_since = None;
+        self.playing_gain = None;
+        let seconds = self
+            .selection
+            .pieces
+            .placements
+            .get(&piece.id)
+            .and_then(|p| p.last())
+            .map(|&(_, end)| end);
+        Some(Command::Play {
+            token: self.play_token,
+            path,
+            gain_db: None,
+            offer: self.remote_offer(),
+            seconds,
+        })
+    }
+
+    /// Where the piece that plays is, if one plays.
+    pub fn piece_playhead(&self) -> Option<PiecePlayhead> {
+        let Playback::Piece(piece) = self.playback else {
+            return None;
+        };
+        let seconds = self.playing_since?.elapsed().as_secs_f64();
+        let segment = self
+            .selection
+            .pieces
+            .placements
+            .get(&piece)
+            .and_then(|p| segment_at(p, seconds));
+        Some(PiecePlayhead {
+            piece,
+            seconds,
+            segment,
+        })
+    }
+}
+
+fn progress_words(piece: &PieceRow) -> String {
+    format!("{} of {} segments made", piece.done, piece.segments)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::grouped;
+    use super::{grouped, segment_at};
+
+    #[test]
+    fn the_segment_sounding_is_the_one_whose_speech_has_not_ended() {
+        let at = [(0.1, 25.0), (25.4, 74.0), (74.9, 80.0)];
+        assert_eq!(segment_at(&[], 3.0), None);
+        assert_eq!(segment_at(&at, 0.0), Some(0));
+        assert_eq!(segment_at(&at, 24.9), Some(0));
+        // The gap before segment 2 belongs to it.
+        assert_eq!(segment_at(&at, 25.2), Some(1));
+        assert_eq!(segment_at(&at, 79.0), Some(2));
+        assert_eq!(segment_at(&at, 95.0), Some(2));
+    }
 
     #[test]
     fn thousands_are_grouped() {

@@ -28,6 +28,8 @@ pub enum Playback {
     WaitingForFile(i64),
     /// The player runs for this task.
     Playing(i64),
+    /// The player runs for this piece's assembled output.
+    Piece(i64),
 }
 
 impl App {
@@ -64,6 +66,9 @@ impl App {
     /// `p`: play the selected take; stop it when it is the one playing;
     /// switch to it when another plays.
     pub(crate) fn play_selected(&mut self) -> Option<Command> {
+        if self.selection.segments.is_none() && self.selection.pieces.cursor().is_some() {
+            return self.play_piece();
+        }
         let task = self.selected()?;
         let id = task.id;
         if matches!(self.playback, Playback::Playing(p) | Playback::WaitingForFile(p) if p == id) {
@@ -93,6 +98,10 @@ impl App {
         match std::mem::take(&mut self.playback) {
             Playback::Playing(id) => {
                 self.toast(format!("stopped #{id}"));
+                Some(Command::StopPlayer)
+            }
+            Playback::Piece(id) => {
+                self.toast(format!("stopped piece #{id}"));
                 Some(Command::StopPlayer)
             }
             Playback::WaitingForFile(id) => {
@@ -173,7 +182,9 @@ impl App {
 
     /// The player `token` is running now.
     pub(crate) fn on_player_started(&mut self, token: u64) -> Commands {
-        if token == self.play_token && matches!(self.playback, Playback::Playing(_)) {
+        if token == self.play_token
+            && matches!(self.playback, Playback::Playing(_) | Playback::Piece(_))
+        {
             self.playing_since = Some(tokio::time::Instant::now());
             return vec![Command::Redraw];
         }
@@ -182,7 +193,9 @@ impl App {
 
     /// The player `token` ended (by itself, stopped, or never started).
     pub(crate) fn on_player_ended(&mut self, token: u64, error: Option<String>) -> Commands {
-        if token == self.play_token && matches!(self.playback, Playback::Playing(_)) {
+        if token == self.play_token
+            && matches!(self.playback, Playback::Playing(_) | Playback::Piece(_))
+        {
             self.playback = Playback::Stopped;
             self.playing_since = None;
             self.playing_gain = None;
@@ -194,7 +207,7 @@ impl App {
     }
 
     /// What reaches a user on SSH, for the message when nothing plays.
-    fn remote_offer(&self) -> String {
+    pub(crate) fn remote_offer(&self) -> String {
         format!(
             "copy the URL with {} or click the link in the details",
             self.key_name(Action::Copy)

@@ -2,6 +2,7 @@
 //! its kind, progress `k/N`, cost, state and output file, above the
 //! task table while there are pieces.
 
+use super::figures;
 use crate::sanitize::single_line;
 use crate::store::PieceRow;
 use crate::tui::state::App;
@@ -40,6 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.settings.theme;
     let all = app.selection.pieces.rows();
     let cursor = app.selection.pieces.cursor();
+    let playhead = app.piece_playhead();
     let block = Block::bordered()
         .title(Span::styled(format!(" Pieces {} ", all.len()), t.title))
         .border_style(if cursor.is_some() {
@@ -57,12 +59,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             t.text
         };
+        // While it plays: how far, and which segment sounds.
+        let (state, file) = match playhead.filter(|h| h.piece == p.id) {
+            Some(h) => (
+                format!("▶ {}", figures::audio(h.seconds)),
+                match h.segment {
+                    Some(k) => format!("segment {}/{} · {file}", k + 1, p.segments),
+                    None => file,
+                },
+            ),
+            None => (p.state.clone(), file),
+        };
         Row::new(vec![
             Cell::from(format!("#{}", p.id)),
             Cell::from(single_line(&p.kind).into_owned()),
             Cell::from(progress(p)),
             Cell::from(format!("${:.4}", p.cost_usd)),
-            Cell::from(single_line(&p.state).into_owned()),
+            Cell::from(single_line(&state).into_owned()),
             Cell::from(single_line(&file).into_owned()),
         ])
         .style(style)

@@ -39,11 +39,15 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
     frame.render_widget(block, area);
     let [rows_area, foot] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let sounding = app
+        .piece_playhead()
+        .filter(|h| h.piece == view.piece)
+        .and_then(|h| h.segment);
     let lines: Vec<Line> = view
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| segment_line(app, line, i == view.cursor))
+        .map(|(i, line)| segment_line(app, line, i == view.cursor, sounding == Some(i)))
         .collect();
     // Keep the cursor in sight.
     let height = rows_area.height as usize;
@@ -63,13 +67,14 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
     );
 }
 
-fn segment_line(app: &App, line: &SegmentLine, selected: bool) -> Line<'static> {
+fn segment_line(app: &App, line: &SegmentLine, selected: bool, sounding: bool) -> Line<'static> {
     let t = &app.settings.theme;
-    let lead = format!(
-        "{}{:>3} ",
-        if selected { "▶ " } else { "  " },
-        line.position
-    );
+    let mark = match (selected, sounding) {
+        (_, true) => "♪ ",
+        (true, false) => "▶ ",
+        (false, false) => "  ",
+    };
+    let lead = format!("{mark}{:>3} ", line.position);
     let row_style = if selected { t.selected } else { t.text };
     let mut spans = vec![Span::styled(lead, row_style)];
     match &line.take {
