@@ -47,7 +47,9 @@ pub(crate) fn form_lines(app: &App, inner_width: u16) -> FormLines {
     };
     for (i, field) in form.fields().iter().enumerate() {
         let on = focused && form.focus == i + 1;
-        out.push_field(&app.settings.theme, i, field, on, inner_width);
+        // A TTS text over one call's limit is a piece, not an error.
+        let piece = field.name == "text" && form.piece_preview().is_some();
+        out.push_field(&app.settings.theme, i, field, on, piece, inner_width);
         if field.name == "video" && form.model() == Model::VideoToAudio {
             let width = (inner_width as usize).saturating_sub(LABEL_WIDTH).max(1);
             out.lines.extend(video_check_line(
@@ -118,7 +120,15 @@ fn model_selector(app: &App, on: bool) -> Line<'static> {
 
 impl FormLines {
     /// The field's line, and the blank rows below it a text area covers.
-    fn push_field(&mut self, t: &Theme, index: usize, field: &Field, on: bool, inner_width: u16) {
+    fn push_field(
+        &mut self,
+        t: &Theme,
+        index: usize,
+        field: &Field,
+        on: bool,
+        piece: bool,
+        inner_width: u16,
+    ) {
         let mut spans = vec![marker(t, on), label(t, field.label, on)];
         let mut rows = 1;
         match field.kind {
@@ -142,7 +152,11 @@ impl FormLines {
                     .max(1);
                 rows = self.text_value(t, index, field, on, width, &mut spans);
                 if let Some((text, over)) = counter {
-                    let style = if over { t.counter_over } else { t.muted };
+                    let style = if over && !piece {
+                        t.counter_over
+                    } else {
+                        t.muted
+                    };
                     spans.push(Span::styled(format!(" {text}"), style));
                 }
             }
