@@ -18,7 +18,8 @@ fn tools_missing() -> bool {
     if common::ffmpeg::missing() {
         return true;
     }
-    let missing = Command::new("espeak-ng").arg("--version").output().is_err();
+    let home = tempfile::tempdir().expect("tempdir");
+    let missing = espeak_ng(home.path()).arg("--version").output().is_err();
     if missing && std::env::var_os("CI").is_some() {
         panic!("espeak-ng is required here (.ci/run installs it): apt-get install espeak-ng");
     }
@@ -26,6 +27,17 @@ fn tools_missing() -> bool {
         println!("skipped: espeak-ng is not installed (CI installs it)");
     }
     missing
+}
+
+/// espeak-ng with its home inside `home`: its audio library (PulseAudio)
+/// writes a cookie under the home even when espeak-ng only writes a file,
+/// and the user's home must stay untouched (CI checks it).
+fn espeak_ng(home: &Path) -> Command {
+    let mut cmd = Command::new("espeak-ng");
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_RUNTIME_DIR", home.join(".run"));
+    cmd
 }
 
 fn ffmpeg(args: &[&str]) {
@@ -45,7 +57,7 @@ fn ffmpeg(args: &[&str]) {
 /// or down.
 fn spoken(dir: &Path, name: &str, text: &str, gain_db: f64, lead: f64, tail: f64) -> PathBuf {
     let raw = dir.join(format!("{name}.raw.wav"));
-    let out = Command::new("espeak-ng")
+    let out = espeak_ng(dir)
         .arg("-w")
         .arg(&raw)
         .arg(text)
