@@ -10,7 +10,9 @@ use super::speak_build::Build;
 use super::{Context, Failure, exit};
 use crate::audio::assemble::{AssembleError, AssemblyOptions};
 use crate::audio::render::{Container, OutputFormat};
-use crate::pieces::build::{Gaps, Outputs, WriteError, assembly_key, choose_all, write_all};
+use crate::pieces::build::{
+    Gaps, Outputs, WriteError, assembly_key, choose_all, missing_summary, write_all,
+};
 use crate::pieces::plan::Plan;
 use crate::store::Assembled;
 
@@ -27,12 +29,7 @@ pub(super) async fn finish(
         Err(problems) => (Vec::new(), problems),
     };
     if !problems.is_empty() {
-        let summary = format!(
-            "{} of {} segments are missing: {}",
-            problems.len(),
-            plan.segments.len(),
-            problems[0]
-        );
+        let summary = missing_summary(&problems, plan.segments.len());
         ctx.store
             .set_piece_state(piece, "partial", Some(&summary))?;
         for p in &problems {
@@ -59,15 +56,7 @@ pub(super) async fn finish(
     let opts = options(ctx, args);
     let key = assembly_key(&plan, &chosen, &opts, gaps(args), outputs);
     let previous = ctx.store.piece_assembled(piece)?;
-    let unchanged = previous.as_ref().is_some_and(|(k, _)| *k == key)
-        && [
-            &outputs.audio,
-            &outputs.srt,
-            &outputs.vtt,
-            &outputs.chapters,
-        ]
-        .iter()
-        .all(|p| p.is_file());
+    let unchanged = outputs.unchanged(previous.as_ref(), &key);
     let audio: Option<serde_json::Value> = if unchanged {
         build.say(format!(
             "nothing changed: {} was left as it was",

@@ -45,6 +45,24 @@ impl Outputs {
             dir,
         }
     }
+
+    /// Whether what was last assembled (its key, from the store) is what
+    /// `key` would make now, and every file of it is still on disk.
+    pub fn unchanged(&self, previous: Option<&(String, Option<String>)>, key: &str) -> bool {
+        previous.is_some_and(|(k, _)| k == key)
+            && [&self.audio, &self.srt, &self.vtt, &self.chapters]
+                .iter()
+                .all(|p| p.is_file())
+    }
+}
+
+/// "2 of 9 segments are missing: <the first>", for a partial piece.
+pub fn missing_summary(problems: &[String], segments: usize) -> String {
+    format!(
+        "{} of {segments} segments are missing: {}",
+        problems.len(),
+        problems.first().map_or("", String::as_str)
+    )
 }
 
 /// The silences between chunks, ms.
@@ -316,12 +334,7 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
         Ok(chosen) => chosen,
         Err(problems) => {
-            let summary = format!(
-                "{} of {} segments are missing: {}",
-                problems.len(),
-                plan.segments.len(),
-                problems[0]
-            );
+            let summary = missing_summary(&problems, plan.segments.len());
             let _ = store.set_piece_state(piece, "partial", Some(&summary));
             return Ok(Assembly::Partial(problems));
         }
@@ -336,16 +349,7 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     };
     let key = assembly_key(&plan, &chosen, &opts, gaps, &outputs);
     let previous = store.piece_assembled(piece).map_err(|e| e.to_string())?;
-    let unchanged = previous.as_ref().is_some_and(|(k, _)| *k == key)
-        && [
-            &outputs.audio,
-            &outputs.srt,
-            &outputs.vtt,
-            &outputs.chapters,
-        ]
-        .iter()
-        .all(|p| p.is_file());
-    if unchanged {
+    if outputs.unchanged(previous.as_ref(), &key) {
         store
             .set_piece_state(piece, "assembled", None)
             .map_err(|e| e.to_string())?;
