@@ -8,7 +8,7 @@
 mod report;
 
 use super::args::BatchArgs;
-use super::headless::Headless;
+use super::headless::{Headless, account_stop};
 use super::{Context, Failure, exit};
 use crate::batch::Line;
 use crate::engine::{DownloadEvent, EngineEvent, EngineStatus, LineSubmit, SubmitError};
@@ -252,25 +252,16 @@ impl Run<'_> {
                 }
                 Some(!failed)
             }
-            EngineEvent::CreateFailed { error, .. } if error.is_account_problem() => {
-                self.stop.get_or_insert(Failure {
-                    code: exit::ACCOUNT,
-                    message: error.to_string(),
-                });
+            other => {
+                match account_stop(other) {
+                    Ok(failure) => {
+                        self.stop.get_or_insert(failure);
+                    }
+                    Err(EngineEvent::Notice(text)) => self.say(text),
+                    Err(_) => {}
+                }
                 None
             }
-            EngineEvent::Status(EngineStatus::Paused { reason }) => {
-                self.stop.get_or_insert(Failure {
-                    code: exit::ACCOUNT,
-                    message: reason,
-                });
-                None
-            }
-            EngineEvent::Notice(text) => {
-                self.say(text);
-                None
-            }
-            _ => None,
         }
     }
 

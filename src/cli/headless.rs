@@ -197,6 +197,23 @@ impl Headless {
     }
 }
 
+/// What stops a command that is sending creates: a create refused for the
+/// key or the credits, or the engine pausing for either. Any other event
+/// is handed back.
+pub(super) fn account_stop(event: EngineEvent) -> Result<Failure, EngineEvent> {
+    match event {
+        EngineEvent::CreateFailed { error, .. } if error.is_account_problem() => Ok(Failure {
+            code: exit::ACCOUNT,
+            message: error.to_string(),
+        }),
+        EngineEvent::Status(EngineStatus::Paused { reason }) => Ok(Failure {
+            code: exit::ACCOUNT,
+            message: reason,
+        }),
+        other => Err(other),
+    }
+}
+
 pub(super) fn create_failure(error: &ApiError) -> Failure {
     Failure {
         code: error.exit_code(),
