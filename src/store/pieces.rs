@@ -329,19 +329,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{CreateRequest, TtsParams};
-    use crate::store::tests::temp_store;
+    use crate::store::tests::{temp_store, tts};
     use crate::store::{BatchTag, Inserted, Intent};
-
-    fn tts(text: &str) -> CreateRequest {
-        CreateRequest::Tts(TtsParams {
-            text: text.into(),
-            voice_id: "v1".into(),
-            voice_language: "en".into(),
-            voice_speed: None,
-            callback_url: None,
-        })
-    }
 
     fn insert(store: &Store, key: &str, take: i64) -> Inserted {
         let req = tts("x");

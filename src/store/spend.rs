@@ -140,19 +140,8 @@ fn find_live_batch_row(conn: &Connection, key: &str) -> rusqlite::Result<Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::TtsParams;
     use crate::budget::Period;
-    use crate::store::tests::temp_store;
-
-    fn tts(text: &str) -> CreateRequest {
-        CreateRequest::Tts(TtsParams {
-            text: text.into(),
-            voice_id: "v1".into(),
-            voice_language: "en".into(),
-            voice_speed: None,
-            callback_url: None,
-        })
-    }
+    use crate::store::tests::{temp_store, tts};
 
     fn window(cap: f64) -> Window {
         Window {

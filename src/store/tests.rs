@@ -19,6 +19,17 @@ pub(super) fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A TTS request of `text` with voice `v1` in English.
+pub(super) fn tts(text: &str) -> CreateRequest {
+    CreateRequest::Tts(crate::api::TtsParams {
+        text: text.into(),
+        voice_id: "v1".into(),
+        voice_language: "en".into(),
+        voice_speed: None,
+        callback_url: None,
+    })
+}
+
 #[test]
 fn intent_is_visible_before_the_task_id_arrives() {
     let (_dir, store) = temp_store();
