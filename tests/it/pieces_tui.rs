@@ -7,29 +7,11 @@
 //! and assembles the piece again; `p` on the piece plays its output and
 //! its row names the segment sounding.
 
+use crate::common::player::stand_in_player;
 use crossterm::event::KeyCode;
 use klang::audio::player::Environment;
 use klang::tui::harness::Runner;
 use klang::tui::state::playback::Playback;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-
-/// A player that notes the file it was given and plays until stopped.
-fn stand_in_player() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("args.txt");
-    let script = dir.path().join("mpv");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 30\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (dir, log)
-}
 
 /// 1,299 characters in 26 sentences: two calls.
 pub fn script_1299() -> String {

@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use common::player::stand_in_player;
 use crossterm::event::KeyCode;
 use klang::audio::player::Environment;
 use klang::store::LocalState;
@@ -13,24 +14,6 @@ use klang::tui::harness::Runner;
 use klang::tui::{Focus, Playback};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-
-/// A PATH directory holding a stand-in `mpv` that records its arguments,
-/// then stays up (like a player) until it is killed.
-fn stand_in_player() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("args.txt");
-    let script = dir.path().join("mpv");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 30\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (dir, log)
-}
 
 async fn completed_and_measured(r: &mut Runner, prompt: &str) -> i64 {
     r.key(KeyCode::Char('n'));

@@ -10,6 +10,7 @@ pub mod hostile_api;
 pub mod judge;
 pub mod live_loop;
 pub mod mini_api;
+pub mod player;
 pub mod shapes_api;
 pub mod takes_api;
 pub mod tmux;
