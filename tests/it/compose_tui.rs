@@ -231,6 +231,9 @@ async fn star_then_klang_list_starred() {
     r.key(KeyCode::Char('/'));
     r.type_text("is:starred");
     r.key(KeyCode::Enter);
+    // The filtered count comes from the table's query thread, not at once.
+    r.wait_for("the filtered count", |a| a.selection.tasks.len() == 1)
+        .await;
     assert_eq!(r.app.selection.tasks.len(), 1);
     // ...and the CLI on the same store.
     let out = home
