@@ -85,7 +85,9 @@ async fn a_long_text_is_one_piece_and_a_segment_is_taken_again() {
     let before = std::fs::read(&output).unwrap();
 
     tmux.keys(&["g", "Up", "="]);
-    let screen = tmux.wait_for("Segments of piece #1");
+    tmux.wait_for("Segments of piece #1");
+    // The title shows at once, the rows when the store has answered.
+    let screen = tmux.wait_until_gone("loading…");
     let rows = screen
         .lines()
         .filter(|l| l.contains("The quick brown fox"))
@@ -102,6 +104,9 @@ async fn a_long_text_is_one_piece_and_a_segment_is_taken_again() {
     let seconds = common::ffmpeg::probe_duration(&output);
     assert!(seconds > 60.0, "ffprobe reads the new file: {seconds}");
 
+    // The dashboard saves each result by itself (auto_download); quit once
+    // the new take is in, or q would first ask about the running download.
+    tmux.wait_for("#3 saved to");
     // Esc alone (followed at once by a key it would be Alt+key).
     tmux.keys(&["Escape"]);
     tmux.wait_for("Pieces 1");

@@ -67,6 +67,8 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
         "y copied after rebinding:\n{help}"
     );
     tmux.keys(&["Escape"]);
+    // Esc read before `c` is sent: right behind it, `c` would be Alt+c.
+    tmux.wait_until_gone("copy the result URL");
     assert_eq!(
         tmux.run(&["show-buffer"]),
         "",

@@ -106,6 +106,20 @@ impl Tmux {
         panic!("{needles:?} never all appeared; pane:\n{}", self.capture());
     }
 
+    /// Polls the pane until it no longer shows `needle`: proof that a key
+    /// was handled when the screen before it already showed what comes
+    /// after (a key sent too soon after Escape arrives as Alt+key).
+    pub fn wait_until_gone(&self, needle: &str) -> String {
+        for _ in 0..300 {
+            let screen = self.capture();
+            if !screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{needle:?} never went away; pane:\n{}", self.capture());
+    }
+
     /// The pid of the program running in the pane's shell.
     pub fn child_pid(&self) -> String {
         let shell = self.run(&["display-message", "-p", "-t", "klang", "#{pane_pid}"]);
