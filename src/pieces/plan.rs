@@ -30,6 +30,7 @@ impl Segment {
                 Take::Missing { .. } => None,
                 t => t.record().map(|r| r.id),
             },
+            fit: None,
         }
     }
 }

@@ -7,6 +7,7 @@ mod answers;
 mod audio;
 pub mod busy;
 mod compose;
+mod dub;
 mod history;
 mod identity;
 mod leases;
@@ -24,6 +25,7 @@ mod spend;
 
 pub use audio::StoredAnalysis;
 pub use compose::new_group_id;
+pub use dub::{DubFit, FitAction, SpeechSample};
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use media::{MediaFile, ServedMedia};
 pub use pieces::{Assembled, PieceRow, SegmentRow, take_key};

@@ -21,6 +21,8 @@ pub struct SegmentRow {
     pub content_key: String,
     /// The task chosen for it, once there is one.
     pub task: Option<i64>,
+    /// A dub's segment: how it fits its cue. `None` for narration.
+    pub fit: Option<super::DubFit>,
 }
 
 /// A piece as `klang pieces` lists it.
@@ -100,8 +102,8 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             let mut insert = tx
                 .prepare(
-                    "INSERT INTO segments (piece, position, span_start, span_end, chars, request, content_key, task)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO segments (piece, position, span_start, span_end, chars, request, content_key, task, fit)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(|e| self.err(e))?;
             for row in rows {
@@ -114,7 +116,8 @@ impl Store {
                         row.chars,
                         row.request,
                         row.content_key,
-                        row.task
+                        row.task,
+                        row.fit.as_ref().map(super::DubFit::to_json),
                     ])
                     .map_err(|e| self.err(e))?;
             }
@@ -126,7 +129,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT position, span_start, span_end, chars, request, content_key, task
+                "SELECT position, span_start, span_end, chars, request, content_key, task, fit
                  FROM segments WHERE piece = ?1 ORDER BY position",
             )
             .map_err(|e| self.err(e))?;
@@ -139,6 +142,10 @@ impl Store {
                     request: r.get(4)?,
                     content_key: r.get(5)?,
                     task: r.get(6)?,
+                    fit: r
+                        .get::<_, Option<String>>(7)?
+                        .as_deref()
+                        .and_then(super::DubFit::from_json),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -395,6 +402,7 @@ mod tests {
             request: "{}".into(),
             content_key: key.clone(),
             task: None,
+            fit: None,
         };
         store.set_segments(a, std::slice::from_ref(&row)).unwrap();
         assert_eq!(

@@ -294,6 +294,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // the summaries and the form's recall are rewritten without them
     // (`forget_tokens`, in the same transaction).
     "ALTER TABLE task_media ADD COLUMN path_bytes BLOB;",
+    // 15: how a dub's segment fits its cue (`klang dub`), as JSON
+    // (`store::DubFit`): the cue, its slot, the speed sent, and once
+    // assembled the speech's length, where it starts, its overrun and
+    // what was done about it. NULL for narration.
+    "ALTER TABLE segments ADD COLUMN fit TEXT;",
 ];
 
 /// Steps of a migration that SQL cannot say, run after its SQL in the same
