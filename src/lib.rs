@@ -27,6 +27,7 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod stats;
 pub mod store;
+pub mod subtitles;
 pub mod tls;
 pub mod tui;
 pub mod video;

@@ -58,6 +58,7 @@ mod sandbox_faults_callbacks;
 mod speak;
 mod speak_build;
 mod store_faults;
+mod subtitles;
 mod takes_tmux;
 mod tui_app;
 mod tui_audio;
