@@ -30,7 +30,7 @@ fn main() {
         },
         ..AssemblyOptions::default()
     };
-    match assemble(&inputs, &opts, &out) {
+    match assemble(&inputs, &opts, &out, None) {
         Ok(r) => println!(
             "{} {} chunks {:.1} s {:.2} LUFS {:.2} dBTP",
             r.path.display(),

@@ -21,7 +21,7 @@ fn main() {
         ..Settings::default()
     };
     let (source, dir) = (PathBuf::from(source), PathBuf::from(dir));
-    match render(&source, &settings, &dir, "bench") {
+    match render(&source, &settings, &dir, "bench", None) {
         Ok(r) => println!(
             "{} {:.2} LUFS",
             r.path.display(),

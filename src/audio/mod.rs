@@ -10,6 +10,7 @@ pub mod format;
 pub mod matched;
 mod measure;
 mod mp4_edit;
+pub mod origin;
 mod peaks;
 pub mod player;
 pub mod render;

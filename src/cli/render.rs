@@ -94,7 +94,8 @@ pub(super) async fn run(ctx: Context, args: RenderArgs) -> Result<i32, Failure> 
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| format!("task{}", record.id)),
         };
-        let rendered = render_blocking(source, settings.clone(), dir, stem).await?;
+        let origin = record.origin();
+        let rendered = render_blocking(source, settings.clone(), dir, stem, origin).await?;
         if !args.json {
             print_rendered(&rendered, &settings, views.is_empty());
         }
@@ -159,6 +160,7 @@ async fn render_blocking(
     settings: Settings,
     dir: PathBuf,
     stem: String,
+    origin: crate::audio::origin::Origin,
 ) -> Result<Rendered, Failure> {
     let failed = |message: String| Failure {
         code: exit::TASK_FAILED,
@@ -166,10 +168,12 @@ async fn render_blocking(
     };
     std::fs::create_dir_all(&dir)
         .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
-    tokio::task::spawn_blocking(move || render::render(&source, &settings, &dir, &stem))
-        .await
-        .map_err(|e| failed(format!("the render stopped: {e}")))?
-        .map_err(|e| failed(crate::sanitize::single_line(&e).into_owned()))
+    tokio::task::spawn_blocking(move || {
+        render::render(&source, &settings, &dir, &stem, Some(&origin))
+    })
+    .await
+    .map_err(|e| failed(format!("the render stopped: {e}")))?
+    .map_err(|e| failed(crate::sanitize::single_line(&e).into_owned()))
 }
 
 fn print_rendered(r: &Rendered, settings: &Settings, first: bool) {

@@ -11,7 +11,7 @@ use super::{Context, Failure, exit};
 use crate::audio::assemble::{AssembleError, AssemblyOptions};
 use crate::audio::render::{Container, OutputFormat};
 use crate::pieces::build::{
-    Gaps, Outputs, WriteError, assembly_key, choose_all, missing_summary, write_all,
+    Gaps, Outputs, WriteError, assembly_key, choose_all, missing_summary, piece_origin, write_all,
 };
 use crate::pieces::plan::Plan;
 use crate::store::Assembled;
@@ -66,7 +66,8 @@ pub(super) async fn finish(
         previous.and_then(|(_, f)| f.and_then(|f| serde_json::from_str(&f).ok()))
     } else {
         build.say(format!("assembling {} segments", chosen.len()));
-        let stats = match write_blocking(&plan, chosen, opts, gaps(args), outputs).await {
+        let origin = piece_origin(piece, &plan);
+        let stats = match write_blocking(&plan, chosen, opts, gaps(args), outputs, origin).await {
             Ok(stats) => stats,
             Err(failure) => {
                 // Its segments stay made: the next run only assembles.
@@ -158,10 +159,19 @@ async fn write_blocking(
     opts: AssemblyOptions,
     gaps: Gaps,
     outputs: &Outputs,
+    origin: crate::audio::origin::Origin,
 ) -> Result<crate::audio::AudioStats, Failure> {
     let (owned_plan, owned_outputs) = (plan.clone(), outputs.clone());
     tokio::task::spawn_blocking(move || {
-        write_all(&owned_plan, &chosen, &opts, gaps, &owned_outputs).map(|(stats, _)| stats)
+        write_all(
+            &owned_plan,
+            &chosen,
+            &opts,
+            gaps,
+            &owned_outputs,
+            Some(&origin),
+        )
+        .map(|(stats, _)| stats)
     })
     .await
     .map_err(|e| Failure {

@@ -13,6 +13,7 @@ use super::split::{Join, split};
 use super::{Take, Voice, choose};
 use crate::audio::AudioStats;
 use crate::audio::assemble::{AssembleError, AssemblyInput, AssemblyOptions, assemble};
+use crate::audio::origin::Origin;
 use crate::store::{Assembled, Store, TaskRecord};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -198,16 +199,52 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// Assembles the audio and writes the captions and chapters beside it;
-/// returns the output's figures and where each segment's speech starts
-/// and ends in it (seconds). Blocking: decodes and writes the whole
-/// program.
+/// Where piece `piece`'s audio came from, for the file to carry: its text
+/// (the segments' joined), `piece-<id>`, the model and the request's
+/// settings (the first segment's, without its text), made now.
+pub fn piece_origin(piece: i64, plan: &Plan) -> Origin {
+    let text: Vec<&str> = plan
+        .segments
+        .iter()
+        .map(|s| s.chunk.text.as_str())
+        .collect();
+    let first = plan.segments.first();
+    let mut params = first
+        .map(|s| {
+            let mut request = s.request.clone();
+            request.set_callback_url(None);
+            serde_json::to_value(&request).unwrap_or_default()
+        })
+        .unwrap_or_default();
+    if let Some(input) = params.get_mut("input") {
+        params = input.take();
+    }
+    if let Some(map) = params.as_object_mut() {
+        map.remove("text");
+        map.insert("segments".into(), plan.segments.len().into());
+    }
+    Origin {
+        description: text.join(" "),
+        reference: format!("piece-{piece}"),
+        model: first
+            .map_or("kling-tts", |s| s.request.model().api_name())
+            .to_string(),
+        params,
+        created: chrono::Utc::now(),
+    }
+}
+
+/// Assembles the audio (carrying `origin`) and writes the captions and
+/// chapters beside it; returns the output's figures and where each
+/// segment's speech starts and ends in it (seconds). Blocking: decodes
+/// and writes the whole program.
 pub fn write_all(
     plan: &Plan,
     chosen: &[Chosen],
     opts: &AssemblyOptions,
     gaps: Gaps,
     outputs: &Outputs,
+    origin: Option<&Origin>,
 ) -> Result<(AudioStats, Vec<(f64, f64)>), WriteError> {
     let inputs: Vec<AssemblyInput> = plan
         .segments
@@ -218,7 +255,7 @@ pub fn write_all(
             gap_before: Duration::from_millis(u64::from(gap_ms(s.chunk.join, gaps))),
         })
         .collect();
-    let report = assemble(&inputs, opts, &outputs.audio).map_err(WriteError::Assemble)?;
+    let report = assemble(&inputs, opts, &outputs.audio, origin).map_err(WriteError::Assemble)?;
     let pauses: Vec<Vec<(f64, f64)>> = report
         .placements
         .iter()
@@ -357,7 +394,9 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     }
     std::fs::create_dir_all(&outputs.dir)
         .map_err(|e| format!("cannot create {}: {e}", outputs.dir.display()))?;
-    let (stats, placements) = match write_all(&plan, &chosen, &opts, gaps, &outputs) {
+    let origin = piece_origin(piece, &plan);
+    let (stats, placements) = match write_all(&plan, &chosen, &opts, gaps, &outputs, Some(&origin))
+    {
         Ok(done) => done,
         Err(e) => {
             let message = format!("{e}; the made segments are kept");

@@ -206,6 +206,33 @@ impl TaskRecord {
         }
     }
 
+    /// Where its result came from, for the files made of it to carry: the
+    /// prompt or text, the server's task id (else `task-<local id>`), the
+    /// model, the request's parameters (without the callback URL, which
+    /// may hold a secret) and when it was made.
+    pub fn origin(&self) -> crate::audio::origin::Origin {
+        let mut params = self.params.clone();
+        params.set_callback_url(None);
+        let mut value = serde_json::to_value(&params).unwrap_or_default();
+        if let Some(input) = value.get_mut("input") {
+            value = input.take();
+        }
+        let made = self
+            .complete_time
+            .or(self.create_time)
+            .unwrap_or(self.submitted_at);
+        crate::audio::origin::Origin {
+            description: self.params.summary(),
+            reference: self
+                .task_id
+                .clone()
+                .unwrap_or_else(|| format!("task-{}", self.id)),
+            model: self.model.api_name().to_string(),
+            params: value,
+            created: chrono::DateTime::from_timestamp_millis(made).unwrap_or_default(),
+        }
+    }
+
     /// completeTime - createTime once done, in ms.
     pub fn generation_ms(&self) -> Option<i64> {
         match (self.create_time, self.complete_time) {

@@ -201,7 +201,7 @@ fn chunks_8_db_apart_come_out_level_at_the_target_with_the_gaps_asked() {
         ..AssemblyOptions::default()
     };
     let out = dir.path().join("narration.flac");
-    let report = assemble(&inputs, &opts, &out).unwrap();
+    let report = assemble(&inputs, &opts, &out, None).unwrap();
     assert_eq!(report.path, out);
     assert_eq!(report.placements.len(), 4);
     assert!(!report.limited_by_true_peak, "{report:?}");
@@ -292,7 +292,7 @@ fn cuts_into_sound_are_faded_so_nothing_clicks() {
         .map(|i| input(abrupt_tone(dir.path(), &format!("t{i}")), 400 * i))
         .collect();
     let faded = dir.path().join("faded.wav");
-    assemble(&inputs, &AssemblyOptions::default(), &faded).unwrap();
+    assemble(&inputs, &AssemblyOptions::default(), &faded, None).unwrap();
     let step = largest_step_at_cuts(&faded);
     assert!(step < 0.05, "a click at a cut: a step of {step}");
 
@@ -302,7 +302,7 @@ fn cuts_into_sound_are_faded_so_nothing_clicks() {
         ..AssemblyOptions::default()
     };
     let hard = dir.path().join("hard.wav");
-    assemble(&inputs, &opts, &hard).unwrap();
+    assemble(&inputs, &opts, &hard, None).unwrap();
     let step = largest_step_at_cuts(&hard);
     assert!(step > 0.1, "no click without fades? step {step}");
 }
@@ -330,6 +330,7 @@ fn a_silent_or_missing_chunk_is_named_and_nothing_is_written() {
         &[input(speech.clone(), 0), input(silent.clone(), 400)],
         &opts,
         &out,
+        None,
     )
     .unwrap_err();
     assert!(
@@ -337,7 +338,7 @@ fn a_silent_or_missing_chunk_is_named_and_nothing_is_written() {
         "{err}"
     );
     let missing = dir.path().join("gone.mp3");
-    let err = assemble(&[input(speech, 0), input(missing, 400)], &opts, &out).unwrap_err();
+    let err = assemble(&[input(speech, 0), input(missing, 400)], &opts, &out, None).unwrap_err();
     assert!(
         matches!(err, AssembleError::Chunk { number: 2, .. }),
         "{err}"
@@ -351,7 +352,7 @@ fn a_silent_or_missing_chunk_is_named_and_nothing_is_written() {
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
     assert_eq!(
-        assemble(&[], &opts, &out).unwrap_err(),
+        assemble(&[], &opts, &out, None).unwrap_err(),
         AssembleError::Empty
     );
 }
@@ -385,7 +386,7 @@ fn chunks_of_other_rates_and_channels_join_in_the_first_ones_layout() {
         ..AssemblyOptions::default()
     };
     let out = dir.path().join("mixed.wav");
-    let report = assemble(&[input(speech, 0), input(stereo, 600)], &opts, &out).unwrap();
+    let report = assemble(&[input(speech, 0), input(stereo, 600)], &opts, &out, None).unwrap();
     let judged = common::ffmpeg::judge(&out);
     assert_eq!((judged.rate, judged.channels), (44_100, 1), "{judged:?}");
     assert!((judged.lufs + 23.0).abs() <= 0.5, "{judged:?}");

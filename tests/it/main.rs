@@ -44,6 +44,7 @@ mod inputs_bounded;
 mod kill_restart;
 mod mux;
 mod not_audio;
+mod origin_meta;
 mod pieces_tmux;
 mod pieces_tui;
 mod planted_links;

@@ -43,6 +43,7 @@ pub fn write(
     levels: &Levels,
     opts: &AssemblyOptions,
     out: &Path,
+    origin: Option<&crate::audio::origin::Origin>,
 ) -> Result<AssemblyReport, AssembleError> {
     let write_error = |message: String| AssembleError::Write {
         path: out.display().to_string(),
@@ -72,8 +73,8 @@ pub fn write(
         .collect();
     let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "assemble").map_err(write_error)?;
-    let encoder =
-        Encoder::new(temp.as_file_mut(), spec, opts.format.container).map_err(write_error)?;
+    let encoder = Encoder::new(temp.as_file_mut(), spec, opts.format.container, origin)
+        .map_err(write_error)?;
     let mut tail = Tail::new(encoder, spec, 0.0, false).map_err(write_error)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -103,11 +103,12 @@ pub enum AssembleError {
 
 /// Assembles `inputs` into `out` (replaced atomically if it exists: a
 /// reader sees the old file or the new one; a symlink there is replaced,
-/// never followed).
+/// never followed), the file carrying `origin`.
 pub fn assemble(
     inputs: &[AssemblyInput],
     opts: &AssemblyOptions,
     out: &Path,
+    origin: Option<&super::origin::Origin>,
 ) -> Result<AssemblyReport, AssembleError> {
     if inputs.is_empty() {
         return Err(AssembleError::Empty);
@@ -116,7 +117,7 @@ pub fn assemble(
     let measured = measure_all(inputs)?;
     let refs: Vec<&scan::Measured> = measured.iter().collect();
     let levels = level::plan(&refs, opts.target_lufs, opts.true_peak_dbtp);
-    join::write(inputs, &measured, &levels, opts, out)
+    join::write(inputs, &measured, &levels, opts, out, origin)
 }
 
 fn check(opts: &AssemblyOptions) -> Result<(), AssembleError> {

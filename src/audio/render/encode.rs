@@ -1,10 +1,15 @@
-//! Encoding as the samples come: WAV with `hound` (its header's lengths
-//! are filled in by `finalize`), FLAC with `flacenc` one frame at a time
-//! (`encode_fixed_size_frame`; the STREAMINFO block at the start is
-//! written again at the end, when the length and MD5 are known). Memory
-//! is one FLAC block, whatever the length.
+//! Encoding as the samples come: WAV with klang's RIFF writer (`wav.rs`:
+//! the origin's `bext` and iXML and a loop's `smpl` before `data`, the
+//! sizes filled in at the end), FLAC with `flacenc` one frame at a time
+//! (`encode_fixed_size_frame`; the STREAMINFO block at the start, and the
+//! VORBIS_COMMENT block after it holding the origin, are written again at
+//! the end, when the length and MD5 are known). Memory is one FLAC block,
+//! whatever the length.
 
 use super::Container;
+use super::wav::{LoopPoints, WavWriter};
+use crate::audio::origin::{self, Loudness, Origin};
+use flacenc::component::MetadataBlockData;
 use flacenc::component::{BitRepr, Stream, StreamInfo};
 use flacenc::config;
 use flacenc::error::{Verified, Verify};
@@ -20,48 +25,59 @@ pub struct PcmSpec {
 }
 
 pub enum Encoder<W: Write + Seek> {
-    Wav(hound::WavWriter<BufWriter<W>>),
+    Wav(WavWriter<W>),
     Flac(Box<FlacWriter<W>>),
 }
 
 impl<W: Write + Seek> Encoder<W> {
-    pub fn new(out: W, spec: PcmSpec, container: Container) -> Result<Encoder<W>, String> {
+    /// An encoder into `out` (new, empty), the file carrying `origin`
+    /// (WAV: `bext` and iXML; FLAC: Vorbis comments) when given.
+    pub fn new(
+        out: W,
+        spec: PcmSpec,
+        container: Container,
+        origin: Option<&Origin>,
+    ) -> Result<Encoder<W>, String> {
+        Encoder::looped(out, spec, container, origin, None)
+    }
+
+    /// As [`Encoder::new`], marked to loop over `loop_points` (WAV: a
+    /// `smpl` chunk; FLAC: LOOPSTART and LOOPLENGTH comments, which game
+    /// engines such as RPG Maker and Ren'Py read).
+    pub fn looped(
+        out: W,
+        spec: PcmSpec,
+        container: Container,
+        origin: Option<&Origin>,
+        loop_points: Option<LoopPoints>,
+    ) -> Result<Encoder<W>, String> {
         match container {
-            Container::Wav => {
-                let wav = hound::WavSpec {
-                    channels: u16::try_from(spec.channels).unwrap_or(u16::MAX),
-                    sample_rate: spec.rate,
-                    bits_per_sample: spec.bits,
-                    sample_format: hound::SampleFormat::Int,
-                };
-                hound::WavWriter::new(BufWriter::with_capacity(1 << 16, out), wav)
-                    .map(Encoder::Wav)
-                    .map_err(|e| format!("cannot encode the WAV: {e}"))
+            Container::Wav => WavWriter::new(out, spec, origin, loop_points).map(Encoder::Wav),
+            Container::Flac => {
+                let mut extra = Vec::new();
+                if let Some(p) = loop_points {
+                    extra.push(("LOOPSTART", p.start.to_string()));
+                    extra.push(("LOOPLENGTH", (p.end + 1 - p.start).to_string()));
+                }
+                let comments = origin::vorbis_comments(origin, &extra);
+                FlacWriter::new(out, spec, &comments).map(|f| Encoder::Flac(Box::new(f)))
             }
-            Container::Flac => FlacWriter::new(out, spec).map(|f| Encoder::Flac(Box::new(f))),
         }
     }
 
     /// Interleaved integers, whole frames.
     pub fn write(&mut self, samples: &[i32]) -> Result<(), String> {
         match self {
-            Encoder::Wav(w) => {
-                for &s in samples {
-                    w.write_sample(s)
-                        .map_err(|e| format!("cannot encode the WAV: {e}"))?;
-                }
-                Ok(())
-            }
+            Encoder::Wav(w) => w.write(samples),
             Encoder::Flac(f) => f.write(samples),
         }
     }
 
-    /// Completes the file's headers and flushes it.
-    pub fn finish(self) -> Result<(), String> {
+    /// Completes the file's headers and flushes it; `loudness`, what was
+    /// written measures, goes in the WAV's `bext`.
+    pub fn finish(self, loudness: Option<&Loudness>) -> Result<(), String> {
         match self {
-            Encoder::Wav(w) => w
-                .finalize()
-                .map_err(|e| format!("cannot encode the WAV: {e}")),
+            Encoder::Wav(w) => w.finish(loudness),
             Encoder::Flac(f) => f.finish(),
         }
     }
@@ -77,6 +93,8 @@ pub struct FlacWriter<W: Write + Seek> {
     pending: Vec<i32>,
     frame: (FrameBuf, Context),
     sink: flacenc::bitsink::ByteSink,
+    /// The VORBIS_COMMENT block's body, if any.
+    comments: Option<Vec<u8>>,
 }
 
 fn flac_error(e: impl std::fmt::Display) -> String {
@@ -84,7 +102,7 @@ fn flac_error(e: impl std::fmt::Display) -> String {
 }
 
 impl<W: Write + Seek> FlacWriter<W> {
-    fn new(out: W, spec: PcmSpec) -> Result<FlacWriter<W>, String> {
+    fn new(out: W, spec: PcmSpec, comments: &[(String, String)]) -> Result<FlacWriter<W>, String> {
         let config = config::Encoder::default()
             .into_verified()
             .map_err(|(_, e)| format!("FLAC encoder settings: {e}"))?;
@@ -104,14 +122,16 @@ impl<W: Write + Seek> FlacWriter<W> {
             pending: Vec::with_capacity(block * spec.channels),
             frame,
             sink: flacenc::bitsink::ByteSink::new(),
+            comments: (!comments.is_empty()).then(|| origin::vorbis_comment_block(comments)),
         };
         // A placeholder of the same size, rewritten by `finish`.
         writer.write_header()?;
         Ok(writer)
     }
 
-    /// `fLaC` and the STREAMINFO block as they stand (before the first
-    /// frame: a placeholder with the same size and valid fields).
+    /// `fLaC`, the STREAMINFO block as it stands (before the first frame:
+    /// a placeholder with the same size and valid fields) and the
+    /// comments, the same bytes each time.
     fn write_header(&mut self) -> Result<(), String> {
         let mut info = self.info.clone();
         if info.total_samples() == 0 {
@@ -119,7 +139,11 @@ impl<W: Write + Seek> FlacWriter<W> {
                 .map_err(flac_error)?;
             info.set_frame_sizes(0, 0).map_err(flac_error)?;
         }
-        let header = Stream::with_stream_info(info);
+        let mut header = Stream::with_stream_info(info);
+        if let Some(body) = &self.comments {
+            // 4: VORBIS_COMMENT.
+            header.add_metadata_block(MetadataBlockData::new_unknown(4, body).map_err(flac_error)?);
+        }
         self.sink.clear();
         header.write(&mut self.sink).map_err(flac_error)?;
         self.out.write_all(self.sink.as_slice()).map_err(flac_error)
@@ -186,12 +210,17 @@ mod tests {
             rate: 48_000,
             bits: 24,
         };
-        let mut enc =
-            Encoder::new(std::fs::File::create(&path).unwrap(), spec, Container::Flac).unwrap();
+        let mut enc = Encoder::new(
+            std::fs::File::create(&path).unwrap(),
+            spec,
+            Container::Flac,
+            None,
+        )
+        .unwrap();
         for block in samples.chunks(2 * 333) {
             enc.write(block).unwrap();
         }
-        enc.finish().unwrap();
+        enc.finish(None).unwrap();
         let a = crate::audio::analyse_file(&path).unwrap();
         assert_eq!((a.stats.channels, a.stats.sample_rate), (2, 48_000));
         assert!((a.stats.duration_s - 10_001.0 / 48_000.0).abs() < 1e-9);

@@ -19,6 +19,7 @@ mod gain;
 mod passes;
 mod resample;
 mod trim;
+pub mod wav;
 mod write;
 
 pub use gain::Gain;
@@ -192,12 +193,14 @@ pub struct Rendered {
 }
 
 /// Renders `source` into `dir` as `stem` plus the settings' suffix (a
-/// new name when taken). `settings` must have passed [`Settings::check`].
+/// new name when taken), the file carrying `origin`. `settings` must have
+/// passed [`Settings::check`].
 pub fn render(
     source: &Path,
     settings: &Settings,
     dir: &Path,
     stem: &str,
+    origin: Option<&super::origin::Origin>,
 ) -> Result<Rendered, String> {
     let mut plan = chain::Plan {
         mono: settings.mono,
@@ -230,6 +233,7 @@ pub fn render(
         &plan,
         gain.map_or(0.0, |g| g.db),
         settings,
+        origin,
         temp.as_file_mut(),
     )?;
     let name = settings.file_name(stem, Some(out.source_rate));

@@ -10,6 +10,7 @@ use super::{Encoder, PcmSpec, Quantizer, Settings, downmix};
 use crate::audio::Analysis;
 use crate::audio::decode::Opened;
 use crate::audio::measure::Meter;
+use crate::audio::origin::{Loudness, Origin};
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, UnwindSafe};
 use std::path::Path;
@@ -76,14 +77,16 @@ pub struct Written {
 }
 
 /// Decodes the source through `plan`, applies `gain_db`, quantizes and
-/// encodes into `file` (empty, new).
+/// encodes into `file` (empty, new), carrying `origin`.
 pub fn write(
     source: &Path,
     plan: &Plan,
     gain_db: f64,
     settings: &Settings,
+    origin: Option<&Origin>,
     file: &mut File,
 ) -> Result<Written, String> {
+    let origin = origin.cloned();
     let file = AssertUnwindSafe(file);
     let (container, bits) = (settings.container, settings.bits);
     decode(source, move |mut opened| {
@@ -102,7 +105,12 @@ pub fn write(
                         bits,
                     };
                     let out = file.take().ok_or(NOTHING_DECODED)?;
-                    let tail = Tail::new(Encoder::new(out, spec, container)?, spec, gain_db, true)?;
+                    let tail = Tail::new(
+                        Encoder::new(out, spec, container, origin.as_ref())?,
+                        spec,
+                        gain_db,
+                        true,
+                    )?;
                     state.insert((chain, tail, block.rate))
                 }
             };
@@ -207,12 +215,20 @@ impl<'f> Tail<'f> {
         Ok(())
     }
 
-    /// Completes the file; the figures of what was written.
+    /// Completes the file; the figures of what was written (which the
+    /// WAV's `bext` carries too).
     pub fn finish(self) -> Result<Analysis, String> {
-        self.encoder.finish()?;
         drop(self.meter);
-        self.measured
+        let analysis = self
+            .measured
             .join()
-            .map_err(|_| "the meter of the written samples failed".to_string())?
+            .map_err(|_| "the meter of the written samples failed".to_string())??;
+        let s = &analysis.stats;
+        self.encoder.finish(Some(&Loudness {
+            integrated_lufs: s.loudness_lufs,
+            range_lu: s.loudness_range_lu,
+            true_peak_dbtp: s.true_peak_dbtp,
+        }))?;
+        Ok(analysis)
     }
 }

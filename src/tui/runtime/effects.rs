@@ -254,6 +254,7 @@ impl Effects {
                 settings,
                 dir,
                 stem,
+                origin,
             } => {
                 let stopped = Message::AudioExported {
                     id,
@@ -261,7 +262,7 @@ impl Effects {
                 };
                 self.on_blocking_thread(stopped, move |_| Message::AudioExported {
                     id,
-                    result: jobs::export_audio(&source, &settings, &dir, &stem),
+                    result: jobs::export_audio(&source, &settings, &dir, &stem, &origin),
                 });
             }
             Command::CheckVideo { token, url } => self.check_video(token, url),

@@ -81,9 +81,10 @@ pub(super) fn export_audio(
     settings: &crate::audio::render::Settings,
     dir: &Path,
     stem: &str,
+    origin: &crate::audio::origin::Origin,
 ) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    crate::audio::render::render(source, settings, dir, stem).map(|r| r.path)
+    crate::audio::render::render(source, settings, dir, stem, Some(origin)).map(|r| r.path)
 }
 
 /// Muxes task `id`'s audio onto its video (ffmpeg is found on the players'

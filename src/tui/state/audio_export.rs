@@ -37,6 +37,7 @@ impl App {
             settings: self.settings.export.clone(),
             dir,
             stem,
+            origin: Box::new(task.origin()),
         })
     }
 

@@ -184,6 +184,8 @@ pub enum Command {
         settings: crate::audio::render::Settings,
         dir: PathBuf,
         stem: String,
+        /// What the file carries of where it came from.
+        origin: Box<crate::audio::origin::Origin>,
     },
     /// Check the form's video `url` after the debounce, replacing any
     /// check still running (answer: `VideoChecked` with `token`).

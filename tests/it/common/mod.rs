@@ -11,6 +11,7 @@ pub mod judge;
 pub mod live_loop;
 pub mod mini_api;
 pub mod player;
+pub mod riff;
 pub mod shapes_api;
 pub mod takes_api;
 pub mod tmux;
