@@ -5,6 +5,7 @@
 //! [`check_url`] or [`check_file`].
 
 mod boxes;
+pub mod duck;
 mod facts;
 mod local;
 mod locate;

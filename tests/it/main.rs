@@ -32,6 +32,7 @@ mod config_files;
 mod discard;
 mod download;
 mod download_resume;
+mod duck;
 mod engine_e2e;
 mod export_stats;
 mod faults;
