@@ -5,6 +5,7 @@
 //! the terminal UI; decoding is blocking work for a worker thread.
 
 pub mod assemble;
+pub mod crossfade;
 mod decode;
 pub mod format;
 pub mod matched;

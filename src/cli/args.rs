@@ -79,6 +79,8 @@ pub enum Command {
     Batch(BatchArgs),
     /// Narrate a text or Markdown script of any length: split, send what is not made yet, assemble with captions and chapters
     Speak(SpeakArgs),
+    /// An ambience bed of any length: takes of a prompt (or a group's) joined by crossfades at matched loudness
+    Bed(BedArgs),
     /// List the pieces (narrations) and their progress
     Pieces(JsonFlag),
     /// Write the task history as CSV or JSON Lines
@@ -165,6 +167,43 @@ pub struct SpeakArgs {
     /// Send one new take of segment N (1-based, as the plan numbers them); repeatable
     #[arg(long, value_name = "N")]
     pub retake: Vec<usize>,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BedArgs {
+    /// Make the takes from this sound-effects prompt (10 s each)
+    #[arg(long, required_unless_present = "group", conflicts_with = "group")]
+    pub prompt: Option<String>,
+    /// Use the completed takes of this group (the id `submit --count` printed)
+    #[arg(long, value_name = "ID")]
+    pub group: Option<String>,
+    /// How long the bed lasts
+    #[arg(long, value_name = "M", default_value_t = 10.0)]
+    pub minutes: f64,
+    /// How many takes of --prompt to make and use, 4 to 16
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub takes: usize,
+    /// Make the bed seamless: its end crossfades into its start
+    #[arg(long = "loop")]
+    pub looped: bool,
+    /// Directory to write the bed into [default: the download directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File format [default: wav]
+    #[arg(long, value_enum)]
+    pub format: Option<RenderFormat>,
+    /// Bring every take to this integrated loudness
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = -20.0)]
+    pub normalize: f64,
+    /// Print the plan (takes, what is made, calls and cost); send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse the plan if what it sends costs more than this many dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
     /// Print one JSON document and nothing else on stdout
     #[arg(long)]
     pub json: bool,

@@ -8,6 +8,7 @@ mod args;
 mod audio;
 mod batch;
 mod batch_run;
+mod bed;
 mod completions;
 mod download;
 mod export;
@@ -16,6 +17,7 @@ mod list;
 mod mux;
 mod output;
 mod paths;
+mod piece_takes;
 mod pieces;
 mod render;
 mod sandbox_cmd;
@@ -194,6 +196,10 @@ pub async fn run(
         Command::Speak(args) => {
             let ctx = headless_context(global, check_keys).await?;
             speak::run(ctx, args).await
+        }
+        Command::Bed(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            bed::run(ctx, args).await
         }
         Command::Pieces(flag) => {
             pieces::run(headless_context(global, check_keys).await?, flag.json)

@@ -122,7 +122,7 @@ impl Build {
 
     /// Sends a take of each segment in `plan.to_send`; returns the tasks
     /// to wait for.
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         ctx: &Context,
         plan: &Plan,
@@ -254,7 +254,7 @@ impl Build {
 
     /// Waits until every task in `ids` is final and downloads each
     /// completed one not on disk yet into `dir`.
-    async fn wait_and_download(
+    pub(super) async fn wait_and_download(
         &mut self,
         ids: HashSet<i64>,
         dir: PathBuf,

@@ -345,6 +345,11 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
         .piece_source(piece)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("piece #{piece} is not in the store"))?;
+    if let Ok(bed) = serde_json::from_str::<super::bed::Settings>(&settings)
+        && bed.kind == "bed"
+    {
+        return super::bed::assemble_stored(store, piece, &source, &output, &bed);
+    }
     let settings: StoredSettings = serde_json::from_str(&settings)
         .map_err(|e| format!("piece #{piece}'s settings cannot be read ({e})"))?;
     let text = std::fs::read_to_string(&source).map_err(|e| {

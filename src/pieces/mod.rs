@@ -9,6 +9,7 @@
 //! language, speed, text), never of a position: the same sentence in
 //! another place, or in another piece, reuses the take already paid for.
 
+pub mod bed;
 pub mod build;
 pub mod captions;
 mod markdown;

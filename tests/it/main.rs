@@ -18,6 +18,7 @@ mod audio_judged;
 mod audio_matched;
 mod audio_spectrogram;
 mod batch;
+mod bed;
 mod callbacks;
 mod cli;
 mod cli_audio;

@@ -21,6 +21,7 @@ use super::render::OutputFormat;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use scan::map_channels;
 pub use scan::{PAUSE_MIN_MS, PAUSE_THRESHOLD_DBFS};
 
 /// One chunk, in program order.

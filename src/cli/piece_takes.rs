@@ -1,0 +1,145 @@
+//! The middle of every piece command after `klang speak` (`bed`, `foley`):
+//! the plan's missing takes sent through `speak_build`'s builder (each
+//! take's key written with its row before the create leaves, so nothing
+//! is sent twice), every take waited for and downloaded, and each
+//! segment's take chosen again from the store. What the command makes of
+//! the takes is its own.
+
+use super::speak_build::Build;
+use super::{Context, Failure, exit};
+use crate::pieces::Take;
+use crate::pieces::build::{Chosen, choose_all, missing_summary};
+use crate::pieces::plan::Plan;
+
+/// The takes of every segment, on disk, in order; and the build (calls
+/// sent, cost) for the report.
+pub(super) async fn make(
+    ctx: &Context,
+    json: bool,
+    piece: i64,
+    plan: &Plan,
+    folder: &str,
+) -> Result<(Build, Vec<Chosen>), Failure> {
+    let headless = super::headless::Headless::start(ctx, json).await?;
+    if ctx.is_sandbox() {
+        headless.say("SANDBOX: simulated audio, nothing is charged");
+    }
+    let mut build = Build {
+        headless,
+        calls_sent: 0,
+        cost_usd: 0.0,
+        stop: None,
+        interrupted: false,
+    };
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    if !plan.to_send.is_empty() {
+        // New takes: what was assembled no longer matches.
+        ctx.store.set_piece_state(piece, "planned", None)?;
+    }
+    let mut waiting = build.send(ctx, plan, &mut ctrl_c).await;
+    for s in &plan.segments {
+        if let Take::Running(r) | Take::Made(r) = &s.take {
+            waiting.insert(r.id);
+        }
+    }
+    if build.stop.is_none() && !build.interrupted {
+        let dir = ctx.engine_config.download_dir.join("pieces").join(folder);
+        build.wait_and_download(waiting, dir, &mut ctrl_c).await;
+    }
+    if let Some(stop) = build.stop.take() {
+        ctx.store
+            .set_piece_state(piece, "partial", Some(&stop.message))?;
+        return Err(stop);
+    }
+    if build.interrupted {
+        ctx.store.set_piece_state(
+            piece,
+            "partial",
+            Some("interrupted: run the same command again to continue"),
+        )?;
+        return Err(Failure {
+            code: 130,
+            message: "interrupted: run the same command again to continue; nothing is sent twice"
+                .into(),
+        });
+    }
+    match choose_all(&ctx.store, piece, plan)? {
+        Ok(chosen) => Ok((build, chosen)),
+        Err(problems) => {
+            let summary = missing_summary(&problems, plan.segments.len());
+            ctx.store
+                .set_piece_state(piece, "partial", Some(&summary))?;
+            for p in &problems {
+                build.say(p);
+            }
+            Err(Failure {
+                code: exit::TASK_FAILED,
+                message: format!(
+                    "the piece is partial: {summary}; run the same command again to send what is missing"
+                ),
+            })
+        }
+    }
+}
+
+pub(super) fn dollars(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// `--max-cost` or a budget this plan would pass: refused before the
+/// first call.
+pub(super) fn refusal(
+    ctx: &Context,
+    what: &str,
+    max_cost: Option<f64>,
+    plan: &Plan,
+) -> Result<Option<Failure>, Failure> {
+    let cost = plan.cost_to_send();
+    let calls = plan.to_send.len();
+    if let Some(max) = max_cost
+        && cost > max + 1e-9
+    {
+        return Ok(Some(Failure::usage(format!(
+            "{what}: the plan sends {calls} calls for ${cost:.4}, above --max-cost ${max:.4}; nothing was sent"
+        ))));
+    }
+    Ok(
+        crate::engine::check_budget(&ctx.store, ctx.engine_config.budget, cost)?
+            .err()
+            .map(|over| {
+                Failure::usage(format!(
+                    "{what}: the plan's {calls} calls: {over}; nothing was sent"
+                ))
+            }),
+    )
+}
+
+pub(super) fn check_max_cost(max_cost: Option<f64>) -> Result<(), Failure> {
+    if let Some(max) = max_cost
+        && !(max.is_finite() && max >= 0.0)
+    {
+        return Err(Failure::usage(format!(
+            "--max-cost must be a number of dollars, 0 or more, got {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// The output folder: `--out`, else the download directory, absolute.
+pub(super) fn out_dir(
+    ctx: &Context,
+    out: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, Failure> {
+    let dir = out
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| ctx.engine_config.download_dir.clone());
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Failure::usage(format!("cannot tell the current directory: {e}")))?
+            .join(dir)
+    };
+    Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
+}
