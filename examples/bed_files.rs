@@ -21,7 +21,7 @@ fn main() {
     };
     let takes: Vec<PathBuf> = args.map(PathBuf::from).collect();
     let format = OutputFormat::default();
-    match bed::write(takes, minutes, false, -20.0, format, 1, &out) {
+    match bed::write(takes, minutes, false, -20.0, format, 1, None, &out) {
         Ok(b) => println!(
             "{} {} clips {:.1} s {:.2} LUFS, no take back within {:.1} s",
             b.written.path.display(),

@@ -19,6 +19,8 @@
 
 use super::AudioStats;
 use super::assemble::map_channels;
+use super::origin::Origin;
+use super::render::wav::LoopPoints;
 use super::render::{Encoder, OutputFormat, PcmSpec, StreamResampler, Tail, temp_in};
 use crate::atomic_file;
 use ebur128::{EbuR128, Mode};
@@ -296,13 +298,15 @@ impl Placed {
 
 /// Writes the program: `clips` laid on a timeline of `total_s + wrap_s`
 /// seconds, the last `wrap_s` mixed into the head, as `total_s` seconds
-/// (rounded to a frame) into `out`, replaced atomically.
+/// (rounded to a frame) into `out`, replaced atomically, carrying
+/// `origin`; a looped program is marked to loop whole (WAV `smpl`, FLAC
+/// LOOPSTART/LOOPLENGTH).
 pub fn write(
     takes: &mut Takes,
     clips: &[Clip],
-    total_s: f64,
-    wrap_s: f64,
+    (total_s, wrap_s): (f64, f64),
     format: OutputFormat,
+    origin: Option<&Origin>,
     out: &Path,
 ) -> Result<Written, CrossfadeError> {
     format.check().map_err(CrossfadeError::Settings)?;
@@ -353,7 +357,18 @@ pub fn write(
     }
     let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "crossfade").map_err(write_error)?;
-    let encoder = Encoder::new(temp.as_file_mut(), spec, format.container).map_err(write_error)?;
+    let loop_points = (wrap > 0).then(|| LoopPoints {
+        start: 0,
+        end: total - 1,
+    });
+    let encoder = Encoder::looped(
+        temp.as_file_mut(),
+        spec,
+        format.container,
+        origin,
+        loop_points,
+    )
+    .map_err(write_error)?;
     let mut tail = Tail::new(encoder, spec, 0.0, false).map_err(write_error)?;
     let channels = spec.channels;
     let mut block = Vec::with_capacity(BLOCK_FRAMES as usize * channels);

@@ -180,7 +180,8 @@ async fn from_prompt(
         return report(args, &build, Some(piece), &out, figures, true);
     }
     let paths = chosen.into_iter().map(|c| c.path).collect();
-    let figures = write(&settings, paths, prompt, &out, &build).await;
+    let origin = bed::origin(prompt, &format!("piece-{piece}"), &settings);
+    let figures = write(&settings, paths, prompt, origin, &out, &build).await;
     let figures = match figures {
         Ok(f) => f,
         Err(failure) => {
@@ -294,7 +295,8 @@ async fn from_group(
         rate: format.rate,
         bits: format.bits,
     };
-    let figures = write(&settings, paths, group, &out, &build).await?;
+    let origin = bed::origin(group, &format!("group-{group}"), &settings);
+    let figures = write(&settings, paths, group, origin, &out, &build).await?;
     report(args, &build, None, &out, figures, false)
 }
 
@@ -303,6 +305,7 @@ async fn write(
     settings: &bed::Settings,
     paths: Vec<PathBuf>,
     seed_text: &str,
+    origin: crate::audio::origin::Origin,
     out: &std::path::Path,
     build: &Build,
 ) -> Result<serde_json::Value, Failure> {
@@ -311,7 +314,6 @@ async fn write(
         paths.len(),
         settings.minutes
     ));
-    // origin: pass the bed's Origin (prompt or group, piece id) once the Origin API lands.
     let owned = settings.clone();
     let seed = bed::seed_of(seed_text);
     let target = out.to_path_buf();
@@ -323,6 +325,7 @@ async fn write(
             owned.normalize,
             owned.format(),
             seed,
+            Some(&origin),
             &target,
         )
     })

@@ -213,7 +213,9 @@ pub struct Bed {
 }
 
 /// Lays the takes at `paths` into `minutes` of bed at `out` (every take
-/// at `target_lufs`), looped or not; `seed` fixes the order. Blocking.
+/// at `target_lufs`, the file carrying `origin`), looped or not; `seed`
+/// fixes the order. Blocking.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     paths: Vec<std::path::PathBuf>,
     minutes: f64,
@@ -221,6 +223,7 @@ pub fn write(
     target_lufs: f64,
     format: crate::audio::render::OutputFormat,
     seed: u64,
+    origin: Option<&crate::audio::origin::Origin>,
     out: &std::path::Path,
 ) -> std::result::Result<Bed, String> {
     use crate::audio::crossfade::{Takes, write};
@@ -234,13 +237,35 @@ pub fn write(
     let written = write(
         &mut takes,
         &layout.clips,
-        layout.total_s,
-        layout.wrap_s,
+        (layout.total_s, layout.wrap_s),
         format,
+        origin,
         out,
     )
     .map_err(|e| e.to_string())?;
     Ok(Bed { written, layout })
+}
+
+/// Where a bed came from: its prompt (or group), `reference` (the
+/// piece, or the group), the sound-effects model and the bed's settings.
+pub fn origin(
+    description: &str,
+    reference: &str,
+    settings: &Settings,
+) -> crate::audio::origin::Origin {
+    crate::audio::origin::Origin {
+        description: description.to_string(),
+        reference: reference.to_string(),
+        model: crate::api::Model::SoundEffects.api_name().to_string(),
+        params: serde_json::json!({
+            "duration": format!("{TAKE_S:.1}"),
+            "takes": settings.takes,
+            "minutes": settings.minutes,
+            "loop": settings.looped,
+            "normalize": settings.normalize,
+        }),
+        created: chrono::Utc::now(),
+    }
 }
 
 /// A seed from any text (the prompt, the group): the same bed is laid the
@@ -360,7 +385,7 @@ pub fn assemble_stored(
         return Ok(Assembly::Unchanged(out.to_path_buf()));
     }
     let paths = chosen.into_iter().map(|c| c.path).collect();
-    // origin: pass the bed's Origin (the prompt, "piece-<id>") once the Origin API lands.
+    let origin = origin(prompt, &format!("piece-{piece}"), settings);
     let bed = write(
         paths,
         settings.minutes,
@@ -368,6 +393,7 @@ pub fn assemble_stored(
         settings.normalize,
         settings.format(),
         seed_of(prompt),
+        Some(&origin),
         out,
     )
     .inspect_err(|e| {

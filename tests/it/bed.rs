@@ -118,6 +118,19 @@ async fn a_ten_minute_bed_from_four_takes_is_even_and_never_repeats_within_30_s(
     assert!(range <= 3.0, "short-term loudness spans {range:.2} LU");
     let lufs = common::judge::integrated_lufs(&path);
     assert!((lufs + 20.0).abs() < 1.0, "{lufs}");
+    // The file says where it came from (bext, as ffprobe reads it).
+    let tags = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format_tags", "-of", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let tags: serde_json::Value = serde_json::from_slice(&tags.stdout).unwrap();
+    assert_eq!(tags["format"]["tags"]["comment"], "rain on a tin roof");
+    let piece = report["piece"].as_i64().unwrap();
+    assert_eq!(
+        tags["format"]["tags"]["originator_reference"],
+        format!("piece-{piece}")
+    );
 
     // Again: nothing sent, the file left as it was.
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
