@@ -8,6 +8,7 @@ pub mod assemble;
 pub mod crossfade;
 mod decode;
 pub mod format;
+pub mod manifest;
 pub mod matched;
 mod measure;
 mod mp4_edit;
@@ -17,6 +18,7 @@ pub mod player;
 pub mod render;
 pub mod sniff;
 pub mod spectrogram;
+pub mod ucs;
 mod waveform;
 
 pub use peaks::{PEAK_COUNT, Peak, Peaks};

@@ -402,6 +402,27 @@ pub enum RenderFormat {
     Flac,
 }
 
+/// How written files are named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum NameStyle {
+    /// The source's name and the settings: `rain.48k24.wav`
+    #[default]
+    Plain,
+    /// Universal Category System: `RAINMisc_Rain On A Tin Roof_klang_<task id>.wav`
+    Ucs,
+}
+
+/// `--name` and `--catid`, shared by the commands that write audio files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NamingArgs {
+    /// How to name the files: plain, or ucs (CatID_FXName_CreatorID_SourceID)
+    #[arg(long = "name", value_enum, value_name = "STYLE", default_value_t)]
+    pub style: NameStyle,
+    /// The UCS CatID (e.g. RAINMisc) [default: suggested from the prompt's words]
+    #[arg(long, value_name = "CATID")]
+    pub catid: Option<String>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RenderArgs {
     /// Local id, task id, or a unique prefix of it
@@ -437,6 +458,8 @@ pub struct RenderArgs {
     /// Directory to write into [default: beside the download]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub naming: NamingArgs,
     /// Print one JSON document (the path and figures of each file) and nothing else on stdout
     #[arg(long)]
     pub json: bool,

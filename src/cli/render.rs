@@ -4,12 +4,13 @@
 //! Settings come from `[render]` in config.toml, each flag winning over its
 //! line; impossible ones are refused (exit 2) before anything is decoded.
 
-use super::args::{RenderArgs, RenderFormat};
+use super::args::{NameStyle, NamingArgs, RenderArgs, RenderFormat};
 use super::headless::Headless;
 use super::output::{outln, print_json};
 use super::{Context, Failure, audio, exit};
 use crate::audio::AudioStats;
-use crate::audio::render::{self, Container, Rendered, Settings};
+use crate::audio::manifest::{self, ManifestRow};
+use crate::audio::render::{self, Container, Naming, Rendered, Settings};
 use crate::sanitize::terminal_safe;
 use crate::store::{LocalState, TaskRecord};
 use serde::Serialize;
@@ -58,6 +59,7 @@ pub(super) async fn run(ctx: Context, args: RenderArgs) -> Result<i32, Failure> 
     let config = ctx.config.render.as_ref();
     let settings = settings(config, &args);
     settings.check().map_err(Failure::usage)?;
+    check_naming(&args.naming)?;
     let out =
         match args
             .out
@@ -80,6 +82,7 @@ pub(super) async fn run(ctx: Context, args: RenderArgs) -> Result<i32, Failure> 
     let digits = records.len().to_string().len().max(2);
     let mut headless: Option<Headless> = None;
     let mut views = Vec::new();
+    let mut rows = Vec::new();
     for (take, record) in records.into_iter().enumerate() {
         let record = on_disk(&ctx, &mut headless, record, args.json).await?;
         let source = PathBuf::from(record.local_path.clone().unwrap_or_default());
@@ -87,7 +90,7 @@ pub(super) async fn run(ctx: Context, args: RenderArgs) -> Result<i32, Failure> 
             Some(dir) => dir.clone(),
             None => source.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
-        let stem = match &group {
+        let stem: String = match &group {
             Some(g) => format!("{g}_take{:0digits$}", take + 1),
             None => source
                 .file_stem()
@@ -95,11 +98,45 @@ pub(super) async fn run(ctx: Context, args: RenderArgs) -> Result<i32, Failure> 
                 .unwrap_or_else(|| format!("task{}", record.id)),
         };
         let origin = record.origin();
-        let rendered = render_blocking(source, settings.clone(), dir, stem, origin).await?;
+        let naming = match args.naming.style {
+            NameStyle::Plain => Named::Suffixed(stem),
+            NameStyle::Ucs => Named::Exact(crate::audio::ucs::file_name(
+                &origin.description,
+                args.naming.catid.as_deref(),
+                &origin.reference,
+                settings.container.extension(),
+            )),
+        };
+        let rendered = render_blocking(source, settings.clone(), dir, naming, origin).await?;
         if !args.json {
             print_rendered(&rendered, &settings, views.is_empty());
         }
+        rows.push(manifest_row(&record, &rendered));
         views.push(view(record.id, rendered));
+    }
+    if let (Some(g), Some(first)) = (&group, views.first()) {
+        let dir = crate::atomic_file::parent_dir(Path::new(&first.path)).to_path_buf();
+        let path = dir.join(format!(
+            "{}.manifest.csv",
+            crate::engine::download::naming::slug(g)
+        ));
+        for row in &mut rows {
+            if let Ok(name) = Path::new(&row.file).strip_prefix(&dir) {
+                row.file = name.display().to_string();
+            }
+        }
+        manifest::write(&path, &rows).map_err(|message| Failure {
+            code: exit::TASK_FAILED,
+            message,
+        })?;
+        if !args.json {
+            outln!("");
+            outln!(
+                "{:<16} {}",
+                "manifest",
+                terminal_safe(&path.display().to_string())
+            );
+        }
     }
     if args.json {
         match (group.is_some(), views.pop()) {
@@ -155,11 +192,49 @@ pub(super) async fn on_disk(
     }
 }
 
+/// `--catid` only with `--name ucs`, and a CatID UCS would take.
+pub(super) fn check_naming(naming: &NamingArgs) -> Result<(), Failure> {
+    match (&naming.catid, naming.style) {
+        (Some(_), NameStyle::Plain) => {
+            Err(Failure::usage("--catid names files by UCS: add --name ucs"))
+        }
+        (Some(catid), NameStyle::Ucs) => {
+            crate::audio::ucs::check_catid(catid).map_err(Failure::usage)
+        }
+        (None, _) => Ok(()),
+    }
+}
+
+/// A file's name, owned: the stem plus the settings' suffix, or exactly.
+enum Named {
+    Suffixed(String),
+    Exact(String),
+}
+
+/// The manifest's row for a rendered take.
+fn manifest_row(record: &TaskRecord, r: &Rendered) -> ManifestRow {
+    let s = &r.written.stats;
+    ManifestRow {
+        file: r.path.display().to_string(),
+        duration_s: s.duration_s,
+        loudness_lufs: s.loudness_lufs,
+        true_peak_dbtp: s.true_peak_dbtp,
+        prompt: record.params.summary(),
+        task_ids: vec![
+            record
+                .task_id
+                .clone()
+                .unwrap_or_else(|| format!("task-{}", record.id)),
+        ],
+        cost_usd: record.cost_usd,
+    }
+}
+
 async fn render_blocking(
     source: PathBuf,
     settings: Settings,
     dir: PathBuf,
-    stem: String,
+    named: Named,
     origin: crate::audio::origin::Origin,
 ) -> Result<Rendered, Failure> {
     let failed = |message: String| Failure {
@@ -169,7 +244,11 @@ async fn render_blocking(
     std::fs::create_dir_all(&dir)
         .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
     tokio::task::spawn_blocking(move || {
-        render::render(&source, &settings, &dir, &stem, Some(&origin))
+        let naming = match &named {
+            Named::Suffixed(stem) => Naming::Suffixed(stem),
+            Named::Exact(name) => Naming::Exact(name),
+        };
+        render::render_named(&source, &settings, &dir, naming, Some(&origin))
     })
     .await
     .map_err(|e| failed(format!("the render stopped: {e}")))?

@@ -12,6 +12,7 @@ use crate::audio::assemble::{AssembleError, AssemblyOptions};
 use crate::audio::render::{Container, OutputFormat};
 use crate::pieces::build::{
     Gaps, Outputs, WriteError, assembly_key, choose_all, missing_summary, piece_origin, write_all,
+    write_manifest,
 };
 use crate::pieces::plan::Plan;
 use crate::store::Assembled;
@@ -67,7 +68,16 @@ pub(super) async fn finish(
     } else {
         build.say(format!("assembling {} segments", chosen.len()));
         let origin = piece_origin(piece, &plan);
-        let stats = match write_blocking(&plan, chosen, opts, gaps(args), outputs, origin).await {
+        let stats = match write_blocking(
+            &plan,
+            chosen.clone(),
+            opts,
+            gaps(args),
+            outputs,
+            origin.clone(),
+        )
+        .await
+        {
             Ok(stats) => stats,
             Err(failure) => {
                 // Its segments stay made: the next run only assembles.
@@ -76,6 +86,12 @@ pub(super) async fn finish(
                 return Err(failure);
             }
         };
+        write_manifest(&ctx.store, outputs, &chosen, &stats, &origin).map_err(|message| {
+            Failure {
+                code: exit::NETWORK,
+                message,
+            }
+        })?;
         let figures = serde_json::to_value(&stats).unwrap_or_default();
         ctx.store.set_piece_assembled(
             piece,
@@ -96,6 +112,7 @@ pub(super) async fn finish(
         "srt": outputs.srt.display().to_string(),
         "vtt": outputs.vtt.display().to_string(),
         "chapters": outputs.chapters.display().to_string(),
+        "manifest": outputs.manifest().display().to_string(),
         "segments": plan.segments.len(),
         "calls_sent": build.calls_sent,
         "cost_usd": dollars(build.cost_usd),

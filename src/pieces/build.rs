@@ -47,6 +47,16 @@ impl Outputs {
         }
     }
 
+    /// `<stem>.manifest.csv` beside the audio.
+    pub fn manifest(&self) -> PathBuf {
+        let stem = self
+            .audio
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "speech".into());
+        self.dir.join(format!("{stem}.manifest.csv"))
+    }
+
     /// Whether what was last assembled (its key, from the store) is what
     /// `key` would make now, and every file of it is still on disk.
     pub fn unchanged(&self, previous: Option<&(String, Option<String>)>, key: &str) -> bool {
@@ -293,6 +303,41 @@ pub fn write_all(
     Ok((report.audio, placements))
 }
 
+/// `<stem>.manifest.csv` beside a piece's audio: one row, the audio with
+/// its figures, the piece's text, the task ids of the takes it is made of
+/// and what they cost. Written atomically; returns its path.
+pub fn write_manifest(
+    store: &Store,
+    outputs: &Outputs,
+    chosen: &[Chosen],
+    stats: &AudioStats,
+    origin: &Origin,
+) -> Result<PathBuf, String> {
+    let mut task_ids = Vec::with_capacity(chosen.len());
+    let mut cost_usd = 0.0;
+    for c in chosen {
+        let r = store.get(c.task).map_err(|e| e.to_string())?;
+        task_ids.push(r.task_id.unwrap_or_else(|| format!("task-{}", r.id)));
+        cost_usd += r.cost_usd;
+    }
+    let path = outputs.manifest();
+    let row = crate::audio::manifest::ManifestRow {
+        file: outputs
+            .audio
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        duration_s: stats.duration_s,
+        loudness_lufs: stats.loudness_lufs,
+        true_peak_dbtp: stats.true_peak_dbtp,
+        prompt: origin.description.clone(),
+        task_ids,
+        cost_usd,
+    };
+    crate::audio::manifest::write(&path, &[row])?;
+    Ok(path)
+}
+
 /// Writes `text` to `path` through a temporary file in the same folder
 /// that cannot be planted, renamed into place: a reader sees the old file
 /// or the new one.
@@ -409,6 +454,7 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
             return Err(message);
         }
     };
+    write_manifest(store, &outputs, &chosen, &stats, &origin)?;
     let figures = serde_json::to_value(&stats).unwrap_or_default();
     store
         .set_piece_assembled(

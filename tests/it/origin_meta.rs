@@ -175,5 +175,162 @@ async fn a_spoken_piece_says_its_text_and_piece_id() {
         if format == "wav" {
             assert_eq!(riff::bext(&audio).description, text);
         }
+        // The manifest beside it: the piece, its figures, its takes' ids.
+        let manifest = PathBuf::from(doc["manifest"].as_str().unwrap());
+        assert_eq!(manifest.parent(), audio.parent());
+        let mut reader = csv::Reader::from_path(&manifest).expect("a manifest");
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(&row[0], audio.file_name().unwrap().to_str().unwrap());
+        let judged = common::ffmpeg::judge(&audio);
+        assert!((row[1].parse::<f64>().unwrap() - judged.decoded_s()).abs() < 0.01);
+        assert!(
+            (row[2].parse::<f64>().unwrap() - judged.lufs).abs() <= 0.5,
+            "{row:?}"
+        );
+        assert_eq!(&row[4], text);
+        let store = home.store();
+        let takes: Vec<String> = store
+            .list(&Default::default())
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| r.task_id)
+            .collect();
+        let in_row: Vec<&str> = row[5].split(' ').collect();
+        assert_eq!(in_row.len(), doc["segments"].as_u64().unwrap() as usize);
+        assert!(
+            in_row.iter().all(|t| takes.iter().any(|k| k == t)),
+            "{row:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_group_renders_by_ucs_with_a_manifest_beside_it() {
+    if common::ffmpeg::missing() {
+        return;
+    }
+    let sb = common::sandbox(100, 100).await;
+    let home = Home::new();
+    let url = sb.base_url();
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "--base-url",
+                url.as_str(),
+                "submit",
+                "sfx",
+                "--prompt",
+                PROMPT,
+                "--count",
+                "2",
+                "--wait",
+                "--download",
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let takes = json(&out);
+    let group = takes[0]["group_id"].as_str().unwrap().to_string();
+    let task_ids: Vec<String> = takes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task_id"].as_str().unwrap().to_string())
+        .collect();
+    let dir = home.dir.path().join("library");
+    let args = [
+        "render",
+        "--group",
+        group.as_str(),
+        "--name",
+        "ucs",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ];
+    let out = home.run(Some(SANDBOX_KEY), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files: Vec<PathBuf> = json(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| PathBuf::from(f["path"].as_str().unwrap()))
+        .collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<String> = task_ids
+        .iter()
+        .map(|t| format!("RAINMisc_Rain On A Tin Roof_klang_{t}.wav"))
+        .collect();
+    assert_eq!(names, expected);
+
+    let manifest = dir.join(format!("{group}.manifest.csv"));
+    let mut reader = csv::Reader::from_path(&manifest).expect("a manifest beside the files");
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "file",
+            "duration_s",
+            "loudness_lufs",
+            "true_peak_dbtp",
+            "prompt",
+            "task_ids",
+            "cost_usd"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    for ((row, file), task_id) in rows.iter().zip(&files).zip(&task_ids) {
+        let judged = common::ffmpeg::judge(file);
+        assert_eq!(&row[0], file.file_name().unwrap().to_str().unwrap());
+        let number = |i: usize| row[i].parse::<f64>().unwrap();
+        assert!(
+            (number(1) - judged.decoded_s()).abs() < 0.01,
+            "{row:?} {judged:?}"
+        );
+        assert!((number(2) - judged.lufs).abs() <= 0.5, "{row:?} {judged:?}");
+        assert!(
+            (number(3) - judged.true_peak_db).abs() <= 0.5,
+            "{row:?} {judged:?}"
+        );
+        assert_eq!(&row[4], PROMPT);
+        assert_eq!(&row[5], task_id.as_str());
+        assert!(number(6) > 0.0, "{row:?}");
+    }
+}
+
+#[tokio::test]
+async fn catid_sets_the_category_and_is_refused_without_ucs_names() {
+    let sb = common::sandbox(100, 100).await;
+    let home = Home::new();
+    let (id, task_id) = made(&home, &sb.base_url()).await;
+    let out = home
+        .run(
+            Some(SANDBOX_KEY),
+            &[
+                "render", &id, "--name", "ucs", "--catid", "WATRDrip", "--format", "flac", "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let path = PathBuf::from(json(&out)["path"].as_str().unwrap());
+    assert_eq!(
+        path.file_name().unwrap().to_string_lossy(),
+        format!("WATRDrip_Rain On A Tin Roof_klang_{task_id}.flac")
+    );
+    for bad in [
+        vec!["render", id.as_str(), "--catid", "WATRDrip"],
+        vec!["render", id.as_str(), "--name", "ucs", "--catid", "../x"],
+    ] {
+        let out = home.run(Some(SANDBOX_KEY), &bad).await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
     }
 }

@@ -202,6 +202,26 @@ pub fn render(
     stem: &str,
     origin: Option<&super::origin::Origin>,
 ) -> Result<Rendered, String> {
+    render_named(source, settings, dir, Naming::Suffixed(stem), origin)
+}
+
+/// How a render's file is named.
+#[derive(Clone, Copy, Debug)]
+pub enum Naming<'a> {
+    /// The stem plus the settings' suffix: `rain.48k24.wav`.
+    Suffixed(&'a str),
+    /// Exactly this name (a UCS name): `RAINMisc_Rain_klang_x.wav`.
+    Exact(&'a str),
+}
+
+/// As [`render`], named by `naming` (a new name when taken).
+pub fn render_named(
+    source: &Path,
+    settings: &Settings,
+    dir: &Path,
+    naming: Naming<'_>,
+    origin: Option<&super::origin::Origin>,
+) -> Result<Rendered, String> {
     let mut plan = chain::Plan {
         mono: settings.mono,
         keep: None,
@@ -236,7 +256,10 @@ pub fn render(
         origin,
         temp.as_file_mut(),
     )?;
-    let name = settings.file_name(stem, Some(out.source_rate));
+    let name = match naming {
+        Naming::Suffixed(stem) => settings.file_name(stem, Some(out.source_rate)),
+        Naming::Exact(name) => name.to_string(),
+    };
     let path = write::persist_numbered(temp, dir, &name)?;
     Ok(Rendered {
         path,
