@@ -17,6 +17,7 @@ pub mod budget;
 pub mod caught;
 pub mod cli;
 pub mod config;
+pub mod dub;
 pub mod engine;
 pub mod file_host;
 pub mod file_names;

@@ -15,6 +15,9 @@ pub enum FitAction {
     Planned,
     /// It ends before the next line starts (or overruns by at most 150 ms).
     Fits,
+    /// It ran into the next line and `--overrun shift` moved the lines
+    /// after it later.
+    Shift,
     /// It started later than its cue: an earlier line ran into it and
     /// `--overrun shift` moved it.
     Shifted,
@@ -31,6 +34,7 @@ impl FitAction {
         match self {
             FitAction::Planned => "planned",
             FitAction::Fits => "fits",
+            FitAction::Shift => "shift",
             FitAction::Shifted => "shifted",
             FitAction::Retaken => "retaken",
             FitAction::Kept => "kept",

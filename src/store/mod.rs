@@ -25,7 +25,7 @@ mod spend;
 
 pub use audio::StoredAnalysis;
 pub use compose::new_group_id;
-pub use dub::{DubFit, FitAction, SpeechSample};
+pub use dub::{DubFit, FitAction, OVERRUN_TOLERANCE_MS, SpeechSample};
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use media::{MediaFile, ServedMedia};
 pub use pieces::{Assembled, PieceRow, SegmentRow, take_key};

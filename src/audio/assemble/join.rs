@@ -55,22 +55,7 @@ pub fn write(
         rate: opts.format.rate.unwrap_or(first.rate),
         bits: opts.format.bits,
     };
-    let joins: Vec<ChunkJoin> = measured
-        .iter()
-        .zip(&levels.chunk_db)
-        .map(|(m, chunk_db)| {
-            let keep = u64::from(m.rate) * KEEP_MS / 1000;
-            let gain_db = chunk_db + levels.program_db;
-            ChunkJoin {
-                keep: m.speech.start.saturating_sub(keep)..(m.speech.end + keep).min(m.frames),
-                fade: (opts.fade.as_secs_f64() * f64::from(m.rate)).round() as u64,
-                gain_db,
-                factor: 10f64.powf(gain_db / 20.0) as f32,
-                channels_out: spec.channels,
-                rate_out: spec.rate,
-            }
-        })
-        .collect();
+    let joins = joins(measured, levels, opts, spec);
     let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "assemble").map_err(write_error)?;
     let encoder = Encoder::new(temp.as_file_mut(), spec, opts.format.container, origin)
@@ -155,6 +140,32 @@ fn decode_every(
     }
 }
 
+/// How each chunk goes into a program of `spec`: its speech and the few
+/// ms kept around it, its fades and gain.
+pub(super) fn joins(
+    measured: &[Measured],
+    levels: &Levels,
+    opts: &AssemblyOptions,
+    spec: PcmSpec,
+) -> Vec<ChunkJoin> {
+    measured
+        .iter()
+        .zip(&levels.chunk_db)
+        .map(|(m, chunk_db)| {
+            let keep = u64::from(m.rate) * KEEP_MS / 1000;
+            let gain_db = chunk_db + levels.program_db;
+            ChunkJoin {
+                keep: m.speech.start.saturating_sub(keep)..(m.speech.end + keep).min(m.frames),
+                fade: (opts.fade.as_secs_f64() * f64::from(m.rate)).round() as u64,
+                gain_db,
+                factor: 10f64.powf(gain_db / 20.0) as f32,
+                channels_out: spec.channels,
+                rate_out: spec.rate,
+            }
+        })
+        .collect()
+}
+
 /// Where each chunk lands on the output timeline, chunk after chunk.
 struct Placer {
     rate: u32,
@@ -177,8 +188,7 @@ impl Placer {
 
     /// The output frame of the chunk's `frame`, counted from its cut.
     fn at(&self, m: &Measured, join: &ChunkJoin, frame: u64) -> u64 {
-        let ratio = f64::from(self.rate) / f64::from(m.rate);
-        ((frame - join.keep.start) as f64 * ratio).round() as u64
+        output_offset(self.rate, m, join, frame)
     }
 
     /// The silence to write before the chunk: the gap asked for less the
@@ -213,13 +223,19 @@ impl Placer {
     }
 }
 
+/// The output frame (at `rate`) of a chunk's `frame`, counted from its cut.
+pub(super) fn output_offset(rate: u32, m: &Measured, join: &ChunkJoin, frame: u64) -> u64 {
+    let ratio = f64::from(rate) / f64::from(m.rate);
+    (frame.saturating_sub(join.keep.start) as f64 * ratio).round() as u64
+}
+
 /// How one chunk goes into the program.
-struct ChunkJoin {
+pub(super) struct ChunkJoin {
     /// The chunk's frames to keep.
-    keep: Range<u64>,
+    pub(super) keep: Range<u64>,
     /// Frames of each fade, at the chunk's rate.
     fade: u64,
-    gain_db: f64,
+    pub(super) gain_db: f64,
     factor: f32,
     channels_out: usize,
     rate_out: u32,
@@ -227,7 +243,7 @@ struct ChunkJoin {
 
 impl ChunkJoin {
     /// Decodes the chunk at `path` into `out`; the output frames made.
-    fn run(
+    pub(super) fn run(
         &self,
         path: &Path,
         out: &mut dyn FnMut(&[f32]) -> Result<(), String>,

@@ -15,6 +15,7 @@
 mod join;
 mod level;
 mod scan;
+mod timeline;
 
 use super::AudioStats;
 use super::render::OutputFormat;
@@ -22,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub(crate) use scan::map_channels;
-pub use scan::{PAUSE_MIN_MS, PAUSE_THRESHOLD_DBFS};
+pub use scan::{Measured, PAUSE_MIN_MS, PAUSE_THRESHOLD_DBFS};
+pub use timeline::{TimedInput, write_timeline};
 
 /// One chunk, in program order.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +142,23 @@ fn check(opts: &AssemblyOptions) -> Result<(), AssembleError> {
         return bad(format!("fade {:?}: at most 1 s", opts.fade));
     }
     Ok(())
+}
+
+/// Every file measured as [`assemble`] measures chunks (both cores at
+/// once): its length, where its speech starts and ends, its loudness.
+/// Blocking.
+pub fn measure_chunks(paths: &[PathBuf]) -> Result<Vec<Measured>, AssembleError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inputs: Vec<AssemblyInput> = paths
+        .iter()
+        .map(|p| AssemblyInput {
+            path: p.clone(),
+            gap_before: Duration::ZERO,
+        })
+        .collect();
+    measure_all(&inputs)
 }
 
 /// Every chunk measured, as it will sound in the program's channels (the
