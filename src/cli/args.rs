@@ -81,6 +81,8 @@ pub enum Command {
     Speak(SpeakArgs),
     /// An ambience bed of any length: takes of a prompt (or a group's) joined by crossfades at matched loudness
     Bed(BedArgs),
+    /// Voice subtitles (SRT, VTT, ASS) on the video's timeline: each cue a TTS line fitted to its slot; the plan and price first
+    Dub(DubArgs),
     /// List the pieces (narrations) and their progress
     Pieces(JsonFlag),
     /// Write the task history as CSV or JSON Lines
@@ -202,6 +204,50 @@ pub struct BedArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Refuse the plan if what it sends costs more than this many dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DubArgs {
+    /// The subtitles: SRT, WebVTT or ASS/SSA
+    pub subs: PathBuf,
+    /// A voice that speaks --lang [default: the language's first voice]; see `klang voices`
+    #[arg(long, value_name = "ID")]
+    pub voice: Option<String>,
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+    /// A voice per speaker label: "JOHN=voice_id,MARY=voice_id" (others take --voice)
+    #[arg(long, value_name = "NAME=ID,...")]
+    pub voices: Option<String>,
+    /// The video: the track runs as long, and the ducked mix is muxed into <name>.mp4
+    #[arg(long, value_name = "FILE")]
+    pub video: Option<PathBuf>,
+    /// How far the video's own audio is lowered while a line speaks, dB
+    #[arg(long, value_name = "DB", allow_negative_numbers = true, default_value_t = -12.0)]
+    pub duck: f64,
+    /// The fastest speed a line is given to fit its slot (0.8 to 2.0)
+    #[arg(long, value_name = "X", default_value_t = 1.3)]
+    pub max_speed: f64,
+    /// A line that still runs into the next by more than 150 ms: move the next lines later, send one faster take, or keep it and flag it
+    #[arg(long, value_enum, default_value = "shift")]
+    pub overrun: crate::dub::place::Overrun,
+    /// Directory to write the speech track, its report and the mix into [default: the download directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File format of the speech track [default: wav]
+    #[arg(long, value_enum)]
+    pub format: Option<RenderFormat>,
+    /// Bring the speech track to this integrated loudness
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = -16.0)]
+    pub normalize: f64,
+    /// Print the plan (lines, speeds, what is made, calls and cost); send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse the plan if what it sends (possible retakes included) costs more than this many dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
     /// Print one JSON document and nothing else on stdout

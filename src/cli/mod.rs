@@ -11,6 +11,9 @@ mod batch_run;
 mod bed;
 mod completions;
 mod download;
+mod dub;
+mod dub_build;
+mod dub_finish;
 mod export;
 mod headless;
 mod list;
@@ -192,6 +195,10 @@ pub async fn run(
         Command::Batch(args) => {
             let ctx = headless_context(global, check_keys).await?;
             batch::run(ctx, args).await
+        }
+        Command::Dub(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            dub::run(ctx, args).await
         }
         Command::Speak(args) => {
             let ctx = headless_context(global, check_keys).await?;

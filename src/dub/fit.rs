@@ -150,7 +150,11 @@ mod tests {
         // 70 chars in 3.5 s at 2.0: 10 a second at 1.0.
         let mut five = few.clone();
         five.push(sample(&text, 2.0, 3.5));
-        five.push(sample("One. Two three four five six seven.", 1.0, 3.5 + 0.35));
+        five.push(sample(
+            "One. Two three four five six seven.",
+            1.0,
+            3.5 + 0.35,
+        ));
         let r = learn(&five, "en");
         assert!(r.learned && r.samples == 6);
         assert!((r.chars_per_s - 10.0).abs() < 1e-9, "{r:?}");

@@ -38,11 +38,19 @@ pub fn lines(cues: &[Cue]) -> Vec<Line> {
         let slot_end = next.map_or(own_end, |n| n.min(own_end));
         let slot = slot_end.saturating_sub(cue.start_ms).max(1);
         let parts: Vec<String> = if cue.text.chars().count() > crate::pieces::split::MAX_CHARS {
-            split(&cue.text).chunks.into_iter().map(|c| c.text).collect()
+            split(&cue.text)
+                .chunks
+                .into_iter()
+                .map(|c| c.text)
+                .collect()
         } else {
             vec![cue.text.clone()]
         };
-        let total: usize = parts.iter().map(|p| p.chars().count()).sum::<usize>().max(1);
+        let total: usize = parts
+            .iter()
+            .map(|p| p.chars().count())
+            .sum::<usize>()
+            .max(1);
         let mut before = 0usize;
         let count = parts.len();
         for (p, text) in parts.into_iter().enumerate() {

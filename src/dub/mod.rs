@@ -14,7 +14,9 @@ pub mod fit;
 pub mod lines;
 pub mod place;
 mod standin;
+pub mod video;
 
+pub use standin::duck::{DuckError, Speech, duck_and_mux};
 pub use standin::{Cue, SubtitleError, Subtitles, read};
 
 use crate::api::CreateRequest;
@@ -56,12 +58,7 @@ pub fn basis(line: &Line, voice: &Voice, max_speed: f64) -> String {
     hash.update(
         format!(
             "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:.1}",
-            line.text,
-            voice.voice_id,
-            voice.language,
-            line.slot_start_ms,
-            line.slot_ms,
-            max_speed
+            line.text, voice.voice_id, voice.language, line.slot_start_ms, line.slot_ms, max_speed
         )
         .as_bytes(),
     );

@@ -97,7 +97,12 @@ mod tests {
 
     #[test]
     fn shift_moves_the_next_lines_until_a_gap_takes_it_back() {
-        let lines = [line(0, 2_500), line(2_000, 1_000), line(3_700, 1_000), line(8_000, 500)];
+        let lines = [
+            line(0, 2_500),
+            line(2_000, 1_000),
+            line(3_700, 1_000),
+            line(8_000, 500),
+        ];
         let p = place(&lines, Some(10_000), Overrun::Shift);
         let starts: Vec<u64> = p.iter().map(|p| p.start_ms).collect();
         assert_eq!(starts, [0, 2_600, 3_700, 8_000]);

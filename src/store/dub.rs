@@ -109,6 +109,19 @@ pub struct SpeechSample {
 const SAMPLES_READ: i64 = 400;
 
 impl Store {
+    /// The piece writing `output`, if there is one (a dub's earlier run).
+    pub fn piece_by_output(&self, output: &str) -> Result<Option<i64>> {
+        use rusqlite::OptionalExtension;
+        self.conn()
+            .query_row(
+                "SELECT id FROM pieces WHERE output = ?1",
+                params![output],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Notes how segment `position` of `piece` fits (after assembling).
     pub fn set_segment_fit(&self, piece: i64, position: i64, fit: &DubFit) -> Result<()> {
         self.conn()

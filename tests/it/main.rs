@@ -34,6 +34,7 @@ mod discard;
 mod download;
 mod download_resume;
 mod duck;
+mod dub;
 mod engine_e2e;
 mod export_stats;
 mod faults;

@@ -68,8 +68,12 @@ pub fn write_timeline(
         .iter()
         .zip(measured.iter().zip(&joins))
         .map(|(input, (m, j))| {
-            frames_at(input.speech_at)
-                .saturating_sub(output_offset(spec.rate, m, j, m.speech.start))
+            frames_at(input.speech_at).saturating_sub(output_offset(
+                spec.rate,
+                m,
+                j,
+                m.speech.start,
+            ))
         })
         .collect();
     let mut order: Vec<usize> = (0..inputs.len()).collect();
