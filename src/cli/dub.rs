@@ -32,10 +32,14 @@ pub(super) struct DubOutputs {
 pub async fn run(ctx: Context, args: DubArgs) -> Result<i32, Failure> {
     check_flags(&args)?;
     let subs = crate::dub::read(&args.subs).map_err(|e| {
-        Failure::usage(format!(
-            "{}: {e}; nothing was sent",
-            terminal_safe(&args.subs.display().to_string())
-        ))
+        let name = args.subs.display().to_string();
+        let said = e.to_string();
+        let message = if said.contains(&name) {
+            format!("{said}; nothing was sent")
+        } else {
+            format!("{name}: {said}; nothing was sent")
+        };
+        Failure::usage(terminal_safe(&message).into_owned())
     })?;
     for w in &subs.warnings {
         eprintln!("klang: warning: {}", terminal_safe(w));

@@ -10,8 +10,9 @@ use super::output::print_json;
 use super::speak_build::Build;
 use super::{Context, Failure, exit};
 use crate::audio::assemble::{AssemblyOptions, Measured, TimedInput, write_timeline};
+use crate::audio::origin::Origin;
 use crate::dub::{DubPlan, Speech, duck_and_mux};
-use crate::pieces::build::Chosen;
+use crate::pieces::build::{Chosen, piece_origin};
 use crate::store::{Assembled, DubFit};
 use serde_json::json;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub(super) async fn finish(
             opts,
             length_ms,
             outputs.audio.clone(),
+            piece_origin(piece, &plan.plan),
         )
         .await
         .inspect_err(|f| {
@@ -252,9 +254,8 @@ async fn write_blocking(
     opts: AssemblyOptions,
     length_ms: u64,
     out: std::path::PathBuf,
+    origin: Origin,
 ) -> Result<Vec<crate::audio::assemble::ChunkPlacement>, Failure> {
-    // origin: the speech track is written here (bext/iXML once the
-    // writers take an Origin).
     let report = tokio::task::spawn_blocking(move || {
         write_timeline(
             &inputs,
@@ -262,6 +263,7 @@ async fn write_blocking(
             &opts,
             Some(Duration::from_millis(length_ms)),
             &out,
+            Some(&origin),
         )
     })
     .await

@@ -16,8 +16,8 @@ pub mod place;
 mod standin;
 pub mod video;
 
+pub use crate::subtitles::{Cue, SubtitleError, Subtitles, read};
 pub use standin::duck::{DuckError, Speech, duck_and_mux};
-pub use standin::{Cue, SubtitleError, Subtitles, read};
 
 use crate::api::CreateRequest;
 use crate::pieces::plan::{Plan, Segment};

@@ -15,6 +15,7 @@ use super::level;
 use super::scan::Measured;
 use super::{AssembleError, AssemblyOptions, AssemblyReport, ChunkPlacement};
 use crate::atomic_file;
+use crate::audio::origin::Origin;
 use crate::audio::render::{Encoder, PcmSpec, Quantizer, Tail, temp_in};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -37,13 +38,15 @@ enum Piece {
 
 /// Writes `inputs` (measured by [`super::measure_chunks`], in the same
 /// order) onto one track of `length` (at least to the last speech's end
-/// when `None`; cut there when given), atomically into `out`.
+/// when `None`; cut there when given), atomically into `out`, with its
+/// `origin` in the file's metadata.
 pub fn write_timeline(
     inputs: &[TimedInput],
     measured: &[Measured],
     opts: &AssemblyOptions,
     length: Option<Duration>,
     out: &Path,
+    origin: Option<&Origin>,
 ) -> Result<AssemblyReport, AssembleError> {
     if inputs.is_empty() || inputs.len() != measured.len() {
         return Err(AssembleError::Empty);
@@ -82,8 +85,8 @@ pub fn write_timeline(
 
     let dir = atomic_file::parent_dir(out);
     let mut temp = temp_in(dir, "dub").map_err(write_error)?;
-    let encoder =
-        Encoder::new(temp.as_file_mut(), spec, opts.format.container).map_err(write_error)?;
+    let encoder = Encoder::new(temp.as_file_mut(), spec, opts.format.container, origin)
+        .map_err(write_error)?;
     let mut tail = Tail::new(encoder, spec, 0.0, false).map_err(write_error)?;
     let mut track = Track {
         channels: spec.channels,
