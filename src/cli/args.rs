@@ -226,7 +226,7 @@ pub struct DubArgs {
     /// The video: the track runs as long, and the ducked mix is muxed into <name>.mp4
     #[arg(long, value_name = "FILE")]
     pub video: Option<PathBuf>,
-    /// How far the video's own audio is lowered while a line speaks, dB
+    /// How far the video's own audio is lowered while a line speaks, dB (-12 and 12 both lower it 12 dB)
     #[arg(long, value_name = "DB", allow_negative_numbers = true, default_value_t = -12.0)]
     pub duck: f64,
     /// The fastest speed a line is given to fit its slot (0.8 to 2.0)

@@ -45,10 +45,17 @@ pub async fn run(ctx: Context, args: DubArgs) -> Result<i32, Failure> {
         eprintln!("klang: warning: {}", terminal_safe(w));
     }
     let video_ms = match &args.video {
-        Some(v) => Some(
-            crate::dub::video::length_ms(v)
-                .map_err(|e| Failure::usage(format!("{e}; nothing was sent")))?,
-        ),
+        Some(v) => {
+            let probed = crate::video::duck::check_video(v)
+                .await
+                .map_err(|e| Failure::usage(format!("{e}; nothing was sent")))?;
+            Some(probed.duration_ms.ok_or_else(|| {
+                Failure::usage(format!(
+                    "{}: ffprobe cannot tell how long the video is; remux it (ffmpeg -i IN -c copy OUT.mp4) and try again; nothing was sent",
+                    v.display()
+                ))
+            })?)
+        }
         None => None,
     };
     let lines = lines(&subs.cues);
@@ -121,9 +128,9 @@ fn check_flags(args: &DubArgs) -> Result<(), Failure> {
             args.max_speed
         )));
     }
-    if !(args.duck.is_finite() && (-60.0..=0.0).contains(&args.duck)) {
+    if !(args.duck.is_finite() && (-60.0..=60.0).contains(&args.duck)) {
         return Err(Failure::usage(format!(
-            "--duck must be -60 to 0 dB, e.g. -12, got {}",
+            "--duck must be -60 to 0 dB (how far the original is lowered), e.g. -12, got {}",
             args.duck
         )));
     }

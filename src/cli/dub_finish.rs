@@ -11,9 +11,10 @@ use super::speak_build::Build;
 use super::{Context, Failure, exit};
 use crate::audio::assemble::{AssemblyOptions, Measured, TimedInput, write_timeline};
 use crate::audio::origin::Origin;
-use crate::dub::{DubPlan, Speech, duck_and_mux};
+use crate::dub::DubPlan;
 use crate::pieces::build::{Chosen, piece_origin};
 use crate::store::{Assembled, DubFit};
+use crate::video::duck::{Speech, duck_and_mux};
 use serde_json::json;
 use std::time::Duration;
 
@@ -106,7 +107,7 @@ pub(super) async fn finish(
                     }
                 })
                 .collect();
-            let done = duck_and_mux(video, &outputs.audio, &speaking, args.duck, mix)
+            let done = duck_and_mux(video, &outputs.audio, &speaking, args.duck.abs(), mix)
                 .await
                 .map_err(|e| Failure {
                     code: exit::TASK_FAILED,

@@ -13,11 +13,8 @@
 pub mod fit;
 pub mod lines;
 pub mod place;
-mod standin;
-pub mod video;
 
 pub use crate::subtitles::{Cue, SubtitleError, Subtitles, read};
-pub use standin::duck::{DuckError, Speech, duck_and_mux};
 
 use crate::api::CreateRequest;
 use crate::pieces::plan::{Plan, Segment};

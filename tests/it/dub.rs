@@ -390,7 +390,7 @@ async fn bad_input_exits_2_with_one_line_before_anything_is_sent() {
                     .display()
                     .to_string(),
             ],
-            "not a video",
+            "cannot read",
         ),
         (
             good.clone(),
