@@ -26,6 +26,10 @@ mod spend;
 pub use audio::StoredAnalysis;
 pub use compose::new_group_id;
 pub use dub::{DubFit, FitAction, OVERRUN_TOLERANCE_MS, SpeechSample};
+
+/// The filter word that keeps a dub's cues that run over (the segments
+/// view); the task table passes it by.
+pub const IS_OVERRUN: &str = "is:overrun";
 pub use history::{ExportError, HistoryFilter, ModelRow};
 pub use media::{MediaFile, ServedMedia};
 pub use pieces::{Assembled, PieceRow, SegmentRow, take_key};

@@ -165,6 +165,8 @@ impl Runner {
         let engine = Engine::start(client, store.clone(), config, sink);
         let mut init = empty_init();
         init.tasks = tasks;
+        // As the dashboard starts: the pieces already in the store.
+        init.pieces = store.pieces().unwrap_or_default();
         init.history_cost = history_cost;
         init.settings.key_hint = Some(ApiKey::new(key).map(|k| k.masked()).unwrap_or_default());
         let mut runner = Runner::with_channel(init, width, height, tx, rx, Some(engine));

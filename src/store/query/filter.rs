@@ -80,6 +80,9 @@ pub(super) fn parse(filter: &str) -> Filter {
             discarded = "discarded = 1";
         } else if word.eq_ignore_ascii_case("is:starred") {
             narrow.push("starred = 1".to_string());
+        } else if word.eq_ignore_ascii_case(crate::store::IS_OVERRUN) {
+            // A dub's cues that run over: the segments view's word, which
+            // leaves the table as it is.
         } else if let Some(group) = word.strip_prefix("group:").filter(|g| !g.is_empty()) {
             narrow.push("group_id = ?".to_string());
             narrow_args.push(Value::Text(group.to_string()));

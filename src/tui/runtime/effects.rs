@@ -373,14 +373,22 @@ fn load_history(store: &crate::store::Store) -> Vec<(Model, &'static str, Vec<St
     out
 }
 
-/// A piece's segments in order, each with the start of its text and the
-/// take it uses.
+/// A piece's segments in order, each with the start of its text, the
+/// take it uses and (a dub's cue) its fit; and a dub's mix if it is on
+/// disk: `klang dub` writes it beside the speech track, as MP4.
 fn segment_lines(
     store: &crate::store::Store,
     piece: i64,
-) -> Result<Vec<crate::tui::state::segments::SegmentLine>, String> {
+) -> Result<crate::tui::state::segments::LoadedSegments, String> {
     let rows = store.segments(piece).map_err(|e| e.to_string())?;
-    Ok(rows
+    let mix = store
+        .pieces()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|p| p.id == piece && p.kind == crate::tui::state::cues::DUB_KIND)
+        .map(|p| std::path::PathBuf::from(p.output).with_extension("mp4"))
+        .filter(|mix| mix.is_file());
+    let lines = rows
         .into_iter()
         .map(|row| {
             let text = match serde_json::from_str::<crate::api::CreateRequest>(&row.request) {
@@ -395,7 +403,9 @@ fn segment_lines(
                     .take(120)
                     .collect(),
                 take: row.task.and_then(|id| store.get(id).ok()),
+                fit: row.fit,
             }
         })
-        .collect())
+        .collect();
+    Ok(crate::tui::state::segments::LoadedSegments { lines, mix })
 }

@@ -95,7 +95,16 @@ impl App {
 
     pub(crate) fn clear_filter(&mut self) {
         self.filter_input = Input::default();
-        self.selection.tasks.set_filter("");
+        self.filter_changed();
+    }
+
+    /// The table and a dub's cues follow the filter.
+    pub(crate) fn filter_changed(&mut self) {
+        let filter = self.filter_input.value();
+        self.selection.tasks.set_filter(filter);
+        if let Some(view) = &mut self.selection.segments {
+            view.set_filter(filter);
+        }
     }
 
     pub(crate) fn new_task(&mut self) -> Option<Command> {

@@ -87,7 +87,7 @@ pub enum Message {
     /// The answer to [`Command::LoadSegments`].
     SegmentsLoaded {
         piece: i64,
-        result: Result<Vec<crate::tui::state::segments::SegmentLine>, String>,
+        result: Result<crate::tui::state::segments::LoadedSegments, String>,
     },
     /// The answer to [`Command::RetakeSegment`]: the new take's local id.
     SegmentRetaken {

@@ -12,6 +12,7 @@ pub mod actions;
 mod answers;
 mod audio_export;
 mod composing;
+pub mod cues;
 mod discard;
 pub mod dub;
 pub mod form;

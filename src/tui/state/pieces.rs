@@ -44,7 +44,10 @@ impl Pieces {
         let ready: Vec<i64> = self
             .rows
             .iter()
+            // A dub is placed on its timeline by `klang dub`, not by the
+            // narration's assembly.
             .filter(|p| p.segments > 0 && p.done == p.segments && p.state != "assembled")
+            .filter(|p| p.kind != super::cues::DUB_KIND)
             .map(|p| p.id)
             .filter(|id| !self.assembling.contains(id) && !self.gave_up.contains(id))
             .collect();
@@ -55,6 +58,12 @@ impl Pieces {
     /// A segment's task or download changed: failed assemblies may work now.
     pub(crate) fn try_again(&mut self) {
         self.gave_up.clear();
+    }
+
+    /// Where each segment's speech sits in piece `piece`'s output
+    /// (seconds), as a dub's fits say.
+    pub(crate) fn set_placements(&mut self, piece: i64, placements: Vec<(f64, f64)>) {
+        self.placements.insert(piece, placements);
     }
 
     pub fn rows(&self) -> &[PieceRow] {
@@ -284,6 +293,11 @@ impl App {
             ));
             return None;
         }
+        Some(self.start_piece(&piece, path))
+    }
+
+    /// Plays `path`, piece `piece`'s output, with its playhead.
+    pub(crate) fn start_piece(&mut self, piece: &PieceRow, path: std::path::PathBuf) -> Command {
         self.play_token += 1;
         self.playback = Playback::Piece(piece.id);
         self.playing_since = None;
@@ -293,15 +307,14 @@ impl App {
             .pieces
             .placements
             .get(&piece.id)
-            .and_then(|p| p.last())
-            .map(|&(_, end)| end);
-        Some(Command::Play {
+            .and_then(|p| p.iter().map(|&(_, end)| end).reduce(f64::max));
+        Command::Play {
             token: self.play_token,
             path,
             gain_db: None,
             offer: self.remote_offer(),
             seconds,
-        })
+        }
     }
 
     /// Where the piece that plays is, if one plays.
@@ -330,7 +343,30 @@ fn progress_words(piece: &PieceRow) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{grouped, segment_at};
+    use super::{Pieces, grouped, segment_at};
+    use crate::store::PieceRow;
+
+    #[test]
+    fn a_dub_is_not_assembled_as_narration() {
+        let row = |id: i64, kind: &str| PieceRow {
+            id,
+            kind: kind.into(),
+            source: "s".into(),
+            output: "o".into(),
+            state: "planned".into(),
+            segments: 3,
+            done: 3,
+            calls: 3,
+            cost_usd: 0.0018,
+            srt: None,
+            vtt: None,
+            chapters: None,
+            last_error: None,
+            updated_at: 0,
+        };
+        let mut pieces = Pieces::new(vec![row(1, "speech"), row(2, "dub")]);
+        assert_eq!(pieces.take_ready(), [1]);
+    }
 
     #[test]
     fn the_segment_sounding_is_the_one_whose_speech_has_not_ended() {

@@ -69,6 +69,9 @@ impl App {
         if self.selection.segments.is_none() && self.selection.pieces.cursor().is_some() {
             return self.play_piece();
         }
+        if self.selection.segments.as_ref().is_some_and(|v| v.dub) {
+            return self.play_dub();
+        }
         let task = self.selected()?;
         let id = task.id;
         if matches!(self.playback, Playback::Playing(p) | Playback::WaitingForFile(p) if p == id) {

@@ -279,7 +279,7 @@ impl App {
 
     fn edit_filter(&mut self, req: InputRequest) -> Commands {
         self.filter_input.handle(req);
-        self.selection.tasks.set_filter(self.filter_input.value());
+        self.filter_changed();
         vec![Command::Redraw]
     }
 
@@ -290,7 +290,7 @@ impl App {
                 for c in text.chars().filter(|c| !c.is_control()) {
                     self.filter_input.handle(InputRequest::InsertChar(c));
                 }
-                self.selection.tasks.set_filter(self.filter_input.value());
+                self.filter_changed();
                 vec![Command::Redraw]
             }
             _ => Vec::new(),

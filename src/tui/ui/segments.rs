@@ -6,7 +6,9 @@
 use super::figures;
 use super::table::{state_label, state_style};
 use crate::sanitize::single_line;
+use crate::store::DubFit;
 use crate::tui::state::App;
+use crate::tui::state::cues::{cue_time, fit_label};
 use crate::tui::state::segments::{SegmentLine, SegmentsView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,12 +23,23 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
         .rows()
         .iter()
         .find(|p| p.id == view.piece);
-    let mut title = format!(" Segments of piece #{} ", view.piece);
+    let mut title = if view.dub {
+        format!(" Cues of dub #{} ", view.piece)
+    } else {
+        format!(" Segments of piece #{} ", view.piece)
+    };
     if let Some(p) = piece {
         title.push_str(&format!(
             "· {} · {} ",
             super::pieces::progress(p),
             single_line(&p.state)
+        ));
+    }
+    if view.only_overrun {
+        title.push_str(&format!(
+            "· is:overrun: {} of {} ",
+            view.lines.len(),
+            view.all.len()
         ));
     }
     if view.loading {
@@ -47,7 +60,14 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| segment_line(app, line, i == view.cursor, sounding == Some(i)))
+        .map(|(i, line)| {
+            // The playhead counts segments in order, whatever the filter shows.
+            let sounds = sounding.is_some_and(|s| s as i64 + 1 == line.position);
+            match &line.fit {
+                Some(fit) => cue_line(app, line, fit, i == view.cursor, sounds),
+                None => segment_line(app, line, i == view.cursor, sounds),
+            }
+        })
         .collect();
     // Keep the cursor in sight.
     let height = rows_area.height as usize;
@@ -56,10 +76,11 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
         Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()),
         rows_area,
     );
-    let foot_text = match piece {
-        Some(p) if p.state == "assembled" => format!(" output {}", single_line(&p.output)),
-        Some(p) => format!(" output {} (once assembled)", single_line(&p.output)),
-        None => String::new(),
+    let foot_text = match (&view.mix, piece) {
+        (Some(mix), _) => format!(" mix {}", single_line(&mix.display().to_string())),
+        (None, Some(p)) if p.state == "assembled" => format!(" output {}", single_line(&p.output)),
+        (None, Some(p)) => format!(" output {} (once assembled)", single_line(&p.output)),
+        (None, None) => String::new(),
     };
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(foot_text, t.muted))),
@@ -67,14 +88,52 @@ pub fn draw(frame: &mut Frame, app: &App, view: &SegmentsView, area: Rect) {
     );
 }
 
-fn segment_line(app: &App, line: &SegmentLine, selected: bool, sounding: bool) -> Line<'static> {
-    let t = &app.settings.theme;
-    let mark = match (selected, sounding) {
+fn mark(selected: bool, sounding: bool) -> &'static str {
+    match (selected, sounding) {
         (_, true) => "♪ ",
         (true, false) => "▶ ",
         (false, false) => "  ",
-    };
-    let lead = format!("{mark}{:>3} ", line.position);
+    }
+}
+
+/// A dub's cue: its take's state, where it starts, the speed sent, how it
+/// fits, and the start of its text.
+fn cue_line(
+    app: &App,
+    line: &SegmentLine,
+    fit: &DubFit,
+    selected: bool,
+    sounding: bool,
+) -> Line<'static> {
+    let t = &app.settings.theme;
+    let row_style = if selected { t.selected } else { t.text };
+    let mut spans = vec![Span::styled(
+        format!("{}{:>4} ", mark(selected, sounding), line.position),
+        row_style,
+    )];
+    match &line.take {
+        Some(take) => {
+            let (glyph, word) = state_label(take.state, app.spinner);
+            spans.push(Span::styled(
+                format!("{glyph} {word:<10} "),
+                state_style(t, take.state),
+            ));
+        }
+        None => spans.push(Span::styled(format!("{:<13}", "  no take"), t.muted)),
+    }
+    spans.push(Span::styled(
+        format!("{:>9} {:>4.1}x ", cue_time(fit.cue_start_ms), fit.speed),
+        row_style,
+    ));
+    let fit_style = if fit.is_overrun() { t.error } else { t.muted };
+    spans.push(Span::styled(format!("{:<13} ", fit_label(fit)), fit_style));
+    spans.push(Span::styled(line.excerpt.clone(), row_style));
+    Line::from(spans)
+}
+
+fn segment_line(app: &App, line: &SegmentLine, selected: bool, sounding: bool) -> Line<'static> {
+    let t = &app.settings.theme;
+    let lead = format!("{}{:>3} ", mark(selected, sounding), line.position);
     let row_style = if selected { t.selected } else { t.text };
     let mut spans = vec![Span::styled(lead, row_style)];
     match &line.take {

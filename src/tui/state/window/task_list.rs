@@ -192,6 +192,8 @@ fn matches(r: &TaskRecord, filter: &str) -> bool {
     for word in filter.split_whitespace() {
         if word == "is:discarded" {
             want_discarded = true;
+        } else if word == crate::store::IS_OVERRUN {
+            // The segments view's word (a dub's cues that run over).
         } else if word == "is:starred" {
             if !r.starred {
                 return false;

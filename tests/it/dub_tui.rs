@@ -1,0 +1,274 @@
+//! A dub in the dashboard, driven by keys against the sandbox over HTTP
+//! with a real store: a dub of three cues as `klang dub` leaves it (a
+//! piece of kind "dub", each segment with its fit; cue 2 ran 0.4 s into
+//! cue 3 and was kept), its speech track and its mix on disk. `=` on the
+//! piece lists the cues with their time, speed and fit; `is:overrun` in
+//! the filter keeps cue 2 alone; `r` on it sends exactly one call and the
+//! narration's assembly leaves the dub alone; `p` plays the mix and marks
+//! the cue sounding.
+
+use crate::common::player::stand_in_player;
+use crossterm::event::KeyCode;
+use klang::api::{CreateRequest, TtsParams};
+use klang::audio::player::Environment;
+use klang::store::{DubFit, FitAction, LocalState, SegmentRow, Store, TaskRecord};
+use klang::tui::harness::Runner;
+use klang::tui::state::playback::Playback;
+use std::path::Path;
+
+const CUES: [(&str, u64, u64, f64, Option<u64>); 3] = [
+    (
+        "The lighthouse was dark that night.",
+        1_000,
+        3_500,
+        1.0,
+        None,
+    ),
+    (
+        "Did you see it from the boat?",
+        4_000,
+        5_000,
+        1.3,
+        Some(400),
+    ),
+    ("I saw it.", 5_200, 6_500, 1.1, Some(60)),
+];
+
+fn request(text: &str, speed: f64) -> CreateRequest {
+    CreateRequest::Tts(TtsParams {
+        text: text.into(),
+        voice_id: "reader_en_m-v1".into(),
+        voice_language: "en".into(),
+        voice_speed: Some(speed),
+        callback_url: None,
+    })
+}
+
+/// The store as `klang dub` leaves a three-cue dub: its piece id, and the
+/// speech track and mix it wrote.
+fn dubbed(dir: &Path) -> (i64, std::path::PathBuf, std::path::PathBuf) {
+    let store = Store::open(&dir.join("tasks.db")).unwrap();
+    let records: Vec<TaskRecord> = CUES
+        .iter()
+        .map(|&(text, ..)| TaskRecord {
+            state: LocalState::Completed,
+            task_id: Some(format!("dub-{}", text.len())),
+            ..TaskRecord::new(request(text, 1.0))
+        })
+        .collect();
+    store.insert_many(&records).unwrap();
+    let out = dir.join("downloads");
+    std::fs::create_dir_all(&out).unwrap();
+    let track = out.join("film.wav");
+    let mix = out.join("film.mp4");
+    std::fs::write(&track, b"the speech track").unwrap();
+    std::fs::write(&mix, b"the mix").unwrap();
+    let subs = dir.join("film.srt");
+    let srt: String = CUES
+        .iter()
+        .enumerate()
+        .map(|(i, (text, start, end, ..))| {
+            format!(
+                "{}\n00:00:0{},{:03} --> 00:00:0{},{:03}\n{text}\n\n",
+                i + 1,
+                start / 1000,
+                start % 1000,
+                end / 1000,
+                end % 1000
+            )
+        })
+        .collect();
+    std::fs::write(&subs, srt).unwrap();
+    let piece = store
+        .upsert_piece(
+            "dub",
+            &subs.display().to_string(),
+            &track.display().to_string(),
+            "{}",
+        )
+        .unwrap();
+    let rows: Vec<SegmentRow> = CUES
+        .iter()
+        .enumerate()
+        .map(|(i, &(text, start, end, speed, overrun))| {
+            let fit = DubFit {
+                cue: i + 1,
+                part: 1,
+                cue_start_ms: start,
+                cue_end_ms: end,
+                slot_start_ms: start,
+                slot_ms: end - start,
+                speaker: None,
+                speed,
+                first_speed: speed,
+                basis: "b".into(),
+                speech_ms: Some(end - start + overrun.unwrap_or(0)),
+                start_ms: Some(start + 5),
+                overrun_ms: overrun,
+                action: if overrun.is_some_and(|o| o > 150) {
+                    FitAction::Kept
+                } else {
+                    FitAction::Fits
+                },
+            };
+            SegmentRow {
+                position: i as i64 + 1,
+                span: (0, text.len() as i64),
+                chars: text.chars().count() as i64,
+                request: serde_json::to_string(&request(text, speed)).unwrap(),
+                content_key: format!("{:064x}", i + 1),
+                task: Some(i as i64 + 1),
+                fit: Some(fit),
+            }
+        })
+        .collect();
+    store.set_segments(piece, &rows).unwrap();
+    store.set_piece_state(piece, "assembled", None).unwrap();
+    (piece, track, mix)
+}
+
+fn creates(r: &Runner) -> u64 {
+    r.sandbox
+        .as_ref()
+        .map(|s| s.stats())
+        .unwrap_or_default()
+        .creates
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dubs_cues_show_their_fit_and_r_retakes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (piece, track, mix) = dubbed(dir.path());
+    let mut r = Runner::sandbox_with(dir.path(), 120, 40, false).await;
+    r.wait_for("the dub's row", |a| !a.selection.pieces.rows().is_empty())
+        .await;
+    r.key(KeyCode::Char('g'));
+    r.key(KeyCode::Up);
+    r.key(KeyCode::Char('='));
+    r.wait_for("the cues to load", |a| {
+        a.selection
+            .segments
+            .as_ref()
+            .is_some_and(|v| !v.loading && v.lines.len() == 3)
+    })
+    .await;
+    let screen = r.screen();
+    assert!(
+        screen.contains(&format!("Cues of dub #{piece} · 3/3")),
+        "{screen}"
+    );
+    let row = |screen: &str, text: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no row with {text:?}:\n{screen}"))
+            .to_string()
+    };
+    let first = row(&screen, "The lighthouse was dark");
+    assert!(
+        first.contains("0:01.0") && first.contains("1.0x") && first.contains('✓'),
+        "{first}"
+    );
+    let second = row(&screen, "Did you see it");
+    assert!(
+        second.contains("0:04.0") && second.contains("1.3x") && second.contains("+0.4 s over"),
+        "{second}"
+    );
+    // 60 ms into the next line is within what a listener lets pass.
+    let third = row(&screen, "I saw it.");
+    assert!(
+        third.contains("1.1x") && third.contains('✓') && !third.contains("over"),
+        "{third}"
+    );
+    assert!(
+        screen.contains(&format!("mix {}", mix.display())),
+        "{screen}"
+    );
+
+    // is:overrun keeps the cue that runs over; the table is not emptied by it.
+    r.key(KeyCode::Char('/'));
+    r.type_text("is:overrun");
+    r.key(KeyCode::Enter);
+    let screen = r.screen();
+    assert!(screen.contains("is:overrun: 1 of 3"), "{screen}");
+    assert!(
+        screen.contains("Did you see it") && !screen.contains("The lighthouse"),
+        "{screen}"
+    );
+    assert_eq!(r.app.selection.segments.as_ref().unwrap().lines.len(), 1);
+    assert_eq!(
+        r.app.selection.tasks.len(),
+        3,
+        "the table still lists the takes"
+    );
+
+    // `r` on it: exactly one call, its segment takes the new take, and the
+    // narration's assembly does not touch the dub.
+    r.key(KeyCode::Char('r'));
+    r.wait_for("the retake to complete", |a| {
+        a.toasts.iter().any(|t| t.text.contains("cue 2: new take"))
+            && a.selection.pieces.rows()[0].done == 3
+    })
+    .await;
+    assert_eq!(creates(&r), 1, "one call for the retake");
+    let store = Store::open(&dir.path().join("tasks.db")).unwrap();
+    let segments = store.segments(piece).unwrap();
+    assert_ne!(segments[1].task, Some(2), "cue 2 uses its new take");
+    assert_eq!(segments[0].task, Some(1));
+    r.wait_for("the new take to complete", |a| {
+        a.selection.pieces.rows()[0].done == 3
+            && a.selection.segments.as_ref().is_some_and(|v| {
+                v.lines[0]
+                    .take
+                    .as_ref()
+                    .is_some_and(|t| t.state == LocalState::Completed && t.id > 3)
+            })
+    })
+    .await;
+    r.settle();
+    assert_eq!(
+        std::fs::read(&track).unwrap(),
+        b"the speech track",
+        "not assembled as narration"
+    );
+    assert_eq!(
+        r.app.selection.pieces.rows()[0].state,
+        "planned",
+        "klang dub places it"
+    );
+    let said: Vec<&str> = r.app.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        !said
+            .iter()
+            .any(|t| t.contains("assembled") || t.contains("partial")),
+        "{said:?}"
+    );
+    assert_eq!(creates(&r), 1);
+
+    // Off with the filter; `p` plays the mix, the first cue sounding.
+    r.key(KeyCode::Char('/'));
+    for _ in 0.."is:overrun".len() {
+        r.key(KeyCode::Backspace);
+    }
+    r.key(KeyCode::Enter);
+    assert_eq!(r.app.selection.segments.as_ref().unwrap().lines.len(), 3);
+    let (player_dir, log) = stand_in_player();
+    r.effects.set_player_env(Environment {
+        configured: None,
+        over_ssh: false,
+        path: Some(player_dir.path().as_os_str().to_owned()),
+    });
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Piece(piece));
+    r.wait_for("the player to start", |a| {
+        log.exists() && a.piece_playhead().is_some()
+    })
+    .await;
+    let played = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(played.lines().last(), Some(mix.to_str().unwrap()));
+    assert_eq!(r.app.piece_playhead().and_then(|h| h.segment), Some(0));
+    let screen = r.screen();
+    assert!(row(&screen, "The lighthouse").contains('♪'), "{screen}");
+    r.key(KeyCode::Char('p'));
+    assert_eq!(r.app.playback, Playback::Stopped);
+}
