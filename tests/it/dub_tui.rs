@@ -44,10 +44,20 @@ fn request(text: &str, speed: f64) -> CreateRequest {
     })
 }
 
-/// The store as `klang dub` leaves a three-cue dub: its piece id, and the
-/// speech track and mix it wrote.
+/// The store in `dir` as `klang dub` leaves a three-cue dub: its piece
+/// id, and the speech track and mix it wrote.
 fn dubbed(dir: &Path) -> (i64, std::path::PathBuf, std::path::PathBuf) {
     let store = Store::open(&dir.join("tasks.db")).unwrap();
+    seed_dub(&store, dir, &dir.join("downloads"))
+}
+
+/// A three-cue dub in `store`, its subtitles in `dir` and its track and
+/// mix in `out`.
+pub fn seed_dub(
+    store: &Store,
+    dir: &Path,
+    out: &Path,
+) -> (i64, std::path::PathBuf, std::path::PathBuf) {
     let records: Vec<TaskRecord> = CUES
         .iter()
         .map(|&(text, ..)| TaskRecord {
@@ -57,8 +67,7 @@ fn dubbed(dir: &Path) -> (i64, std::path::PathBuf, std::path::PathBuf) {
         })
         .collect();
     store.insert_many(&records).unwrap();
-    let out = dir.join("downloads");
-    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(out).unwrap();
     let track = out.join("film.wav");
     let mix = out.join("film.mp4");
     std::fs::write(&track, b"the speech track").unwrap();

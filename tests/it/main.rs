@@ -34,6 +34,7 @@ mod discard;
 mod download;
 mod download_resume;
 mod dub;
+mod dub_tmux;
 mod dub_tui;
 mod duck;
 mod engine_e2e;

@@ -1,0 +1,87 @@
+//! A dub in a real terminal (tmux) against the sandbox over loopback,
+//! whose creates the test counts: the store holds a three-cue dub as
+//! `klang dub` leaves it (cue 2 ran 0.4 s over); `=` on it lists the cues
+//! with their fit, `is:overrun` keeps cue 2 alone, and `r` on it sends
+//! exactly one create.
+
+use crate::common;
+
+use common::home::Home;
+use common::tmux::{self, Tmux};
+use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig};
+use std::time::Duration;
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dubs_cues_with_their_fit_and_one_retaken() {
+    if tmux::missing() {
+        return;
+    }
+    let sb = sandbox::start(SandboxConfig {
+        pending_ms: 100,
+        processing_ms: 200,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let creates = || sb.stats().creates;
+    let home = Home::new();
+    home.write_config(&format!("base_url = \"{}\"\n", sb.base_url()));
+    let (piece, ..) = crate::dub_tui::seed_dub(&home.store(), home.dir.path(), &home.downloads());
+    let tmux = Tmux::start("dub", home.dir.path());
+    tmux.run(&["resize-window", "-t", "klang", "-x", "120", "-y", "40"]);
+    let bin = env!("CARGO_BIN_EXE_klang");
+    tmux.literal(&format!(
+        "clear; KLANG_API_KEY={SANDBOX_KEY} KLANG_DOWNLOAD_DIR='{}' {bin}; echo dub:EXIT:$?",
+        home.downloads().display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Pieces 1");
+
+    tmux.keys(&["g", "Up", "="]);
+    tmux.wait_for(&format!("Cues of dub #{piece}"));
+    let screen = tmux.wait_until_gone("loading…");
+    let row = |screen: &str, text: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no row with {text:?}:\n{screen}"))
+            .to_string()
+    };
+    let second = row(&screen, "Did you see it");
+    assert!(
+        second.contains("0:04.0") && second.contains("1.3x") && second.contains("+0.4 s over"),
+        "{screen}"
+    );
+    assert!(row(&screen, "The lighthouse").contains('✓'), "{screen}");
+
+    tmux.keys(&["/"]);
+    tmux.literal("is:overrun");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("is:overrun: 1 of 3");
+    assert!(!screen.contains("The lighthouse"), "{screen}");
+    assert_eq!(creates(), 0, "nothing sent while looking");
+
+    tmux.keys(&["r"]);
+    wait_until("the retake's create", || creates() == 1);
+    tmux.wait_for("cue 2: new take");
+    // The dashboard saves each result by itself; quit once the new take is
+    // in, or q would first ask about the running download.
+    tmux.wait_for("#4 saved to");
+    // Settled: no create arrives late.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(creates(), 1, "r on cue 2 sent exactly one create");
+    tmux.keys(&["Escape"]);
+    tmux.wait_until_gone("Cues of dub");
+    tmux.keys(&["q"]);
+    tmux.wait_for("dub:EXIT:0");
+}
