@@ -76,12 +76,13 @@ impl Plan {
         self.segments.iter().filter(|s| s.take.is_made()).count()
     }
 
-    /// What sending the rest costs.
+    /// What sending the rest costs. Folded from 0.0: an empty `sum()` of
+    /// f64 is -0.0, which prints as "$-0.0000" when nothing is to send.
     pub fn cost_to_send(&self) -> f64 {
         self.to_send
             .iter()
             .map(|&i| self.segments[i].request.model().price_usd())
-            .sum()
+            .fold(0.0, |total, price| total + price)
     }
 
     /// What the whole piece costs, made takes included (one call per
@@ -92,7 +93,7 @@ impl Plan {
             .iter()
             .filter(|s| keys.insert(s.key.as_str()))
             .map(|s| s.request.model().price_usd())
-            .sum()
+            .fold(0.0, |total, price| total + price)
     }
 
     pub fn characters(&self) -> usize {

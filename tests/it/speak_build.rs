@@ -178,6 +178,18 @@ async fn a_build_writes_captions_and_a_rerun_pays_only_for_what_changed() {
         )
     );
 
+    // The plan of a made piece prices nothing to send as $0, not "$-0".
+    let url = sb.base_url();
+    let mut args = speak_args(&url, &file, &out_dir);
+    args.retain(|a| *a != "--json");
+    args.push("--dry-run");
+    let plan = home.run(Some(SANDBOX_KEY), &args).await;
+    let shown = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        shown.contains("4 of 4 already made; 0 calls to send, $0.0000"),
+        "{shown}"
+    );
+
     // One sentence edited: exactly its chunk is sent.
     let edited = std::fs::read_to_string(&file).unwrap().replacen(
         "Paragraph 2 begins here.",
