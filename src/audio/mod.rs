@@ -8,6 +8,7 @@ pub mod assemble;
 pub mod crossfade;
 mod decode;
 pub mod format;
+pub mod looping;
 pub mod manifest;
 pub mod matched;
 mod measure;

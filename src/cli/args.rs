@@ -67,6 +67,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write a result as WAV or FLAC: trimmed, faded, resampled, at a target loudness
     Render(RenderArgs),
+    /// A seamless loop of a result or an audio file: cut where the end best matches the start, crossfaded, marked to loop
+    Loop(LoopArgs),
     /// Put a video-to-audio result on its video: one MP4, the video copied, the result as its only audio
     Mux(MuxArgs),
     /// Resume polling and wait until the given tasks (default: every unfinished one) end
@@ -507,6 +509,27 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub naming: NamingArgs,
     /// Print one JSON document (the path and figures of each file) and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoopArgs {
+    /// An audio file, or a task: local id, task id, or a unique prefix of it
+    #[arg(value_name = "ID|FILE")]
+    pub source: String,
+    /// The crossfade of the end into the start, ms
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub crossfade: u64,
+    /// Directory to write into [default: beside the source]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File format: wav (with a smpl loop chunk) or flac (LOOPSTART/LOOPLENGTH tags)
+    #[arg(long, value_enum, default_value = "wav")]
+    pub format: RenderFormat,
+    #[command(flatten)]
+    pub naming: NamingArgs,
+    /// Print one JSON document (path, loop points, calls_sent, cost_usd) and nothing else on stdout
     #[arg(long)]
     pub json: bool,
 }

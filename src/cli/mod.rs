@@ -17,6 +17,7 @@ mod dub_finish;
 mod export;
 mod headless;
 mod list;
+mod looping;
 mod mux;
 mod output;
 mod paths;
@@ -217,6 +218,10 @@ pub async fn run(
         Command::Render(args) => {
             let ctx = headless_context(global, check_keys).await?;
             render::run(ctx, args).await
+        }
+        Command::Loop(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            looping::run(ctx, args).await
         }
         Command::Mux(args) => {
             let ctx = headless_context(global, check_keys).await?;

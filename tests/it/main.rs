@@ -47,6 +47,7 @@ mod hostile_engine;
 mod hostile_terminal;
 mod inputs_bounded;
 mod kill_restart;
+mod loop_cmd;
 mod mux;
 mod not_audio;
 mod origin_meta;
