@@ -198,6 +198,68 @@ fn correlations(head: &[f32], region: &[f32]) -> Vec<f64> {
     out
 }
 
+/// Frames and hop of the spectral flux the cut avoids.
+const FLUX_FRAME: usize = 1024;
+const FLUX_HOP: usize = 256;
+/// What a cut in a stretch of twice the median flux costs (in
+/// correlation): the seam plays the source's frames around the cut, so a
+/// cut in a transient would sound as one at every pass.
+const FLUX_PENALTY: f64 = 0.2;
+
+/// Spectral flux (each bin's rise in magnitude, summed) of every frame of
+/// `x` over the one before (0 for the first).
+fn flux(x: &[f32]) -> Vec<f64> {
+    if x.len() < FLUX_FRAME {
+        return Vec::new();
+    }
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(FLUX_FRAME);
+    let window: Vec<f64> = (0..FLUX_FRAME)
+        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / FLUX_FRAME as f64).cos())
+        .collect();
+    let mut input = fft.make_input_vec();
+    let mut spectrum = fft.make_output_vec();
+    let mut previous: Vec<f64> = Vec::new();
+    let mut out = Vec::new();
+    for start in (0..=x.len() - FLUX_FRAME).step_by(FLUX_HOP) {
+        for ((slot, &v), w) in input.iter_mut().zip(&x[start..]).zip(&window) {
+            *slot = f64::from(v) * w;
+        }
+        let _ = fft.process(&mut input, &mut spectrum);
+        let magnitudes: Vec<f64> = spectrum.iter().map(|c| c.norm()).collect();
+        out.push(if previous.is_empty() {
+            0.0
+        } else {
+            magnitudes
+                .iter()
+                .zip(&previous)
+                .map(|(m, p)| (m - p).max(0.0))
+                .sum()
+        });
+        previous = magnitudes;
+    }
+    out
+}
+
+/// For every frame of the tail, the highest flux of the frames holding it,
+/// over the median flux (1: an ordinary stretch).
+fn flux_around(tail: &[f32]) -> Vec<f64> {
+    let fluxes = flux(tail);
+    let mut sorted: Vec<f64> = fluxes.iter().skip(1).copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let mut around = vec![1.0; tail.len()];
+    if median <= 1e-12 {
+        return around;
+    }
+    for (i, f) in fluxes.iter().enumerate().skip(1) {
+        let start = i * FLUX_HOP;
+        for slot in &mut around[start..(start + FLUX_FRAME).min(tail.len())] {
+            *slot = f64::max(*slot, f / median);
+        }
+    }
+    around
+}
+
 /// Where the loop is cut (an absolute frame) and the correlation there.
 fn choose_cut(s: &Scanned, c: u64) -> Result<(u64, f64), u64> {
     let tail_start = s.tail_start();
@@ -212,33 +274,54 @@ fn choose_cut(s: &Scanned, c: u64) -> Result<(u64, f64), u64> {
     let from = (lowest - tail_start) as usize;
     let to = (highest - tail_start) as usize + c as usize;
     let scores = correlations(&head, &tail[from..to.min(tail.len())]);
+    let busy = flux_around(&tail);
     let span = (highest - lowest).max(1) as f64;
     let best = scores
         .iter()
         .enumerate()
         .map(|(i, &r)| {
             let earlier = (highest - lowest - i as u64) as f64 / span;
-            (i, r, r - EARLIER_PENALTY * earlier)
+            let busy = busy
+                .get(from + i)
+                .map_or(0.0, |b| (b - 1.0).clamp(0.0, 2.0));
+            (i, r, r - EARLIER_PENALTY * earlier - FLUX_PENALTY * busy)
         })
         .max_by(|x, y| x.2.total_cmp(&y.2));
     let (offset, correlation) = best.map_or((highest - lowest, 0.0), |(i, r, _)| (i as u64, r));
     let cut = lowest + offset;
-    // The nearest zero crossing (the mono signal changes sign between the
-    // frame before the cut and the cut) within the snap distance.
-    let snap = frames_of(ZERO_CROSSING_SNAP, s.rate);
-    let at = |frame: u64| tail[(frame - tail_start) as usize];
-    let crosses = |frame: u64| {
-        frame > tail_start && {
-            let (before, here) = (at(frame - 1), at(frame));
-            here == 0.0 || (before < 0.0) != (here < 0.0)
-        }
+    Ok((snap(s, cut, lowest..=highest), correlation))
+}
+
+/// The cut moved, within a millisecond, to a zero crossing of the mono
+/// signal with the smallest step across it in any channel (the seam plays
+/// that step), else to the smallest step.
+fn snap(s: &Scanned, cut: u64, allowed: std::ops::RangeInclusive<u64>) -> u64 {
+    let tail_start = s.tail_start();
+    let ch = s.channels;
+    let frame = |f: u64| {
+        let i = (f - tail_start) as usize * ch;
+        &s.tail[i..i + ch]
     };
-    let snapped = (0..=snap)
-        .flat_map(|d| [cut.checked_sub(d), cut.checked_add(d)])
-        .flatten()
-        .find(|&f| (lowest..=highest).contains(&f) && crosses(f))
-        .unwrap_or(cut);
-    Ok((snapped, correlation))
+    let reach = frames_of(ZERO_CROSSING_SNAP, s.rate);
+    let lowest = (*allowed.start())
+        .max(cut.saturating_sub(reach))
+        .max(tail_start + 1);
+    let highest = (*allowed.end()).min(cut + reach);
+    (lowest..=highest)
+        .filter(|&f| f < s.frames)
+        .map(|f| {
+            let (before, here) = (frame(f - 1), frame(f));
+            let sum = |x: &[f32]| x.iter().sum::<f32>();
+            let crosses = sum(here) == 0.0 || (sum(before) < 0.0) != (sum(here) < 0.0);
+            let step = before
+                .iter()
+                .zip(here)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            (f, !crosses, step)
+        })
+        .min_by(|a, b| a.1.cmp(&b.1).then(a.2.total_cmp(&b.2)))
+        .map_or(cut, |(f, _, _)| f)
 }
 
 const STOP: &str = "klang-loop: every frame needed is written";
