@@ -85,6 +85,8 @@ pub enum Command {
     Bed(BedArgs),
     /// Voice subtitles (SRT, VTT, ASS) on the video's timeline: each cue a TTS line fitted to its slot; the plan and price first
     Dub(DubArgs),
+    /// Foley for a whole video: cut at its shots into windows of 3-20 s, one video-to-audio call each, joined and muxed
+    Foley(FoleyArgs),
     /// List the pieces (narrations) and their progress
     Pieces(JsonFlag),
     /// Write the task history as CSV or JSON Lines
@@ -171,6 +173,42 @@ pub struct SpeakArgs {
     /// Send one new take of segment N (1-based, as the plan numbers them); repeatable
     #[arg(long, value_name = "N")]
     pub retake: Vec<usize>,
+    /// Print one JSON document and nothing else on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The loudness every foley window is brought to.
+pub const FOLEY_NORMALIZE_LUFS: f64 = -20.0;
+
+#[derive(Debug, Clone, Args)]
+pub struct FoleyArgs {
+    /// The video (any length from 3 s; anything ffmpeg reads)
+    pub video: PathBuf,
+    /// Sound effects to ask for, sent with every window
+    #[arg(long, value_name = "TEXT")]
+    pub sfx_prompt: Option<String>,
+    /// Background music to ask for, sent with every window
+    #[arg(long, value_name = "TEXT")]
+    pub bgm_prompt: Option<String>,
+    /// ASMR mode
+    #[arg(long)]
+    pub asmr: bool,
+    /// Directory to write the track and the MP4 into [default: the download directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The track's format [default: wav]
+    #[arg(long, value_enum)]
+    pub format: Option<RenderFormat>,
+    /// Bring every window's result to this integrated loudness
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = FOLEY_NORMALIZE_LUFS)]
+    pub normalize: f64,
+    /// Print the plan (windows, what is made, calls and cost); send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse the plan if what it sends costs more than this many dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
     /// Print one JSON document and nothing else on stdout
     #[arg(long)]
     pub json: bool,

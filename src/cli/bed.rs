@@ -164,7 +164,8 @@ async fn from_prompt(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (build, chosen) = piece_takes::make(&ctx, args.json, piece, &plan, &folder).await?;
+    let (build, chosen) =
+        piece_takes::make(&ctx, args.json, piece, &plan, &folder, Default::default()).await?;
     let key = bed::assembly_key(&chosen, &settings, &out);
     let previous = ctx.store.piece_assembled(piece)?;
     if previous.as_ref().is_some_and(|(k, _)| *k == key) && out.is_file() {
@@ -252,6 +253,7 @@ async fn from_group(
         cost_usd: 0.0,
         stop: None,
         interrupted: false,
+        clips: std::collections::HashMap::new(),
     };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

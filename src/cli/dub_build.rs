@@ -73,6 +73,7 @@ pub(super) async fn run(
         cost_usd: 0.0,
         stop: None,
         interrupted: false,
+        clips: std::collections::HashMap::new(),
     };
     let takes_dir = ctx
         .engine_config

@@ -15,6 +15,7 @@ mod dub;
 mod dub_build;
 mod dub_finish;
 mod export;
+mod foley;
 mod headless;
 mod list;
 mod looping;
@@ -208,6 +209,10 @@ pub async fn run(
         Command::Bed(args) => {
             let ctx = headless_context(global, check_keys).await?;
             bed::run(ctx, args).await
+        }
+        Command::Foley(args) => {
+            let ctx = headless_context(global, check_keys).await?;
+            foley::run(ctx, args).await
         }
         Command::Pieces(flag) => {
             pieces::run(headless_context(global, check_keys).await?, flag.json)

@@ -19,6 +19,7 @@ pub(super) async fn make(
     piece: i64,
     plan: &Plan,
     folder: &str,
+    clips: std::collections::HashMap<usize, crate::video::LocalVideo>,
 ) -> Result<(Build, Vec<Chosen>), Failure> {
     let headless = super::headless::Headless::start(ctx, json).await?;
     if ctx.is_sandbox() {
@@ -30,6 +31,7 @@ pub(super) async fn make(
         cost_usd: 0.0,
         stop: None,
         interrupted: false,
+        clips,
     };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

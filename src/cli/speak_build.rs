@@ -28,6 +28,9 @@ pub(super) struct Build {
     pub cost_usd: f64,
     pub stop: Option<Failure>,
     pub interrupted: bool,
+    /// The clip on disk each segment's video is (`klang foley`'s windows),
+    /// by segment index; sent as `--video-file` sends one.
+    pub clips: HashMap<usize, crate::video::LocalVideo>,
 }
 
 pub(super) async fn run(
@@ -76,6 +79,7 @@ pub(super) async fn run(
         cost_usd: 0.0,
         stop: None,
         interrupted: false,
+        clips: HashMap::new(),
     };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -191,11 +195,12 @@ impl Build {
             key: take_key(&segment.key, take),
             line: segment.position as i64,
         };
-        match self
-            .headless
-            .engine
-            .submit_batch_line(segment.request.clone(), &tag)
-        {
+        let engine = &self.headless.engine;
+        let submitted = match self.clips.get(&index) {
+            Some(clip) => engine.submit_batch_line_video(segment.request.clone(), &tag, clip),
+            None => engine.submit_batch_line(segment.request.clone(), &tag),
+        };
+        match submitted {
             Ok(LineSubmit::New(id)) => {
                 self.calls_sent += 1;
                 self.cost_usd += segment.request.model().price_usd();

@@ -124,6 +124,18 @@ async fn check_local(path: &Path) -> Result<LocalVideo, Failure> {
     }
 }
 
+/// The clip's length when it is longer than one video-to-audio call takes
+/// (ffprobe's reading; without ffprobe the clip is checked as any other).
+async fn longer_than_a_call(path: &Path) -> Option<f64> {
+    let ffmpeg = crate::video::mux::find_ffmpeg(std::env::var_os("PATH").as_deref()).ok()?;
+    let path = path.to_path_buf();
+    let probed = tokio::task::spawn_blocking(move || crate::video::foley::probe(&ffmpeg, &path))
+        .await
+        .ok()?
+        .ok()?;
+    (probed.duration_s > crate::video::MAX_SECONDS).then_some(probed.duration_s)
+}
+
 /// The unknown-voice warning, if the request names a voice not in the table.
 fn voice_warning(request: &CreateRequest) -> Option<String> {
     match request {
@@ -143,6 +155,33 @@ pub async fn run(ctx: Context, command: SubmitCommand) -> Result<i32, Failure> {
     } = build_request(command)?;
     if let Some(warning) = voice_warning(&request) {
         eprintln!("klang: warning: {}", terminal_safe(&warning));
+    }
+    if let (Some(path), CreateRequest::VideoToAudio(p)) = (&video_file, &request)
+        && let Some(seconds) = longer_than_a_call(path).await
+    {
+        if after.count > 1 {
+            return Err(Failure::usage(format!(
+                "{} is {seconds:.1} s, over the provider's 20 s: klang makes it a foley piece, one take per window; drop --count; nothing was sent",
+                terminal_safe(&path.display().to_string())
+            )));
+        }
+        eprintln!(
+            "klang: {} is {seconds:.1} s, over the provider's 20 s: making it a foley piece (klang foley), a call per window",
+            terminal_safe(&path.display().to_string())
+        );
+        let args = super::args::FoleyArgs {
+            video: path.clone(),
+            sfx_prompt: p.sound_effect_prompt.clone(),
+            bgm_prompt: p.bgm_prompt.clone(),
+            asmr: p.asmr_mode.unwrap_or(false),
+            out: None,
+            format: None,
+            normalize: super::args::FOLEY_NORMALIZE_LUFS,
+            dry_run: false,
+            max_cost: None,
+            json: after.json,
+        };
+        return super::foley::run(ctx, args).await;
     }
     let local = match &video_file {
         Some(path) => {

@@ -395,6 +395,11 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     {
         return super::bed::assemble_stored(store, piece, &source, &output, &bed);
     }
+    if let Ok(foley) = serde_json::from_str::<super::foley::Settings>(&settings)
+        && foley.kind == "foley"
+    {
+        return super::foley::assemble_stored(store, piece, &output, &foley);
+    }
     let settings: StoredSettings = serde_json::from_str(&settings)
         .map_err(|e| format!("piece #{piece}'s settings cannot be read ({e})"))?;
     let text = std::fs::read_to_string(&source).map_err(|e| {

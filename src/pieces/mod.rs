@@ -12,6 +12,7 @@
 pub mod bed;
 pub mod build;
 pub mod captions;
+pub mod foley;
 mod markdown;
 pub mod plan;
 pub mod split;

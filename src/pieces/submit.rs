@@ -177,10 +177,26 @@ pub fn retake(engine: &Engine, piece: i64, position: i64) -> Result<i64, String>
         key: take_key(&segment.content_key, take),
         line: position,
     };
-    let id = match engine
-        .submit_batch_line(request, &tag)
-        .map_err(|e| e.to_string())?
-    {
+    let submitted = match &request {
+        // A foley window: its clip on disk, served again under a new token.
+        crate::api::CreateRequest::VideoToAudio(_) => {
+            let clip = segment
+                .task
+                .and_then(|t| store.media_for_task(t).ok().flatten())
+                .ok_or_else(|| {
+                    format!("segment {position} has no clip on disk; run `klang foley` on the video again")
+                })?;
+            let video = crate::video::check_file(&clip.path).map_err(|r| {
+                format!(
+                    "segment {position}'s clip: {}; run `klang foley` on the video again",
+                    r.message
+                )
+            })?;
+            engine.submit_batch_line_video(request, &tag, &video)
+        }
+        _ => engine.submit_batch_line(request, &tag),
+    };
+    let id = match submitted.map_err(|e| e.to_string())? {
         LineSubmit::New(id) => id,
         LineSubmit::Existing(record) => record.id,
     };

@@ -293,7 +293,8 @@ pub fn sandbox_keys_help() -> &'static str {
         "prompt: rain, a chime, a chirp or knocks, and a voice for TTS (sound\n",
         "effects last the requested duration, TTS about 0.07 s per character at\n",
         "speed 1.0 with pauses at sentence ends and 0.1-0.5 s of silence at each\n",
-        "end, video-to-audio 5 s). Task ids\n",
+        "end, video-to-audio as long as its video when the sandbox could fetch and\n",
+        "read it, else 5 s). Task ids\n",
         "encode their own state, so a restarted sandbox still knows tasks created\n",
         "earlier (pending callbacks are lost on restart)."
     )

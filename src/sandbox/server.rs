@@ -82,6 +82,9 @@ pub struct Shared {
     /// Fetches of video-to-audio creates' `video_url`s, in the order done.
     pub video_fetches: tokio::sync::watch::Sender<Vec<video_fetch::VideoFetch>>,
     pub video_http: reqwest::Client,
+    /// Video-to-audio tasks whose video is being fetched: their audio
+    /// waits for its length.
+    video_fetching: Mutex<std::collections::HashSet<String>>,
 }
 
 /// A poisoned lock only means another request panicked; the data (rates, an
@@ -122,7 +125,47 @@ impl Shared {
             pauses: Mutex::default(),
             video_fetches: tokio::sync::watch::Sender::new(Vec::new()),
             video_http: video_fetch::client()?,
+            video_fetching: Mutex::default(),
         })
+    }
+
+    pub(super) fn fetching(&self, task_id: &str, running: bool) {
+        let mut set = lock(&self.video_fetching);
+        if running {
+            set.insert(task_id.to_string());
+        } else {
+            set.remove(task_id);
+        }
+    }
+
+    /// How long a video-to-audio task's audio lasts: its video's length
+    /// once fetched (waiting up to 10 s for a fetch under way), else what
+    /// its id says.
+    async fn v2a_audio_cs(&self, task_id: &str, fallback: u32) -> u32 {
+        let mut seen = self.video_fetches.subscribe();
+        let waited = tokio::time::timeout(Duration::from_secs(10), async {
+            let recorded =
+                |all: &[video_fetch::VideoFetch]| all.iter().any(|f| f.task_id == task_id);
+            while lock(&self.video_fetching).contains(task_id)
+                && !recorded(&self.video_fetches.borrow())
+            {
+                if seen.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        if waited.is_err() {
+            tracing::debug!(%task_id, "sandbox: the video fetch took over 10 s; the audio lasts 5 s");
+        }
+        self.video_fetches
+            .borrow()
+            .iter()
+            .rfind(|f| f.task_id == task_id)
+            .and_then(|f| f.duration_ms)
+            .map_or(fallback, |ms| {
+                u32::try_from(ms / 10).unwrap_or(fallback).max(1)
+            })
     }
 
     fn remember_pauses(&self, task_id: &str, pauses: Vec<u32>) {
@@ -379,6 +422,10 @@ async fn file(
     let bytes = match cached {
         Some(b) => b,
         None => {
+            let mut id = id;
+            if id.model == super::taskid::Model::VideoToAudio {
+                id.audio_cs = shared.v2a_audio_cs(task_id, id.audio_cs).await;
+            }
             // Up to ~160 s of audio: keep the synthesis off the async workers.
             let shape = (id.model == super::taskid::Model::Tts).then(|| speech::Shape {
                 edges: speech::Edges::from_seed(id.seed),

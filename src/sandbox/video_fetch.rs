@@ -31,6 +31,39 @@ pub struct VideoFetch {
     pub sha256: String,
     /// Why the fetch fell short, if it did.
     pub error: Option<String>,
+    /// The video's length (its movie header's), when the whole file came
+    /// and reads as MP4/MOV: the task's audio lasts as long, as the
+    /// provider's does.
+    pub duration_ms: Option<u64>,
+}
+
+/// The most of a video kept to read its length (a window klang cuts is
+/// far smaller); a longer one is only hashed.
+const KEEP_BYTES: usize = 16 << 20;
+
+/// In-memory bytes as the box walker reads them.
+struct Kept<'a>(&'a [u8]);
+
+impl crate::video::locate::Ranges for Kept<'_> {
+    async fn read(&mut self, start: u64, cap: usize) -> Result<Vec<u8>, crate::video::Refusal> {
+        let from = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let to = from.saturating_add(cap).min(self.0.len());
+        Ok(self.0[from..to].to_vec())
+    }
+}
+
+/// The length of the MP4/MOV in `bytes`, if it reads as one.
+async fn duration_ms(bytes: &[u8]) -> Option<u64> {
+    let head = bytes[..bytes.len().min(crate::video::locate::HEAD_BYTES)].to_vec();
+    let found = crate::video::locate::find_boxes(&mut Kept(bytes), head, bytes.len() as u64)
+        .await
+        .ok()?;
+    let facts =
+        crate::video::facts::parse(found.ftyp.as_deref(), &found.moov, bytes.len() as u64).ok()?;
+    (facts.seconds.is_finite() && facts.seconds > 0.0)
+        .then(|| (facts.seconds * 1000.0).round() as u64)
 }
 
 /// The client for video fetches: no proxy (the hosts are local in tests),
@@ -48,6 +81,7 @@ pub fn client() -> std::io::Result<reqwest::Client> {
 /// Starts fetching `url` for `task_id`; the outcome is recorded in
 /// `shared.video_fetches`. Cancelled with the sandbox.
 pub fn start(shared: Arc<Shared>, task_id: String, url: String) {
+    shared.fetching(&task_id, true);
     tokio::spawn(async move {
         let mut fetch = VideoFetch {
             task_id,
@@ -63,7 +97,9 @@ pub fn start(shared: Arc<Shared>, task_id: String, url: String) {
             }
         }
         tracing::debug!(task_id = %fetch.task_id, bytes = fetch.bytes, error = ?fetch.error, "sandbox: video fetched");
+        let id = fetch.task_id.clone();
         shared.video_fetches.send_modify(|all| all.push(fetch));
+        shared.fetching(&id, false);
     });
 }
 
@@ -80,6 +116,7 @@ async fn read(http: &reqwest::Client, fetch: &mut VideoFetch) -> Result<(), Stri
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let mut hasher = Sha256::new();
+    let mut kept = Vec::new();
     let mut body = response.bytes_stream();
     let mut outcome = Ok(());
     while let Some(chunk) = body.next().await {
@@ -87,6 +124,9 @@ async fn read(http: &reqwest::Client, fetch: &mut VideoFetch) -> Result<(), Stri
             Ok(chunk) => {
                 fetch.bytes += chunk.len() as u64;
                 hasher.update(&chunk);
+                if fetch.bytes as usize <= KEEP_BYTES {
+                    kept.extend_from_slice(&chunk);
+                }
                 if fetch.bytes > MAX_VIDEO_BYTES {
                     outcome = Err("larger than 100 MB".to_string());
                     break;
@@ -103,5 +143,8 @@ async fn read(http: &reqwest::Client, fetch: &mut VideoFetch) -> Result<(), Stri
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    if outcome.is_ok() && fetch.bytes as usize <= KEEP_BYTES {
+        fetch.duration_ms = duration_ms(&kept).await;
+    }
     outcome
 }

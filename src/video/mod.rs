@@ -6,9 +6,10 @@
 
 mod boxes;
 pub mod duck;
-mod facts;
+pub(crate) mod facts;
+pub mod foley;
 mod local;
-mod locate;
+pub(crate) mod locate;
 pub mod mux;
 mod preflight;
 

@@ -40,6 +40,7 @@ mod duck;
 mod engine_e2e;
 mod export_stats;
 mod faults;
+mod foley;
 mod fuzz_decode;
 mod hostile;
 mod hostile_cli;

@@ -61,7 +61,11 @@ fn fmt_chunk(spec: PcmSpec) -> Result<Vec<u8>, String> {
     if extensible {
         f.extend_from_slice(&22u16.to_le_bytes());
         f.extend_from_slice(&spec.bits.to_le_bytes());
-        let mask = if spec.channels >= 32 {
+        // Mono is the front centre speaker (as ffmpeg writes it): a mask
+        // of front-left alone makes ffmpeg's AAC encoder refuse the file.
+        let mask = if spec.channels == 1 {
+            0x4
+        } else if spec.channels >= 32 {
             0
         } else {
             (1u32 << spec.channels) - 1
