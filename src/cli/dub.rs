@@ -9,25 +9,13 @@ use super::args::{DubArgs, RenderFormat};
 use super::output::print_json;
 use super::{Context, Failure, exit};
 use crate::api::voices::{self, VoiceCheck};
+pub(super) use crate::dub::build::DubOutputs;
 use crate::dub::place::Overrun;
 use crate::dub::{DubPlan, lines::lines, make_plan};
 use crate::pieces::{Take, Voice};
 use crate::sanitize::terminal_safe;
 use serde_json::json;
 use std::collections::HashMap;
-use std::path::PathBuf;
-
-/// Where a dub's files go.
-#[derive(Clone, Debug)]
-pub(super) struct DubOutputs {
-    pub dir: PathBuf,
-    /// The speech track (the piece's output).
-    pub audio: PathBuf,
-    /// The report, one row per line.
-    pub csv: PathBuf,
-    /// The ducked mix, with `--video`.
-    pub mix: Option<PathBuf>,
-}
 
 pub async fn run(ctx: Context, args: DubArgs) -> Result<i32, Failure> {
     check_flags(&args)?;

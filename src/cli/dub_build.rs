@@ -12,18 +12,16 @@ use super::headless::Headless;
 use super::output::print_json;
 use super::speak_build::Build;
 use super::{Context, Failure, exit};
-use crate::audio::assemble::{AssemblyOptions, Measured, TimedInput, measure_chunks};
-use crate::audio::render::{Container, OutputFormat};
-use crate::dub::place::{Overrun, ToPlace, place};
+use crate::audio::assemble::Measured;
+use crate::dub::build::{Settings, speech_ms};
+use crate::dub::place::Overrun;
 use crate::dub::{DubPlan, fit, room_ms, rows, speed_param};
 use crate::pieces::build::{Chosen, choose_all, missing_summary};
 use crate::pieces::plan::{Plan, Segment};
 use crate::pieces::{Take, Voice, choose, content_key, request};
 use crate::store::{FitAction, OVERRUN_TOLERANCE_MS};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Kept between a retaken line's end and the next line's start.
 const RETAKE_MARGIN_MS: u64 = 50;
@@ -42,16 +40,7 @@ pub(super) async fn run(
             outputs.dir.display()
         ),
     })?;
-    let settings = serde_json::json!({
-        "lang": format!("{:?}", args.lang),
-        "voice": args.voice,
-        "voices": args.voices,
-        "max_speed": args.max_speed,
-        "overrun": args.overrun,
-        "normalize": args.normalize,
-        "video": args.video.as_ref().map(|v| v.display().to_string()),
-        "duck": args.duck,
-    });
+    let settings = settings(&ctx, &args, video_ms);
     let source = std::fs::canonicalize(&args.subs).map_or_else(
         |_| args.subs.display().to_string(),
         |p| p.display().to_string(),
@@ -60,7 +49,7 @@ pub(super) async fn run(
         "dub",
         &source,
         &outputs.audio.display().to_string(),
-        &settings.to_string(),
+        &serde_json::to_string(&settings).unwrap_or_default(),
     )?;
     ctx.store.set_segments(piece, &rows(&plan))?;
     let headless = Headless::start(&ctx, args.json).await?;
@@ -114,7 +103,7 @@ pub(super) async fn run(
         }
     }
     super::dub_finish::finish(
-        &ctx, &args, build, piece, plan, chosen, measured, &outputs, video_ms,
+        &ctx, &args, build, piece, plan, chosen, measured, &outputs, settings,
     )
     .await
 }
@@ -202,23 +191,44 @@ fn chosen_or_partial(
     }
 }
 
+/// What the piece is made with, stored with it (the dashboard assembles
+/// from it): `--format`, rate and bits as `render` has them.
+fn settings(ctx: &Context, args: &DubArgs, video_ms: Option<u64>) -> Settings {
+    let base = ctx
+        .config
+        .render
+        .as_ref()
+        .map(|c| c.settings())
+        .unwrap_or_default();
+    Settings {
+        kind: "dub".into(),
+        overrun: args.overrun,
+        max_speed: args.max_speed,
+        normalize: args.normalize,
+        wav: !matches!(args.format, Some(RenderFormat::Flac)),
+        rate: base.rate,
+        bits: base.bits,
+        video: args
+            .video
+            .as_ref()
+            .map(|v| std::fs::canonicalize(v).unwrap_or_else(|_| v.clone())),
+        video_ms,
+        duck_db: args.duck.abs(),
+    }
+}
+
 /// Every take measured, off the async runtime.
 async fn measure(paths: Vec<PathBuf>) -> Result<Vec<Measured>, Failure> {
-    tokio::task::spawn_blocking(move || measure_chunks(&paths))
+    tokio::task::spawn_blocking(move || crate::dub::build::measure(&paths))
         .await
         .map_err(|e| Failure {
             code: exit::NETWORK,
             message: format!("measuring stopped unexpectedly ({e}); run again"),
         })?
-        .map_err(|e| Failure {
+        .map_err(|message| Failure {
             code: exit::TASK_FAILED,
-            message: format!("{e}; the made lines are kept"),
+            message,
         })
-}
-
-/// A take's speech, first to last loud sample, ms.
-pub(super) fn speech_ms(m: &Measured) -> u64 {
-    (m.speech.end.saturating_sub(m.speech.start) * 1000) / u64::from(m.rate.max(1))
 }
 
 /// The lines that run into the next by more than 150 ms and may go
@@ -286,87 +296,4 @@ fn retake_plan(ctx: &Context, plan: &DubPlan, retakes: &[(usize, f64)]) -> Resul
         .map(|(i, _)| i)
         .collect();
     Ok(Plan { segments, to_send })
-}
-
-/// The track's format: `--format`, rate and bits as `render` has them.
-pub(super) fn options(ctx: &Context, args: &DubArgs) -> AssemblyOptions {
-    let base = ctx
-        .config
-        .render
-        .as_ref()
-        .map(|c| c.settings())
-        .unwrap_or_default();
-    AssemblyOptions {
-        target_lufs: args.normalize,
-        format: OutputFormat {
-            container: match args.format.unwrap_or(RenderFormat::Wav) {
-                RenderFormat::Wav => Container::Wav,
-                RenderFormat::Flac => Container::Flac,
-            },
-            rate: base.rate,
-            bits: base.bits,
-        },
-        ..AssemblyOptions::default()
-    }
-}
-
-/// What the track is made from: every take, where it starts, the
-/// settings, the length and the video's mix.
-pub(super) fn assembly_key(
-    chosen: &[Chosen],
-    starts: &[u64],
-    opts: &AssemblyOptions,
-    length_ms: u64,
-    args: &DubArgs,
-    outputs: &DubOutputs,
-) -> String {
-    let mut hash = Sha256::new();
-    hash.update(
-        format!(
-            "dub|{:?}|{}|{:?}|{}|{}|{:?}\n",
-            opts,
-            length_ms,
-            args.video,
-            args.duck,
-            outputs.audio.display(),
-            outputs.mix
-        )
-        .as_bytes(),
-    );
-    for (c, s) in chosen.iter().zip(starts) {
-        hash.update(format!("{}|{}|{}\n", c.task, c.path.display(), s).as_bytes());
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Each line placed on the timeline.
-pub(super) fn placements(
-    plan: &DubPlan,
-    measured: &[Measured],
-    video_ms: Option<u64>,
-    mode: Overrun,
-) -> Vec<crate::dub::place::Placed> {
-    let to_place: Vec<ToPlace> = plan
-        .fits
-        .iter()
-        .zip(measured)
-        .map(|(f, m)| ToPlace {
-            slot_start_ms: f.slot_start_ms,
-            speech_ms: speech_ms(m),
-            retaken: f.action == FitAction::Retaken,
-        })
-        .collect();
-    place(&to_place, video_ms, mode)
-}
-
-/// The timeline writer's inputs.
-pub(super) fn timed(chosen: &[Chosen], starts: &[u64]) -> Vec<TimedInput> {
-    chosen
-        .iter()
-        .zip(starts)
-        .map(|(c, &s)| TimedInput {
-            path: c.path.clone(),
-            speech_at: Duration::from_millis(s),
-        })
-        .collect()
 }

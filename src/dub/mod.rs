@@ -10,6 +10,7 @@
 //! for (text, voice, slot, limits), and a rerun sends that request again
 //! while the basis is unchanged, whatever the learned rate says now.
 
+pub mod build;
 pub mod fit;
 pub mod lines;
 pub mod place;

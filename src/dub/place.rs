@@ -10,7 +10,9 @@ use crate::store::{FitAction, OVERRUN_TOLERANCE_MS};
 /// Silence kept between a line and the one it pushed later.
 pub const SHIFT_GAP_MS: u64 = 100;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Overrun {
     Shift,

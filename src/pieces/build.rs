@@ -400,6 +400,11 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     {
         return super::foley::assemble_stored(store, piece, &output, &foley);
     }
+    if let Ok(dub) = serde_json::from_str::<crate::dub::build::Settings>(&settings)
+        && dub.kind == "dub"
+    {
+        return crate::dub::build::assemble_stored(store, piece, &output, &dub);
+    }
     let settings: StoredSettings = serde_json::from_str(&settings)
         .map_err(|e| format!("piece #{piece}'s settings cannot be read ({e})"))?;
     let text = std::fs::read_to_string(&source).map_err(|e| {

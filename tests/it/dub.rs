@@ -560,3 +560,55 @@ async fn with_a_video_the_mix_ducks_the_original_under_each_line() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_writes_a_dub_again_from_what_the_store_keeps() {
+    let sb = quick_sandbox().await;
+    let home = Home::new();
+    let out_dir = home.dir.path().join("out");
+    let subs = write(&home, "film.srt", &srt(&forty()[..10]));
+    let out = dub(
+        &home,
+        &sb,
+        &[
+            subs.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    let track = PathBuf::from(doc["path"].as_str().unwrap());
+    std::fs::remove_file(&track).unwrap();
+    // What the dashboard's Assemble runs (after `r` re-took a line): no
+    // subtitle file needed, only the store.
+    std::fs::remove_file(&subs).unwrap();
+    let store = home.store();
+    let piece = doc["piece"].as_i64().unwrap();
+    let done =
+        tokio::task::spawn_blocking(move || klang::pieces::build::assemble_stored(&store, piece))
+            .await
+            .unwrap();
+    match done {
+        Ok(klang::pieces::build::Assembly::Written { path, placements }) => {
+            assert_eq!(path, track);
+            assert_eq!(placements.len(), 10);
+            let (onsets, _) = silences(&track);
+            for (start, _) in placements {
+                assert!(
+                    onsets.iter().any(|o| (o - start).abs() <= 0.040),
+                    "{start}: {onsets:?}"
+                );
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    let rows = home.store().segments(piece).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.fit.as_ref().is_some_and(|f| f.start_ms.is_some()))
+    );
+    assert_eq!(sb.stats().creates, 10);
+}
