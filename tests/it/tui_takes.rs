@@ -327,3 +327,34 @@ fn v_turns_the_strips_into_spectrograms_where_each_take_has_four_rows() {
         }
     }
 }
+
+#[tokio::test]
+async fn l_loops_the_selected_take_and_the_details_show_the_loop() {
+    let mut r = takes_runner((200, 50));
+    let out = tempfile::tempdir().unwrap();
+    r.app.settings.export_dir = Some(out.path().to_path_buf());
+    r.key(KeyCode::Char('='));
+    r.key(KeyCode::Char('L'));
+    assert!(
+        r.commands
+            .iter()
+            .any(|c| matches!(c, Command::MakeLoop { id: 3, .. })),
+        "{:?}",
+        r.commands
+    );
+    let screen = r.wait_for_text("ends match").await;
+    let written = out.path().join("stereo_48k.loop.wav");
+    assert!(screen.contains("stereo_48k.loop.wav"), "{screen}");
+    assert!(written.is_file());
+    // What the details say is what the file holds (ffprobe, a RIFF reader).
+    let frames = crate::common::ffmpeg::judge(&written).samples;
+    let (start, end) = crate::common::riff::smpl_loop(&written).expect("a smpl chunk");
+    assert_eq!((u64::from(start), u64::from(end)), (0, frames - 1));
+    let seconds = format!("{:.2} s", frames as f64 / 48_000.0);
+    assert!(screen.contains(&seconds), "{seconds} not in\n{screen}");
+    // Another take: the cursor moves, the loop stays with its take.
+    r.key(KeyCode::Char('k'));
+    assert!(!r.screen().contains("ends match"), "{}", r.screen());
+    r.key(KeyCode::Char('j'));
+    assert!(r.screen().contains("ends match"));
+}

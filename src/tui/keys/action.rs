@@ -78,6 +78,7 @@ pub enum Action {
     Group,
     Discard,
     Spectrogram,
+    Loop,
     Render,
     Mux,
     // The form.
@@ -263,6 +264,12 @@ impl Action {
                 &["w"],
                 "render",
                 "render the result with [render] in config.toml (WAV/FLAC, rate, loudness, trim) beside the download",
+                TABLE,
+            ),
+            Loop => info(
+                &["L"],
+                "loop",
+                "make a seamless loop of the selected result (as klang loop: 500 ms crossfade, WAV with a smpl chunk) beside the download; the details show it",
                 TABLE,
             ),
             Mux => info(

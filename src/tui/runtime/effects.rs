@@ -278,6 +278,20 @@ impl Effects {
                 dir,
                 name,
             } => self.mux(id, video, audio, dir, name),
+            Command::MakeLoop {
+                id,
+                source,
+                dir,
+                origin,
+            } => {
+                let tx = self.tx.clone();
+                // A thread of its own: it needs no engine, and decodes the
+                // file twice.
+                std::thread::spawn(move || {
+                    let result = jobs::make_loop(&source, &dir, &origin);
+                    let _ = tx.send(Message::Looped { id, result });
+                });
+            }
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }

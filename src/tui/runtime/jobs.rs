@@ -87,6 +87,41 @@ pub(super) fn export_audio(
     crate::audio::render::render(source, settings, dir, stem, Some(origin)).map(|r| r.path)
 }
 
+/// A seamless loop of `source` in `dir` (made if missing), 500 ms
+/// crossfade, or the longest crossfade a short sound takes. Runs on a
+/// thread of its own.
+pub(super) fn make_loop(
+    source: &Path,
+    dir: &Path,
+    origin: &crate::audio::origin::Origin,
+) -> Result<crate::tui::state::looping::Looped, String> {
+    use crate::audio::looping::{LoopError, LoopOptions, make_loop};
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let stem = source
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "loop".into());
+    let name = format!("{stem}.loop.wav");
+    let mut opts = LoopOptions {
+        crossfade: std::time::Duration::from_millis(500),
+        format: crate::audio::render::OutputFormat::default(),
+    };
+    let mut made = make_loop(source, &opts, dir, &name, Some(origin));
+    if let Err(LoopError::TooShort { most_ms, .. }) = &made
+        && *most_ms >= 10
+    {
+        opts.crossfade = std::time::Duration::from_millis(*most_ms);
+        made = make_loop(source, &opts, dir, &name, Some(origin));
+    }
+    let report = made.map_err(|e| e.to_string())?;
+    Ok(crate::tui::state::looping::Looped {
+        path: report.path,
+        seconds: report.frames as f64 / f64::from(report.rate),
+        crossfade_ms: opts.crossfade.as_millis() as u64,
+        correlation: report.correlation,
+    })
+}
+
 /// Muxes task `id`'s audio onto its video (ffmpeg is found on the players'
 /// PATH), notes the file in the store, and answers `Muxed`.
 #[allow(clippy::too_many_arguments)]

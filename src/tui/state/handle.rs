@@ -31,6 +31,7 @@ impl App {
             Message::Discarded(result) => self.on_discarded(result),
             Message::AudioExported { id, result } => self.on_audio_exported(id, result),
             Message::Muxed { id, result } => self.on_muxed(id, result),
+            Message::Looped { id, result } => self.on_looped(id, result),
             Message::Laid(layout) => self.on_laid(layout),
             Message::PieceSubmitted(result) => self.on_piece_submitted(result),
             Message::PiecesLoaded(result) => self.on_pieces_loaded(result),

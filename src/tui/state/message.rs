@@ -77,6 +77,11 @@ pub enum Message {
         id: i64,
         result: Result<PathBuf, String>,
     },
+    /// The answer to [`Command::MakeLoop`]: the loop written.
+    Looped {
+        id: i64,
+        result: Result<crate::tui::state::looping::Looped, String>,
+    },
     /// The answer to [`Command::SubmitPiece`].
     PieceSubmitted(Result<crate::pieces::submit::SubmittedPiece, String>),
     /// The answer to [`Command::AssemblePiece`].
@@ -203,6 +208,14 @@ pub enum Command {
         audio: PathBuf,
         dir: PathBuf,
         name: String,
+    },
+    /// Make a seamless loop of task `id`'s file `source` in `dir`
+    /// (`audio::looping`; answer: `Looped`).
+    MakeLoop {
+        id: i64,
+        source: PathBuf,
+        dir: PathBuf,
+        origin: Box<crate::audio::origin::Origin>,
     },
 }
 

@@ -17,6 +17,7 @@ mod discard;
 pub mod dub;
 pub mod form;
 mod handle;
+pub mod looping;
 pub mod message;
 pub mod pieces;
 pub mod playback;
@@ -165,6 +166,8 @@ pub struct App {
     /// The mux key's work per task, and the latest muxed file of each
     /// (loaded at start, then from `Muxed`).
     pub(crate) muxes: HashMap<i64, dub::MuxState>,
+    /// The loop key's work per task, and the latest loop of each.
+    pub(crate) loops: HashMap<i64, looping::LoopState>,
     /// `v`: spectrograms instead of waveforms.
     pub(crate) spectrogram: bool,
     /// Spectrograms per task, computed at one size and fitted to each pane.
@@ -263,6 +266,7 @@ impl App {
             playing_since: None,
             playing_gain: None,
             muxes: init.muxes,
+            loops: HashMap::new(),
             spectrogram: false,
             spectrograms: Default::default(),
         };

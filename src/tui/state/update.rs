@@ -174,6 +174,7 @@ impl App {
             Action::Spectrogram => self.toggle_spectrogram(),
             Action::Render => self.export_audio_selected(),
             Action::Mux => self.mux_selected(),
+            Action::Loop => self.loop_selected(),
             Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),

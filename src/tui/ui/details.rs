@@ -166,12 +166,33 @@ impl Rows {
             None => {}
         }
         self.muxed(app, r);
+        self.looped(app, r);
         if let Some(err) = &r.last_error {
             self.push("last error", err.clone(), t.error);
         }
         if r.recovered_at.is_some() {
             let text = "created at the provider: recovered from its callback";
             self.push("recovered", text.to_string(), t.text);
+        }
+    }
+
+    /// The loop of the loop key, once there is one.
+    fn looped(&mut self, app: &App, r: &TaskRecord) {
+        use crate::tui::state::looping::LoopState;
+        let t = &app.settings.theme;
+        match app.loop_of(r.id) {
+            Some(LoopState::Done(l)) => {
+                self.push("loop", l.path.display().to_string(), t.text);
+                let figures = format!(
+                    "{:.2} s, {} ms crossfade, ends match {:.2}",
+                    l.seconds, l.crossfade_ms, l.correlation
+                );
+                self.push("", figures, t.muted);
+            }
+            Some(LoopState::Running) => {
+                self.push("loop", "making a seamless loop…".into(), t.downloading);
+            }
+            None => {}
         }
     }
 
