@@ -18,7 +18,8 @@ pub(super) fn scan(text: &str, format: Format) -> Scanned {
     let mut i = 0;
     if format == Format::Vtt {
         // "WEBVTT" and its header lines, up to the first blank line.
-        i = block_end(&lines, 0);
+        let header = lines.iter().position(|l| !l.is_empty()).unwrap_or(0);
+        i = block_end(&lines, header);
     }
     while i < lines.len() {
         let line = lines[i];
@@ -166,5 +167,7 @@ mod tests {
         assert_eq!(s.cues.len(), 1);
         assert_eq!(s.cues[0].text, "Hi");
         assert!(s.first_stray.is_none());
+        let s = scan("\n\nWEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", Format::Vtt);
+        assert_eq!((s.cues.len(), s.warnings.len()), (1, 0), "{:?}", s.warnings);
     }
 }
