@@ -138,7 +138,7 @@ fn seam_flux(x: &[f32]) -> (f64, f64) {
 }
 
 /// Both targets for every channel; the figures, for the message.
-fn seamless(path: &Path) -> Result<String, String> {
+pub(crate) fn seamless(path: &Path) -> Result<String, String> {
     let mut report = String::new();
     let mut ok = true;
     for (c, x) in channels(path).iter().enumerate() {

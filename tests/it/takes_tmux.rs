@@ -195,3 +195,77 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     let discarded = rows.iter().filter(|r| r["discarded"] == true).count();
     assert_eq!(discarded, 1, "{rows:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l_in_the_takes_view_loops_the_selected_take_and_the_details_show_it() {
+    if tmux::missing() || ffmpeg_missing() {
+        return;
+    }
+    let api = common::takes_api::start(KEY).await;
+    let home = Home::new();
+    home.write_config(&format!("base_url = \"{}\"\n", api.base_url()));
+    let out = home
+        .run(
+            Some(KEY),
+            &[
+                "submit",
+                "sfx",
+                "--prompt",
+                "glass shatter",
+                "--duration",
+                "3",
+                "--count",
+                "3",
+                "--wait",
+                "--download",
+                "--json",
+            ],
+        )
+        .await;
+    assert!(out.status.success(), "{}", common::home::stderr(&out));
+
+    let tmux = Tmux::start("takesloop", home.dir.path());
+    tmux.run(&["resize-window", "-t", "klang", "-x", "160", "-y", "45"]);
+    let bin = env!("CARGO_BIN_EXE_klang");
+    tmux.literal(&format!(
+        "clear; KLANG_API_KEY={KEY} KLANG_DOWNLOAD_DIR='{}' {bin}; echo takesloop:EXIT:$?",
+        home.downloads().display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("glass shatter");
+    tmux.keys(&["="]);
+    tmux.wait_for_all(&["Takes of group", "3 takes"]);
+    // The second take, then the loop key.
+    tmux.keys(&["g", "j", "L"]);
+    let screen = tmux.wait_for("ends match");
+    let loops: Vec<PathBuf> = std::fs::read_dir(home.downloads())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".loop.wav"))
+        .collect();
+    assert_eq!(loops.len(), 1, "{loops:?}");
+    let name = loops[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(screen.contains(&name), "the details name {name}:\n{screen}");
+    // The file is a loop as ffmpeg and a RIFF reader see it.
+    let frames = common::ffmpeg::judge(&loops[0]).samples;
+    assert_eq!(
+        common::riff::smpl_loop(&loops[0]).map(|(a, b)| (u64::from(a), u64::from(b))),
+        Some((0, frames - 1))
+    );
+    crate::loop_cmd::seamless(&loops[0]).unwrap_or_else(|e| panic!("{e}"));
+    // It was made of the selected take: the second one submitted.
+    let list = home.run(Some(KEY), &["list", "--json"]).await;
+    let rows = json(&list);
+    let mut rows: Vec<&serde_json::Value> = rows.as_array().unwrap().iter().collect();
+    rows.sort_by_key(|r| r["id"].as_i64());
+    let second = Path::new(rows[1]["local_path"].as_str().unwrap());
+    assert_eq!(
+        name,
+        format!("{}.loop.wav", second.file_stem().unwrap().to_string_lossy())
+    );
+    tmux.keys(&["="]);
+    tmux.wait_for("Tasks");
+    tmux.keys(&["q"]);
+    tmux.wait_for("takesloop:EXIT:0");
+}
