@@ -126,7 +126,10 @@ async fn check_local(path: &Path) -> Result<LocalVideo, Failure> {
 
 /// The clip's length when it is longer than one video-to-audio call takes
 /// (ffprobe's reading; without ffprobe the clip is checked as any other).
+/// Only a regular file is probed: ffprobe would wait forever on a FIFO,
+/// which `check_local` then refuses in one line.
 async fn longer_than_a_call(path: &Path) -> Option<f64> {
+    crate::input_file::open_regular(path).ok()?;
     let ffmpeg = crate::video::mux::find_ffmpeg(std::env::var_os("PATH").as_deref()).ok()?;
     let path = path.to_path_buf();
     let probed = tokio::task::spawn_blocking(move || crate::video::foley::probe(&ffmpeg, &path))
