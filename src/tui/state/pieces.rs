@@ -44,10 +44,9 @@ impl Pieces {
         let ready: Vec<i64> = self
             .rows
             .iter()
-            // A dub is placed on its timeline by `klang dub`, not by the
-            // narration's assembly.
+            // A dub too: pieces::build::assemble_stored places it on its
+            // timeline (and mixes it again) as `klang dub` would.
             .filter(|p| p.segments > 0 && p.done == p.segments && p.state != "assembled")
-            .filter(|p| p.kind != super::cues::DUB_KIND)
             .map(|p| p.id)
             .filter(|id| !self.assembling.contains(id) && !self.gave_up.contains(id))
             .collect();
@@ -347,7 +346,7 @@ mod tests {
     use crate::store::PieceRow;
 
     #[test]
-    fn a_dub_is_not_assembled_as_narration() {
+    fn a_dub_is_assembled_like_any_piece() {
         let row = |id: i64, kind: &str| PieceRow {
             id,
             kind: kind.into(),
@@ -365,7 +364,8 @@ mod tests {
             updated_at: 0,
         };
         let mut pieces = Pieces::new(vec![row(1, "speech"), row(2, "dub")]);
-        assert_eq!(pieces.take_ready(), [1]);
+        assert_eq!(pieces.take_ready(), [1, 2]);
+        assert!(pieces.take_ready().is_empty(), "asked once");
     }
 
     #[test]

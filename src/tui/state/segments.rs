@@ -176,7 +176,7 @@ impl App {
         match result {
             Ok(id) if self.selection.segments.as_ref().is_some_and(|v| v.dub) => {
                 self.toast(format!(
-                    "cue {position}: new take #{id} sent; run klang dub again to place it in the mix"
+                    "cue {position}: new take #{id} sent; the dub is placed and mixed again once it is made"
                 ));
             }
             Ok(id) => {
@@ -193,8 +193,6 @@ impl App {
     /// use another take.
     pub(crate) fn segments_changed(&self) -> Vec<Command> {
         match &self.selection.segments {
-            // A dub is placed again by `klang dub`.
-            Some(view) if view.dub => vec![Command::LoadSegments(view.piece)],
             Some(view) => vec![
                 Command::AssemblePiece(view.piece),
                 Command::LoadSegments(view.piece),
