@@ -5,7 +5,9 @@
 # cue every 3.6 s, each take 2.4 s (0.2 s of silence, 1.9 s of pulsing
 # tone over noise at one of four levels, 0.3 s of silence), 44.1 kHz mono
 # MP3 at 64 kbit/s like the provider's takes, written to a 16-bit WAV of
-# 5,400 s at -16 LUFS. Prints wall time and peak memory (GNU time).
+# 5,400 s at -16 LUFS. Prints wall time, CPU time (user + system: what
+# the work costs whatever else the machine runs) and peak memory (GNU
+# time).
 # The takes are made once and kept (TAKES, default target/bench-dub-takes).
 #
 #   scripts/bench-dub.sh [RUNS]
@@ -38,13 +40,16 @@ files=()
 for f in "$takes"/*.mp3; do files+=("$f"); done
 files=("${files[@]:0:$count}")
 
-echo "$count cues, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs: wall time, peak RSS"
-best_wall=999999 best_rss=0
+echo "$count cues, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs: wall time, CPU time, peak RSS"
+best_wall=999999 best_rss=0 best_cpu=0
 for _ in $(seq "$runs"); do
   rm -f "$work/out.wav"
-  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" "$work/film.srt" "$work/out.wav" 5400 "${files[@]}" >"$work/said"
-  read -r wall rss <"$work/time"
-  if awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall best_rss=$rss; fi
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$bin" "$work/film.srt" "$work/out.wav" 5400 "${files[@]}" >"$work/said"
+  read -r wall rss user sys <"$work/time"
+  if awk "BEGIN{exit !($wall < $best_wall)}"; then
+    best_wall=$wall best_rss=$rss best_cpu=$(awk "BEGIN{print $user + $sys}")
+  fi
 done
 cat "$work/said"
-printf '%-34s %8.2f s %8.1f MB\n' "dub_files (1,500 cues, 90 min)" "$best_wall" "$(awk "BEGIN{print $best_rss/1024}")"
+printf '%-34s %8.2f s wall %8.2f s CPU %8.1f MB\n' "dub_files (1,500 cues, 90 min)" "$best_wall" "$best_cpu" "$(awk "BEGIN{print $best_rss/1024}")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -319,6 +319,7 @@ async fn retake_sends_one_faster_take_for_a_line_that_runs_over() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
     let calls = doc["calls_sent"].as_u64().unwrap();
+    eprintln!("retake: {calls} calls for 40 lines");
     assert!(calls > 40, "the short lines are retaken: {calls}");
     assert!(calls as f64 / 40.0 <= 1.1, "{calls} calls for 40 lines");
     let lines = report(&doc);

@@ -222,6 +222,12 @@ impl Track {
         let skip = self.start.saturating_sub(at) as usize * self.channels;
         let offset = at.saturating_sub(self.start) as usize * self.channels;
         let samples = samples.get(skip..).unwrap_or(&[]);
+        // Nothing past the track's end is kept: lines beyond a short
+        // video must not pile up in the window.
+        let room = self.limit.map_or(usize::MAX, |l| {
+            l.saturating_sub(self.start) as usize * self.channels
+        });
+        let samples = &samples[..samples.len().min(room.saturating_sub(offset))];
         let needed = offset + samples.len();
         if self.window.len() < needed {
             self.window.resize(needed, 0.0);
