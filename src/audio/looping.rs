@@ -1,8 +1,9 @@
 //! A seamless loop of one sound (`klang loop`). The loop ends at a point
 //! `cut` near the end of the source, chosen where the stretch after it
 //! best matches the source's start (normalised cross-correlation of the
-//! two, computed by FFT: phase-aligned), moved to the nearest zero crossing
-//! within a millisecond. The output is the source's frames `0..cut`, its
+//! two, computed by FFT: phase-aligned) among the calm points (spectral
+//! flux at most the median), moved to the zero crossing with the smallest
+//! step within a millisecond. The output is the source's frames `0..cut`, its
 //! first `crossfade` frames replaced by an equal-power crossfade from the
 //! stretch `cut..cut + crossfade` (fading out) into the head (fading in).
 //! Played end to start, the last frame (`cut - 1`) runs on into the first,
@@ -201,10 +202,12 @@ fn correlations(head: &[f32], region: &[f32]) -> Vec<f64> {
 /// Frames and hop of the spectral flux the cut avoids.
 const FLUX_FRAME: usize = 1024;
 const FLUX_HOP: usize = 256;
-/// What a cut in a stretch of twice the median flux costs (in
-/// correlation): the seam plays the source's frames around the cut, so a
-/// cut in a transient would sound as one at every pass.
-const FLUX_PENALTY: f64 = 0.2;
+/// A cut where the flux is above the tail's median costs more than any
+/// correlation can win back (correlation is at most 1): the seam plays the
+/// source's frames around the cut, so a cut in a busy stretch (a
+/// transient) would stand out at every pass; among the calm stretches the
+/// best match wins.
+const BUSY_PENALTY: f64 = 2.0;
 
 /// Spectral flux (each bin's rise in magnitude, summed) of every frame of
 /// `x` over the one before (0 for the first).
@@ -283,8 +286,8 @@ fn choose_cut(s: &Scanned, c: u64) -> Result<(u64, f64), u64> {
             let earlier = (highest - lowest - i as u64) as f64 / span;
             let busy = busy
                 .get(from + i)
-                .map_or(0.0, |b| (b - 1.0).clamp(0.0, 2.0));
-            (i, r, r - EARLIER_PENALTY * earlier - FLUX_PENALTY * busy)
+                .map_or(0.0, |&b| if b > 1.0 { BUSY_PENALTY + b } else { 0.0 });
+            (i, r, r - EARLIER_PENALTY * earlier - busy)
         })
         .max_by(|x, y| x.2.total_cmp(&y.2));
     let (offset, correlation) = best.map_or((highest - lowest, 0.0), |(i, r, _)| (i as u64, r));
