@@ -52,7 +52,9 @@ async fn a_dubs_cues_with_their_fit_and_one_retaken() {
 
     tmux.keys(&["g", "Up", "="]);
     tmux.wait_for(&format!("Cues of dub #{piece}"));
-    let screen = tmux.wait_until_gone("loading…");
+    tmux.wait_until_gone("loading…");
+    // The title is drawn before the rows: wait for the rows themselves.
+    let screen = tmux.wait_for_all(&["Line 2 harbour", "I saw it from the boat", "s over"]);
     let row = |screen: &str, text: &str| {
         screen
             .lines()
@@ -73,8 +75,10 @@ async fn a_dubs_cues_with_their_fit_and_one_retaken() {
     tmux.keys(&["/"]);
     tmux.literal("is:overrun");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("is:overrun: 1 of 3");
-    assert!(!screen.contains("The lighthouse"), "{screen}");
+    tmux.wait_for("is:overrun: 1 of 3");
+    // The title is drawn before the rows: wait for the whole frame.
+    let screen = tmux.wait_until_gone("The lighthouse");
+    assert!(screen.contains("Line 2 harbour"), "{screen}");
     assert_eq!(creates(), 3, "nothing sent while looking");
 
     tmux.keys(&["r"]);
