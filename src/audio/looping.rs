@@ -79,6 +79,19 @@ pub enum LoopError {
     Write { path: String, message: String },
 }
 
+impl LoopError {
+    /// A write error naming `path`, the file being written.
+    fn written_to(self, path: &Path) -> LoopError {
+        match self {
+            LoopError::Write { message, .. } => LoopError::Write {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
 /// What the first pass keeps.
 struct Scanned {
     rate: u32,
@@ -379,7 +392,8 @@ pub fn make_loop(
     let mut tail = Tail::new(encoder, spec, 0.0, true).map_err(write_error)?;
     tail.take(&crossfaded_head(&scanned, cut, c))
         .map_err(write_error)?;
-    write_body(source, &mut tail, scanned.channels, c, cut)?;
+    write_body(source, &mut tail, scanned.channels, c, cut)
+        .map_err(|e| e.written_to(&dir.join(name)))?;
     let analysis = tail.finish().map_err(write_error)?;
     temp.as_file()
         .sync_all()
@@ -462,8 +476,9 @@ fn write_body(
             "{} decoded shorter the second time: download it again",
             source.display()
         ))),
+        // Named by the caller, which knows where the loop goes.
         Ok(Err(message)) => Err(LoopError::Write {
-            path: source.display().to_string(),
+            path: String::new(),
             message,
         }),
         Err(e) => Err(LoopError::Source(e.to_string())),

@@ -298,6 +298,23 @@ async fn a_crossfade_too_long_for_the_file_is_refused_in_one_line() {
         assert!(text.contains(says), "{text}");
         assert_eq!(text.trim().lines().count(), 1, "{text}");
     }
+    // A folder that cannot be made: exit 4, one line, nothing written.
+    let blocker = home.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = home
+        .run(
+            None,
+            &[
+                "loop",
+                src.to_str().unwrap(),
+                "--out",
+                blocker.join("sub").to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim().lines().count(), 1);
     let only = std::fs::read_dir(home.dir.path())
         .unwrap()
         .filter(|e| {
