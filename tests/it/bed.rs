@@ -332,3 +332,64 @@ async fn a_bed_from_a_group_uses_its_takes_and_sends_nothing() {
     let path = Path::new(report["path"].as_str().unwrap()).to_path_buf();
     assert!((common::ffmpeg::probe_duration(&path) - 120.0).abs() < 0.01);
 }
+
+/// Four takes of pink noise 4 dB apart (ffmpeg), completed tasks of one
+/// group in the real store: the bed evens them out.
+#[tokio::test]
+async fn takes_of_different_loudness_are_matched_at_every_join() {
+    use klang::api::{RemoteState, TaskStatus};
+    if common::judge::ffmpeg_missing() {
+        return;
+    }
+    let sb = quick_sandbox().await;
+    let home = Home::new();
+    let store = home.store();
+    let group = "0badbeef";
+    let request = common::sfx("room tone", "10.0");
+    let ids = store
+        .insert_intents(&request, false, 4, Some(group))
+        .unwrap();
+    let dir = home.downloads();
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, &id) in ids.iter().enumerate() {
+        let file = dir.join(format!("take{i}.mp3"));
+        let made = Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("anoisesrc=d=10:c=pink:seed={}:a=0.2", i + 3))
+            .args([
+                "-af",
+                &format!("volume={}dB", i as i32 * 4 - 6),
+                "-ar",
+                "44100",
+            ])
+            .arg(&file)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        store
+            .mark_submitted(id, &format!("clfixture{id:015}"))
+            .unwrap();
+        let status = TaskStatus {
+            state: Some(RemoteState::Completed),
+            result_urls: vec!["https://r2.example/audio/result.mp3".into()],
+            ..Default::default()
+        };
+        store.apply_status(id, &status).unwrap();
+        store.set_local_path(id, &file).unwrap();
+    }
+    let out = bed(&home, &sb, &["--group", group, "--minutes", "3", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["calls_sent"], 0);
+    let gains: Vec<f64> = report["takes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["gain_db"].as_f64().unwrap())
+        .collect();
+    assert!(gains[0] - gains[3] > 10.0, "{gains:?}");
+    let path = Path::new(report["path"].as_str().unwrap()).to_path_buf();
+    let range = spread(&short_term(&path, 3.0));
+    assert!(range <= 3.0, "short-term loudness spans {range:.2} LU");
+    assert_eq!(sb.stats().creates, 0);
+}
