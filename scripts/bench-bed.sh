@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 minutes=${MINUTES:-10}
 cargo build --release --quiet --features tools --example bed_files
-bin=target/release/examples/bed_files
+bin=${CARGO_TARGET_DIR:-target}/release/examples/bed_files
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -25,15 +25,16 @@ for i in 0 1 2 3; do
   takes+=("$work/take$i.mp3")
 done
 echo "$minutes-minute bed from ${#takes[@]} takes, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs"
-best_wall=999999 best_rss=0
+best_wall=999999 best_rss=0 best_cpu=0
 for _ in $(seq "$runs"); do
   /usr/bin/time -v -o "$work/time" "$bin" "$work/bed.wav" "$minutes" "${takes[@]}" >"$work/said"
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$work/time")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-  if awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall best_rss=$rss; fi
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$work/time")
+  if awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall best_rss=$rss best_cpu=$cpu; fi
 done
 cat "$work/said"
-printf 'bed_files: %.2f s wall, %.1f MB peak RSS\n' "$best_wall" "$(awk "BEGIN{print $best_rss/1024}")"
+printf 'bed_files: %.2f s wall (%.2f CPU-seconds), %.1f MB peak RSS\n' "$best_wall" "$best_cpu" "$(awk "BEGIN{print $best_rss/1024}")"
 ffmpeg -nostdin -hide_banner -nostats -v verbose -i "$work/bed.wav" -af ebur128=framelog=verbose -f null - 2>&1 |
   grep -o "t: *[0-9.]* .*S: *-\?[0-9.]*" |
   awk '{t=$2; for(i=1;i<=NF;i++) if($i=="S:") s=$(i+1); if (t>=3) {if(min==""||s<min)min=s; if(max==""||s>max)max=s}}
