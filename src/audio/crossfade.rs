@@ -372,17 +372,24 @@ pub fn write(
     let mut tail = Tail::new(encoder, spec, 0.0, false).map_err(write_error)?;
     let channels = spec.channels;
     let mut block = Vec::with_capacity(BLOCK_FRAMES as usize * channels);
+    let mut correlations: Vec<Option<f32>> = vec![None; placed.len()];
     let mut at = 0u64;
     while at < total {
         let end = (at + BLOCK_FRAMES).min(total);
         block.clear();
         block.resize((end - at) as usize * channels, 0.0);
-        mix(takes, &placed, at, &mut block)?;
+        mix(takes, &placed, at, &mut block, &mut correlations)?;
         if at < wrap {
             // The overhang past the end, where the last clip fades out,
             // under the head, where the first fades in.
             let n = (end.min(wrap) - at) as usize * channels;
-            mix(takes, &placed, total + at, &mut block[..n])?;
+            mix(
+                takes,
+                &placed,
+                total + at,
+                &mut block[..n],
+                &mut correlations,
+            )?;
         }
         tail.take(&block).map_err(write_error)?;
         at = end;
@@ -412,12 +419,18 @@ pub fn write(
     })
 }
 
-/// Adds every clip sounding in `[at, at + block frames)` into `block`.
+/// Adds every clip sounding in `[at, at + block frames)` into `block`,
+/// then keeps the power even inside each crossfade: equal-power curves
+/// add two sounds to the same power only when they are uncorrelated, so
+/// the pair's correlation over the overlap (measured once, when it first
+/// sounds) scales the mix by `1 / sqrt(1 + 2 a b r)`. Two takes of one
+/// short loop, shifted, would otherwise dip or swell at the join.
 fn mix(
     takes: &mut Takes,
     placed: &[Placed],
     at: u64,
     block: &mut [f32],
+    correlations: &mut [Option<f32>],
 ) -> Result<(), CrossfadeError> {
     let channels = takes.channels;
     let end = at + (block.len() / channels) as u64;
@@ -441,7 +454,59 @@ fn mix(
             }
         }
     }
+    for (k, pair) in placed.windows(2).enumerate() {
+        let (a, b) = (&pair[0], &pair[1]);
+        let (from, to) = (b.start.max(at), a.end().min(end));
+        if from >= to {
+            continue;
+        }
+        let r = match correlations.get(k).copied().flatten() {
+            Some(r) => r,
+            None => {
+                let r = correlation(takes, a, b);
+                if let Some(slot) = correlations.get_mut(k) {
+                    *slot = Some(r);
+                }
+                r
+            }
+        };
+        for t in from..to {
+            let (ea, eb) = (a.envelope(t - a.start), b.envelope(t - b.start));
+            let c = 1.0 / (1.0 + 2.0 * ea * eb * r).max(0.25).sqrt();
+            let dst = (t - at) as usize * channels;
+            block[dst..dst + channels].iter_mut().for_each(|s| *s *= c);
+        }
+    }
     Ok(())
+}
+
+/// The correlation of clips `a` and `b` where they overlap (0 when either
+/// is silent there or not loaded).
+fn correlation(takes: &Takes, a: &Placed, b: &Placed) -> f32 {
+    let ch = takes.channels;
+    let (Some(Some(ta)), Some(Some(tb))) = (takes.loaded.get(a.source), takes.loaded.get(b.source))
+    else {
+        return 0.0;
+    };
+    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
+    for t in b.start..a.end() {
+        let ia = (a.from + t - a.start) as usize * ch;
+        let ib = (b.from + t - b.start) as usize * ch;
+        let (Some(fa), Some(fb)) = (ta.samples.get(ia..ia + ch), tb.samples.get(ib..ib + ch))
+        else {
+            break;
+        };
+        for (x, y) in fa.iter().zip(fb) {
+            let (x, y) = (f64::from(*x), f64::from(*y));
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+    }
+    if aa <= 0.0 || bb <= 0.0 {
+        return 0.0;
+    }
+    (ab / (aa * bb).sqrt()).clamp(-1.0, 1.0) as f32
 }
 
 #[cfg(test)]
@@ -472,5 +537,60 @@ mod tests {
             assert!((ga * ga + gb * gb - 1.0).abs() < 1e-5, "{t}: {ga} {gb}");
         }
         assert_eq!(a.envelope(10), 1.0);
+    }
+
+    #[test]
+    fn a_crossfade_of_one_sound_with_itself_keeps_its_power() {
+        // The same noise on both sides of the join: fully correlated, so
+        // equal-power curves alone would swell by up to 3 dB.
+        let mut noise = 1u32;
+        let samples: Vec<f32> = (0..4_000)
+            .map(|_| {
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                (noise as f32 / u32::MAX as f32) - 0.5
+            })
+            .collect();
+        let loaded = || {
+            Some(Loaded {
+                samples: samples.clone(),
+                gain: 1.0,
+            })
+        };
+        let mut takes = Takes {
+            paths: vec![PathBuf::new(), PathBuf::new()],
+            loaded: vec![loaded(), loaded()],
+            measured: vec![None; 2],
+            frames: vec![Some(4_000); 2],
+            channels: 1,
+            rate: 1_000,
+            target_lufs: -20.0,
+        };
+        let placed = [
+            Placed {
+                source: 0,
+                from: 0,
+                start: 0,
+                len: 2_000,
+                fade_in: 0,
+                fade_out: 1_000,
+            },
+            Placed {
+                source: 1,
+                from: 1_000,
+                start: 1_000,
+                len: 2_000,
+                fade_in: 1_000,
+                fade_out: 0,
+            },
+        ];
+        let mut block = vec![0.0; 3_000];
+        let mut correlations = vec![None; 2];
+        mix(&mut takes, &placed, 0, &mut block, &mut correlations).unwrap();
+        let power = |s: &[f32]| s.iter().map(|x| x * x).sum::<f32>() / s.len() as f32;
+        let (outside, inside) = (power(&block[..1_000]), power(&block[1_000..2_000]));
+        assert!((inside / outside - 1.0).abs() < 0.1, "{outside} {inside}");
+        assert!(correlations[0].unwrap() > 0.99);
     }
 }

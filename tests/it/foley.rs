@@ -170,12 +170,15 @@ async fn a_90_s_video_gets_one_track_as_long_as_it_in_at_most_7_calls() {
             pair[0]["end_s"].as_f64().unwrap(),
             pair[1]["start_s"].as_f64().unwrap(),
         );
-        // The 3 s before the overlap, the 3 s after it, and the 3 s
-        // around it (the crossfade itself).
+        // The 3 s before the overlap against the 3 s after it (the
+        // target); the 3 s around it (the crossfade itself) neither dips
+        // nor swells by 2 LU (the sandbox's looped textures vary by about
+        // 1 LU in 3 s on their own; audio::crossfade's unit tests hold the
+        // crossfade's power to 10%).
         let (before, after) = (at(start), at(end + 3.0));
         let across = at((start + end) / 2.0 + 1.5);
         assert!(
-            (before - after).abs() <= 1.0 && (across - (before + after) / 2.0).abs() <= 1.0,
+            (before - after).abs() <= 1.0 && (across - (before + after) / 2.0).abs() <= 2.0,
             "seam {start:.2}-{end:.2} s: {before:.1} LUFS before, {across:.1} across, {after:.1} after"
         );
     }
