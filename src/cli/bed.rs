@@ -180,7 +180,7 @@ async fn from_prompt(
         ));
         return report(args, &build, Some(piece), &out, figures, true);
     }
-    let paths = chosen.into_iter().map(|c| c.path).collect();
+    let paths = chosen.iter().map(|c| c.path.clone()).collect();
     let origin = bed::origin(prompt, &format!("piece-{piece}"), &settings);
     let figures = write(&settings, paths, prompt, origin, &out, &build).await;
     let figures = match figures {
@@ -199,6 +199,7 @@ async fn from_prompt(
             ..Assembled::default()
         },
     )?;
+    piece_takes::write_manifest(&ctx, &out, &figures["audio"], prompt, &chosen)?;
     report(args, &build, Some(piece), &out, figures, false)
 }
 

@@ -177,7 +177,7 @@ pub async fn run(ctx: Context, args: FoleyArgs) -> Result<i32, Failure> {
             .unwrap_or_default()
     } else {
         build.say(format!("joining {} windows", chosen.len()));
-        let paths: Vec<PathBuf> = chosen.into_iter().map(|c| c.path).collect();
+        let paths: Vec<PathBuf> = chosen.iter().map(|c| c.path.clone()).collect();
         let origin = foley::origin(piece, &settings);
         let (owned, target) = (settings.clone(), audio.clone());
         let done = tokio::task::spawn_blocking(move || {
@@ -207,6 +207,18 @@ pub async fn run(ctx: Context, args: FoleyArgs) -> Result<i32, Failure> {
                 figures: figures.to_string(),
                 ..Assembled::default()
             },
+        )?;
+        let prompts: Vec<&str> = [&settings.sfx_prompt, &settings.bgm_prompt]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        piece_takes::write_manifest(
+            &ctx,
+            &audio,
+            &figures["audio"],
+            &prompts.join(" / "),
+            &chosen,
         )?;
         figures
     };

@@ -145,3 +145,45 @@ pub(super) fn out_dir(
     };
     Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
 }
+
+/// `<stem>.manifest.csv` beside `output`: one row for the piece's file
+/// (length, loudness, true peak from its `audio` figures, the prompt, the
+/// task ids of the takes it was made from and what they cost). Returns
+/// its path.
+pub(super) fn write_manifest(
+    ctx: &Context,
+    output: &std::path::Path,
+    audio: &serde_json::Value,
+    prompt: &str,
+    chosen: &[Chosen],
+) -> Result<std::path::PathBuf, Failure> {
+    let records: Vec<_> = chosen
+        .iter()
+        .filter_map(|c| ctx.store.get(c.task).ok())
+        .collect();
+    let row = crate::audio::manifest::ManifestRow {
+        file: output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        duration_s: audio["duration_s"].as_f64().unwrap_or(0.0),
+        loudness_lufs: audio["loudness_lufs"].as_f64(),
+        true_peak_dbtp: audio["true_peak_dbtp"].as_f64(),
+        prompt: prompt.to_string(),
+        task_ids: records
+            .iter()
+            .map(|r| r.task_id.clone().unwrap_or_else(|| format!("#{}", r.id)))
+            .collect(),
+        cost_usd: records.iter().map(|r| r.cost_usd).sum(),
+    };
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = crate::atomic_file::parent_dir(output).join(format!("{stem}.manifest.csv"));
+    crate::audio::manifest::write(&path, &[row]).map_err(|message| Failure {
+        code: exit::TASK_FAILED,
+        message,
+    })?;
+    Ok(path)
+}

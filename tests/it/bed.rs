@@ -132,6 +132,24 @@ async fn a_ten_minute_bed_from_four_takes_is_even_and_never_repeats_within_30_s(
         format!("piece-{piece}")
     );
 
+    // A manifest beside it: the file, its length, the prompt, the four
+    // takes' task ids and their cost.
+    let manifest = std::fs::read_to_string(path.with_extension("manifest.csv")).unwrap();
+    let row = manifest.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("rain-on-a-tin-roof-bed.wav,600.000,"),
+        "{manifest}"
+    );
+    assert!(
+        row.contains(",rain on a tin roof,") && row.ends_with(",0.1180"),
+        "{manifest}"
+    );
+    assert_eq!(
+        row.split(',').nth(5).unwrap().split(' ').count(),
+        4,
+        "{manifest}"
+    );
+
     // Again: nothing sent, the file left as it was.
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
     let again = bed(&home, &sb, &args).await;

@@ -183,6 +183,21 @@ async fn a_90_s_video_gets_one_track_as_long_as_it_in_at_most_7_calls() {
         );
     }
 
+    // A manifest beside the track: its length, the prompt, a task id per
+    // window.
+    let manifest = std::fs::read_to_string(audio.with_extension("manifest.csv")).unwrap();
+    let row = manifest.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("walk-in-the-park-foley.wav,90.000,"),
+        "{manifest}"
+    );
+    assert!(row.contains(",rain on leaves,"), "{manifest}");
+    assert_eq!(
+        row.split(',').nth(5).unwrap().split(' ').count() as u64,
+        calls,
+        "{manifest}"
+    );
+
     // Again: nothing sent, nothing rewritten.
     let modified = std::fs::metadata(&mp4).unwrap().modified().unwrap();
     let again = foley(&home, &sb, &listen, &args).await;
