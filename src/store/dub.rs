@@ -230,6 +230,89 @@ mod tests {
     }
 
     #[test]
+    fn a_voices_samples_come_from_analyses_and_dub_fits_of_completed_takes() {
+        use crate::audio::{Analysis, AudioStats};
+        let (_dir, store) = temp_store();
+        let tts = |text: &str, voice: &str, speed: Option<f64>| {
+            CreateRequest::Tts(crate::api::TtsParams {
+                text: text.into(),
+                voice_id: voice.into(),
+                voice_language: "en".into(),
+                voice_speed: speed,
+                callback_url: None,
+            })
+        };
+        let made = |req: &CreateRequest, path: &str| {
+            let id = store.insert_intent(req, false).unwrap();
+            store
+                .conn()
+                .execute(
+                    "UPDATE tasks SET state = 'completed', local_path = ?2 WHERE id = ?1",
+                    params![id, path],
+                )
+                .unwrap();
+            id
+        };
+        let analysed = made(&tts("one two three", "v1", Some(1.2)), "/a.wav");
+        let stats = AudioStats {
+            duration_s: 3.0,
+            sample_rate: 24_000,
+            channels: 1,
+            peak_dbfs: None,
+            true_peak_dbtp: None,
+            loudness_lufs: None,
+            loudness_range_lu: None,
+            leading_silence_s: 0.25,
+            trailing_silence_s: 0.5,
+        };
+        let analysis = Analysis {
+            stats,
+            peaks: Default::default(),
+        };
+        store
+            .save_analysis(analysed, "/a.wav", &Ok(analysis.clone()))
+            .unwrap();
+        let other_voice = made(&tts("four five", "v2", None), "/b.wav");
+        store
+            .save_analysis(other_voice, "/b.wav", &Ok(analysis))
+            .unwrap();
+        // A dub's line: its speech as the assembly measured it.
+        let dubbed = made(&tts("six seven", "v1", None), "/c.wav");
+        let piece = store
+            .upsert_piece("dub", "a.srt", "/out/a.wav", "{}")
+            .unwrap();
+        let mut done = fit();
+        done.speech_ms = Some(1_500);
+        store
+            .set_segments(
+                piece,
+                &[SegmentRow {
+                    position: 1,
+                    span: (0, 0),
+                    chars: 9,
+                    request: "{}".into(),
+                    content_key: "k".repeat(64),
+                    task: Some(dubbed),
+                    fit: Some(done),
+                }],
+            )
+            .unwrap();
+        // Not completed: not a sample.
+        store
+            .insert_intent(&tts("eight", "v1", None), false)
+            .unwrap();
+        let samples = store.speech_samples("v1").unwrap();
+        assert_eq!(samples.len(), 2, "{samples:?}");
+        let a = samples.iter().find(|s| s.task == analysed).unwrap();
+        assert_eq!((a.speed, a.speech_s), (1.2, 2.25));
+        let d = samples.iter().find(|s| s.task == dubbed).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.speed, d.speech_s),
+            ("six seven", 1.0, 1.5)
+        );
+    }
+
+    #[test]
     fn a_dub_segment_keeps_its_fit_and_narration_has_none() {
         let (_dir, store) = temp_store();
         let piece = store
