@@ -7,12 +7,12 @@
 # written as 24-bit WAV. Prints GNU time's wall time and peak RSS (best of
 # RUNS), the load, and ffmpeg's short-term loudness range of the result.
 #
-#   scripts/bench-bed.sh [RUNS]
+#   scripts/bench-bed.sh [RUNS]   (SKIP_BUILD=1: the example as last built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 minutes=${MINUTES:-10}
-cargo build --release --quiet --features tools --example bed_files
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --features tools --example bed_files
 bin=${CARGO_TARGET_DIR:-target}/release/examples/bed_files
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
