@@ -64,8 +64,7 @@ fn long_text_wraps_submits_with_the_default_voice_and_rings() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    tmux.keys(&["q"]);
-    tmux.wait_for("klang:EXIT:0");
+    tmux.quit("klang:EXIT:0");
 }
 
 /// Whether a finished audio file (not a `.part`) is anywhere under `dir`:

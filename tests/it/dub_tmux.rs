@@ -87,14 +87,10 @@ async fn a_dubs_cues_with_their_fit_and_one_retaken() {
     wait_until("the dub placed again", || {
         std::fs::read(&track).is_ok_and(|now| now != before)
     });
-    // The dashboard saves each result by itself; quit once the new take is
-    // in, or q would first ask about the running download.
-    tmux.wait_for("#4 saved to");
     // Settled: no create arrives late.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(creates(), 4, "r on cue 2 sent exactly one create");
     tmux.keys(&["Escape"]);
     tmux.wait_until_gone("Cues of dub");
-    tmux.keys(&["q"]);
-    tmux.wait_for("dub:EXIT:0");
+    tmux.quit("dub:EXIT:0");
 }

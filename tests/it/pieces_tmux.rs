@@ -104,12 +104,8 @@ async fn a_long_text_is_one_piece_and_a_segment_is_taken_again() {
     let seconds = common::ffmpeg::probe_duration(&output);
     assert!(seconds > 60.0, "ffprobe reads the new file: {seconds}");
 
-    // The dashboard saves each result by itself (auto_download); quit once
-    // the new take is in, or q would first ask about the running download.
-    tmux.wait_for("#3 saved to");
     // Esc alone (followed at once by a key it would be Alt+key).
     tmux.keys(&["Escape"]);
     tmux.wait_for("Pieces 1");
-    tmux.keys(&["q"]);
-    tmux.wait_for("pieces:EXIT:0");
+    tmux.quit("pieces:EXIT:0");
 }

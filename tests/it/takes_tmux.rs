@@ -185,8 +185,7 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     // `=` closes the view (an Esc right before q would read as Alt-q).
     tmux.keys(&["="]);
     tmux.wait_for("Tasks");
-    tmux.keys(&["q"]);
-    tmux.wait_for("takes:EXIT:0");
+    tmux.quit("takes:EXIT:0");
 
     let list = home.run(Some(KEY), &["list", "--json"]).await;
     let rows = json(&list);
@@ -266,6 +265,5 @@ async fn l_in_the_takes_view_loops_the_selected_take_and_the_details_show_it() {
     );
     tmux.keys(&["="]);
     tmux.wait_for("Tasks");
-    tmux.keys(&["q"]);
-    tmux.wait_for("takesloop:EXIT:0");
+    tmux.quit("takesloop:EXIT:0");
 }

@@ -84,7 +84,7 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     // The dashboard downloads each result by itself (auto_download); quit
     // once it is in, so no download is cut short.
     tmux.wait_for("_rain-over-tmux.");
-    tmux.keys(&["q"]);
+    tmux.quit("first:EXIT:0");
     restored(&tmux, "first:EXIT:0");
 
     tmux.start_klang("second");
@@ -104,6 +104,6 @@ fn real_binary_in_tmux_submits_and_restores_the_terminal() {
     tmux.start_klang("third");
     tmux.wait_for_all(&["✓2", "dropped connection"]);
     tmux.wait_for("_dropped-connection.");
-    tmux.keys(&["q"]);
+    tmux.quit("third:EXIT:0");
     restored(&tmux, "third:EXIT:0");
 }

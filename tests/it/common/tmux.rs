@@ -120,6 +120,28 @@ impl Tmux {
         panic!("{needle:?} never went away; pane:\n{}", self.capture());
     }
 
+    /// Quits the dashboard with `q` and waits for `marker` (the shell's echo
+    /// after it). Results download by themselves (auto_download), and while
+    /// one runs `q` first asks; the test is not about that download, so the
+    /// question is answered `y` whenever it shows.
+    pub fn quit(&self, marker: &str) -> String {
+        self.keys(&["q"]);
+        for _ in 0..300 {
+            let screen = self.capture();
+            if screen.contains(marker) {
+                return screen;
+            }
+            if screen.contains("Quit anyway?") {
+                self.keys(&["y"]);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{marker:?} never appeared after q; pane:\n{}",
+            self.capture()
+        );
+    }
+
     /// The pid of the program running in the pane's shell.
     pub fn child_pid(&self) -> String {
         let shell = self.run(&["display-message", "-p", "-t", "klang", "#{pane_pid}"]);
