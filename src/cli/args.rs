@@ -238,7 +238,7 @@ pub struct BedArgs {
     #[arg(long, value_enum)]
     pub format: Option<RenderFormat>,
     /// Bring every take to this integrated loudness
-    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = -20.0)]
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true, default_value_t = crate::pieces::bed::NORMALIZE_LUFS)]
     pub normalize: f64,
     /// Print the plan (takes, what is made, calls and cost); send nothing
     #[arg(long)]

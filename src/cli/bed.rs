@@ -12,7 +12,7 @@ use super::piece_takes::{self, dollars};
 use super::speak_build::Build;
 use super::{Context, Failure, exit};
 use crate::audio::render::{Container, OutputFormat};
-use crate::pieces::bed::{self, MAX_MINUTES, MAX_TAKES, MIN_REPEAT_S, TAKE_S};
+use crate::pieces::bed::{self, MAX_MINUTES, MAX_TAKES, MIN_REPEAT_S, TAKE_S, stem};
 use crate::pieces::build::on_disk;
 use crate::sanitize::terminal_safe;
 use crate::store::{Assembled, LocalState};
@@ -63,15 +63,6 @@ fn check_flags(args: &BedArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn stem(text: &str) -> String {
-    let slug: String = crate::engine::download::naming::slug(text)
-        .chars()
-        .take(40)
-        .collect();
-    let slug = slug.trim_end_matches('-').to_string();
-    if slug.is_empty() { "bed".into() } else { slug }
 }
 
 fn format(ctx: &Context, args: &BedArgs) -> OutputFormat {

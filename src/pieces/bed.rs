@@ -28,6 +28,8 @@ pub const TAKE_S: f64 = 10.0;
 /// The most takes a bed uses (they are held in memory while it is
 /// written: 16 of 10 s at 48 kHz stereo is 60 MB).
 pub const MAX_TAKES: usize = 16;
+/// The loudness every take is brought to unless `--normalize` says.
+pub const NORMALIZE_LUFS: f64 = -20.0;
 /// The longest bed, minutes.
 pub const MAX_MINUTES: f64 = 600.0;
 
@@ -266,6 +268,17 @@ pub fn origin(
         }),
         created: chrono::Utc::now(),
     }
+}
+
+/// A file name's stem from a prompt or a group: its slug, at most 40
+/// characters, `bed` when nothing is left.
+pub fn stem(text: &str) -> String {
+    let slug: String = crate::engine::download::naming::slug(text)
+        .chars()
+        .take(40)
+        .collect();
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() { "bed".into() } else { slug }
 }
 
 /// A seed from any text (the prompt, the group): the same bed is laid the

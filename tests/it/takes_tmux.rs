@@ -3,7 +3,8 @@
 //! loudness and a braille waveform on one line each; `p j p j p` hands the
 //! player three files that ffmpeg measures within 1 LU of each other; the
 //! playhead moves while one plays; `x x` deletes exactly one file and the
-//! history keeps all three rows.
+//! history keeps all three rows. `L` loops the selected take and `B`
+//! lays the group's takes into a minute of bed; the details name both.
 
 use crate::common;
 
@@ -196,7 +197,7 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn l_in_the_takes_view_loops_the_selected_take_and_the_details_show_it() {
+async fn l_and_b_in_the_takes_view_make_a_loop_and_a_bed_and_the_details_show_them() {
     if tmux::missing() || ffmpeg_missing() {
         return;
     }
@@ -262,6 +263,25 @@ async fn l_in_the_takes_view_loops_the_selected_take_and_the_details_show_it() {
     assert_eq!(
         name,
         format!("{}.loop.wav", second.file_stem().unwrap().to_string_lossy())
+    );
+
+    // B: a minute of bed from the group's three takes, beside them.
+    tmux.keys(&["B"]);
+    let screen = tmux.wait_for("of bed from 3 takes");
+    let beds: Vec<PathBuf> = std::fs::read_dir(home.downloads())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with("-bed.wav"))
+        .collect();
+    assert_eq!(beds.len(), 1, "{beds:?}");
+    let name = beds[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(screen.contains(&name), "the details name {name}:\n{screen}");
+    let seconds = common::ffmpeg::probe_duration(&beds[0]);
+    assert!((seconds - 60.0).abs() < 0.05, "{seconds} s");
+    assert!(
+        screen.contains(&format!("{seconds:.2} s of bed")),
+        "the details give its length:\n{screen}"
     );
     tmux.keys(&["="]);
     tmux.wait_for("Tasks");

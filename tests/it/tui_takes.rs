@@ -358,3 +358,91 @@ async fn l_loops_the_selected_take_and_the_details_show_the_loop() {
     r.key(KeyCode::Char('j'));
     assert!(r.screen().contains("ends match"));
 }
+
+/// `seconds` of mono 44.1 kHz noise as a 16-bit WAV at `path`.
+fn write_noise(path: &Path, seconds: u32, seed: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut state = seed.wrapping_mul(747_796_405).wrapping_add(1);
+    for _ in 0..44_100 * seconds {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let unit = (state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+        w.write_sample((unit * 0.3 * 32767.0).round() as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// A group "rain" of four completed 10 s takes downloaded into `dir`,
+/// the second selected.
+fn rain_runner(dir: &Path) -> Runner {
+    crate::common::utc();
+    let tasks: Vec<TaskRecord> = (1..=4)
+        .map(|i| {
+            let path = dir.join(format!("rain-{i}.wav"));
+            write_noise(&path, 10, i as u32);
+            TaskRecord {
+                group_id: Some("rain".into()),
+                local_path: Some(path.display().to_string()),
+                ..task_at(NOW, i, LocalState::Completed, sfx("rain on a tin roof"))
+            }
+        })
+        .collect();
+    let mut r = runner_with(tasks, (200, 50), |_| {});
+    r.app.settings.clock = ShownTime::Fixed(NOW);
+    r.key(KeyCode::Char('j'));
+    r
+}
+
+#[tokio::test]
+async fn b_in_the_takes_view_lays_the_groups_takes_into_a_minute_of_bed() {
+    let downloads = tempfile::tempdir().unwrap();
+    let mut r = rain_runner(downloads.path());
+    // Outside the takes view the key says how to get there.
+    r.key(KeyCode::Char('B'));
+    assert!(
+        r.screen().contains("opens the selected task's takes"),
+        "{}",
+        r.screen()
+    );
+    r.key(KeyCode::Char('='));
+    r.key(KeyCode::Char('B'));
+    let sent: Vec<_> = r
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::MakeBed { group, takes, .. } => Some((group.clone(), takes.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [("rain".to_string(), 4)], "{:?}", r.commands);
+    let screen = r.wait_for_text("of bed from").await;
+    let written = downloads.path().join("group-rain-bed.wav");
+    assert!(written.is_file(), "{screen}");
+    assert!(screen.contains("group-rain-bed.wav"), "{screen}");
+    // One minute, as ffprobe reads the file; the details say as much.
+    let seconds = crate::common::ffmpeg::probe_duration(&written);
+    assert!((seconds - 60.0).abs() < 0.05, "{seconds} s");
+    let shown = format!("{seconds:.2} s of bed from 4 takes");
+    assert!(screen.contains(&shown), "{shown} not in\n{screen}");
+    // Every take of the group shows it.
+    r.key(KeyCode::Char('j'));
+    assert!(r.screen().contains("group-rain-bed.wav"), "{}", r.screen());
+}
+
+#[tokio::test]
+async fn b_on_a_group_too_short_for_a_bed_says_what_to_do() {
+    let out = tempfile::tempdir().unwrap();
+    let mut r = takes_runner((200, 50));
+    r.app.settings.export_dir = Some(out.path().to_path_buf());
+    r.key(KeyCode::Char('='));
+    r.key(KeyCode::Char('B'));
+    let screen = r.wait_for_text("no bed of group g7").await;
+    assert!(screen.contains("give more or longer takes"), "{screen}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}

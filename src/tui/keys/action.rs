@@ -79,6 +79,7 @@ pub enum Action {
     Discard,
     Spectrogram,
     Loop,
+    Bed,
     Render,
     Mux,
     // The form.
@@ -270,6 +271,12 @@ impl Action {
                 &["L"],
                 "loop",
                 "make a seamless loop of the selected result (as klang loop: 500 ms crossfade, WAV with a smpl chunk) beside the download; the details show it",
+                TABLE,
+            ),
+            Bed => info(
+                &["B"],
+                "bed",
+                "in the takes view: a 1-minute ambience bed of the group's downloaded takes (as klang bed --group --minutes 1; sends nothing) beside the downloads; the details show it",
                 TABLE,
             ),
             Mux => info(

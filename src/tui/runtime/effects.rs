@@ -292,6 +292,21 @@ impl Effects {
                     let _ = tx.send(Message::Looped { id, result });
                 });
             }
+            Command::MakeBed {
+                group,
+                takes,
+                dir,
+                minutes,
+                format,
+            } => {
+                let tx = self.tx.clone();
+                // A thread of its own, as the loop's: no engine, and it
+                // decodes every take.
+                std::thread::spawn(move || {
+                    let result = jobs::make_bed(&group, takes, &dir, minutes, format);
+                    let _ = tx.send(Message::Bedded { group, result });
+                });
+            }
             // Dropping the sender ends the player's task, which kills it.
             Command::StopPlayer => self.player_stop = None,
         }

@@ -122,6 +122,52 @@ pub(super) fn make_loop(
     })
 }
 
+/// A bed of `minutes` from group `group`'s takes at `takes`, in `dir`
+/// (made if missing) as `group-<group>-bed.wav`, laid as `klang bed
+/// --group` lays it. Blocking: runs on a thread of its own.
+pub(super) fn make_bed(
+    group: &str,
+    takes: Vec<PathBuf>,
+    dir: &Path,
+    minutes: f64,
+    format: crate::audio::render::OutputFormat,
+) -> Result<crate::tui::state::bed::Bedded, String> {
+    use crate::pieces::bed;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = dir.join(format!(
+        "group-{}-bed.{}",
+        bed::stem(group),
+        format.container.extension()
+    ));
+    let settings = bed::Settings {
+        kind: "bed".into(),
+        minutes,
+        takes: takes.len(),
+        looped: false,
+        normalize: bed::NORMALIZE_LUFS,
+        container: format.container,
+        rate: format.rate,
+        bits: format.bits,
+    };
+    let origin = bed::origin(group, &format!("group-{group}"), &settings);
+    let count = takes.len();
+    let made = bed::write(
+        takes,
+        minutes,
+        false,
+        bed::NORMALIZE_LUFS,
+        format,
+        bed::seed_of(group),
+        Some(&origin),
+        &out,
+    )?;
+    Ok(crate::tui::state::bed::Bedded {
+        seconds: made.written.frames as f64 / f64::from(made.written.rate),
+        path: made.written.path,
+        takes: count,
+    })
+}
+
 /// Muxes task `id`'s audio onto its video (ffmpeg is found on the players'
 /// PATH), notes the file in the store, and answers `Muxed`.
 #[allow(clippy::too_many_arguments)]

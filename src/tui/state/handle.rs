@@ -32,6 +32,7 @@ impl App {
             Message::AudioExported { id, result } => self.on_audio_exported(id, result),
             Message::Muxed { id, result } => self.on_muxed(id, result),
             Message::Looped { id, result } => self.on_looped(id, result),
+            Message::Bedded { group, result } => self.on_bedded(group, result),
             Message::Laid(layout) => self.on_laid(layout),
             Message::PieceSubmitted(result) => self.on_piece_submitted(result),
             Message::PiecesLoaded(result) => self.on_pieces_loaded(result),

@@ -82,6 +82,11 @@ pub enum Message {
         id: i64,
         result: Result<crate::tui::state::looping::Looped, String>,
     },
+    /// The answer to [`Command::MakeBed`]: the bed written.
+    Bedded {
+        group: String,
+        result: Result<crate::tui::state::bed::Bedded, String>,
+    },
     /// The answer to [`Command::SubmitPiece`].
     PieceSubmitted(Result<crate::pieces::submit::SubmittedPiece, String>),
     /// The answer to [`Command::AssemblePiece`].
@@ -216,6 +221,15 @@ pub enum Command {
         source: PathBuf,
         dir: PathBuf,
         origin: Box<crate::audio::origin::Origin>,
+    },
+    /// Lay group `group`'s takes at `takes` into a bed of `minutes` in
+    /// `dir` (`pieces::bed`; answer: `Bedded`).
+    MakeBed {
+        group: String,
+        takes: Vec<PathBuf>,
+        dir: PathBuf,
+        minutes: f64,
+        format: crate::audio::render::OutputFormat,
     },
 }
 

@@ -11,6 +11,7 @@
 pub mod actions;
 mod answers;
 mod audio_export;
+pub mod bed;
 mod composing;
 pub mod cues;
 mod discard;
@@ -168,6 +169,8 @@ pub struct App {
     pub(crate) muxes: HashMap<i64, dub::MuxState>,
     /// The loop key's work per task, and the latest loop of each.
     pub(crate) loops: HashMap<i64, looping::LoopState>,
+    /// The bed key's work per group, and the latest bed of each.
+    pub(crate) beds: HashMap<String, bed::BedState>,
     /// `v`: spectrograms instead of waveforms.
     pub(crate) spectrogram: bool,
     /// Spectrograms per task, computed at one size and fitted to each pane.
@@ -267,6 +270,7 @@ impl App {
             playing_gain: None,
             muxes: init.muxes,
             loops: HashMap::new(),
+            beds: HashMap::new(),
             spectrogram: false,
             spectrograms: Default::default(),
         };

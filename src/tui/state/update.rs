@@ -175,6 +175,7 @@ impl App {
             Action::Render => self.export_audio_selected(),
             Action::Mux => self.mux_selected(),
             Action::Loop => self.loop_selected(),
+            Action::Bed => self.bed_of_group(),
             Action::Stats => Some(Command::LoadStats),
             Action::Help => self.toggle_help(),
             Action::Quit => self.quit(),

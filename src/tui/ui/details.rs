@@ -167,6 +167,7 @@ impl Rows {
         }
         self.muxed(app, r);
         self.looped(app, r);
+        self.bedded(app, r);
         if let Some(err) = &r.last_error {
             self.push("last error", err.clone(), t.error);
         }
@@ -191,6 +192,23 @@ impl Rows {
             }
             Some(LoopState::Running) => {
                 self.push("loop", "making a seamless loop…".into(), t.downloading);
+            }
+            None => {}
+        }
+    }
+
+    /// The bed of the bed key for the take's group, once there is one.
+    fn bedded(&mut self, app: &App, r: &TaskRecord) {
+        use crate::tui::state::bed::BedState;
+        let t = &app.settings.theme;
+        match r.group_id.as_deref().and_then(|g| app.bed_of(g)) {
+            Some(BedState::Done(b)) => {
+                self.push("bed", b.path.display().to_string(), t.text);
+                let figures = format!("{:.2} s of bed from {} takes", b.seconds, b.takes);
+                self.push("", figures, t.muted);
+            }
+            Some(BedState::Running) => {
+                self.push("bed", "laying the group's takes…".into(), t.downloading);
             }
             None => {}
         }
