@@ -93,7 +93,8 @@ async fn from_prompt(
         .validate()
         .map_err(|e| Failure::usage(format!("--prompt: {e}; nothing was sent")))?;
     let plan = bed::plan(prompt, args.takes, &ctx.store)?;
-    let refusal = piece_takes::refusal(&ctx, "bed", args.max_cost, &plan)?;
+    let refusal =
+        piece_takes::refusal(&ctx, "bed", args.max_cost, piece_takes::Sends::plan(&plan))?;
     let summary = format!(
         "bed of {} min from {} takes of {TAKE_S:.0} s: {} already made; {} calls to send, ${:.4}",
         args.minutes,

@@ -231,24 +231,13 @@ fn worst_cost(args: &DubArgs, plan: &DubPlan) -> (usize, f64) {
 
 fn refusal(ctx: &Context, args: &DubArgs, plan: &DubPlan) -> Result<Option<Failure>, Failure> {
     let (calls, cost) = worst_cost(args, plan);
-    if let Some(max) = args.max_cost
-        && cost > max + 1e-9
-    {
-        return Ok(Some(Failure::usage(format!(
-            "{}: the plan sends up to {calls} calls for ${cost:.4}, above --max-cost ${max:.4}; nothing was sent",
-            args.subs.display()
-        ))));
-    }
-    Ok(
-        crate::engine::check_budget(&ctx.store, ctx.engine_config.budget, cost)?
-            .err()
-            .map(|over| {
-                Failure::usage(format!(
-                    "{}: the plan's {calls} calls: {over}; nothing was sent",
-                    args.subs.display()
-                ))
-            }),
-    )
+    let sends = super::piece_takes::Sends {
+        calls,
+        cost,
+        at_most: true,
+    };
+    let what = args.subs.display().to_string();
+    super::piece_takes::refusal(ctx, &what, args.max_cost, sends)
 }
 
 fn state_word(take: &Take, to_send: bool) -> String {

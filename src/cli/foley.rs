@@ -100,7 +100,8 @@ pub async fn run(ctx: Context, args: FoleyArgs) -> Result<i32, Failure> {
         .validate()
         .map_err(|e| Failure::usage(format!("{e}; nothing was sent")))?;
     let plan = foley::plan(&settings, &ctx.store)?;
-    let refusal = piece_takes::refusal(&ctx, &shown, args.max_cost, &plan)?;
+    let refusal =
+        piece_takes::refusal(&ctx, &shown, args.max_cost, piece_takes::Sends::plan(&plan))?;
     let summary = format!(
         "{shown}: {:.2} s, {} shot changes, {} windows of 3-20 s: {} already made; {} calls to send, ${:.4}",
         probed.duration_s,

@@ -89,21 +89,44 @@ pub(super) fn dollars(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// What a plan would send, priced: `at_most` when retakes it cannot
+/// foresee may be part of it (a dub's overruns).
+pub(super) struct Sends {
+    pub calls: usize,
+    pub cost: f64,
+    pub at_most: bool,
+}
+
+impl Sends {
+    /// Exactly what `plan` has to send.
+    pub fn plan(plan: &Plan) -> Sends {
+        Sends {
+            calls: plan.to_send.len(),
+            cost: plan.cost_to_send(),
+            at_most: false,
+        }
+    }
+}
+
 /// `--max-cost` or a budget this plan would pass: refused before the
-/// first call.
+/// first call. One wording for speak, dub, bed and foley.
 pub(super) fn refusal(
     ctx: &Context,
     what: &str,
     max_cost: Option<f64>,
-    plan: &Plan,
+    sends: Sends,
 ) -> Result<Option<Failure>, Failure> {
-    let cost = plan.cost_to_send();
-    let calls = plan.to_send.len();
+    let Sends {
+        calls,
+        cost,
+        at_most,
+    } = sends;
     if let Some(max) = max_cost
         && cost > max + 1e-9
     {
+        let up_to = if at_most { "up to " } else { "" };
         return Ok(Some(Failure::usage(format!(
-            "{what}: the plan sends {calls} calls for ${cost:.4}, above --max-cost ${max:.4}; nothing was sent"
+            "{what}: the plan sends {up_to}{calls} calls for ${cost:.4}, above --max-cost ${max:.4}; nothing was sent"
         ))));
     }
     Ok(

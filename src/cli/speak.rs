@@ -231,25 +231,12 @@ fn outputs(ctx: &Context, args: &SpeakArgs, source: &Source) -> Result<Outputs, 
 /// Above `--max-cost`, or past a budget: what this plan would send, all
 /// of it, checked before the first call.
 fn refusal(ctx: &Context, args: &SpeakArgs, plan: &Plan) -> Result<Option<Failure>, Failure> {
-    let cost = plan.cost_to_send();
-    let calls = plan.to_send.len();
-    if let Some(max) = args.max_cost
-        && cost > max + 1e-9
-    {
-        return Ok(Some(Failure::usage(format!(
-            "{}: the plan sends {calls} calls for ${cost:.4}, above --max-cost ${max:.4}; nothing was sent",
-            args.file.display()
-        ))));
-    }
-    Ok(
-        crate::engine::check_budget(&ctx.store, ctx.engine_config.budget, cost)?
-            .err()
-            .map(|over| {
-                Failure::usage(format!(
-                    "{}: the plan's {calls} calls: {over}; nothing was sent",
-                    args.file.display()
-                ))
-            }),
+    let what = args.file.display().to_string();
+    super::piece_takes::refusal(
+        ctx,
+        &what,
+        args.max_cost,
+        super::piece_takes::Sends::plan(plan),
     )
 }
 
