@@ -72,7 +72,7 @@ pub(super) async fn run(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     send_and_fetch(&ctx, &mut build, &plan.plan, &takes_dir, &mut ctrl_c).await;
-    stopped(&ctx, &mut build, piece)?;
+    build.left_partial(&ctx, piece)?;
     let chosen = chosen_or_partial(&ctx, &args, &build, piece, &plan.plan, &outputs)?;
     let mut measured = measure(chosen.iter().map(|c| c.path.clone()).collect()).await?;
     let mut chosen = chosen;
@@ -85,7 +85,7 @@ pub(super) async fn run(
             ));
             let retake_plan = retake_plan(&ctx, &plan, &retakes)?;
             send_and_fetch(&ctx, &mut build, &retake_plan, &takes_dir, &mut ctrl_c).await;
-            stopped(&ctx, &mut build, piece)?;
+            build.left_partial(&ctx, piece)?;
             for (segment, (i, speed)) in retake_plan.segments.into_iter().zip(&retakes) {
                 plan.plan.segments[*i] = segment;
                 plan.fits[*i].speed = *speed;
@@ -128,28 +128,6 @@ async fn send_and_fetch(
             .wait_and_download(waiting, dir.to_path_buf(), ctrl_c)
             .await;
     }
-}
-
-/// A stop (account, engine) or Ctrl-C: the piece is left partial.
-fn stopped(ctx: &Context, build: &mut Build, piece: i64) -> Result<(), Failure> {
-    if let Some(stop) = build.stop.take() {
-        ctx.store
-            .set_piece_state(piece, "partial", Some(&stop.message))?;
-        return Err(stop);
-    }
-    if build.interrupted {
-        ctx.store.set_piece_state(
-            piece,
-            "partial",
-            Some("interrupted: run the same command again to continue"),
-        )?;
-        return Err(Failure {
-            code: 130,
-            message: "interrupted: run the same command again to continue; nothing is sent twice"
-                .into(),
-        });
-    }
-    Ok(())
 }
 
 /// Each line's take on disk, or the piece left partial with each missing

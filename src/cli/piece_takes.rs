@@ -49,23 +49,7 @@ pub(super) async fn make(
         let dir = ctx.engine_config.download_dir.join("pieces").join(folder);
         build.wait_and_download(waiting, dir, &mut ctrl_c).await;
     }
-    if let Some(stop) = build.stop.take() {
-        ctx.store
-            .set_piece_state(piece, "partial", Some(&stop.message))?;
-        return Err(stop);
-    }
-    if build.interrupted {
-        ctx.store.set_piece_state(
-            piece,
-            "partial",
-            Some("interrupted: run the same command again to continue"),
-        )?;
-        return Err(Failure {
-            code: 130,
-            message: "interrupted: run the same command again to continue; nothing is sent twice"
-                .into(),
-        });
-    }
+    build.left_partial(ctx, piece)?;
     match choose_all(&ctx.store, piece, plan)? {
         Ok(chosen) => Ok((build, chosen)),
         Err(problems) => {

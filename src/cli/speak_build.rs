@@ -97,29 +97,38 @@ pub(super) async fn run(
             .join(outputs.audio.file_stem().unwrap_or_default());
         build.wait_and_download(waiting, dir, &mut ctrl_c).await;
     }
-    if let Some(stop) = build.stop.take() {
-        ctx.store
-            .set_piece_state(piece, "partial", Some(&stop.message))?;
-        return Err(stop);
-    }
-    if build.interrupted {
-        ctx.store.set_piece_state(
-            piece,
-            "partial",
-            Some("interrupted: run the same command again to continue"),
-        )?;
-        return Err(Failure {
-            code: 130,
-            message: "interrupted: run the same command again to continue; nothing is sent twice"
-                .into(),
-        });
-    }
+    build.left_partial(&ctx, piece)?;
     super::speak_assemble::finish(&ctx, &args, build, piece, plan, &outputs).await
 }
 
 use crate::pieces::build::on_disk;
 
 impl Build {
+    /// A stop (account, engine) or Ctrl-C during the build: the piece is
+    /// left partial, saying why, and the stop is the command's failure.
+    /// One place for speak, dub, bed and foley.
+    pub(super) fn left_partial(&mut self, ctx: &Context, piece: i64) -> Result<(), Failure> {
+        if let Some(stop) = self.stop.take() {
+            ctx.store
+                .set_piece_state(piece, "partial", Some(&stop.message))?;
+            return Err(stop);
+        }
+        if self.interrupted {
+            ctx.store.set_piece_state(
+                piece,
+                "partial",
+                Some("interrupted: run the same command again to continue"),
+            )?;
+            return Err(Failure {
+                code: 130,
+                message:
+                    "interrupted: run the same command again to continue; nothing is sent twice"
+                        .into(),
+            });
+        }
+        Ok(())
+    }
+
     pub(super) fn say(&self, line: impl AsRef<str>) {
         self.headless.say(line);
     }
