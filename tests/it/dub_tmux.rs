@@ -11,16 +11,6 @@ use common::tmux::{self, Tmux};
 use klang::sandbox::{self, SANDBOX_KEY, SandboxConfig};
 use std::time::Duration;
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dubs_cues_with_their_fit_and_one_retaken() {
     if tmux::missing() || common::judge::ffmpeg_missing() {
@@ -82,9 +72,9 @@ async fn a_dubs_cues_with_their_fit_and_one_retaken() {
     assert_eq!(creates(), 3, "nothing sent while looking");
 
     tmux.keys(&["r"]);
-    wait_until("the retake's create", || creates() == 4);
+    tmux::wait_until("the retake's create", || creates() == 4);
     tmux.wait_for("cue 2: new take");
-    wait_until("the dub placed again", || {
+    tmux::wait_until("the dub placed again", || {
         std::fs::read(&track).is_ok_and(|now| now != before)
     });
     // Settled: no create arrives late.

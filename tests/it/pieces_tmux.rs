@@ -26,16 +26,6 @@ fn piece_output(dir: &Path) -> Option<PathBuf> {
         })
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_text_is_one_piece_and_a_segment_is_taken_again() {
     if tmux::missing() || common::judge::ffmpeg_missing() {
@@ -94,7 +84,7 @@ async fn a_long_text_is_one_piece_and_a_segment_is_taken_again() {
         .count();
     assert_eq!(rows, 2, "two segments:\n{screen}");
     tmux.keys(&["g", "r"]);
-    wait_until("the piece assembled again", || {
+    tmux::wait_until("the piece assembled again", || {
         std::fs::read(&output).is_ok_and(|now| now != before)
     });
     tmux.wait_for("assembled");

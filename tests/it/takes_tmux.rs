@@ -42,16 +42,6 @@ fn played(log: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| {
         d.filter_map(|e| e.ok())
@@ -129,11 +119,11 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     );
 
     tmux.keys(&["g", "p"]);
-    wait_until("the first take to play", || played(&log).len() == 1);
+    tmux::wait_until("the first take to play", || played(&log).len() == 1);
     tmux.keys(&["j", "p"]);
-    wait_until("the second take to play", || played(&log).len() == 2);
+    tmux::wait_until("the second take to play", || played(&log).len() == 2);
     tmux.keys(&["j", "p"]);
-    wait_until("the third take to play", || played(&log).len() == 3);
+    tmux::wait_until("the third take to play", || played(&log).len() == 3);
     // The playhead moves: two captures a second apart differ.
     let before = tmux.capture();
     std::thread::sleep(Duration::from_secs(1));
@@ -182,7 +172,7 @@ async fn three_takes_are_compared_at_one_loudness_and_one_is_discarded() {
     tmux.wait_for("discard take");
     tmux.keys(&["x"]);
     tmux.wait_for("discarded #");
-    wait_until("the file to go", || files_in(&home.downloads()) == 2);
+    tmux::wait_until("the file to go", || files_in(&home.downloads()) == 2);
     // `=` closes the view (an Esc right before q would read as Alt-q).
     tmux.keys(&["="]);
     tmux.wait_for("Tasks");

@@ -4,6 +4,18 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+/// Polls `done` every 100 ms until it holds; 30 s without it fails the
+/// test (only a hang reaches that).
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// True when tmux is missing and the test may skip (it says so); in CI or
 /// with `KLANG_LONG_TESTS` a missing tmux fails instead.
 pub fn missing() -> bool {
