@@ -103,30 +103,10 @@ async fn from_prompt(
         plan.to_send.len(),
         plan.cost_to_send()
     );
-    if args.dry_run {
-        if args.json {
-            print_json(&json!({
-                "dry_run": true,
-                "path": out.display().to_string(),
-                "takes": args.takes,
-                "already_made": plan.made(),
-                "calls_to_send": plan.to_send.len(),
-                "cost_usd": dollars(plan.cost_to_send()),
-            }));
-        } else {
-            super::output::outln!("{}", terminal_safe(&summary));
-        }
-        eprintln!("dry run: nothing was sent");
-        return match refusal {
-            Some(f) => Err(f),
-            None => Ok(exit::OK),
-        };
-    }
-    if !args.json {
-        eprintln!("{}", terminal_safe(&summary));
-    }
-    if let Some(f) = refusal {
-        return Err(f);
+    let extra = json!({ "path": out.display().to_string(), "takes": args.takes });
+    let flags = (args.dry_run, args.json);
+    if let Some(code) = piece_takes::show_plan(flags, &summary, &plan, extra, refusal)? {
+        return Ok(code);
     }
     std::fs::create_dir_all(atomic_dir(&out)).map_err(|e| {
         Failure::usage(format!(

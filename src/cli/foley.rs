@@ -111,31 +111,14 @@ pub async fn run(ctx: Context, args: FoleyArgs) -> Result<i32, Failure> {
         plan.to_send.len(),
         plan.cost_to_send()
     );
-    if args.dry_run {
-        if args.json {
-            print_json(&json!({
-                "dry_run": true,
-                "path": audio.display().to_string(),
-                "video": settings.mp4.display().to_string(),
-                "windows": settings.windows,
-                "already_made": plan.made(),
-                "calls_to_send": plan.to_send.len(),
-                "cost_usd": dollars(plan.cost_to_send()),
-            }));
-        } else {
-            super::output::outln!("{}", terminal_safe(&summary));
-        }
-        eprintln!("dry run: nothing was sent");
-        return match refusal {
-            Some(f) => Err(f),
-            None => Ok(exit::OK),
-        };
-    }
-    if !args.json {
-        eprintln!("{}", terminal_safe(&summary));
-    }
-    if let Some(f) = refusal {
-        return Err(f);
+    let extra = json!({
+        "path": audio.display().to_string(),
+        "video": settings.mp4.display().to_string(),
+        "windows": settings.windows,
+    });
+    let flags = (args.dry_run, args.json);
+    if let Some(code) = piece_takes::show_plan(flags, &summary, &plan, extra, refusal)? {
+        return Ok(code);
     }
     if !plan.to_send.is_empty()
         && let Some(problem) = ctx.media_receiver_problem()

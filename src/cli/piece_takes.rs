@@ -10,6 +10,7 @@ use super::{Context, Failure, exit};
 use crate::pieces::Take;
 use crate::pieces::build::{Chosen, choose_all, missing_summary};
 use crate::pieces::plan::Plan;
+use crate::sanitize::terminal_safe;
 
 /// The takes of every segment, on disk, in order; and the build (calls
 /// sent, cost) for the report.
@@ -66,6 +67,45 @@ pub(super) async fn make(
                 ),
             })
         }
+    }
+}
+
+/// The plan shown before anything is sent. A dry run prints it on stdout
+/// (`--json`: `extra`'s fields with the plan's made, calls and cost; else
+/// `summary`) and ends, exiting by the refusal; a real run prints
+/// `summary` on stderr (not with `--json`) and stops at a refusal.
+/// `Ok(Some(code))` ends the command, `Ok(None)` goes on to send.
+pub(super) fn show_plan(
+    flags: (bool, bool),
+    summary: &str,
+    plan: &Plan,
+    extra: serde_json::Value,
+    refusal: Option<Failure>,
+) -> Result<Option<i32>, Failure> {
+    let (dry_run, json) = flags;
+    if dry_run {
+        if json {
+            let mut doc = extra;
+            doc["dry_run"] = true.into();
+            doc["already_made"] = plan.made().into();
+            doc["calls_to_send"] = plan.to_send.len().into();
+            doc["cost_usd"] = dollars(plan.cost_to_send()).into();
+            super::output::print_json(&doc);
+        } else {
+            super::output::outln!("{}", terminal_safe(summary));
+        }
+        eprintln!("dry run: nothing was sent");
+        return match refusal {
+            Some(f) => Err(f),
+            None => Ok(Some(exit::OK)),
+        };
+    }
+    if !json {
+        eprintln!("{}", terminal_safe(summary));
+    }
+    match refusal {
+        Some(f) => Err(f),
+        None => Ok(None),
     }
 }
 
