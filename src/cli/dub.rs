@@ -187,18 +187,7 @@ fn line_voices(args: &DubArgs, lines: &[crate::dub::lines::Line]) -> Result<Vec<
 
 /// `<out>/<subs stem>.<wav|flac>`, `<stem>.dub.csv` and `<stem>.mp4`.
 fn outputs(ctx: &Context, args: &DubArgs) -> Result<DubOutputs, Failure> {
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| ctx.engine_config.download_dir.clone());
-    let dir = if dir.is_absolute() {
-        dir
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Failure::usage(format!("cannot tell the current directory: {e}")))?
-            .join(dir)
-    };
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = super::piece_takes::out_dir(ctx, args.out.as_deref())?;
     let stem = args
         .subs
         .file_stem()

@@ -194,18 +194,7 @@ fn read_source(path: &Path) -> Result<Source, Failure> {
 /// `<out>/<name>.<wav|flac>` with `.srt`, `.vtt` and `.chapters.txt`
 /// beside it; the name is the script's file name, `speech` for stdin.
 fn outputs(ctx: &Context, args: &SpeakArgs, source: &Source) -> Result<Outputs, Failure> {
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| ctx.engine_config.download_dir.clone());
-    let dir = if dir.is_absolute() {
-        dir
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Failure::usage(format!("cannot tell the current directory: {e}")))?
-            .join(dir)
-    };
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = super::piece_takes::out_dir(ctx, args.out.as_deref())?;
     let stem = if source.name == "-" {
         "speech".to_string()
     } else {

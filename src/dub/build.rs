@@ -12,10 +12,10 @@ use crate::audio::assemble::{
     AssemblyOptions, Measured, TimedInput, measure_chunks, write_timeline,
 };
 use crate::audio::render::{Container, OutputFormat};
-use crate::pieces::build::{Assembly, Chosen, choose_all, missing_summary, on_disk, piece_origin};
+use crate::pieces::build::{Assembly, Chosen, piece_origin, ready};
+use crate::pieces::choose;
 use crate::pieces::plan::{Plan, Segment};
 use crate::pieces::split::{Chunk, Join};
-use crate::pieces::{Take, choose};
 use crate::store::{Assembled, DubFit, FitAction, Store};
 use crate::video::duck::Speech;
 use sha2::{Digest, Sha256};
@@ -382,24 +382,9 @@ pub fn assemble_stored(
         segments,
         to_send: Vec::new(),
     };
-    let waiting: Vec<i64> = plan
-        .segments
-        .iter()
-        .filter_map(|s| match &s.take {
-            Take::Made(r) if on_disk(r).is_none() => Some(r.id),
-            _ => None,
-        })
-        .collect();
-    if !waiting.is_empty() {
-        return Ok(Assembly::Waiting(waiting));
-    }
-    let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
+    let chosen = match ready(store, piece, &plan)? {
         Ok(chosen) => chosen,
-        Err(problems) => {
-            let summary = missing_summary(&problems, plan.segments.len());
-            let _ = store.set_piece_state(piece, "partial", Some(&summary));
-            return Ok(Assembly::Partial(problems));
-        }
+        Err(not_yet) => return Ok(not_yet),
     };
     let paths: Vec<PathBuf> = chosen.iter().map(|c| c.path.clone()).collect();
     let measured = measure(&paths)?;

@@ -367,26 +367,11 @@ pub fn assemble_stored(
     output: &str,
     settings: &Settings,
 ) -> std::result::Result<super::build::Assembly, String> {
-    use super::build::{Assembly, choose_all, missing_summary, on_disk};
+    use super::build::{Assembly, ready};
     let plan = plan(prompt, settings.takes, store).map_err(|e| e.to_string())?;
-    let mut waiting = Vec::new();
-    for s in &plan.segments {
-        if let super::Take::Made(r) = choose(&store.takes_of(&s.key).map_err(|e| e.to_string())?)
-            && on_disk(&r).is_none()
-        {
-            waiting.push(r.id);
-        }
-    }
-    if !waiting.is_empty() {
-        return Ok(Assembly::Waiting(waiting));
-    }
-    let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
+    let chosen = match ready(store, piece, &plan)? {
         Ok(chosen) => chosen,
-        Err(problems) => {
-            let summary = missing_summary(&problems, plan.segments.len());
-            let _ = store.set_piece_state(piece, "partial", Some(&summary));
-            return Ok(Assembly::Partial(problems));
-        }
+        Err(not_yet) => return Ok(not_yet),
     };
     let out = std::path::Path::new(output);
     let key = assembly_key(&chosen, settings, out);

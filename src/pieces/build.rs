@@ -383,6 +383,38 @@ pub enum Assembly {
     Waiting(Vec<i64>),
 }
 
+/// Each segment's chosen take, on disk, in order; or why the piece cannot
+/// be assembled yet: takes made but not downloaded (`Waiting`), or
+/// segments missing (`Partial`, and the piece is marked partial). One
+/// check for every kind of piece (speech, dub, bed, foley).
+pub fn ready(
+    store: &Store,
+    piece: i64,
+    plan: &Plan,
+) -> Result<Result<Vec<Chosen>, Assembly>, String> {
+    let mut waiting = Vec::new();
+    for s in &plan.segments {
+        if let Take::Made(r) = choose(&store.takes_of(&s.key).map_err(|e| e.to_string())?)
+            && on_disk(&r).is_none()
+        {
+            waiting.push(r.id);
+        }
+    }
+    if !waiting.is_empty() {
+        return Ok(Err(Assembly::Waiting(waiting)));
+    }
+    Ok(
+        match choose_all(store, piece, plan).map_err(|e| e.to_string())? {
+            Ok(chosen) => Ok(chosen),
+            Err(problems) => {
+                let summary = missing_summary(&problems, plan.segments.len());
+                let _ = store.set_piece_state(piece, "partial", Some(&summary));
+                Err(Assembly::Partial(problems))
+            }
+        },
+    )
+}
+
 /// Assembles a piece the store knows from its source file and settings,
 /// as `klang speak` would with nothing to send. Blocking.
 pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
@@ -417,24 +449,9 @@ pub fn assemble_stored(store: &Store, piece: i64) -> Result<Assembly, String> {
     };
     let plan = Plan::make(split(&text), &voice, store, &[]).map_err(|e| e.to_string())?;
     let outputs = Outputs::beside(Path::new(&output));
-    let mut waiting = Vec::new();
-    for s in &plan.segments {
-        if let Take::Made(r) = choose(&store.takes_of(&s.key).map_err(|e| e.to_string())?)
-            && on_disk(&r).is_none()
-        {
-            waiting.push(r.id);
-        }
-    }
-    if !waiting.is_empty() {
-        return Ok(Assembly::Waiting(waiting));
-    }
-    let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
+    let chosen = match ready(store, piece, &plan)? {
         Ok(chosen) => chosen,
-        Err(problems) => {
-            let summary = missing_summary(&problems, plan.segments.len());
-            let _ = store.set_piece_state(piece, "partial", Some(&summary));
-            return Ok(Assembly::Partial(problems));
-        }
+        Err(not_yet) => return Ok(not_yet),
     };
     let opts = AssemblyOptions {
         target_lufs: settings.normalize,

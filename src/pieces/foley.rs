@@ -8,7 +8,7 @@
 //! (`audio::crossfade`) into a track as long as the video, and muxed with
 //! the video copied.
 
-use super::build::{Assembly, Chosen, choose_all, missing_summary, on_disk};
+use super::build::{Assembly, Chosen, ready};
 use super::plan::{Plan, Segment};
 use super::split::{Chunk, Join};
 use super::{Take, choose, content_key};
@@ -271,24 +271,9 @@ pub fn assemble_stored(
     settings: &Settings,
 ) -> Result<Assembly, String> {
     let plan = plan(settings, store).map_err(|e| e.to_string())?;
-    let mut waiting = Vec::new();
-    for s in &plan.segments {
-        if let Take::Made(r) = choose(&store.takes_of(&s.key).map_err(|e| e.to_string())?)
-            && on_disk(&r).is_none()
-        {
-            waiting.push(r.id);
-        }
-    }
-    if !waiting.is_empty() {
-        return Ok(Assembly::Waiting(waiting));
-    }
-    let chosen = match choose_all(store, piece, &plan).map_err(|e| e.to_string())? {
+    let chosen = match ready(store, piece, &plan)? {
         Ok(chosen) => chosen,
-        Err(problems) => {
-            let summary = missing_summary(&problems, plan.segments.len());
-            let _ = store.set_piece_state(piece, "partial", Some(&summary));
-            return Ok(Assembly::Partial(problems));
-        }
+        Err(not_yet) => return Ok(not_yet),
     };
     let audio = Path::new(output);
     let key = assembly_key(&chosen, settings, audio);
